@@ -1,0 +1,122 @@
+#include "core/unicode.h"
+
+#include "core/error.h"
+
+namespace openmapi {
+namespace {
+
+// Decodes one code point at s[i]; returns false on malformed UTF-8.
+bool decode_utf8(std::string_view s, size_t& i, char32_t& cp) {
+  auto b0 = static_cast<uint8_t>(s[i]);
+  int len;
+  if (b0 < 0x80) { cp = b0; len = 1; }
+  else if ((b0 & 0xE0) == 0xC0) { cp = b0 & 0x1F; len = 2; }
+  else if ((b0 & 0xF0) == 0xE0) { cp = b0 & 0x0F; len = 3; }
+  else if ((b0 & 0xF8) == 0xF0) { cp = b0 & 0x07; len = 4; }
+  else return false;
+  if (i + len > s.size()) return false;
+  for (int k = 1; k < len; ++k) {
+    auto b = static_cast<uint8_t>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return false;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  static constexpr char32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+  i += len;
+  return true;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) out.push_back(static_cast<char>(cp));
+  else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+char32_t fold(char32_t c) {
+  if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+  if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) return c + 32;                 // Latin-1
+  if (c == 0x178) return 0xFF;
+  if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149)
+    return ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) ? (c % 2 ? c + 1 : c)
+                                                                      : (c % 2 ? c : c + 1);
+  if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 32;                 // Greek
+  if (c >= 0x410 && c <= 0x42F) return c + 32;                               // Cyrillic
+  if (c >= 0x400 && c <= 0x40F) return c + 80;
+  return c;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  size_t i = 0;
+  char32_t cp;
+  while (i < s.size())
+    if (!decode_utf8(s, i, cp)) return false;
+  return true;
+}
+
+std::u16string utf8_to_utf16(std::string_view s) {
+  std::u16string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  char32_t cp;
+  while (i < s.size()) {
+    if (!decode_utf8(s, i, cp))
+      throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "invalid UTF-8 at byte " + std::to_string(i));
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      out.push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
+      out.push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
+    } else {
+      out.push_back(static_cast<char16_t>(cp));
+    }
+  }
+  return out;
+}
+
+std::string utf16_to_utf8(std::u16string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char32_t c = s[i];
+    if (c >= 0xD800 && c <= 0xDBFF) {
+      if (i + 1 >= s.size() || s[i + 1] < 0xDC00 || s[i + 1] > 0xDFFF)
+        throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "unpaired UTF-16 surrogate at unit " + std::to_string(i));
+      c = 0x10000 + ((c - 0xD800) << 10) + (s[++i] - 0xDC00);
+    } else if (c >= 0xDC00 && c <= 0xDFFF) {
+      throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "unpaired UTF-16 surrogate at unit " + std::to_string(i));
+    }
+    append_utf8(out, c);
+  }
+  return out;
+}
+
+std::string fold_case(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  char32_t cp;
+  while (i < s.size()) {
+    size_t start = i;
+    if (!decode_utf8(s, i, cp)) {  // keep bytes of malformed input as they are
+      out.push_back(s[start]);
+      i = start + 1;
+      continue;
+    }
+    append_utf8(out, fold(cp));
+  }
+  return out;
+}
+
+}  // namespace openmapi

@@ -1,0 +1,16 @@
+// UTF-8 (inside) <-> UTF-16LE (at the edges). Invalid input throws MAPI_E_CORRUPT_DATA.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace openmapi {
+
+std::u16string utf8_to_utf16(std::string_view utf8);
+std::string utf16_to_utf8(std::u16string_view utf16);
+// True if `s` is well-formed UTF-8.
+bool is_valid_utf8(std::string_view s);
+// Simple case folding for comparisons (ASCII and Latin-1/Latin Extended-A/Greek/Cyrillic ranges).
+std::string fold_case(std::string_view utf8);
+
+}  // namespace openmapi
