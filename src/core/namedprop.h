@@ -53,6 +53,9 @@ struct PropertyName {
   static PropertyName by_name(const Guid& set, std::string name) { return {set, NameKind::String, 0, std::move(name)}; }
   // "PSETID_Common:0x8514" or "PS_PUBLIC_STRINGS:Keywords".
   std::string to_string() const;
+  // The inverse of to_string(): "<set name or GUID>:0x<hex LID>" or "<set name or GUID>:<name>";
+  // nullopt if the set is unknown and not a GUID, or nothing follows the colon.
+  static std::optional<PropertyName> parse(std::string_view text);
   // The form used for look-ups (the name lowercased for PS_INTERNET_HEADERS).
   PropertyName canonical() const;
 
