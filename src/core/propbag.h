@@ -44,7 +44,7 @@ class PropertyBag : public PropertySource {
   std::optional<int64_t> get_i64(PropTag tag) const;
   std::optional<bool> get_bool(PropTag tag) const;
 
-  friend bool operator==(const PropertyBag&, const PropertyBag&) = default;
+  friend bool operator==(const PropertyBag& a, const PropertyBag& b) { return a.values_ == b.values_; }
 
  private:
   std::vector<PropValue> values_;

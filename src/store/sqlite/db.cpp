@@ -1,0 +1,133 @@
+#include "store/sqlite/db.h"
+
+#include <spdlog/spdlog.h>
+
+namespace openmapi::store::sqlite {
+
+Db::Db(const std::string& path, bool create) : path_(path) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw_error(rc == SQLITE_CANTOPEN ? ErrorCode::MAPI_E_NOT_FOUND : ErrorCode::MAPI_E_CORRUPT_STORE,
+                "cannot open mailbox database '" + path + "': " + msg);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, 10000);
+}
+
+Db::~Db() { sqlite3_close_v2(db_); }
+
+void Db::fail(int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + sqlite3_errmsg(db_) + " (" + path_ + ")";
+  switch (rc & 0xFF) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, msg);
+    case SQLITE_FULL: throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_DISK, msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: throw_error(ErrorCode::MAPI_E_BUSY, msg);
+    case SQLITE_NOMEM: throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY, msg);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN: throw_error(ErrorCode::MAPI_E_DISK_ERROR, msg);
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH: throw_error(ErrorCode::MAPI_E_NO_ACCESS, msg);
+    case SQLITE_CONSTRAINT: throw_error(ErrorCode::MAPI_E_COLLISION, msg);
+    default: throw_error(ErrorCode::MAPI_E_CALL_FAILED, msg);
+  }
+}
+
+void Db::exec(std::string_view sql) {
+  char* err = nullptr;
+  std::string s(sql);
+  int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string m = err ? err : "";
+    sqlite3_free(err);
+    fail(rc, "SQL failed: " + m);
+  }
+}
+
+Stmt::Stmt(Db& db, std::string_view sql) : db_(db) {
+  int rc = sqlite3_prepare_v2(db.handle(), sql.data(), int(sql.size()), &s_, nullptr);
+  if (rc != SQLITE_OK) db_.fail(rc, "cannot prepare statement");
+}
+
+Stmt::~Stmt() { sqlite3_finalize(s_); }
+
+Stmt& Stmt::bind(int i, int64_t v) {
+  if (int rc = sqlite3_bind_int64(s_, i, v); rc != SQLITE_OK) db_.fail(rc, "bind");
+  return *this;
+}
+Stmt& Stmt::bind(int i, double v) {
+  if (int rc = sqlite3_bind_double(s_, i, v); rc != SQLITE_OK) db_.fail(rc, "bind");
+  return *this;
+}
+Stmt& Stmt::bind(int i, std::string_view v) {
+  if (int rc = sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8); rc != SQLITE_OK)
+    db_.fail(rc, "bind");
+  return *this;
+}
+Stmt& Stmt::bind(int i, ByteView v) {
+  static const uint8_t empty = 0;
+  if (int rc = sqlite3_bind_blob64(s_, i, v.empty() ? &empty : v.data(), v.size(), SQLITE_TRANSIENT); rc != SQLITE_OK)
+    db_.fail(rc, "bind");
+  return *this;
+}
+Stmt& Stmt::bind_null(int i) {
+  if (int rc = sqlite3_bind_null(s_, i); rc != SQLITE_OK) db_.fail(rc, "bind");
+  return *this;
+}
+
+bool Stmt::step() {
+  int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  db_.fail(rc, "statement failed");
+}
+
+void Stmt::run() {
+  while (step()) {
+  }
+}
+
+void Stmt::reset() {
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+}
+
+std::string Stmt::text(int i) const {
+  auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
+  return p ? std::string(p, size_t(sqlite3_column_bytes(s_, i))) : std::string();
+}
+
+ByteView Stmt::blob_view(int i) const {
+  auto p = static_cast<const uint8_t*>(sqlite3_column_blob(s_, i));
+  return p ? ByteView(p, size_t(sqlite3_column_bytes(s_, i))) : ByteView();
+}
+
+Bytes Stmt::blob(int i) const {
+  auto v = blob_view(i);
+  return Bytes(v.begin(), v.end());
+}
+
+Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (!done_) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, &err) != SQLITE_OK) {
+      spdlog::warn("rollback failed: {}", err ? err : "?");
+      sqlite3_free(err);
+    }
+  }
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace openmapi::store::sqlite

@@ -1,0 +1,1210 @@
+// The SQLite mailbox: one database file per mailbox (see schema.h and docs/STORE.md).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "core/entryid.h"
+#include "core/filetime.h"
+#include "core/unicode.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/schema.h"
+#include "store/sqlite/sqlfilter.h"
+#include "store/sqlite/values.h"
+#include "store/store.h"
+
+namespace openmapi::store {
+
+const char* special_folder_name(SpecialFolder f) {
+  switch (f) {
+    case SpecialFolder::Root: return "Root Container";
+    case SpecialFolder::DeferredAction: return "Deferred Action";
+    case SpecialFolder::SpoolerQueue: return "Spooler Queue";
+    case SpecialFolder::IpmSubtree: return "Top of Information Store";
+    case SpecialFolder::Inbox: return "Inbox";
+    case SpecialFolder::Outbox: return "Outbox";
+    case SpecialFolder::SentItems: return "Sent Items";
+    case SpecialFolder::DeletedItems: return "Deleted Items";
+    case SpecialFolder::CommonViews: return "Common Views";
+    case SpecialFolder::Schedule: return "Schedule";
+    case SpecialFolder::Finder: return "Finder";
+    case SpecialFolder::Views: return "Views";
+    case SpecialFolder::Shortcuts: return "Shortcuts";
+    case SpecialFolder::Drafts: return "Drafts";
+    case SpecialFolder::Calendar: return "Calendar";
+    case SpecialFolder::Contacts: return "Contacts";
+    case SpecialFolder::Tasks: return "Tasks";
+    case SpecialFolder::Notes: return "Notes";
+    case SpecialFolder::Journal: return "Journal";
+    case SpecialFolder::JunkEmail: return "Junk Email";
+    case SpecialFolder::SyncIssues: return "Sync Issues";
+    case SpecialFolder::Conflicts: return "Conflicts";
+    case SpecialFolder::LocalFailures: return "Local Failures";
+    case SpecialFolder::ServerFailures: return "Server Failures";
+    case SpecialFolder::QuickContacts: return "Quick Contacts";
+    case SpecialFolder::ImContactList: return "IM Contact List";
+    case SpecialFolder::ConversationActionSettings: return "Conversation Action Settings";
+  }
+  return "?";
+}
+
+namespace sqlite {
+namespace {
+
+using namespace std::string_literals;
+
+struct SpecialSpec {
+  SpecialFolder folder;
+  SpecialFolder parent;  // Root for the root itself
+  const char* container_class;
+  bool hidden;
+};
+
+// MS-OXOSFLD 2.2.1 / 2.2.2: the folders a private mailbox has and their container classes.
+constexpr SpecialSpec kSpecials[] = {
+    {SpecialFolder::Root, SpecialFolder::Root, nullptr, false},
+    {SpecialFolder::DeferredAction, SpecialFolder::Root, nullptr, false},
+    {SpecialFolder::SpoolerQueue, SpecialFolder::Root, nullptr, false},
+    {SpecialFolder::IpmSubtree, SpecialFolder::Root, nullptr, false},
+    {SpecialFolder::CommonViews, SpecialFolder::Root, nullptr, false},
+    {SpecialFolder::Schedule, SpecialFolder::Root, nullptr, false},
+    {SpecialFolder::Finder, SpecialFolder::Root, nullptr, false},
+    {SpecialFolder::Views, SpecialFolder::Root, nullptr, false},
+    {SpecialFolder::Shortcuts, SpecialFolder::Root, nullptr, false},
+    {SpecialFolder::Inbox, SpecialFolder::IpmSubtree, "IPF.Note", false},
+    {SpecialFolder::Outbox, SpecialFolder::IpmSubtree, "IPF.Note", false},
+    {SpecialFolder::SentItems, SpecialFolder::IpmSubtree, "IPF.Note", false},
+    {SpecialFolder::DeletedItems, SpecialFolder::IpmSubtree, "IPF.Note", false},
+    {SpecialFolder::Drafts, SpecialFolder::IpmSubtree, "IPF.Note", false},
+    {SpecialFolder::Calendar, SpecialFolder::IpmSubtree, "IPF.Appointment", false},
+    {SpecialFolder::Contacts, SpecialFolder::IpmSubtree, "IPF.Contact", false},
+    {SpecialFolder::Tasks, SpecialFolder::IpmSubtree, "IPF.Task", false},
+    {SpecialFolder::Notes, SpecialFolder::IpmSubtree, "IPF.StickyNote", false},
+    {SpecialFolder::Journal, SpecialFolder::IpmSubtree, "IPF.Journal", false},
+    {SpecialFolder::JunkEmail, SpecialFolder::IpmSubtree, "IPF.Note", false},
+    {SpecialFolder::SyncIssues, SpecialFolder::IpmSubtree, "IPF.Note", false},
+    {SpecialFolder::Conflicts, SpecialFolder::SyncIssues, "IPF.Note", false},
+    {SpecialFolder::LocalFailures, SpecialFolder::SyncIssues, "IPF.Note", false},
+    {SpecialFolder::ServerFailures, SpecialFolder::SyncIssues, "IPF.Note", false},
+    {SpecialFolder::QuickContacts, SpecialFolder::Contacts, "IPF.Contact.MOC.QuickContacts", true},
+    {SpecialFolder::ImContactList, SpecialFolder::Contacts, "IPF.Contact.MOC.ImContactList", true},
+    {SpecialFolder::ConversationActionSettings, SpecialFolder::IpmSubtree, "IPF.Configuration", true},
+};
+
+constexpr PropTag PidTagAttributeHidden{0x10F4, PropType::Boolean};
+constexpr PropTag PidTagAssociatedContentCount{0x3617, PropType::Integer32};
+constexpr PropTag PidTagStoreRecordKeyTag{0x0FFA, PropType::Binary};
+
+int64_t now_filetime() {
+  return to_filetime(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+}
+
+// PidTagMessageSize as MAPI counts it: the sizes of all values, recipients and attachments.
+int64_t message_size(const Message& m) {
+  int64_t n = 0;
+  for (const auto& v : m.props.values()) n += int64_t(v.size());
+  for (const auto& r : m.recipients)
+    for (const auto& v : r.values()) n += int64_t(v.size());
+  for (const auto& a : m.attachments) {
+    for (const auto& v : a.props.values()) n += int64_t(v.size());
+    if (a.embedded) n += message_size(*a.embedded);
+  }
+  return n;
+}
+
+// Properties the store computes; values a client supplies for them are ignored on save.
+bool is_computed_message_tag(PropTag t) {
+  switch (t.id()) {
+    case 0x674A: case 0x6748: case 0x0FFF: case 0x0E09: case 0x0FF9: case 0x0FF6: case 0x0E1B:
+    case 0x67A4: case 0x0E08: case 0x0E12: case 0x0E13: case 0x0FFB: case 0x0FFA: case 0x0FFE:
+    case 0x0FF4: case 0x0FF7: case 0x65E1: case 0x65E0:
+      return true;
+    default: return false;
+  }
+}
+
+class SqliteMailbox;
+
+// Rows of a contents table: SQL narrows and orders, core's evaluator decides inexact cases.
+class ContentsSource : public RowSource {
+ public:
+  ContentsSource(SqliteMailbox& mb, FolderId folder, uint32_t flags) : mb_(mb), folder_(folder), flags_(flags) {}
+  std::vector<LeafRow> leaf_rows(const Restriction* r, const SortOrderSet& s) override;
+  std::vector<PropertyBag> fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) override;
+  std::unique_ptr<PropertySource> row_source(int64_t id) override;
+
+ private:
+  SqliteMailbox& mb_;
+  FolderId folder_;
+  uint32_t flags_;
+};
+
+// Rows of a hierarchy table: the child folders (or all descendants), in memory.
+class HierarchySource : public RowSource {
+ public:
+  HierarchySource(SqliteMailbox& mb, FolderId folder, uint32_t flags) : mb_(mb), folder_(folder), flags_(flags) {}
+  std::vector<LeafRow> leaf_rows(const Restriction* r, const SortOrderSet& s) override;
+  std::vector<PropertyBag> fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) override;
+  std::unique_ptr<PropertySource> row_source(int64_t id) override;
+
+ private:
+  void load();
+  SqliteMailbox& mb_;
+  FolderId folder_;
+  uint32_t flags_;
+  std::map<int64_t, PropertyBag> rows_;
+  bool loaded_ = false;
+};
+
+struct OwnedMessage : PropertySource {
+  Message m;
+  const PropValue* find(PropTag tag) const override { return m.find(tag); }
+  std::vector<const PropertySource*> subobjects(PropTag t) const override { return m.subobjects(t); }
+};
+
+struct OwnedBag : PropertySource {
+  PropertyBag b;
+  const PropValue* find(PropTag tag) const override { return b.find(tag); }
+};
+
+class LargeStream : public PropertyStream {
+ public:
+  LargeStream(Db& db, int64_t id, uint64_t size) : q_(db, "SELECT data FROM large_chunks WHERE value_id = ? ORDER BY seq"), size_(size) {
+    q_.bind(1, id);
+  }
+  uint64_t size() const override { return size_; }
+  size_t read(uint8_t* out, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      if (at_ == chunk_.size()) {
+        if (!q_.step()) break;
+        chunk_ = q_.blob(0);
+        at_ = 0;
+      }
+      size_t k = std::min(n - done, chunk_.size() - at_);
+      std::copy_n(chunk_.begin() + at_, k, out + done);
+      at_ += k;
+      done += k;
+    }
+    return done;
+  }
+
+ private:
+  Stmt q_;
+  uint64_t size_;
+  Bytes chunk_;
+  size_t at_ = 0;
+};
+
+class MemoryStream : public PropertyStream {
+ public:
+  explicit MemoryStream(Bytes data) : data_(std::move(data)) {}
+  uint64_t size() const override { return data_.size(); }
+  size_t read(uint8_t* out, size_t n) override {
+    size_t k = std::min(n, data_.size() - at_);
+    std::copy_n(data_.begin() + at_, k, out);
+    at_ += k;
+    return k;
+  }
+
+ private:
+  Bytes data_;
+  size_t at_ = 0;
+};
+
+class SqliteMailbox final : public Mailbox {
+ public:
+  SqliteMailbox(const std::string& path, bool create) : path_(path), db_(path, create) {
+    register_collation(db_);
+    db_.exec("PRAGMA foreign_keys = ON");
+  }
+
+  void initialize(const MailboxOptions& o) {
+    db_.exec("PRAGMA journal_mode = WAL");
+    db_.exec("PRAGMA synchronous = FULL");
+    Transaction tx(db_);
+    db_.exec(kSchema);
+    db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+    db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+    set_info("mailbox_guid", Guid::random());
+    set_info("replica_guid", Guid::random());
+    set_info_int("next_gc", 1);
+    set_info_int("next_cn", 1);
+    set_info_int("mailbox_size", 0);
+    set_info_int("quota", o.quota_bytes);
+    set_info_text("display_name", o.display_name);
+    set_info_text("email_address", o.email_address);
+    load_info();
+    for (const auto& s : kSpecials) {
+      std::optional<FolderId> parent;
+      if (s.folder != SpecialFolder::Root) parent = specials_.at(s.parent);
+      FolderId id = insert_folder(parent, special_folder_name(s.folder), s.folder == SpecialFolder::Root ? FolderType::Root : FolderType::Generic,
+                                  int(s.folder));
+      specials_[s.folder] = id;
+      std::vector<PropValue> props;
+      if (s.container_class) props.push_back(PropValue::string(tags::PidTagContainerClass, s.container_class));
+      if (s.hidden) props.push_back(PropValue::boolean(PidTagAttributeHidden, true));
+      if (!props.empty()) write_props(db_, kFolderProps, int64_t(id), props);
+    }
+    tx.commit();
+  }
+
+  void validate() {
+    Stmt app(db_, "PRAGMA application_id");
+    int64_t app_id = app.step() ? app.int64(0) : 0;
+    if (app_id != kApplicationId)
+      throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "'" + path_ + "' is not an OpenMAPI mailbox (application id " + std::to_string(app_id) + ")");
+    Stmt ver(db_, "PRAGMA user_version");
+    int64_t v = ver.step() ? ver.int64(0) : 0;
+    if (v > kSchemaVersion)
+      throw_error(ErrorCode::MAPI_E_VERSION, "mailbox '" + path_ + "' has schema version " + std::to_string(v) +
+                                                  ", newer than this build understands (" + std::to_string(kSchemaVersion) + ")");
+    db_.exec("PRAGMA synchronous = FULL");
+    load_info();
+    Stmt q(db_, "SELECT special, id FROM folders WHERE special IS NOT NULL");
+    while (q.step()) specials_[SpecialFolder(q.int64(0))] = FolderId(q.int64(1));
+    for (const auto& s : kSpecials)
+      if (!specials_.count(s.folder))
+        throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, std::string("mailbox is missing its special folder ") + special_folder_name(s.folder));
+    Stmt n(db_, "SELECT id, guid, kind, lid, name FROM named_props");
+    while (n.step()) {
+      Guid g;
+      auto b = n.blob_view(1);
+      if (b.size() != 16) throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "bad named property GUID");
+      std::copy(b.begin(), b.end(), g.bytes.begin());
+      PropertyName name = n.int64(2) == int64_t(NameKind::Id) ? PropertyName::by_id(g, uint32_t(n.int64(3)))
+                                                               : PropertyName::by_name(g, n.text(4));
+      named_.insert(uint16_t(n.int64(0)), name);
+    }
+  }
+
+  // ---- store --------------------------------------------------------------
+  Guid mailbox_guid() override { return mailbox_guid_; }
+  Guid replica_guid() override { return replica_guid_; }
+  int64_t mailbox_size() override { return get_info_int("mailbox_size"); }
+  void set_quota(int64_t bytes) override {
+    if (bytes < 0) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "quota cannot be negative");
+    Transaction tx(db_);
+    set_info_int("quota", bytes);
+    tx.commit();
+  }
+
+  PropertyBag store_properties() override {
+    PropertyBag b;
+    std::string name = get_info_text("display_name");
+    b.set(PropValue::string(tags::PidTagDisplayName, name.empty() ? "Mailbox" : name));
+    b.set(PropValue::string(tags::PidTagMailboxOwnerName, name));
+    Bytes key(mailbox_guid_.bytes.begin(), mailbox_guid_.bytes.end());
+    b.set(PropValue::binary(tags::PidTagRecordKey, key));
+    b.set(PropValue::binary(PidTagStoreRecordKeyTag, key));
+    b.set(PropValue::binary(tags::PidTagStoreEntryId, store_entry_id()));
+    b.set(PropValue::i32(tags::PidTagObjectType, 1));  // MAPI_STORE
+    // MS-OXCSTOR 2.2.2.1.1.x: STORE_ENTRYID_UNIQUE | MODIFY | CREATE | ATTACH | OLE | MV_PROPS |
+    // RTF | CATEGORIZE | RESTRICTION | SORT | HTML | UNICODE
+    b.set(PropValue::i32(tags::PidTagStoreSupportMask, 0x00000001 | 0x08 | 0x10 | 0x20 | 0x100 | 0x200 | 0x800 | 0x400 |
+                                                           0x1000 | 0x2000 | 0x10000 | 0x40000));
+    b.set(PropValue::i64(tags::PidTagMessageSizeExtended, mailbox_size()));
+    int64_t quota = get_info_int("quota");
+    if (quota > 0) {  // quota properties are in KiB
+      b.set(PropValue::i32(tags::PidTagProhibitSendQuota, int32_t(quota / 1024)));
+      b.set(PropValue::i32(tags::PidTagProhibitReceiveQuota, int32_t(quota / 1024)));
+      b.set(PropValue::i32(tags::PidTagStorageQuotaLimit, int32_t(quota / 1024)));
+    }
+    struct { PropTag tag; SpecialFolder f; } published[] = {
+        {tags::PidTagIpmSubtreeEntryId, SpecialFolder::IpmSubtree},
+        {tags::PidTagIpmOutboxEntryId, SpecialFolder::Outbox},
+        {tags::PidTagIpmWastebasketEntryId, SpecialFolder::DeletedItems},
+        {tags::PidTagIpmSentMailEntryId, SpecialFolder::SentItems},
+        {tags::PidTagViewsEntryId, SpecialFolder::Views},
+        {tags::PidTagCommonViewsEntryId, SpecialFolder::CommonViews},
+        {tags::PidTagFinderEntryId, SpecialFolder::Finder},
+    };
+    for (const auto& p : published) b.set(PropValue::binary(p.tag, folder_entry_id(specials_.at(p.f))));
+    return b;
+  }
+
+  uint16_t named_property_id(const PropertyName& name, bool create) override {
+    if (auto id = named_.find(name.canonical())) return *id;
+    if (!create) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "named property " + name.to_string() + " is not mapped");
+    Transaction tx(db_);
+    PropertyName c = name.canonical();
+    uint16_t id = named_.get_or_create(c, true);
+    Stmt ins(db_, "INSERT INTO named_props(id, guid, kind, lid, name) VALUES(?, ?, ?, ?, ?)");
+    ins.bind(1, int64_t(id)).bind(2, ByteView(c.set.bytes)).bind(3, int64_t(c.kind));
+    if (c.kind == NameKind::Id) ins.bind(4, int64_t(c.lid)).bind_null(5);
+    else ins.bind_null(4).bind(5, std::string_view(c.name));
+    try {
+      ins.run();
+      tx.commit();
+    } catch (...) {
+      named_ = NamedPropertyMap();  // reload: the in-memory map must not run ahead of the database
+      reload_named();
+      throw;
+    }
+    return id;
+  }
+
+  std::optional<PropertyName> named_property_name(uint16_t id) override {
+    if (const PropertyName* n = named_.find(id)) return *n;
+    return std::nullopt;
+  }
+
+  // ---- folders -------------------------------------------------------------
+  FolderId special_folder(SpecialFolder f) override { return specials_.at(f); }
+
+  FolderId folder_by_path(const std::string& path) override {
+    if (path == "/" ) return specials_.at(SpecialFolder::Root);
+    FolderId at = specials_.at(SpecialFolder::IpmSubtree);
+    size_t start = 0;
+    while (start <= path.size()) {
+      size_t end = path.find('/', start);
+      if (end == std::string::npos) end = path.size();
+      std::string part = path.substr(start, end - start);
+      start = end + 1;
+      if (part.empty()) {
+        if (end == path.size()) break;
+        continue;
+      }
+      Stmt q(db_, "SELECT id FROM folders WHERE parent_id = ? AND display_name = ? COLLATE NOCASE");
+      q.bind(1, int64_t(at)).bind(2, std::string_view(part));
+      if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no folder '" + part + "' in path '" + path + "'");
+      at = FolderId(q.int64(0));
+    }
+    return at;
+  }
+
+  FolderId create_folder(FolderId parent, const std::string& name, const std::string& container_class,
+                         FolderType type) override {
+    check_folder_name(name);
+    require_folder(parent);
+    if (type == FolderType::Root) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "only the store has a root folder");
+    Transaction tx(db_);
+    FolderId id = insert_folder(parent, name, type, std::nullopt);
+    if (!container_class.empty())
+      write_props(db_, kFolderProps, int64_t(id), {PropValue::string(tags::PidTagContainerClass, container_class)});
+    tx.commit();
+    return id;
+  }
+
+  PropertyBag folder_properties(FolderId id) override {
+    Stmt q(db_, "SELECT parent_id, folder_type, display_name, change_number, special FROM folders WHERE id = ?");
+    q.bind(1, int64_t(id));
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no folder with id " + std::to_string(id));
+    PropertyBag b = read_props(db_, kFolderProps, int64_t(id), true);
+    std::optional<FolderId> parent = q.is_null(0) ? std::nullopt : std::optional<FolderId>(FolderId(q.int64(0)));
+    b.set(PropValue::string(tags::PidTagDisplayName, q.text(2)));
+    b.set(PropValue::i32(tags::PidTagFolderType, int32_t(q.int64(1))));
+    b.set(PropValue::i64(tags::PidTagChangeNumber, int64_t(ObjectId{kLocalReplicaId, GlobalCounter(q.int64(3))}.to_u64())));
+    b.set(PropValue::i64(tags::PidTagFolderId, fid(id)));
+    b.set(PropValue::binary(tags::PidTagEntryId, folder_entry_id(id)));
+    b.set(PropValue::binary(tags::PidTagRecordKey, folder_entry_id(id)));
+    b.set(PropValue::binary(tags::PidTagSourceKey, make_xid(replica_guid_, id).serialize()));
+    b.set(PropValue::i32(tags::PidTagObjectType, 3));  // MAPI_FOLDER
+    b.set(PropValue::binary(tags::PidTagStoreEntryId, store_entry_id()));
+    b.set(PropValue::binary(PidTagStoreRecordKeyTag, Bytes(mailbox_guid_.bytes.begin(), mailbox_guid_.bytes.end())));
+    if (parent) {
+      b.set(PropValue::i64(tags::PidTagParentFolderId, fid(*parent)));
+      b.set(PropValue::binary(tags::PidTagParentEntryId, folder_entry_id(*parent)));
+      b.set(PropValue::binary(tags::PidTagParentSourceKey, make_xid(replica_guid_, *parent).serialize()));
+    }
+    Stmt c(db_,
+           "SELECT COUNT(*), COALESCE(SUM(message_flags & 1 = 0), 0), COALESCE(SUM(message_size), 0) FROM messages "
+           "WHERE folder_id = ? AND associated = 0 AND soft_deleted = 0");
+    c.bind(1, int64_t(id));
+    c.step();
+    b.set(PropValue::i32(tags::PidTagContentCount, int32_t(c.int64(0))));
+    b.set(PropValue::i32(tags::PidTagContentUnreadCount, int32_t(c.int64(1))));
+    b.set(PropValue::i64(tags::PidTagMessageSizeExtended, c.int64(2)));
+    b.set(PropValue::i32(tags::PidTagMessageSize, int32_t(std::min<int64_t>(c.int64(2), INT32_MAX))));
+    Stmt a(db_, "SELECT COUNT(*) FROM messages WHERE folder_id = ? AND associated = 1 AND soft_deleted = 0");
+    a.bind(1, int64_t(id));
+    a.step();
+    b.set(PropValue::i32(PidTagAssociatedContentCount, int32_t(a.int64(0))));
+    Stmt d(db_, "SELECT COUNT(*) FROM messages WHERE folder_id = ? AND soft_deleted = 1");
+    d.bind(1, int64_t(id));
+    d.step();
+    b.set(PropValue::i32(tags::PidTagDeletedCountTotal, int32_t(d.int64(0))));
+    Stmt f(db_, "SELECT COUNT(*) FROM folders WHERE parent_id = ?");
+    f.bind(1, int64_t(id));
+    f.step();
+    b.set(PropValue::i32(tags::PidTagFolderChildCount, int32_t(f.int64(0))));
+    b.set(PropValue::boolean(tags::PidTagSubfolders, f.int64(0) > 0));
+    // MS-OXOSFLD 2.2.3/2.2.4: the Root and Inbox publish the special folders' entry IDs.
+    if (id == specials_.at(SpecialFolder::Root) || id == specials_.at(SpecialFolder::Inbox)) {
+      struct { PropTag tag; SpecialFolder f; } published[] = {
+          {tags::PidTagIpmAppointmentEntryId, SpecialFolder::Calendar},
+          {tags::PidTagIpmContactEntryId, SpecialFolder::Contacts},
+          {tags::PidTagIpmJournalEntryId, SpecialFolder::Journal},
+          {tags::PidTagIpmNoteEntryId, SpecialFolder::Notes},
+          {tags::PidTagIpmTaskEntryId, SpecialFolder::Tasks},
+          {tags::PidTagIpmDraftsEntryId, SpecialFolder::Drafts},
+      };
+      for (const auto& p : published) b.set(PropValue::binary(p.tag, folder_entry_id(specials_.at(p.f))));
+      // PidTagAdditionalRenEntryIds: Conflicts, Sync Issues, Local Failures, Server Failures, Junk Email.
+      std::vector<Bytes> ren;
+      for (SpecialFolder f : {SpecialFolder::Conflicts, SpecialFolder::SyncIssues, SpecialFolder::LocalFailures,
+                              SpecialFolder::ServerFailures, SpecialFolder::JunkEmail})
+        ren.push_back(folder_entry_id(specials_.at(f)));
+      b.set(PropValue(tags::PidTagAdditionalRenEntryIds, std::move(ren)));
+    }
+    return b;
+  }
+
+  void set_folder_properties(FolderId id, const PropertyBag& props) override {
+    require_folder(id);
+    Transaction tx(db_);
+    std::vector<PropValue> values;
+    for (const auto& v : props.values()) {
+      if (v.tag().id() == tags::PidTagDisplayName.id()) {
+        const auto* s = v.get_if<std::string>();
+        if (!s) throw_error(ErrorCode::MAPI_E_INVALID_TYPE, "PidTagDisplayName must be a string");
+        rename_in_tx(id, *s);
+        continue;
+      }
+      if (is_computed_folder_tag(v.tag()))
+        throw_error(ErrorCode::MAPI_E_COMPUTED, "property " + v.tag().hex() + " is computed by the store");
+      values.push_back(v);
+    }
+    write_props(db_, kFolderProps, int64_t(id), values);
+    bump_folder_change(id);
+    tx.commit();
+  }
+
+  void rename_folder(FolderId id, const std::string& new_name) override {
+    require_folder(id);
+    Transaction tx(db_);
+    rename_in_tx(id, new_name);
+    tx.commit();
+  }
+
+  void move_folder(FolderId id, FolderId new_parent) override {
+    require_folder(id);
+    require_folder(new_parent);
+    if (is_special(id)) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "special folders cannot be moved");
+    for (std::optional<FolderId> at = new_parent; at; at = parent_folder(*at))
+      if (*at == id) throw_error(ErrorCode::MAPI_E_FOLDER_CYCLE, "cannot move a folder into itself or its subfolders");
+    Transaction tx(db_);
+    Stmt(db_, "UPDATE folders SET parent_id = ? WHERE id = ?").bind(1, int64_t(new_parent)).bind(2, int64_t(id)).run();
+    bump_folder_change(id);
+    tx.commit();
+  }
+
+  void delete_folder(FolderId id, uint32_t flags) override {
+    require_folder(id);
+    if (is_special(id)) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "special folders cannot be deleted");
+    Transaction tx(db_);
+    delete_folder_in_tx(id, flags);
+    tx.commit();
+  }
+
+  std::vector<FolderId> child_folders(FolderId id) override {
+    require_folder(id);
+    Stmt q(db_, "SELECT id FROM folders WHERE parent_id = ? ORDER BY id");
+    q.bind(1, int64_t(id));
+    std::vector<FolderId> out;
+    while (q.step()) out.push_back(FolderId(q.int64(0)));
+    return out;
+  }
+
+  std::optional<FolderId> parent_folder(FolderId id) override {
+    Stmt q(db_, "SELECT parent_id FROM folders WHERE id = ?");
+    q.bind(1, int64_t(id));
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no folder with id " + std::to_string(id));
+    if (q.is_null(0)) return std::nullopt;
+    return FolderId(q.int64(0));
+  }
+
+  // ---- messages ------------------------------------------------------------
+  MessageId save_message(FolderId folder, const Message& msg, std::optional<MessageId> existing,
+                         const std::vector<StreamedValue>& streams) override {
+    require_folder(folder);
+    for (const auto& s : streams)
+      if (storage_index(s.tag.type()) != 7 && storage_index(s.tag.type()) != 9)
+        throw_error(ErrorCode::MAPI_E_INVALID_TYPE, "only string and binary properties can be streamed (" + s.tag.hex() + ")");
+    Transaction tx(db_);
+    int64_t old_size = 0;
+    std::vector<Xid> pcl;
+    int64_t created = now_filetime();
+    bool associated = false;
+    if (existing) {
+      Stmt q(db_, "SELECT message_size, associated, folder_id FROM messages WHERE id = ? AND folder_id IS NOT NULL");
+      q.bind(1, int64_t(*existing));
+      if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(*existing));
+      if (FolderId(q.int64(2)) != folder)
+        throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "message " + std::to_string(*existing) + " is not in folder " + std::to_string(folder));
+      old_size = q.int64(0);
+      associated = q.int64(1) != 0;
+      PropertyBag old = read_props(db_, kMessageProps, int64_t(*existing), false);
+      if (auto p = old.find(tags::PidTagPredecessorChangeList); p && p->get_if<Bytes>()) pcl = parse_pcl(*p->get_if<Bytes>());
+      if (auto c = old.get_i64(tags::PidTagCreationTime)) created = *c;
+      // Replace the content: properties, recipients, attachments and embedded messages go with the row.
+      Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(*existing)).run();
+    } else if (auto f = msg.props.get_i32(tags::PidTagMessageFlags)) {
+      associated = (*f & msgflag::Associated) != 0;
+    }
+    int64_t size = message_size(msg);
+    MessageId id = existing ? *existing : next_gc();
+    int64_t cn = next_cn();
+    std::vector<PropValue> extra;
+    Xid change = make_xid(replica_guid_, GlobalCounter(cn));
+    pcl_merge(pcl, change);
+    extra.push_back(PropValue::binary(tags::PidTagChangeKey, change.serialize()));
+    extra.push_back(PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl(pcl)));
+    extra.push_back(PropValue::binary(tags::PidTagSourceKey, make_xid(replica_guid_, id).serialize()));
+    extra.push_back(PropValue::time(tags::PidTagCreationTime, created));
+    if (!msg.props.has(tags::PidTagLastModificationTime) || existing)
+      extra.push_back(PropValue::time(tags::PidTagLastModificationTime, now_filetime()));
+    int64_t streamed = write_message_rows(id, folder, std::nullopt, msg, associated, cn, extra, streams);
+    size += streamed;
+    Stmt(db_, "UPDATE messages SET message_size = ? WHERE id = ?").bind(1, size).bind(2, int64_t(id)).run();
+    write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageSize, int32_t(std::min<int64_t>(size, INT32_MAX)))});
+    int64_t total = get_info_int("mailbox_size") - old_size + size;
+    int64_t quota = get_info_int("quota");
+    if (quota > 0 && total > quota && size > old_size)
+      throw_error(ErrorCode::MAPI_E_STORE_FULL, "saving this message (" + std::to_string(size) + " bytes) would exceed the mailbox quota of " +
+                                                    std::to_string(quota) + " bytes");
+    set_info_int("mailbox_size", total);
+    tx.commit();
+    return id;
+  }
+
+  Message load_message(MessageId id, bool large_values) override {
+    Stmt q(db_, "SELECT folder_id, message_size, change_number, message_flags FROM messages WHERE id = ?");
+    q.bind(1, int64_t(id));
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
+    std::optional<FolderId> folder = q.is_null(0) ? std::nullopt : std::optional<FolderId>(FolderId(q.int64(0)));
+    Message m = read_message(id, large_values);
+    if (folder) add_computed(m.props, id, *folder, q.int64(2));
+    return m;
+  }
+
+  FolderId message_folder(MessageId id) override {
+    Stmt q(db_, "SELECT folder_id FROM messages WHERE id = ? AND folder_id IS NOT NULL");
+    q.bind(1, int64_t(id));
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
+    return FolderId(q.int64(0));
+  }
+
+  std::unique_ptr<PropertyStream> open_stream(MessageId id, PropTag tag) override {
+    PropTag t = normalize(PropValue(tag, tag.type() == PropType::String8 ? ValueStorage(std::string()) : ValueStorage(Bytes()))).tag();
+    if (storage_index(t.type()) != 7 && storage_index(t.type()) != 9)
+      throw_error(ErrorCode::MAPI_E_INVALID_TYPE, "only string and binary properties can be streamed (" + tag.hex() + ")");
+    Stmt q(db_, "SELECT value, large_id FROM message_props WHERE message_id = ? AND tag = ?");
+    q.bind(1, int64_t(id)).bind(2, int64_t(t.value));
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "message " + std::to_string(id) + " has no property " + tag.hex());
+    if (q.is_null(1)) {
+      PropValue v = column_value(q, 0, t);
+      if (const auto* s = v.get_if<std::string>()) return std::make_unique<MemoryStream>(Bytes(s->begin(), s->end()));
+      return std::make_unique<MemoryStream>(v.get<Bytes>());
+    }
+    int64_t lid = q.int64(1);
+    Stmt s(db_, "SELECT size FROM large_values WHERE id = ?");
+    s.bind(1, lid);
+    if (!s.step()) throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "large value " + std::to_string(lid) + " is missing");
+    return std::make_unique<LargeStream>(db_, lid, uint64_t(s.int64(0)));
+  }
+
+  void delete_messages(const std::vector<MessageId>& ids, DeleteMode mode) override {
+    Transaction tx(db_);
+    FolderId deleted_items = specials_.at(SpecialFolder::DeletedItems);
+    for (MessageId id : ids) {
+      FolderId f = message_folder(id);
+      if (mode == DeleteMode::Hard) {
+        Stmt q(db_, "SELECT message_size FROM messages WHERE id = ?");
+        q.bind(1, int64_t(id));
+        q.step();
+        set_info_int("mailbox_size", get_info_int("mailbox_size") - q.int64(0));
+        Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(id)).run();
+      } else if (f == deleted_items) {
+        Stmt(db_, "UPDATE messages SET soft_deleted = 1, change_number = ? WHERE id = ?").bind(1, next_cn()).bind(2, int64_t(id)).run();
+        write_props(db_, kMessageProps, int64_t(id), {PropValue::time(tags::PidTagDeletedOn, now_filetime())});
+      } else {
+        move_in_tx(id, deleted_items);
+      }
+    }
+    tx.commit();
+  }
+
+  void undelete_messages(const std::vector<MessageId>& ids) override {
+    Transaction tx(db_);
+    for (MessageId id : ids) {
+      message_folder(id);
+      Stmt(db_, "UPDATE messages SET soft_deleted = 0, change_number = ? WHERE id = ?").bind(1, next_cn()).bind(2, int64_t(id)).run();
+      delete_props(db_, kMessageProps, int64_t(id), {tags::PidTagDeletedOn});
+    }
+    tx.commit();
+  }
+
+  void set_read_flag(const std::vector<MessageId>& ids, bool read) override {
+    Transaction tx(db_);
+    for (MessageId id : ids) {
+      Stmt q(db_, "SELECT message_flags FROM messages WHERE id = ? AND folder_id IS NOT NULL");
+      q.bind(1, int64_t(id));
+      if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
+      int32_t flags = int32_t(q.int64(0));
+      flags = read ? (flags | msgflag::Read | msgflag::EverRead) : (flags & ~msgflag::Read);
+      // MS-OXCMSG 3.2.5.3: read-state changes do not alter the change number used for content sync.
+      Stmt(db_, "UPDATE messages SET message_flags = ? WHERE id = ?").bind(1, int64_t(flags)).bind(2, int64_t(id)).run();
+      write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageFlags, flags)});
+    }
+    tx.commit();
+  }
+
+  void move_messages(const std::vector<MessageId>& ids, FolderId to) override {
+    require_folder(to);
+    Transaction tx(db_);
+    for (MessageId id : ids) {
+      message_folder(id);
+      move_in_tx(id, to);
+    }
+    tx.commit();
+  }
+
+  std::vector<MessageId> copy_messages(const std::vector<MessageId>& ids, FolderId to) override {
+    require_folder(to);
+    std::vector<Message> copies;
+    for (MessageId id : ids) copies.push_back(load_message(id, true));
+    std::vector<MessageId> out;
+    for (auto& m : copies) {
+      // A copy is a new object: it gets its own ids and change history.
+      m.props.erase(tags::PidTagChangeKey);
+      m.props.erase(tags::PidTagPredecessorChangeList);
+      out.push_back(save_message(to, m, std::nullopt, {}));
+    }
+    return out;
+  }
+
+  // ---- tables --------------------------------------------------------------
+  std::unique_ptr<Table> hierarchy_table(FolderId id, uint32_t flags) override {
+    require_folder(id);
+    return std::make_unique<ViewTable>(std::make_unique<HierarchySource>(*this, id, flags),
+                                       std::vector<PropTag>{tags::PidTagDisplayName, tags::PidTagContentCount,
+                                                            tags::PidTagContentUnreadCount, tags::PidTagSubfolders,
+                                                            tags::PidTagContainerClass, tags::PidTagFolderId});
+  }
+
+  std::unique_ptr<Table> contents_table(FolderId id, uint32_t flags) override {
+    require_folder(id);
+    return std::make_unique<ViewTable>(std::make_unique<ContentsSource>(*this, id, flags),
+                                       std::vector<PropTag>{tags::PidTagSubject, tags::PidTagSenderName,
+                                                            tags::PidTagMessageDeliveryTime, tags::PidTagMessageSize,
+                                                            tags::PidTagMid});
+  }
+
+  std::vector<std::string> check_integrity() override {
+    std::vector<std::string> problems;
+    Stmt q(db_, "PRAGMA integrity_check");
+    while (q.step())
+      if (q.text(0) != "ok") problems.push_back(q.text(0));
+    Stmt fk(db_, "PRAGMA foreign_key_check");
+    while (fk.step()) problems.push_back("foreign key violation in " + fk.text(0));
+    return problems;
+  }
+
+  // ---- used by the table sources -------------------------------------------
+  Db& db() { return db_; }
+
+  PropertyBag message_columns(int64_t id, FolderId folder, int64_t change_number, const std::vector<PropTag>& columns,
+                              std::map<uint32_t, PropValue>& stored) {
+    PropertyBag b;
+    for (auto& [tag, v] : stored) b.set(std::move(v));
+    std::set<uint16_t> wanted;
+    for (PropTag c : columns) wanted.insert(c.id());
+    PropertyBag computed;
+    add_computed(computed, MessageId(id), folder, change_number, &wanted);
+    for (const auto& v : computed.values()) b.set(v);
+    return b;
+  }
+
+  void add_computed(PropertyBag& b, MessageId id, FolderId folder, int64_t change_number,
+                    const std::set<uint16_t>* only = nullptr) {
+    auto want = [&](PropTag t) { return !only || only->count(t.id()); };
+    if (want(tags::PidTagMid)) b.set(PropValue::i64(tags::PidTagMid, fid(id)));
+    if (want(tags::PidTagFolderId)) b.set(PropValue::i64(tags::PidTagFolderId, fid(folder)));
+    if (want(tags::PidTagEntryId)) b.set(PropValue::binary(tags::PidTagEntryId, message_entry_id(folder, id)));
+    if (want(tags::PidTagRecordKey)) b.set(PropValue::binary(tags::PidTagRecordKey, message_entry_id(folder, id)));
+    if (want(tags::PidTagParentEntryId)) b.set(PropValue::binary(tags::PidTagParentEntryId, folder_entry_id(folder)));
+    if (want(tags::PidTagParentSourceKey))
+      b.set(PropValue::binary(tags::PidTagParentSourceKey, make_xid(replica_guid_, folder).serialize()));
+    if (want(tags::PidTagChangeNumber))
+      b.set(PropValue::i64(tags::PidTagChangeNumber, int64_t(ObjectId{kLocalReplicaId, GlobalCounter(change_number)}.to_u64())));
+    if (want(tags::PidTagObjectType)) b.set(PropValue::i32(tags::PidTagObjectType, 5));  // MAPI_MESSAGE
+    if (want(tags::PidTagStoreEntryId)) b.set(PropValue::binary(tags::PidTagStoreEntryId, store_entry_id()));
+    if (want(tags::PidTagHasAttachments))
+      if (auto f = b.get_i32(tags::PidTagMessageFlags); f || !only)
+        b.set(PropValue::boolean(tags::PidTagHasAttachments, f && (*f & msgflag::HasAttach)));
+  }
+
+ private:
+  // -- info
+  void set_info(const char* key, const Guid& g) {
+    Stmt(db_, "INSERT OR REPLACE INTO store_info(key, value) VALUES(?, ?)").bind(1, std::string_view(key)).bind(2, ByteView(g.bytes)).run();
+  }
+  void set_info_int(const char* key, int64_t v) {
+    Stmt(db_, "INSERT OR REPLACE INTO store_info(key, value) VALUES(?, ?)").bind(1, std::string_view(key)).bind(2, v).run();
+  }
+  void set_info_text(const char* key, const std::string& v) {
+    Stmt(db_, "INSERT OR REPLACE INTO store_info(key, value) VALUES(?, ?)").bind(1, std::string_view(key)).bind(2, std::string_view(v)).run();
+  }
+  int64_t get_info_int(const char* key) {
+    Stmt q(db_, "SELECT value FROM store_info WHERE key = ?");
+    q.bind(1, std::string_view(key));
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, std::string("mailbox has no '") + key + "' record");
+    return q.int64(0);
+  }
+  std::string get_info_text(const char* key) {
+    Stmt q(db_, "SELECT value FROM store_info WHERE key = ?");
+    q.bind(1, std::string_view(key));
+    return q.step() ? q.text(0) : std::string();
+  }
+  Guid get_info_guid(const char* key) {
+    Stmt q(db_, "SELECT value FROM store_info WHERE key = ?");
+    q.bind(1, std::string_view(key));
+    if (!q.step() || q.blob_view(0).size() != 16)
+      throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, std::string("mailbox has no valid '") + key + "' record");
+    Guid g;
+    auto b = q.blob_view(0);
+    std::copy(b.begin(), b.end(), g.bytes.begin());
+    return g;
+  }
+  void load_info() {
+    mailbox_guid_ = get_info_guid("mailbox_guid");
+    replica_guid_ = get_info_guid("replica_guid");
+  }
+  void reload_named() {
+    Stmt n(db_, "SELECT id, guid, kind, lid, name FROM named_props");
+    while (n.step()) {
+      Guid g;
+      auto b = n.blob_view(1);
+      std::copy(b.begin(), b.begin() + std::min<size_t>(16, b.size()), g.bytes.begin());
+      named_.insert(uint16_t(n.int64(0)), n.int64(2) == 0 ? PropertyName::by_id(g, uint32_t(n.int64(3)))
+                                                          : PropertyName::by_name(g, n.text(4)));
+    }
+  }
+  int64_t next_gc() {
+    int64_t v = get_info_int("next_gc");
+    if (uint64_t(v) >= kMaxGlobalCounter) throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_RESOURCES, "object id space exhausted");
+    set_info_int("next_gc", v + 1);
+    return v;
+  }
+  int64_t next_cn() {
+    int64_t v = get_info_int("next_cn");
+    set_info_int("next_cn", v + 1);
+    return v;
+  }
+
+  // -- ids
+  int64_t fid(uint64_t gc) const { return int64_t(ObjectId{kLocalReplicaId, gc}.to_u64()); }
+  Bytes folder_entry_id(FolderId id) const {
+    FolderEntryId e;
+    e.provider_uid = mailbox_guid_;
+    e.type = FolderEntryType::PrivateFolder;
+    e.database = replica_guid_;
+    e.gc = id;
+    return e.serialize();
+  }
+  Bytes message_entry_id(FolderId folder, MessageId id) const {
+    MessageEntryId e;
+    e.provider_uid = mailbox_guid_;
+    e.type = FolderEntryType::PrivateMessage;
+    e.folder_database = replica_guid_;
+    e.folder_gc = folder;
+    e.message_database = replica_guid_;
+    e.message_gc = id;
+    return e.serialize();
+  }
+  Bytes store_entry_id() {
+    StoreEntryId e;
+    e.wrapped_provider_uid = Guid::from_string("20fa551b-66aa-cd11-9bc8-00aa002fc45a");
+    e.wrapped_type = 0x0C;
+    e.server_short_name = "localhost";
+    std::string owner = get_info_text("email_address");
+    e.mailbox_dn = "/o=OpenMAPI/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=" + owner.substr(0, owner.find('@'));
+    return e.serialize();
+  }
+
+  // -- folders
+  void check_folder_name(const std::string& name) {
+    if (name.empty() || name.size() > 256 || !is_valid_utf8(name) || name.find('/') != std::string::npos)
+      throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "invalid folder name '" + name + "' (1-256 UTF-8 bytes, no '/')");
+  }
+  void require_folder(FolderId id) {
+    Stmt q(db_, "SELECT 1 FROM folders WHERE id = ?");
+    q.bind(1, int64_t(id));
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no folder with id " + std::to_string(id));
+  }
+  bool is_special(FolderId id) {
+    for (const auto& [f, fid] : specials_)
+      if (fid == id) return true;
+    return false;
+  }
+  static bool is_computed_folder_tag(PropTag t) {
+    switch (t.id()) {
+      case 0x3602: case 0x3603: case 0x360A: case 0x6638: case 0x6748: case 0x6749: case 0x0FFF:
+      case 0x0E09: case 0x67A4: case 0x0E08: case 0x3601: case 0x0FFE: case 0x0FFB: case 0x3617:
+        return true;
+      default: return false;
+    }
+  }
+  FolderId insert_folder(std::optional<FolderId> parent, const std::string& name, FolderType type, std::optional<int> special) {
+    FolderId id = FolderId(next_gc());
+    int64_t cn = next_cn();
+    Stmt ins(db_, "INSERT INTO folders(id, parent_id, special, folder_type, display_name, change_number) VALUES(?, ?, ?, ?, ?, ?)");
+    ins.bind(1, int64_t(id));
+    if (parent) ins.bind(2, int64_t(*parent)); else ins.bind_null(2);
+    if (special) ins.bind(3, int64_t(*special)); else ins.bind_null(3);
+    ins.bind(4, int64_t(type)).bind(5, std::string_view(name)).bind(6, cn);
+    try {
+      ins.run();
+    } catch (const MapiError& e) {
+      if (e.code() == ErrorCode::MAPI_E_COLLISION) throw_error(ErrorCode::MAPI_E_COLLISION, "a folder named '" + name + "' already exists there");
+      throw;
+    }
+    Xid change = make_xid(replica_guid_, GlobalCounter(cn));
+    int64_t now = now_filetime();
+    write_props(db_, kFolderProps, int64_t(id),
+                {PropValue::binary(tags::PidTagChangeKey, change.serialize()),
+                 PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl({change})),
+                 PropValue::time(tags::PidTagCreationTime, now), PropValue::time(tags::PidTagLastModificationTime, now)});
+    return id;
+  }
+  void bump_folder_change(FolderId id) {
+    int64_t cn = next_cn();
+    Stmt(db_, "UPDATE folders SET change_number = ? WHERE id = ?").bind(1, cn).bind(2, int64_t(id)).run();
+    PropertyBag old = read_props(db_, kFolderProps, int64_t(id), false);
+    std::vector<Xid> pcl;
+    if (auto p = old.find(tags::PidTagPredecessorChangeList); p && p->get_if<Bytes>()) pcl = parse_pcl(*p->get_if<Bytes>());
+    Xid change = make_xid(replica_guid_, GlobalCounter(cn));
+    pcl_merge(pcl, change);
+    write_props(db_, kFolderProps, int64_t(id),
+                {PropValue::binary(tags::PidTagChangeKey, change.serialize()),
+                 PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl(pcl)),
+                 PropValue::time(tags::PidTagLastModificationTime, now_filetime())});
+  }
+  void rename_in_tx(FolderId id, const std::string& name) {
+    check_folder_name(name);
+    if (is_special(id)) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "special folders cannot be renamed");
+    try {
+      Stmt(db_, "UPDATE folders SET display_name = ? WHERE id = ?").bind(1, std::string_view(name)).bind(2, int64_t(id)).run();
+    } catch (const MapiError& e) {
+      if (e.code() == ErrorCode::MAPI_E_COLLISION) throw_error(ErrorCode::MAPI_E_COLLISION, "a folder named '" + name + "' already exists there");
+      throw;
+    }
+    bump_folder_change(id);
+  }
+  void delete_folder_in_tx(FolderId id, uint32_t flags) {
+    Stmt c(db_, "SELECT COUNT(*) FROM folders WHERE parent_id = ?");
+    c.bind(1, int64_t(id));
+    c.step();
+    if (c.int64(0) > 0 && !(flags & delfolder::DelFolders))
+      throw_error(ErrorCode::MAPI_E_HAS_FOLDERS, "folder has subfolders (use the delete-folders flag)");
+    Stmt m(db_, "SELECT COUNT(*), COALESCE(SUM(message_size), 0) FROM messages WHERE folder_id = ?");
+    m.bind(1, int64_t(id));
+    m.step();
+    if (m.int64(0) > 0 && !(flags & delfolder::DelMessages))
+      throw_error(ErrorCode::MAPI_E_HAS_MESSAGES, "folder has messages (use the delete-messages flag)");
+    for (FolderId child : child_folders(id)) delete_folder_in_tx(child, flags);
+    set_info_int("mailbox_size", get_info_int("mailbox_size") - m.int64(1));
+    Stmt(db_, "DELETE FROM messages WHERE folder_id = ?").bind(1, int64_t(id)).run();
+    Stmt(db_, "DELETE FROM folders WHERE id = ?").bind(1, int64_t(id)).run();
+  }
+
+  // -- messages
+  void move_in_tx(MessageId id, FolderId to) {
+    int64_t cn = next_cn();
+    Stmt(db_, "UPDATE messages SET folder_id = ?, soft_deleted = 0, change_number = ? WHERE id = ?")
+        .bind(1, int64_t(to)).bind(2, cn).bind(3, int64_t(id)).run();
+    PropertyBag old = read_props(db_, kMessageProps, int64_t(id), false);
+    std::vector<Xid> pcl;
+    if (auto p = old.find(tags::PidTagPredecessorChangeList); p && p->get_if<Bytes>()) pcl = parse_pcl(*p->get_if<Bytes>());
+    Xid change = make_xid(replica_guid_, GlobalCounter(cn));
+    pcl_merge(pcl, change);
+    write_props(db_, kMessageProps, int64_t(id),
+                {PropValue::binary(tags::PidTagChangeKey, change.serialize()),
+                 PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl(pcl))});
+  }
+
+  // Writes the messages row, its properties, recipients and attachments (recursively for
+  // embedded messages). Returns the bytes added by streamed values.
+  int64_t write_message_rows(MessageId id, std::optional<FolderId> folder, std::optional<int64_t> parent_attachment,
+                             const Message& msg, bool associated, int64_t cn, const std::vector<PropValue>& extra,
+                             const std::vector<StreamedValue>& streams) {
+    std::vector<PropValue> values;
+    for (const auto& v : msg.props.values())
+      if (!is_computed_message_tag(v.tag()) && v.type() != PropType::Object && v.type() != PropType::ErrorCode)
+        values.push_back(normalize(v));
+    for (const auto& v : extra) values.push_back(v);
+    int32_t flags = msg.props.get_i32(tags::PidTagMessageFlags).value_or(0);
+    flags = msg.attachments.empty() ? (flags & ~msgflag::HasAttach) : (flags | msgflag::HasAttach);
+    if (associated) flags |= msgflag::Associated;
+    values.push_back(PropValue::i32(tags::PidTagMessageFlags, flags));
+    PropertyBag bag;
+    for (auto& v : values) bag.set(std::move(v));
+    auto str = [&](PropTag t) -> std::optional<std::string> { return bag.get_string(t); };
+    Stmt ins(db_,
+             "INSERT INTO messages(id, folder_id, parent_attachment_id, associated, change_number, message_flags, "
+             "delivery_time, last_modified, subject, normalized_subject, sender_name, message_class, importance) "
+             "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    ins.bind(1, int64_t(id));
+    if (folder) ins.bind(2, int64_t(*folder)); else ins.bind_null(2);
+    if (parent_attachment) ins.bind(3, *parent_attachment); else ins.bind_null(3);
+    ins.bind(4, int64_t(associated)).bind(5, cn).bind(6, int64_t(flags));
+    auto bind_opt_i64 = [&](int i, std::optional<int64_t> v) { if (v) ins.bind(i, *v); else ins.bind_null(i); };
+    auto bind_opt_str = [&](int i, std::optional<std::string> v) { if (v) ins.bind(i, std::string_view(*v)); else ins.bind_null(i); };
+    bind_opt_i64(7, bag.get_i64(tags::PidTagMessageDeliveryTime));
+    bind_opt_i64(8, bag.get_i64(tags::PidTagLastModificationTime));
+    bind_opt_str(9, str(tags::PidTagSubject));
+    bind_opt_str(10, str(tags::PidTagNormalizedSubject));
+    bind_opt_str(11, str(tags::PidTagSenderName));
+    bind_opt_str(12, str(tags::PidTagMessageClass));
+    auto imp = bag.get_i32(tags::PidTagImportance);
+    bind_opt_i64(13, imp ? std::optional<int64_t>(*imp) : std::nullopt);
+    ins.run();
+    write_props(db_, kMessageProps, int64_t(id), bag.values());
+    int64_t streamed = 0;
+    for (const auto& s : streams) {
+      PropTag t = s.tag.type() == PropType::String8 ? s.tag.with_type(PropType::String) : s.tag;
+      uint64_t size = 0;
+      int64_t lid = write_large_stream(db_, s.source, size);
+      Stmt(db_, "INSERT OR REPLACE INTO message_props(message_id, tag, value, large_id) VALUES(?, ?, NULL, ?)")
+          .bind(1, int64_t(id)).bind(2, int64_t(t.value)).bind(3, lid).run();
+      streamed += int64_t(size);
+    }
+    Stmt rins(db_, "INSERT INTO recipients(message_id, row_num) VALUES(?, ?)");
+    for (size_t i = 0; i < msg.recipients.size(); ++i) {
+      rins.bind(1, int64_t(id)).bind(2, int64_t(i)).run();
+      rins.reset();
+      std::vector<PropValue> rv;
+      for (const auto& v : msg.recipients[i].values())
+        if (v.tag().id() != tags::PidTagRowid.id()) rv.push_back(v);
+      write_props(db_, kRecipientProps, db_.last_insert_rowid(), rv);
+    }
+    Stmt ains(db_, "INSERT INTO attachments(message_id, attach_num) VALUES(?, ?)");
+    for (size_t i = 0; i < msg.attachments.size(); ++i) {
+      const Attachment& a = msg.attachments[i];
+      ains.bind(1, int64_t(id)).bind(2, int64_t(i)).run();
+      ains.reset();
+      int64_t aid = db_.last_insert_rowid();
+      std::vector<PropValue> av;
+      for (const auto& v : a.props.values())
+        if (v.tag().id() != tags::PidTagAttachNumber.id() && v.type() != PropType::Object) av.push_back(v);
+      write_props(db_, kAttachmentProps, aid, av);
+      if (a.embedded) {
+        MessageId eid = MessageId(next_gc());
+        write_message_rows(eid, std::nullopt, aid, *a.embedded, false, cn, {}, {});
+      }
+    }
+    return streamed;
+  }
+
+  Message read_message(MessageId id, bool large_values) {
+    Message m;
+    m.props = read_props(db_, kMessageProps, int64_t(id), large_values);
+    Stmt r(db_, "SELECT id, row_num FROM recipients WHERE message_id = ? ORDER BY row_num");
+    r.bind(1, int64_t(id));
+    while (r.step()) {
+      PropertyBag rb = read_props(db_, kRecipientProps, r.int64(0), large_values);
+      rb.set(PropValue::i32(tags::PidTagRowid, int32_t(r.int64(1))));
+      m.recipients.push_back(std::move(rb));
+    }
+    Stmt a(db_, "SELECT id, attach_num FROM attachments WHERE message_id = ? ORDER BY attach_num");
+    a.bind(1, int64_t(id));
+    while (a.step()) {
+      Attachment att;
+      att.props = read_props(db_, kAttachmentProps, a.int64(0), large_values);
+      att.props.set(PropValue::i32(tags::PidTagAttachNumber, int32_t(a.int64(1))));
+      Stmt e(db_, "SELECT id FROM messages WHERE parent_attachment_id = ?");
+      e.bind(1, a.int64(0));
+      if (e.step()) att.embedded = std::make_unique<Message>(read_message(MessageId(e.int64(0)), large_values));
+      m.attachments.push_back(std::move(att));
+    }
+    return m;
+  }
+
+  std::string path_;
+  Db db_;
+  Guid mailbox_guid_, replica_guid_;
+  std::map<SpecialFolder, FolderId> specials_;
+  NamedPropertyMap named_;
+};
+
+// ---- contents tables ---------------------------------------------------------
+
+std::vector<LeafRow> ContentsSource::leaf_rows(const Restriction* r, const SortOrderSet& s) {
+  Db& db = mb_.db();
+  std::string where = "m.folder_id = ? AND m.associated = ? AND m.soft_deleted = ?";
+  SqlFragment filter{"1", {}, true};
+  if (r) filter = compile_restriction(*r);
+  auto order = compile_sort(s);
+  const bool in_sql_order = order.has_value();
+  std::string select = "SELECT m.id, m.message_flags";
+  if (in_sql_order)
+    for (size_t i = 0; i < s.categories; ++i) select += ", " + *message_column_sql(s.orders[i].tag);
+  std::string sql = select + " FROM messages m WHERE " + where + " AND " + filter.sql;
+  if (in_sql_order) sql += " ORDER BY " + *order;
+  Stmt q(db, sql);
+  int p = 1;
+  q.bind(p++, int64_t(folder_));
+  q.bind(p++, int64_t((flags_ & tableflag::Associated) ? 1 : 0));
+  q.bind(p++, int64_t((flags_ & tableflag::SoftDeletes) ? 1 : 0));
+  for (const auto& v : filter.params) bind_value(q, p++, v);
+  std::vector<LeafRow> rows;
+  while (q.step()) {
+    LeafRow row;
+    row.id = q.int64(0);
+    row.unread = !(q.int64(1) & msgflag::Read);
+    if (in_sql_order)
+      for (size_t i = 0; i < s.categories; ++i) {
+        PropTag t = s.orders[i].tag;
+        if (t.type() == PropType::String8) t = t.with_type(PropType::String);
+        row.category_keys.push_back(q.is_null(2 + int(i)) ? std::nullopt : std::optional<PropValue>(column_value(q, 2 + int(i), t)));
+      }
+    rows.push_back(std::move(row));
+  }
+  if (filter.exact && in_sql_order) return rows;
+  // Exact evaluation and/or in-memory ordering over the SQL candidates.
+  std::vector<std::unique_ptr<OwnedMessage>> loaded;
+  std::vector<std::pair<int64_t, const PropertySource*>> candidates;
+  for (const auto& row : rows) {
+    auto m = std::make_unique<OwnedMessage>();
+    m->m = mb_.load_message(MessageId(row.id), false);
+    candidates.emplace_back(row.id, m.get());
+    loaded.push_back(std::move(m));
+  }
+  if (in_sql_order) {
+    std::vector<LeafRow> kept;
+    EvalState state;
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (evaluate(*r, *candidates[i].second, state)) kept.push_back(std::move(rows[i]));
+    return kept;
+  }
+  return order_rows(std::move(candidates), filter.exact ? nullptr : r, s, tags::PidTagMessageFlags);
+}
+
+std::vector<PropertyBag> ContentsSource::fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) {
+  Db& db = mb_.db();
+  std::string idlist;
+  for (int64_t id : ids) idlist += (idlist.empty() ? "" : ",") + std::to_string(id);
+  std::string taglist;
+  for (PropTag c : columns) {
+    PropTag t = c.type() == PropType::String8 ? c.with_type(PropType::String) : c;
+    taglist += (taglist.empty() ? "" : ",") + std::to_string(t.value);
+  }
+  std::map<int64_t, std::map<uint32_t, PropValue>> stored;
+  std::map<int64_t, std::pair<FolderId, int64_t>> info;
+  {
+    Stmt q(db, "SELECT id, folder_id, change_number FROM messages WHERE id IN (" + idlist + ")");
+    while (q.step()) info[q.int64(0)] = {FolderId(q.int64(1)), q.int64(2)};
+  }
+  {
+    Stmt q(db, "SELECT message_id, tag, value, large_id FROM message_props WHERE message_id IN (" + idlist +
+                   ") AND tag IN (" + taglist + ")");
+    while (q.step()) {
+      PropTag tag(uint32_t(q.int64(1)));
+      PropValue v = q.is_null(3) ? column_value(q, 2, tag) : large_value_for_table(db, tag, q.int64(3));
+      stored[q.int64(0)].emplace(tag.value, std::move(v));
+    }
+  }
+  std::vector<PropertyBag> out;
+  out.reserve(ids.size());
+  for (int64_t id : ids) {
+    auto it = info.find(id);
+    if (it == info.end()) {  // deleted since the view was built
+      out.emplace_back();
+      continue;
+    }
+    out.push_back(mb_.message_columns(id, it->second.first, it->second.second, columns, stored[id]));
+  }
+  return out;
+}
+
+std::unique_ptr<PropertySource> ContentsSource::row_source(int64_t id) {
+  auto m = std::make_unique<OwnedMessage>();
+  m->m = mb_.load_message(MessageId(id), false);
+  return m;
+}
+
+// ---- hierarchy tables --------------------------------------------------------
+
+void HierarchySource::load() {
+  if (loaded_) return;
+  std::vector<std::pair<FolderId, int>> stack{{folder_, 0}};
+  while (!stack.empty()) {
+    auto [f, depth] = stack.back();
+    stack.pop_back();
+    auto children = mb_.child_folders(f);
+    for (auto it = children.rbegin(); it != children.rend(); ++it) {
+      PropertyBag b = mb_.folder_properties(*it);
+      b.set(PropValue::i32(tags::PidTagDepth, depth));
+      rows_[int64_t(*it)] = std::move(b);
+      if (flags_ & tableflag::Depth) stack.push_back({*it, depth + 1});
+    }
+  }
+  loaded_ = true;
+}
+
+std::vector<LeafRow> HierarchySource::leaf_rows(const Restriction* r, const SortOrderSet& s) {
+  loaded_ = false;
+  rows_.clear();
+  load();
+  std::vector<std::pair<int64_t, const PropertySource*>> rows;
+  std::vector<std::unique_ptr<OwnedBag>> holders;
+  for (auto& [id, bag] : rows_) {
+    auto h = std::make_unique<OwnedBag>();
+    h->b = bag;
+    rows.emplace_back(id, h.get());
+    holders.push_back(std::move(h));
+  }
+  return order_rows(std::move(rows), r, s);
+}
+
+std::vector<PropertyBag> HierarchySource::fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>&) {
+  load();
+  std::vector<PropertyBag> out;
+  for (int64_t id : ids) {
+    auto it = rows_.find(id);
+    out.push_back(it == rows_.end() ? PropertyBag() : it->second);
+  }
+  return out;
+}
+
+std::unique_ptr<PropertySource> HierarchySource::row_source(int64_t id) {
+  load();
+  auto h = std::make_unique<OwnedBag>();
+  if (auto it = rows_.find(id); it != rows_.end()) h->b = it->second;
+  return h;
+}
+
+}  // namespace
+}  // namespace sqlite
+
+std::unique_ptr<Mailbox> create_sqlite_mailbox(const std::string& path, const MailboxOptions& options) {
+  if (std::filesystem::exists(path)) throw_error(ErrorCode::MAPI_E_COLLISION, "mailbox database '" + path + "' already exists");
+  try {
+    auto mb = std::make_unique<sqlite::SqliteMailbox>(path, true);
+    mb->initialize(options);
+    return mb;
+  } catch (...) {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
+    throw;
+  }
+}
+
+std::unique_ptr<Mailbox> open_sqlite_mailbox(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no mailbox database at '" + path + "'");
+  auto mb = std::make_unique<sqlite::SqliteMailbox>(path, false);
+  try {
+    mb->validate();
+  } catch (const MapiError& e) {
+    if (e.code() == ErrorCode::MAPI_E_CALL_FAILED)
+      throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "'" + path + "' is not a usable mailbox: " + e.what());
+    throw;
+  }
+  return mb;
+}
+
+}  // namespace openmapi::store

@@ -1,0 +1,89 @@
+// The SQLite mailbox schema. One database per mailbox; see docs/STORE.md.
+#pragma once
+
+namespace openmapi::store::sqlite {
+
+// PRAGMA application_id of an OpenMAPI mailbox ("OMAP") and the schema version (user_version).
+inline constexpr int kApplicationId = 0x4F4D4150;
+inline constexpr int kSchemaVersion = 1;
+
+inline constexpr const char* kSchema = R"sql(
+CREATE TABLE store_info(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+
+CREATE TABLE folders(
+  id INTEGER PRIMARY KEY,                      -- FID global counter
+  parent_id INTEGER REFERENCES folders(id),
+  special INTEGER UNIQUE,                      -- SpecialFolder, NULL for user folders
+  folder_type INTEGER NOT NULL,
+  display_name TEXT NOT NULL,
+  change_number INTEGER NOT NULL);
+CREATE UNIQUE INDEX folders_by_name ON folders(parent_id, display_name COLLATE NOCASE);
+CREATE TABLE folder_props(
+  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+  tag INTEGER NOT NULL, value, large_id INTEGER,
+  PRIMARY KEY(folder_id, tag)) WITHOUT ROWID;
+
+-- Columns after message_flags mirror the message_props value of one property each, so that
+-- the tables' common sorts and filters run on indices; message_props stays the truth.
+CREATE TABLE messages(
+  id INTEGER PRIMARY KEY,                      -- MID global counter
+  folder_id INTEGER REFERENCES folders(id),    -- NULL for embedded messages
+  parent_attachment_id INTEGER REFERENCES attachments(id) ON DELETE CASCADE,
+  associated INTEGER NOT NULL DEFAULT 0,
+  soft_deleted INTEGER NOT NULL DEFAULT 0,
+  change_number INTEGER NOT NULL,
+  message_size INTEGER NOT NULL DEFAULT 0,
+  message_flags INTEGER NOT NULL DEFAULT 0,
+  delivery_time INTEGER, last_modified INTEGER, subject TEXT, normalized_subject TEXT,
+  sender_name TEXT, message_class TEXT, importance INTEGER);
+CREATE INDEX messages_by_delivery ON messages(folder_id, associated, soft_deleted, delivery_time);
+CREATE INDEX messages_by_modified ON messages(folder_id, associated, soft_deleted, last_modified);
+CREATE INDEX messages_by_flags ON messages(folder_id, associated, soft_deleted, message_flags);
+CREATE INDEX messages_by_parent ON messages(parent_attachment_id) WHERE parent_attachment_id IS NOT NULL;
+CREATE TABLE message_props(
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  tag INTEGER NOT NULL, value, large_id INTEGER,
+  PRIMARY KEY(message_id, tag)) WITHOUT ROWID;
+
+CREATE TABLE recipients(
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  row_num INTEGER NOT NULL);
+CREATE INDEX recipients_by_message ON recipients(message_id);
+CREATE TABLE recipient_props(
+  recipient_id INTEGER NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,
+  tag INTEGER NOT NULL, value, large_id INTEGER,
+  PRIMARY KEY(recipient_id, tag)) WITHOUT ROWID;
+
+CREATE TABLE attachments(
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  attach_num INTEGER NOT NULL);
+CREATE INDEX attachments_by_message ON attachments(message_id);
+CREATE TABLE attachment_props(
+  attachment_id INTEGER NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
+  tag INTEGER NOT NULL, value, large_id INTEGER,
+  PRIMARY KEY(attachment_id, tag)) WITHOUT ROWID;
+
+-- Values over the large-value threshold, stored in chunks and read as streams.
+CREATE TABLE large_values(id INTEGER PRIMARY KEY, size INTEGER NOT NULL);
+CREATE TABLE large_chunks(
+  value_id INTEGER NOT NULL REFERENCES large_values(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY(value_id, seq)) WITHOUT ROWID;
+CREATE TRIGGER folder_props_large AFTER DELETE ON folder_props WHEN old.large_id IS NOT NULL
+  BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
+CREATE TRIGGER message_props_large AFTER DELETE ON message_props WHEN old.large_id IS NOT NULL
+  BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
+CREATE TRIGGER recipient_props_large AFTER DELETE ON recipient_props WHEN old.large_id IS NOT NULL
+  BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
+CREATE TRIGGER attachment_props_large AFTER DELETE ON attachment_props WHEN old.large_id IS NOT NULL
+  BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
+
+CREATE TABLE named_props(
+  id INTEGER PRIMARY KEY,                      -- 0x8000..0xFFFE
+  guid BLOB NOT NULL, kind INTEGER NOT NULL, lid INTEGER, name TEXT,
+  UNIQUE(guid, kind, lid, name));
+)sql";
+
+}  // namespace openmapi::store::sqlite

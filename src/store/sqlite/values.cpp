@@ -1,0 +1,194 @@
+#include "store/sqlite/values.h"
+
+namespace openmapi::store::sqlite {
+
+PropValue normalize(PropValue v) {
+  if (v.type() == PropType::String8) return PropValue::string(v.tag().with_type(PropType::String), v.get<std::string>());
+  if (v.type() == PropType::MultipleString8)
+    return PropValue(v.tag().with_type(PropType::MultipleString), v.get<std::vector<std::string>>());
+  return v;
+}
+
+void bind_value(Stmt& s, int i, const PropValue& v) {
+  switch (v.storage().index()) {
+    case 0: s.bind_null(i); return;
+    case 1: s.bind(i, int64_t(v.get<int16_t>())); return;
+    case 2: s.bind(i, int64_t(v.get<int32_t>())); return;
+    case 3: s.bind(i, double(v.get<float>())); return;
+    case 4: s.bind(i, v.get<double>()); return;
+    case 5: s.bind(i, v.get<int64_t>()); return;
+    case 6: s.bind(i, int64_t(v.get<bool>() ? 1 : 0)); return;
+    case 7: s.bind(i, std::string_view(v.get<std::string>())); return;
+    case 8: s.bind(i, ByteView(v.get<Guid>().bytes)); return;
+    case 9: s.bind(i, ByteView(v.get<Bytes>())); return;
+    default: {
+      BinaryWriter w;
+      write_value(w, v);
+      s.bind(i, ByteView(w.data()));
+    }
+  }
+}
+
+PropValue column_value(const Stmt& s, int i, PropTag tag) {
+  switch (storage_index(tag.type())) {
+    case 0: return PropValue(tag, std::monostate{});
+    case 1: return PropValue(tag, int16_t(s.int64(i)));
+    case 2: return PropValue(tag, int32_t(s.int64(i)));
+    case 3: return PropValue(tag, float(s.real(i)));
+    case 4: return PropValue(tag, s.real(i));
+    case 5: return PropValue(tag, s.int64(i));
+    case 6: return PropValue(tag, s.int64(i) != 0);
+    case 7: return PropValue(tag, s.text(i));
+    case 8: {
+      auto b = s.blob_view(i);
+      if (b.size() != 16) throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "stored GUID of " + tag.hex() + " is not 16 bytes");
+      Guid g;
+      std::copy(b.begin(), b.end(), g.bytes.begin());
+      return PropValue(tag, g);
+    }
+    case 9: return PropValue(tag, s.blob(i));
+    default: {
+      BinaryReader r(s.blob_view(i));
+      PropValue v = read_value(r, tag);
+      if (!r.at_end()) throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "trailing bytes in stored value of " + tag.hex());
+      return v;
+    }
+  }
+}
+
+namespace {
+
+ByteView large_candidate(const PropValue& v) {
+  if (const auto* s = v.get_if<std::string>())
+    return ByteView(reinterpret_cast<const uint8_t*>(s->data()), s->size());
+  if (const auto* b = v.get_if<Bytes>()) return ByteView(*b);
+  return {};
+}
+
+PropValue from_large_bytes(PropTag tag, Bytes data) {
+  if (storage_index(tag.type()) == 7) return PropValue(tag, std::string(data.begin(), data.end()));
+  return PropValue(tag, std::move(data));
+}
+
+std::string sql(const char* fmt, const PropTableSpec& t) {
+  std::string out;
+  for (const char* p = fmt; *p; ++p) {
+    if (*p == '$' && p[1] == 'T') out += t.table, ++p;
+    else if (*p == '$' && p[1] == 'O') out += t.owner, ++p;
+    else out += *p;
+  }
+  return out;
+}
+
+}  // namespace
+
+int64_t write_large(Db& db, ByteView data) {
+  size_t at = 0;
+  uint64_t size = 0;
+  return write_large_stream(
+      db,
+      [&](uint8_t* buf, size_t n) {
+        size_t k = std::min(n, data.size() - at);
+        std::copy_n(data.begin() + at, k, buf);
+        at += k;
+        return k;
+      },
+      size);
+}
+
+int64_t write_large_stream(Db& db, const std::function<size_t(uint8_t*, size_t)>& source, uint64_t& size) {
+  Stmt(db, "INSERT INTO large_values(size) VALUES(0)").run();
+  int64_t id = db.last_insert_rowid();
+  Stmt ins(db, "INSERT INTO large_chunks(value_id, seq, data) VALUES(?, ?, ?)");
+  Bytes chunk(kChunkSize);
+  size = 0;
+  for (int64_t seq = 0;; ++seq) {
+    size_t filled = 0;
+    while (filled < kChunkSize) {
+      size_t n = source(chunk.data() + filled, kChunkSize - filled);
+      if (n == 0) break;
+      filled += n;
+    }
+    if (filled == 0) break;
+    ins.bind(1, id).bind(2, seq).bind(3, ByteView(chunk.data(), filled)).run();
+    ins.reset();
+    size += filled;
+    if (filled < kChunkSize) break;
+  }
+  Stmt(db, "UPDATE large_values SET size = ? WHERE id = ?").bind(1, int64_t(size)).bind(2, id).run();
+  return id;
+}
+
+Bytes read_large(Db& db, int64_t id, size_t limit) {
+  Stmt q(db, "SELECT data FROM large_chunks WHERE value_id = ? ORDER BY seq");
+  q.bind(1, id);
+  Bytes out;
+  while (out.size() < limit && q.step()) {
+    auto b = q.blob_view(0);
+    out.insert(out.end(), b.begin(), b.begin() + std::min(b.size(), limit - out.size()));
+  }
+  return out;
+}
+
+PropValue large_value_for_table(Db& db, PropTag tag, int64_t id) {
+  Bytes data = read_large(db, id, kTableValueLimit);
+  if (storage_index(tag.type()) == 7 && !data.empty()) {
+    // Drop a code point the cut left incomplete.
+    size_t lead = data.size() - 1;
+    while (lead > 0 && (data[lead] & 0xC0) == 0x80) --lead;
+    uint8_t b = data[lead];
+    size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : 4;
+    if (data.size() - lead < len) data.resize(lead);
+  }
+  return from_large_bytes(tag, std::move(data));
+}
+
+void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropValue>& values) {
+  Stmt ins(db, sql("INSERT OR REPLACE INTO $T($O, tag, value, large_id) VALUES(?, ?, ?, ?)", t));
+  Stmt del(db, sql("DELETE FROM $T WHERE $O = ? AND tag >> 16 = ? AND tag != ?", t));
+  for (const PropValue& raw : values) {
+    PropValue v = normalize(raw);
+    // One value per property id: drop a value of another type with the same id.
+    del.bind(1, owner).bind(2, int64_t(v.tag().id())).bind(3, int64_t(v.tag().value)).run();
+    del.reset();
+    ins.bind(1, owner).bind(2, int64_t(v.tag().value));
+    ByteView big = large_candidate(v);
+    if (big.size() > kLargeValueThreshold) {
+      ins.bind_null(3).bind(4, write_large(db, big));
+    } else {
+      bind_value(ins, 3, v);
+      ins.bind_null(4);
+    }
+    ins.run();
+    ins.reset();
+  }
+}
+
+void delete_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropTag>& tags) {
+  if (tags.empty()) {
+    Stmt(db, sql("DELETE FROM $T WHERE $O = ?", t)).bind(1, owner).run();
+    return;
+  }
+  Stmt del(db, sql("DELETE FROM $T WHERE $O = ? AND tag >> 16 = ?", t));
+  for (PropTag tag : tags) {
+    del.bind(1, owner).bind(2, int64_t(tag.id())).run();
+    del.reset();
+  }
+}
+
+PropertyBag read_props(Db& db, const PropTableSpec& t, int64_t owner, bool large_values) {
+  Stmt q(db, sql("SELECT tag, value, large_id FROM $T WHERE $O = ?", t));
+  q.bind(1, owner);
+  PropertyBag bag;
+  while (q.step()) {
+    PropTag tag(uint32_t(q.int64(0)));
+    if (!q.is_null(2)) {
+      if (large_values) bag.set(from_large_bytes(tag, read_large(db, q.int64(2))));
+      continue;
+    }
+    bag.set(column_value(q, 1, tag));
+  }
+  return bag;
+}
+
+}  // namespace openmapi::store::sqlite

@@ -1,0 +1,49 @@
+// Property values <-> SQLite columns, and the four property tables (folder, message,
+// recipient, attachment) read and written the same way.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/propbag.h"
+#include "store/sqlite/db.h"
+
+namespace openmapi::store::sqlite {
+
+// Values above this size (bytes) are stored in chunks (large_values) and streamed.
+inline constexpr size_t kLargeValueThreshold = 32 * 1024;
+inline constexpr size_t kChunkSize = 64 * 1024;
+// Large values in table rows are cut to this many bytes (MS-OXCTABL: long columns are truncated).
+inline constexpr size_t kTableValueLimit = 510;
+
+// Scalars map to SQLite's own types (integers, REAL, TEXT in UTF-8, BLOB), so that SQL can
+// compare and sort them; multi-valued and restriction values are stored in their
+// MS-OXCDATA wire form as BLOBs.
+void bind_value(Stmt& s, int index, const PropValue& v);
+PropValue column_value(const Stmt& s, int index, PropTag tag);
+// PtypString8 values are kept as PtypString (UTF-8 inside either way).
+PropValue normalize(PropValue v);
+
+struct PropTableSpec {
+  const char* table;   // "message_props"
+  const char* owner;   // "message_id"
+};
+inline constexpr PropTableSpec kFolderProps{"folder_props", "folder_id"};
+inline constexpr PropTableSpec kMessageProps{"message_props", "message_id"};
+inline constexpr PropTableSpec kRecipientProps{"recipient_props", "recipient_id"};
+inline constexpr PropTableSpec kAttachmentProps{"attachment_props", "attachment_id"};
+
+// Writes (insert or replace) `values` for `owner`; large strings and binaries go to chunks.
+void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropValue>& values);
+// Deletes the given tags (all when `tags` is empty).
+void delete_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropTag>& tags = {});
+// Reads every property of `owner`; large values are read whole when `large_values`, else left out.
+PropertyBag read_props(Db& db, const PropTableSpec& t, int64_t owner, bool large_values);
+// Streams a value from chunks into a chunked large value; returns its id.
+int64_t write_large(Db& db, ByteView data);
+int64_t write_large_stream(Db& db, const std::function<size_t(uint8_t*, size_t)>& source, uint64_t& size);
+Bytes read_large(Db& db, int64_t id, size_t limit = SIZE_MAX);
+// A value from its large-value id, cut to kTableValueLimit (on a UTF-8 boundary for strings).
+PropValue large_value_for_table(Db& db, PropTag tag, int64_t id);
+
+}  // namespace openmapi::store::sqlite

@@ -1,0 +1,155 @@
+// The mailbox engine: one driver-agnostic interface (a mailbox with folders, messages and
+// tables); backends register behind it (sqlite/ now, postgres/ later). Protocol and CLI code
+// only ever talk to this interface.
+//
+// Errors: every method throws MapiError. MAPI_E_NOT_FOUND for an unknown folder or message,
+// MAPI_E_INVALID_PARAMETER for arguments that cannot be right, MAPI_E_STORE_FULL when a save
+// would exceed the quota, MAPI_E_CORRUPT_STORE for a damaged or foreign database.
+// Thread safety: one Mailbox object is used by one thread at a time; several processes may
+// open the same mailbox (SQLite WAL serialises writers).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/namedprop.h"
+#include "core/propbag.h"
+#include "core/restriction.h"
+#include "core/sortorder.h"
+#include "store/table.h"
+
+namespace openmapi::store {
+
+// Internal object ids are the 48-bit global counters of FIDs/MIDs (MS-OXCDATA 2.2.1.1);
+// PidTagFolderId/PidTagMid expose them with replica id 1.
+using FolderId = uint64_t;
+using MessageId = uint64_t;
+inline constexpr uint16_t kLocalReplicaId = 1;
+
+// The folders every mailbox has (MS-OXOSFLD 2.2.1/2.2.2), in creation order.
+enum class SpecialFolder : int {
+  Root = 1, DeferredAction, SpoolerQueue, IpmSubtree, Inbox, Outbox, SentItems, DeletedItems,
+  CommonViews, Schedule, Finder, Views, Shortcuts, Drafts, Calendar, Contacts, Tasks, Notes,
+  Journal, JunkEmail, SyncIssues, Conflicts, LocalFailures, ServerFailures, QuickContacts,
+  ImContactList, ConversationActionSettings,
+};
+const char* special_folder_name(SpecialFolder f);
+
+// MS-OXCFOLD 2.2.1.2 folder types.
+enum class FolderType : int32_t { Root = 0, Generic = 1, Search = 2 };
+
+struct MailboxOptions {
+  std::string display_name;     // PidTagMailboxOwnerName / PidTagDisplayName of the store
+  std::string email_address;    // SMTP address of the owner
+  int64_t quota_bytes = 0;      // 0: no quota
+};
+
+// How a message is deleted (MS-OXCFOLD 3.1.4.11 RopDeleteMessages / Outlook behaviour):
+// Soft moves it to Deleted Items (or, already there, hides it as soft-deleted, recoverable);
+// Hard removes it and everything it owns.
+enum class DeleteMode { Soft, Hard };
+
+// MS-OXCFOLD 2.2.1.3 RopDeleteFolder flags.
+namespace delfolder {
+inline constexpr uint32_t DelMessages = 0x01;
+inline constexpr uint32_t DelFolders = 0x04;
+inline constexpr uint32_t HardDelete = 0x10;
+}  // namespace delfolder
+
+// What a contents table shows (MS-OXCFOLD 2.2.1.14 RopGetContentsTable TableFlags).
+namespace tableflag {
+inline constexpr uint32_t Associated = 0x02;
+inline constexpr uint32_t Depth = 0x04;        // hierarchy tables: all descendants
+inline constexpr uint32_t SoftDeletes = 0x20;
+}  // namespace tableflag
+
+// Reads a large property value chunk by chunk, without holding it whole.
+class PropertyStream {
+ public:
+  virtual ~PropertyStream() = default;
+  virtual uint64_t size() const = 0;
+  // Reads up to `n` bytes into `out`; returns how many (0 at the end). Strings are UTF-8.
+  virtual size_t read(uint8_t* out, size_t n) = 0;
+};
+
+// A source of bytes for a large value written with save_message: returns bytes read, 0 at the end.
+using StreamSource = std::function<size_t(uint8_t* buf, size_t n)>;
+struct StreamedValue {
+  PropTag tag;   // PtypBinary or PtypString (UTF-8 bytes)
+  StreamSource source;
+};
+
+class Mailbox {
+ public:
+  virtual ~Mailbox() = default;
+
+  // ---- the store object
+  // The store's own properties: PidTagDisplayName, PidTagMailboxOwnerName, PidTagRecordKey,
+  // PidTagStoreRecordKey, PidTagStoreEntryId, PidTagIpm*EntryId of the special folders,
+  // PidTagMessageSizeExtended (mailbox size), quota properties.
+  virtual PropertyBag store_properties() = 0;
+  virtual Guid mailbox_guid() = 0;
+  virtual Guid replica_guid() = 0;
+  virtual int64_t mailbox_size() = 0;
+  virtual void set_quota(int64_t bytes) = 0;
+
+  // ---- named properties (per store, ids 0x8000 and up)
+  virtual uint16_t named_property_id(const PropertyName& name, bool create) = 0;
+  virtual std::optional<PropertyName> named_property_name(uint16_t id) = 0;
+
+  // ---- folders
+  virtual FolderId special_folder(SpecialFolder f) = 0;
+  // Resolves "Inbox/Projects" below the IPM subtree (or "/" for the root; names compare case-insensitively).
+  virtual FolderId folder_by_path(const std::string& path) = 0;
+  virtual FolderId create_folder(FolderId parent, const std::string& name, const std::string& container_class,
+                                 FolderType type = FolderType::Generic) = 0;
+  // Properties incl. computed ones (PidTagContentCount, PidTagContentUnreadCount, PidTagSubfolders,
+  // PidTagFolderChildCount, PidTagFolderId, PidTagParentFolderId, PidTagEntryId, PidTagParentEntryId,
+  // PidTagChangeNumber, PidTagMessageSizeExtended).
+  virtual PropertyBag folder_properties(FolderId id) = 0;
+  virtual void set_folder_properties(FolderId id, const PropertyBag& props) = 0;
+  virtual void rename_folder(FolderId id, const std::string& new_name) = 0;
+  virtual void move_folder(FolderId id, FolderId new_parent) = 0;
+  // Special folders cannot be deleted (MAPI_E_NO_ACCESS); a folder with content needs the flags
+  // (MAPI_E_HAS_MESSAGES / MAPI_E_HAS_FOLDERS).
+  virtual void delete_folder(FolderId id, uint32_t flags) = 0;
+  virtual std::vector<FolderId> child_folders(FolderId id) = 0;
+  virtual std::optional<FolderId> parent_folder(FolderId id) = 0;
+
+  // ---- messages
+  // Saves `msg` as a new message in `folder` (or replaces message `existing`), in one transaction:
+  // either all of it is stored or nothing. Assigns PidTagMid, PidTagChangeNumber, PidTagChangeKey,
+  // PidTagPredecessorChangeList, PidTagMessageSize, PidTagLastModificationTime, PidTagCreationTime.
+  virtual MessageId save_message(FolderId folder, const Message& msg, std::optional<MessageId> existing = {},
+                                 const std::vector<StreamedValue>& streams = {}) = 0;
+  // The whole message (recipients, attachments, embedded messages) with computed properties.
+  // With `large_values` false, values stored as streams are left out (read them with open_stream).
+  virtual Message load_message(MessageId id, bool large_values = true) = 0;
+  virtual FolderId message_folder(MessageId id) = 0;
+  virtual std::unique_ptr<PropertyStream> open_stream(MessageId id, PropTag tag) = 0;
+  virtual void delete_messages(const std::vector<MessageId>& ids, DeleteMode mode) = 0;
+  // Restores soft-deleted messages of Deleted Items into view.
+  virtual void undelete_messages(const std::vector<MessageId>& ids) = 0;
+  virtual void set_read_flag(const std::vector<MessageId>& ids, bool read) = 0;
+  virtual void move_messages(const std::vector<MessageId>& ids, FolderId to) = 0;
+  virtual std::vector<MessageId> copy_messages(const std::vector<MessageId>& ids, FolderId to) = 0;
+
+  // ---- tables (MS-OXCTABL)
+  virtual std::unique_ptr<Table> hierarchy_table(FolderId id, uint32_t flags = 0) = 0;
+  virtual std::unique_ptr<Table> contents_table(FolderId id, uint32_t flags = 0) = 0;
+
+  // ---- maintenance
+  // Runs SQLite's integrity check; returns the problems found (empty: healthy).
+  virtual std::vector<std::string> check_integrity() = 0;
+};
+
+// Creates a new mailbox database at `path` (MAPI_E_COLLISION if it exists).
+std::unique_ptr<Mailbox> create_sqlite_mailbox(const std::string& path, const MailboxOptions& options);
+// Opens an existing mailbox (MAPI_E_NOT_FOUND if missing; MAPI_E_CORRUPT_STORE if not an
+// OpenMAPI mailbox or damaged; MAPI_E_VERSION for a newer schema).
+std::unique_ptr<Mailbox> open_sqlite_mailbox(const std::string& path);
+
+}  // namespace openmapi::store

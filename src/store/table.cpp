@@ -1,0 +1,346 @@
+#include "store/table.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace openmapi::store {
+namespace {
+
+constexpr uint64_t kHeaderKeyMarker = 0xFF00000000000000ull;
+
+Bytes key_bytes(uint64_t v) {
+  BinaryWriter w;
+  w.u64(v);
+  return w.take();
+}
+
+std::optional<uint64_t> key_value(const Bytes& b) {
+  if (b.size() != 8) return std::nullopt;
+  BinaryReader r(b);
+  return r.u64();
+}
+
+int compare_keys(const std::optional<PropValue>& a, const std::optional<PropValue>& b) {
+  return compare_values(a ? &*a : nullptr, b ? &*b : nullptr);
+}
+
+bool descending(SortDirection d) { return d == SortDirection::Descending || d == SortDirection::CategoryMaximum; }
+
+}  // namespace
+
+std::vector<LeafRow> order_rows(std::vector<std::pair<int64_t, const PropertySource*>> rows, const Restriction* r,
+                                const SortOrderSet& s, PropTag unread_flag_tag) {
+  struct Keyed {
+    int64_t id;
+    std::vector<const PropValue*> keys;
+    bool unread;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(rows.size());
+  EvalState state;
+  for (const auto& [id, src] : rows) {
+    if (r && !evaluate(*r, *src, state)) continue;
+    Keyed k{id, {}, false};
+    for (const auto& o : s.orders) k.keys.push_back(src->find(o.tag));
+    if (unread_flag_tag.value) {
+      const PropValue* f = src->find(unread_flag_tag);
+      k.unread = f && f->get_if<int32_t>() && !(*f->get_if<int32_t>() & 1);
+    }
+    keyed.push_back(std::move(k));
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [&](const Keyed& a, const Keyed& b) {
+    for (size_t i = 0; i < s.orders.size(); ++i) {
+      int c = compare_values(a.keys[i], b.keys[i]);
+      if (c) return descending(s.orders[i].direction) ? c > 0 : c < 0;
+    }
+    return a.id < b.id;
+  });
+  std::vector<LeafRow> out;
+  out.reserve(keyed.size());
+  for (auto& k : keyed) {
+    LeafRow row{k.id, {}, k.unread};
+    for (size_t i = 0; i < s.categories && i < k.keys.size(); ++i)
+      row.category_keys.push_back(k.keys[i] ? std::optional<PropValue>(*k.keys[i]) : std::nullopt);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+ViewTable::ViewTable(std::unique_ptr<RowSource> source, std::vector<PropTag> default_columns)
+    : source_(std::move(source)), columns_(std::move(default_columns)) {}
+
+void ViewTable::set_columns(std::vector<PropTag> columns) {
+  if (columns.empty()) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a table needs at least one column");
+  columns_ = std::move(columns);
+}
+
+void ViewTable::restrict(std::optional<Restriction> r) {
+  restriction_ = std::move(r);
+  built_ = false;
+  cursor_ = 0;
+}
+
+void ViewTable::sort(const SortOrderSet& s) {
+  if (s.categories > s.orders.size() || s.expanded > s.categories)
+    throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "sort order set has more categories than sort columns");
+  for (const auto& o : s.orders)
+    if (is_multi_valued(o.tag.type()))
+      throw_error(ErrorCode::MAPI_E_TOO_COMPLEX, "sorting on multi-valued property " + o.tag.hex() + " is not supported");
+  sort_ = s;
+  built_ = false;
+  cursor_ = 0;
+}
+
+void ViewTable::ensure_built() {
+  if (built_) return;
+  leaves_ = source_->leaf_rows(restriction_ ? &*restriction_ : nullptr, sort_);
+  categories_.clear();
+  top_categories_.clear();
+  const size_t ncat = sort_.categories;
+  if (ncat > 0) {
+    std::vector<size_t> open(ncat, SIZE_MAX);  // the category open at each depth
+    for (size_t i = 0; i < leaves_.size(); ++i) {
+      const auto& keys = leaves_[i].category_keys;
+      size_t first_new = ncat;
+      for (size_t d = 0; d < ncat; ++d) {
+        if (open[d] == SIZE_MAX || compare_keys(categories_[open[d]].key, keys[d]) != 0) {
+          first_new = d;
+          break;
+        }
+      }
+      for (size_t d = first_new; d < ncat; ++d) {
+        Category c;
+        c.depth = d;
+        c.key = keys[d];
+        c.parent = d ? open[d - 1] : SIZE_MAX;
+        c.first_leaf = i;
+        c.expanded = d < sort_.expanded;
+        categories_.push_back(std::move(c));
+        size_t idx = categories_.size() - 1;
+        if (d) categories_[open[d - 1]].children.push_back(idx);
+        else top_categories_.push_back(idx);
+        open[d] = idx;
+      }
+      for (size_t d = 0; d < ncat; ++d) {
+        categories_[open[d]].leaf_count++;
+        if (leaves_[i].unread) categories_[open[d]].unread++;
+      }
+    }
+  }
+  built_ = true;
+  rebuild_visible();
+}
+
+void ViewTable::add_visible(size_t ci) {
+  visible_.push_back({true, ci});
+  const Category& c = categories_[ci];
+  if (!c.expanded) return;
+  if (c.depth + 1 < sort_.categories) {
+    for (size_t child : c.children) add_visible(child);
+  } else {
+    for (size_t i = 0; i < c.leaf_count; ++i) visible_.push_back({false, c.first_leaf + i});
+  }
+}
+
+void ViewTable::rebuild_visible() {
+  visible_.clear();
+  if (sort_.categories == 0) {
+    visible_.reserve(leaves_.size());
+    for (size_t i = 0; i < leaves_.size(); ++i) visible_.push_back({false, i});
+  } else {
+    for (size_t ci : top_categories_) add_visible(ci);
+  }
+  cursor_ = std::min(cursor_, visible_.size());
+}
+
+Bytes ViewTable::instance_key(const VisibleRow& r) const {
+  return r.header ? key_bytes(kHeaderKeyMarker | r.index) : key_bytes(uint64_t(leaves_[r.index].id));
+}
+
+std::vector<Row> ViewTable::materialize(size_t begin, size_t end) {
+  std::vector<int64_t> ids;
+  for (size_t i = begin; i < end; ++i)
+    if (!visible_[i].header) ids.push_back(leaves_[visible_[i].index].id);
+  std::vector<PropertyBag> bags = ids.empty() ? std::vector<PropertyBag>{} : source_->fetch(ids, columns_);
+  std::vector<Row> rows;
+  rows.reserve(end - begin);
+  size_t next_bag = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const VisibleRow& vr = visible_[i];
+    PropertyBag bag;
+    if (vr.header) {
+      const Category& c = categories_[vr.index];
+      int32_t type = c.leaf_count == 0 ? rowtype::EmptyCategory
+                     : c.expanded      ? rowtype::ExpandedCategory
+                                       : rowtype::CollapsedCategory;
+      bag.set(PropValue::i32(tags::PidTagRowType, type));
+      bag.set(PropValue::i32(tags::PidTagDepth, int32_t(c.depth)));
+      bag.set(PropValue::i32(tags::PidTagContentCount, int32_t(c.leaf_count)));
+      bag.set(PropValue::i32(tags::PidTagContentUnreadCount, int32_t(c.unread)));
+      for (size_t at = vr.index; at != SIZE_MAX; at = categories_[at].parent)
+        if (categories_[at].key) bag.set(*categories_[at].key);
+    } else {
+      bag = std::move(bags[next_bag++]);
+      bag.set(PropValue::i32(tags::PidTagRowType, rowtype::Leaf));
+      bag.set(PropValue::i32(tags::PidTagDepth, int32_t(sort_.categories)));
+      bag.set(PropValue::i32(tags::PidTagInstanceNum, 0));
+    }
+    bag.set(PropValue::binary(tags::PidTagInstanceKey, instance_key(vr)));
+    Row row;
+    row.reserve(columns_.size());
+    for (PropTag col : columns_) {
+      const PropValue* v = bag.find(col);
+      if (v && (col.type() == PropType::Unspecified || v->type() == col.type() ||
+                base_type(v->type()) == base_type(col.type())))
+        row.push_back(*v);
+      else if (v && col.type() == PropType::String8 && v->type() == PropType::String)
+        row.push_back(PropValue::string(col, *v->get_if<std::string>()));
+      else
+        row.push_back(PropValue::error(col.id(), ErrorCode::MAPI_E_NOT_FOUND));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<Row> ViewTable::query_rows(uint32_t count, bool forward) {
+  ensure_built();
+  if (forward) {
+    size_t end = std::min(visible_.size(), cursor_ + count);
+    auto rows = materialize(cursor_, end);
+    cursor_ = end;
+    return rows;
+  }
+  size_t begin = cursor_ >= count ? cursor_ - count : 0;
+  auto rows = materialize(begin, cursor_);
+  cursor_ = begin;
+  return rows;
+}
+
+int32_t ViewTable::seek_row(BookmarkOrigin origin, int32_t offset) {
+  ensure_built();
+  int64_t base = origin == BookmarkOrigin::Beginning ? 0
+                 : origin == BookmarkOrigin::Current ? int64_t(cursor_)
+                                                     : int64_t(visible_.size());
+  int64_t target = std::clamp<int64_t>(base + offset, 0, int64_t(visible_.size()));
+  int32_t moved = int32_t(target - base);
+  cursor_ = size_t(target);
+  return moved;
+}
+
+uint32_t ViewTable::create_bookmark() {
+  ensure_built();
+  uint32_t id = next_bookmark_++;
+  // A bookmark on the end of the table is remembered as an empty key.
+  bookmarks_[id] = cursor_ < visible_.size() ? instance_key(visible_[cursor_]) : Bytes{};
+  return id;
+}
+
+size_t ViewTable::find_visible(const Bytes& key) const {
+  for (size_t i = 0; i < visible_.size(); ++i)
+    if (instance_key(visible_[i]) == key) return i;
+  return SIZE_MAX;
+}
+
+bool ViewTable::seek_row_bookmark(uint32_t bookmark, int32_t offset, int32_t* rows_sought) {
+  ensure_built();
+  auto it = bookmarks_.find(bookmark);
+  if (it == bookmarks_.end()) throw_error(ErrorCode::MAPI_E_INVALID_BOOKMARK, "unknown bookmark " + std::to_string(bookmark));
+  bool visible = true;
+  size_t pos = visible_.size();
+  if (!it->second.empty()) {
+    pos = find_visible(it->second);
+    if (pos == SIZE_MAX) {
+      // The row is gone (deleted, filtered out or collapsed): continue from where it was, as
+      // far as can be told — the first row whose leaf id sorts after it, else the end.
+      visible = false;
+      pos = std::min(cursor_, visible_.size());
+    }
+  }
+  cursor_ = pos;
+  int32_t moved = seek_row(BookmarkOrigin::Current, offset);
+  if (rows_sought) *rows_sought = moved;
+  return visible;
+}
+
+void ViewTable::free_bookmark(uint32_t bookmark) {
+  if (!bookmarks_.erase(bookmark))
+    throw_error(ErrorCode::MAPI_E_INVALID_BOOKMARK, "unknown bookmark " + std::to_string(bookmark));
+}
+
+std::optional<Row> ViewTable::find_row(const Restriction& r, BookmarkOrigin origin, bool forward) {
+  ensure_built();
+  int64_t pos = origin == BookmarkOrigin::Beginning ? 0
+                : origin == BookmarkOrigin::Current ? int64_t(cursor_)
+                                                    : int64_t(visible_.size());
+  if (!forward) --pos;
+  EvalState state;
+  for (; pos >= 0 && pos < int64_t(visible_.size()); pos += forward ? 1 : -1) {
+    const VisibleRow& vr = visible_[size_t(pos)];
+    bool match;
+    if (vr.header) {
+      // Header rows are matched on their own columns (category value, counts).
+      PropertyBag bag;
+      auto row = materialize(size_t(pos), size_t(pos) + 1)[0];
+      for (auto& v : row)
+        if (v.type() != PropType::ErrorCode) bag.set(std::move(v));
+      match = evaluate(r, bag, state);
+    } else {
+      auto src = source_->row_source(leaves_[vr.index].id);
+      match = evaluate(r, *src, state);
+    }
+    if (match) {
+      cursor_ = size_t(pos);
+      return materialize(cursor_, cursor_ + 1)[0];
+    }
+  }
+  return std::nullopt;
+}
+
+uint32_t ViewTable::row_count() {
+  ensure_built();
+  return uint32_t(visible_.size());
+}
+
+std::pair<uint32_t, uint32_t> ViewTable::query_position() {
+  ensure_built();
+  return {uint32_t(cursor_), uint32_t(visible_.size())};
+}
+
+size_t ViewTable::category_by_key(const Bytes& key) const {
+  auto v = key_value(key);
+  if (!v || (*v & kHeaderKeyMarker) != kHeaderKeyMarker || (*v & ~kHeaderKeyMarker) >= categories_.size())
+    throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no category row with instance key " + to_hex(key));
+  return size_t(*v & ~kHeaderKeyMarker);
+}
+
+uint32_t ViewTable::expand_row(const Bytes& instance_key) {
+  ensure_built();
+  size_t ci = category_by_key(instance_key);
+  if (categories_[ci].expanded) return 0;
+  Bytes at = cursor_ < visible_.size() ? ViewTable::instance_key(visible_[cursor_]) : Bytes{};
+  size_t before = visible_.size();
+  categories_[ci].expanded = true;
+  rebuild_visible();
+  if (!at.empty()) cursor_ = std::min(find_visible(at), visible_.size());
+  return uint32_t(visible_.size() - before);
+}
+
+uint32_t ViewTable::collapse_row(const Bytes& instance_key) {
+  ensure_built();
+  size_t ci = category_by_key(instance_key);
+  if (!categories_[ci].expanded) return 0;
+  Bytes at = cursor_ < visible_.size() ? ViewTable::instance_key(visible_[cursor_]) : Bytes{};
+  size_t before = visible_.size();
+  categories_[ci].expanded = false;
+  rebuild_visible();
+  if (!at.empty()) {
+    size_t pos = find_visible(at);
+    // The cursor's row was hidden: it moves to the collapsed header (MS-OXCTABL 3.2.5.12).
+    cursor_ = pos != SIZE_MAX ? pos : find_visible(ViewTable::instance_key({true, ci}));
+  }
+  return uint32_t(before - visible_.size());
+}
+
+}  // namespace openmapi::store

@@ -1,0 +1,150 @@
+// MAPI tables (MS-OXCTABL): a view over rows with columns, a restriction, a (possibly
+// categorized) sort order, a cursor, bookmarks, and expand/collapse of categories.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "core/propbag.h"
+#include "core/restriction.h"
+#include "core/sortorder.h"
+
+namespace openmapi::store {
+
+// MS-OXCTABL 2.2.2.1.2 / RopSeekRow origins.
+enum class BookmarkOrigin : uint8_t { Beginning = 0, Current = 1, End = 2 };
+
+// MS-OXCTABL 2.2.1.2 PidTagRowType values.
+namespace rowtype {
+inline constexpr int32_t Leaf = 1;
+inline constexpr int32_t EmptyCategory = 2;
+inline constexpr int32_t ExpandedCategory = 3;
+inline constexpr int32_t CollapsedCategory = 4;
+}  // namespace rowtype
+
+// One row: a value per column, in column order. A column the row has no value for holds a
+// PtypErrorCode value MAPI_E_NOT_FOUND with the column's id (as RopQueryRows returns it).
+using Row = std::vector<PropValue>;
+
+class Table {
+ public:
+  virtual ~Table() = default;
+
+  // RopSetColumns. Empty columns: MAPI_E_INVALID_PARAMETER.
+  virtual void set_columns(std::vector<PropTag> columns) = 0;
+  virtual const std::vector<PropTag>& columns() const = 0;
+  // RopRestrict: nullopt removes the restriction. Moves the cursor to the beginning.
+  virtual void restrict(std::optional<Restriction> r) = 0;
+  // RopSortTable. Moves the cursor to the beginning. More categories than orders: MAPI_E_INVALID_PARAMETER.
+  virtual void sort(const SortOrderSet& s) = 0;
+  // RopQueryRows: up to `count` rows from the cursor, forward or backward; the cursor moves past them.
+  // Backward reads return rows in table order, ending just before the cursor.
+  virtual std::vector<Row> query_rows(uint32_t count, bool forward = true) = 0;
+  // RopSeekRow: moves `offset` rows from `origin` (clamped to the table); returns the rows actually moved (signed).
+  virtual int32_t seek_row(BookmarkOrigin origin, int32_t offset) = 0;
+  // RopCreateBookmark / RopSeekRowBookmark / RopFreeBookmark. A bookmark whose row has gone
+  // positions on the next row and returns false ("row no longer visible"). Unknown bookmark:
+  // MAPI_E_INVALID_BOOKMARK.
+  virtual uint32_t create_bookmark() = 0;
+  virtual bool seek_row_bookmark(uint32_t bookmark, int32_t offset, int32_t* rows_sought = nullptr) = 0;
+  virtual void free_bookmark(uint32_t bookmark) = 0;
+  // RopFindRow: the first row from `origin` (BOOKMARK_BEGINNING/CURRENT/END) in the given
+  // direction that satisfies `r`; on success the cursor is on that row and the row is returned.
+  virtual std::optional<Row> find_row(const Restriction& r, BookmarkOrigin origin, bool forward = true) = 0;
+  // RopGetRowCount-like: the number of visible rows (headers and leaves of expanded categories).
+  virtual uint32_t row_count() = 0;
+  // RopQueryPosition: (cursor row, row count).
+  virtual std::pair<uint32_t, uint32_t> query_position() = 0;
+  // RopExpandRow / RopCollapseRow by a header row's PidTagInstanceKey: returns the number of rows
+  // that became visible / hidden. Not a header: MAPI_E_NOT_FOUND.
+  virtual uint32_t expand_row(const Bytes& instance_key) = 0;
+  virtual uint32_t collapse_row(const Bytes& instance_key) = 0;
+};
+
+// ---- the generic view engine behind every store table ----------------------
+
+// A matching leaf row, in order, with the values of the category columns (categorized views only).
+struct LeafRow {
+  int64_t id = 0;
+  std::vector<std::optional<PropValue>> category_keys;
+  bool unread = false;
+};
+
+// What a ViewTable needs from its backend.
+class RowSource {
+ public:
+  virtual ~RowSource() = default;
+  // The leaf rows satisfying `r` (may be null), in the order `s` gives (category columns first),
+  // ties broken by id. For a categorized `s`, each row carries its category column values.
+  virtual std::vector<LeafRow> leaf_rows(const Restriction* r, const SortOrderSet& s) = 0;
+  // The values of `columns` for the leaf rows `ids` (same order as `ids`).
+  virtual std::vector<PropertyBag> fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) = 0;
+  // A source to evaluate a restriction over one leaf row (FindRow).
+  virtual std::unique_ptr<PropertySource> row_source(int64_t id) = 0;
+};
+
+// Orders in-memory rows: evaluates `r`, sorts by `s` (ties by id), fills category keys.
+std::vector<LeafRow> order_rows(std::vector<std::pair<int64_t, const PropertySource*>> rows, const Restriction* r,
+                                const SortOrderSet& s, PropTag unread_flag_tag = PropTag());
+
+// The Table implementation: cursor, bookmarks, categories; rows come from a RowSource.
+class ViewTable : public Table {
+ public:
+  ViewTable(std::unique_ptr<RowSource> source, std::vector<PropTag> default_columns);
+
+  void set_columns(std::vector<PropTag> columns) override;
+  const std::vector<PropTag>& columns() const override { return columns_; }
+  void restrict(std::optional<Restriction> r) override;
+  void sort(const SortOrderSet& s) override;
+  std::vector<Row> query_rows(uint32_t count, bool forward) override;
+  int32_t seek_row(BookmarkOrigin origin, int32_t offset) override;
+  uint32_t create_bookmark() override;
+  bool seek_row_bookmark(uint32_t bookmark, int32_t offset, int32_t* rows_sought) override;
+  void free_bookmark(uint32_t bookmark) override;
+  std::optional<Row> find_row(const Restriction& r, BookmarkOrigin origin, bool forward) override;
+  uint32_t row_count() override;
+  std::pair<uint32_t, uint32_t> query_position() override;
+  uint32_t expand_row(const Bytes& instance_key) override;
+  uint32_t collapse_row(const Bytes& instance_key) override;
+
+ private:
+  struct Category {
+    size_t depth = 0;
+    std::optional<PropValue> key;
+    size_t parent = SIZE_MAX;       // index of the enclosing category
+    std::vector<size_t> children;   // sub-categories (depth + 1)
+    size_t first_leaf = 0, leaf_count = 0;  // leaves of the innermost level, in leaves_
+    uint32_t unread = 0;
+    bool expanded = true;
+  };
+  struct VisibleRow {
+    bool header = false;
+    size_t index = 0;  // into categories_ or leaves_
+  };
+
+  void ensure_built();
+  void rebuild_visible();
+  void add_visible(size_t category);
+  Bytes instance_key(const VisibleRow& r) const;
+  std::vector<Row> materialize(size_t begin, size_t end);
+  size_t find_visible(const Bytes& key) const;
+  size_t category_by_key(const Bytes& key) const;
+
+  std::unique_ptr<RowSource> source_;
+  std::vector<PropTag> columns_;
+  std::optional<Restriction> restriction_;
+  SortOrderSet sort_;
+  bool built_ = false;
+  std::vector<LeafRow> leaves_;
+  std::vector<Category> categories_;
+  std::vector<size_t> top_categories_;
+  std::vector<VisibleRow> visible_;
+  size_t cursor_ = 0;
+  std::map<uint32_t, Bytes> bookmarks_;
+  uint32_t next_bookmark_ = 1;
+};
+
+}  // namespace openmapi::store
