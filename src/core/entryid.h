@@ -70,7 +70,7 @@ struct StoreEntryId {
   uint32_t flags = 0;
   uint8_t version = 0;
   uint8_t flag = 0;
-  std::string dll_name = "emsmdb.dll";
+  std::string dll_name = "EMSMDB.DLL";  // MS-OXCDATA 2.2.4.3 gives the bytes of "EMSMDB.DLL" (14-byte field)
   uint32_t wrapped_flags = 0;
   Guid wrapped_provider_uid;   // MS-OXCDATA: private store {20FA551B-66AA-CD11-9BC8-00AA002FC45A}
   uint32_t wrapped_type = 0x0000000C;  // 0x0C private mailbox, 0x06 public
@@ -88,6 +88,7 @@ struct OneOffEntryId {
   std::string email_address;
   bool unicode = true;         // MAPI_UNICODE
   bool no_rich_info = false;   // MAPI_ONE_OFF_NO_RICH_INFO (0x0001 in the high half of Flags)
+  uint16_t other_flags = 0;    // the remaining bits of that 16-bit word (MAE, Format, ...), kept as found
   Bytes serialize() const;
   static OneOffEntryId parse(ByteView data);
   friend bool operator==(const OneOffEntryId&, const OneOffEntryId&) = default;
@@ -102,6 +103,13 @@ struct AddressBookEntryId {
   static AddressBookEntryId parse(ByteView data);
   friend bool operator==(const AddressBookEntryId&, const AddressBookEntryId&) = default;
 };
+
+// Provider UIDs that MS-OXCDATA 2.2.4.3, 2.2.5.1 and 2.2.5.2 fix for these entry IDs.
+extern const Guid kStoreWrapProviderUid;     // Store Object EntryID ProviderUID (MAPI's wrapped-store UID)
+extern const Guid kMailboxStoreProviderUid;  // its WrappedProviderUID for a mailbox store
+extern const Guid kPublicStoreProviderUid;   // its WrappedProviderUID for a public folder store
+extern const Guid kOneOffProviderUid;        // {a41f2b81-a3be-1910-9d6e-00dd010f5402}
+extern const Guid kAddressBookProviderUid;   // {c840a7dc-42c0-1a10-b4b9-08002b2fe182}
 
 // What kind of entry ID `data` looks like, by its provider UID and size.
 enum class EntryIdKind { Folder, Message, Store, OneOff, AddressBook, Unknown };
