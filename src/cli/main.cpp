@@ -1,1 +1,477 @@
-int main() { return 0; }
+// `openmapi`: the command line of OpenMAPI. See README.md for an overview.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/common.h"
+#include "core/catalog.h"
+#include "core/entryid.h"
+#include "core/restriction.h"
+#include "core/sortorder.h"
+
+using namespace openmapi;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Options {
+  std::string data_dir_option;
+  std::string dir() const { return cli::data_dir(data_dir_option); }
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    std::string part = s.substr(start, end - start);
+    while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+    while (!part.empty() && part.back() == ' ') part.pop_back();
+    if (!part.empty()) out.push_back(part);
+    start = end + 1;
+  }
+  return out;
+}
+
+uint64_t gc_of(const PropValue* v) {
+  if (!v || !v->get_if<int64_t>()) return 0;
+  return ObjectId::from_u64(uint64_t(*v->get_if<int64_t>())).gc;
+}
+
+store::MessageId parse_message_id(const std::string& s) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+  if (s.empty() || *end || v == 0)
+    throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "'" + s + "' is not a message id (the ID column of 'message ls')");
+  return store::MessageId(v);
+}
+
+// ---- mailbox ----------------------------------------------------------------
+
+void mailbox_create(const Options& o, const std::string& name, const std::string& display, const std::string& email,
+                    int64_t quota) {
+  std::string path = cli::mailbox_path(o.dir(), name);
+  fs::create_directories(fs::path(path).parent_path());
+  store::MailboxOptions mo{display.empty() ? name : display, email.empty() ? name + "@localhost" : email, quota};
+  auto mb = store::create_sqlite_mailbox(path, mo);
+  std::cout << "created mailbox '" << name << "' at " << path << '\n';
+}
+
+void mailbox_ls(const Options& o, bool as_json) {
+  fs::path dir = fs::path(o.dir()) / "mailboxes";
+  std::vector<std::string> names;
+  if (fs::exists(dir))
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".sqlite") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  json out = json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& n : names) {
+    auto mb = cli::open_mailbox(o.dir(), n);
+    PropertyBag p = mb->store_properties();
+    int64_t size = mb->mailbox_size();
+    std::string display = p.get_string(tags::PidTagDisplayName).value_or("");
+    out.push_back({{"name", n}, {"display_name", display}, {"size", size}, {"guid", mb->mailbox_guid().to_string()}});
+    rows.push_back({n, display, std::to_string(size)});
+  }
+  if (as_json) std::cout << out.dump(2) << '\n';
+  else cli::print_table({"NAME", "DISPLAY NAME", "SIZE"}, rows);
+}
+
+void mailbox_rm(const Options& o, const std::string& name) {
+  std::string path = cli::mailbox_path(o.dir(), name);
+  cli::open_mailbox(o.dir(), name);  // refuses what is not a mailbox
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+  std::cout << "removed mailbox '" << name << "'\n";
+}
+
+void mailbox_check(const Options& o, const std::string& name) {
+  auto mb = cli::open_mailbox(o.dir(), name);
+  auto problems = mb->check_integrity();
+  if (problems.empty()) {
+    std::cout << "mailbox '" << name << "' is healthy\n";
+    return;
+  }
+  for (const auto& p : problems) std::cerr << p << '\n';
+  throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, std::to_string(problems.size()) + " problem(s) found in mailbox '" + name + "'");
+}
+
+// ---- folders ----------------------------------------------------------------
+
+void print_tree(store::Mailbox& mb, store::FolderId top, bool as_json) {
+  auto table = mb.hierarchy_table(top, store::tableflag::Depth);
+  table->set_columns({tags::PidTagDisplayName, tags::PidTagDepth, tags::PidTagContentCount, tags::PidTagContentUnreadCount,
+                      tags::PidTagContainerClass, tags::PidTagFolderId});
+  auto rows = table->query_rows(100000);
+  if (as_json) {
+    json out = json::array();
+    for (const auto& r : rows)
+      out.push_back({{"name", cli::value_json(r[0])}, {"depth", cli::value_json(r[1])}, {"count", cli::value_json(r[2])},
+                     {"unread", cli::value_json(r[3])},
+                     {"class", r[4].type() == PropType::ErrorCode ? json(nullptr) : cli::value_json(r[4])},
+                     {"id", gc_of(&r[5])}});
+    std::cout << out.dump(2) << '\n';
+    return;
+  }
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& r : rows) {
+    int depth = r[1].get_if<int32_t>() ? *r[1].get_if<int32_t>() : 0;
+    cells.push_back({std::string(size_t(depth) * 2, ' ') + cli::value_cell(r[0]), cli::value_cell(r[2]), cli::value_cell(r[3]),
+                     cli::value_cell(r[4]), std::to_string(gc_of(&r[5]))});
+  }
+  cli::print_table({"FOLDER", "ITEMS", "UNREAD", "CLASS", "ID"}, cells);
+}
+
+store::FolderId resolve_folder(store::Mailbox& mb, const std::string& path) { return mb.folder_by_path(path); }
+
+std::pair<store::FolderId, std::string> split_parent(store::Mailbox& mb, const std::string& path) {
+  std::string p = path;
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  size_t slash = p.rfind('/');
+  if (slash == std::string::npos) return {mb.special_folder(store::SpecialFolder::IpmSubtree), p};
+  return {mb.folder_by_path(p.substr(0, slash)), p.substr(slash + 1)};
+}
+
+// ---- messages ---------------------------------------------------------------
+
+struct LsOptions {
+  std::string folder = "Inbox";
+  std::string columns;
+  std::string sort = "-received";
+  std::string restrict_text;
+  uint32_t limit = 50;
+  int32_t offset = 0;
+  bool associated = false;
+  bool deleted = false;
+  bool as_json = false;
+};
+
+void message_ls(store::Mailbox& mb, const LsOptions& lo) {
+  uint32_t flags = (lo.associated ? store::tableflag::Associated : 0) | (lo.deleted ? store::tableflag::SoftDeletes : 0);
+  auto table = mb.contents_table(resolve_folder(mb, lo.folder), flags);
+  std::vector<std::string> names = lo.columns.empty() ? std::vector<std::string>{"received", "from", "subject", "size"}
+                                                      : split_list(lo.columns);
+  std::vector<PropTag> cols{tags::PidTagMid, tags::PidTagMessageFlags, tags::PidTagRowType, tags::PidTagDepth,
+                            tags::PidTagContentCount, tags::PidTagContentUnreadCount};
+  const size_t fixed = cols.size();
+  for (const auto& n : names) cols.push_back(resolve_property_name(n));
+  table->set_columns(cols);
+  SortOrderSet sort = parse_sort_text(lo.sort);
+  table->sort(sort);
+  if (!lo.restrict_text.empty()) table->restrict(parse_restriction_text(lo.restrict_text));
+  if (lo.offset) table->seek_row(store::BookmarkOrigin::Beginning, lo.offset);
+  auto rows = table->query_rows(lo.limit);
+  auto [pos, total] = table->query_position();
+  if (lo.as_json) {
+    json out = json::array();
+    for (const auto& r : rows) {
+      json row;
+      int32_t type = r[2].get_if<int32_t>() ? *r[2].get_if<int32_t>() : 1;
+      if (type == store::rowtype::Leaf) row["id"] = gc_of(&r[0]);
+      else row["category"] = {{"depth", cli::value_json(r[3])}, {"count", cli::value_json(r[4])},
+                              {"unread", cli::value_json(r[5])},
+                              {"expanded", type == store::rowtype::ExpandedCategory}};
+      for (size_t i = 0; i < names.size(); ++i)
+        if (r[fixed + i].type() != PropType::ErrorCode) row[names[i]] = cli::value_json(r[fixed + i]);
+      out.push_back(row);
+    }
+    std::cout << json{{"total", total}, {"rows", out}}.dump(2) << '\n';
+    return;
+  }
+  std::vector<std::string> headers{"ID", ""};
+  for (const auto& n : names) {
+    std::string h = n;
+    for (char& c : h) c = char(std::toupper(static_cast<unsigned char>(c)));
+    headers.push_back(h);
+  }
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& r : rows) {
+    int32_t type = r[2].get_if<int32_t>() ? *r[2].get_if<int32_t>() : 1;
+    std::vector<std::string> line;
+    if (type != store::rowtype::Leaf) {
+      int depth = r[3].get_if<int32_t>() ? *r[3].get_if<int32_t>() : 0;
+      std::string label;
+      for (size_t i = 0; i < names.size(); ++i)
+        if (r[fixed + i].type() != PropType::ErrorCode && sort.orders.size() > size_t(depth) &&
+            cols[fixed + i].id() == sort.orders[size_t(depth)].tag.id())
+          label = cli::value_cell(r[fixed + i], 40);
+      line = {"", std::string(size_t(depth) * 2, ' ') + (type == store::rowtype::ExpandedCategory ? "v " : "> ") +
+                      (label.empty() ? "(none)" : label) + " (" + cli::value_cell(r[4]) + ")"};
+      cells.push_back(line);
+      continue;
+    }
+    int32_t mflags = r[1].get_if<int32_t>() ? *r[1].get_if<int32_t>() : 0;
+    line = {std::to_string(gc_of(&r[0])), (mflags & msgflag::Read) ? " " : "*"};
+    for (size_t i = 0; i < names.size(); ++i) line.push_back(cli::value_cell(r[fixed + i], 48, true));
+    cells.push_back(line);
+  }
+  cli::print_table(headers, cells);
+  std::cout << "(" << rows.size() << " of " << total << " rows; * unread)\n";
+}
+
+json message_json(store::Mailbox& mb, const Message& m) {
+  json out{{"properties", cli::bag_json(m.props, &mb)}};
+  json recips = json::array();
+  for (const auto& r : m.recipients) recips.push_back(cli::bag_json(r, &mb));
+  out["recipients"] = recips;
+  json atts = json::array();
+  for (const auto& a : m.attachments) {
+    json aj{{"properties", cli::bag_json(a.props, &mb)}};
+    if (a.embedded) aj["embedded_message"] = message_json(mb, *a.embedded);
+    atts.push_back(aj);
+  }
+  out["attachments"] = atts;
+  return out;
+}
+
+void print_bag(store::Mailbox& mb, const PropertyBag& bag, const std::string& indent) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& v : bag.values())
+    rows.push_back({indent + v.tag().hex(), cli::property_label(v.tag(), &mb), type_name(v.type()), cli::value_cell(v, 100)});
+  cli::print_table({indent + "TAG", "NAME", "TYPE", "VALUE"}, rows);
+}
+
+void print_message(store::Mailbox& mb, const Message& m, const std::string& indent) {
+  print_bag(mb, m.props, indent);
+  for (size_t i = 0; i < m.recipients.size(); ++i) {
+    std::cout << '\n' << indent << "Recipient " << i << ":\n";
+    print_bag(mb, m.recipients[i], indent + "  ");
+  }
+  for (size_t i = 0; i < m.attachments.size(); ++i) {
+    std::cout << '\n' << indent << "Attachment " << i << ":\n";
+    print_bag(mb, m.attachments[i].props, indent + "  ");
+    if (m.attachments[i].embedded) {
+      std::cout << '\n' << indent << "  Embedded message:\n";
+      print_message(mb, *m.attachments[i].embedded, indent + "    ");
+    }
+  }
+}
+
+// ---- props catalog ------------------------------------------------------------
+
+void props_catalog(const std::string& query, bool as_json) {
+  std::vector<const CatalogEntry*> found;
+  if (auto tag = parse_tag(query); tag && (query.rfind("0x", 0) == 0 || query.size() == 8)) {
+    found = catalog_find(*tag);
+  } else if (const CatalogEntry* e = catalog_find(query)) {
+    found.push_back(e);
+  }
+  if (found.empty()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "'" + query + "' is not in the MS-OXPROPS catalogue");
+  json out = json::array();
+  for (const CatalogEntry* e : found) {
+    json j{{"name", e->canonical_name}, {"type", type_name(e->type)}, {"area", e->area},
+           {"alternate_names", e->alternate_names}, {"section", e->section}};
+    if (e->name) {
+      j["property_set"] = propset::name(e->name->set);
+      j["property_set_guid"] = e->name->set.to_string();
+      if (e->name->kind == NameKind::Id) j["lid"] = e->name->lid;
+      else j["string_name"] = e->name->name;
+    } else {
+      j["tag"] = e->tag.hex();
+      char id[8];
+      std::snprintf(id, sizeof id, "0x%04X", e->tag.id());
+      j["id"] = id;
+    }
+    out.push_back(j);
+  }
+  if (as_json) {
+    std::cout << out.dump(2) << '\n';
+    return;
+  }
+  for (const auto& j : out) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string v = it->is_string() ? it->get<std::string>() : it->dump();
+      if (!v.empty()) std::cout << it.key() << ": " << v << '\n';
+    }
+    if (&j != &out.back()) std::cout << '\n';
+  }
+}
+
+// ---- demo ---------------------------------------------------------------------
+
+void demo(const Options& o) {
+  const std::string name = "demo";
+  std::string path = cli::mailbox_path(o.dir(), name);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+  fs::create_directories(fs::path(path).parent_path());
+  auto mb = store::create_sqlite_mailbox(path, {"Demo User", "demo@openmapi.test", 0});
+  cli::fill_demo_mailbox(*mb);
+  std::cout << "Demo mailbox 'demo' (" << path << "), " << mb->mailbox_size() << " bytes\n\n";
+  std::cout << "Folder tree (hierarchy table of the root, all depths):\n";
+  print_tree(*mb, mb->special_folder(store::SpecialFolder::Root), false);
+  std::cout << "\nInbox (contents table sorted by PidTagMessageDeliveryTime, newest first):\n";
+  LsOptions lo;
+  lo.columns = "received,from,subject,size";
+  message_ls(*mb, lo);
+  std::cout << "\nInbox grouped by sender (categorized view):\n";
+  lo.columns = "from,received,subject";
+  lo.sort = "cat:from,-received";
+  message_ls(*mb, lo);
+  std::cout << "\nTry: openmapi --data-dir " << o.dir() << " message ls --mailbox demo --restrict 'subject ~ \"report\"'\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);
+  CLI::App app{"OpenMAPI: an open-source MAPI — mailbox store, formats and tools"};
+  app.require_subcommand(1);
+  Options o;
+  app.add_option("--data-dir", o.data_dir_option, "Data directory (default: $OPENMAPI_DATA_DIR or ./var)");
+
+  std::function<void()> action;
+
+  // demo
+  auto* demo_cmd = app.add_subcommand("demo", "Create the demo mailbox, fill it, and show its folders and Inbox");
+  demo_cmd->callback([&] { action = [&] { demo(o); }; });
+
+  // mailbox
+  auto* mailbox = app.add_subcommand("mailbox", "Create, list, check and remove mailboxes");
+  mailbox->require_subcommand(1);
+  std::string mb_name, display, email;
+  int64_t quota = 0;
+  bool as_json = false;
+  auto* mcreate = mailbox->add_subcommand("create", "Create a mailbox with the default folders");
+  mcreate->add_option("name", mb_name, "Mailbox name")->required();
+  mcreate->add_option("--display-name", display, "Owner display name");
+  mcreate->add_option("--email", email, "Owner SMTP address");
+  mcreate->add_option("--quota", quota, "Quota in bytes (0: none)");
+  mcreate->callback([&] { action = [&] { mailbox_create(o, mb_name, display, email, quota); }; });
+  auto* mls = mailbox->add_subcommand("ls", "List mailboxes");
+  mls->add_flag("--json", as_json, "JSON output");
+  mls->callback([&] { action = [&] { mailbox_ls(o, as_json); }; });
+  auto* mrm = mailbox->add_subcommand("rm", "Remove a mailbox and all its content");
+  mrm->add_option("name", mb_name, "Mailbox name")->required();
+  mrm->callback([&] { action = [&] { mailbox_rm(o, mb_name); }; });
+  auto* mcheck = mailbox->add_subcommand("check", "Check a mailbox database's integrity");
+  mcheck->add_option("name", mb_name, "Mailbox name")->required();
+  mcheck->callback([&] { action = [&] { mailbox_check(o, mb_name); }; });
+
+  // folder
+  auto* folder = app.add_subcommand("folder", "Show and change the folder tree");
+  folder->require_subcommand(1);
+  std::string fpath, fclass = "IPF.Note", newname;
+  bool recursive = false, all = false;
+  auto* ftree = folder->add_subcommand("tree", "Print the folder tree (the IPM subtree; --all from the root)");
+  ftree->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  ftree->add_flag("--all", all, "Start at the root folder, not the IPM subtree");
+  ftree->add_flag("--json", as_json, "JSON output");
+  ftree->callback([&] {
+    action = [&] {
+      auto mb = cli::open_mailbox(o.dir(), mb_name);
+      print_tree(*mb, mb->special_folder(all ? store::SpecialFolder::Root : store::SpecialFolder::IpmSubtree), as_json);
+    };
+  });
+  auto* fcreate = folder->add_subcommand("create", "Create a folder, e.g. Inbox/Projects");
+  fcreate->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  fcreate->add_option("path", fpath, "Folder path below the IPM subtree")->required();
+  fcreate->add_option("--class", fclass, "Container class (PidTagContainerClass)");
+  fcreate->callback([&] {
+    action = [&] {
+      auto mb = cli::open_mailbox(o.dir(), mb_name);
+      auto [parent, leaf] = split_parent(*mb, fpath);
+      auto id = mb->create_folder(parent, leaf, fclass);
+      std::cout << "created folder '" << fpath << "' (id " << id << ")\n";
+    };
+  });
+  auto* frename = folder->add_subcommand("rename", "Rename a folder");
+  frename->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  frename->add_option("path", fpath, "Folder path")->required();
+  frename->add_option("new-name", newname, "New name")->required();
+  frename->callback([&] {
+    action = [&] {
+      auto mb = cli::open_mailbox(o.dir(), mb_name);
+      mb->rename_folder(resolve_folder(*mb, fpath), newname);
+      std::cout << "renamed '" << fpath << "' to '" << newname << "'\n";
+    };
+  });
+  auto* frm = folder->add_subcommand("rm", "Delete a folder (with --recursive: and everything in it)");
+  frm->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  frm->add_option("path", fpath, "Folder path")->required();
+  frm->add_flag("--recursive,-r", recursive, "Delete messages and subfolders too");
+  frm->callback([&] {
+    action = [&] {
+      auto mb = cli::open_mailbox(o.dir(), mb_name);
+      mb->delete_folder(resolve_folder(*mb, fpath), recursive ? (store::delfolder::DelMessages | store::delfolder::DelFolders) : 0);
+      std::cout << "deleted folder '" << fpath << "'\n";
+    };
+  });
+
+  // message
+  auto* message = app.add_subcommand("message", "List, show and delete messages");
+  message->require_subcommand(1);
+  LsOptions lo;
+  auto* mls2 = message->add_subcommand("ls", "A folder's contents table");
+  mls2->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  mls2->add_option("--folder,-f", lo.folder, "Folder path (default Inbox)");
+  mls2->add_option("--columns,-c", lo.columns, "Columns: aliases (subject, from, received, size, ...) or PidTag names, comma-separated");
+  mls2->add_option("--sort,-s", lo.sort, "Sort: e.g. '-received' or 'cat:from,-received' (default -received)");
+  mls2->add_option("--restrict,-r", lo.restrict_text, "Restriction, e.g. 'subject ~ \"report\" and importance >= 1'");
+  mls2->add_option("--limit,-n", lo.limit, "Rows to show (default 50)");
+  mls2->add_option("--offset", lo.offset, "Rows to skip");
+  mls2->add_flag("--associated", lo.associated, "The folder's associated (FAI) contents");
+  mls2->add_flag("--deleted", lo.deleted, "Soft-deleted messages");
+  mls2->add_flag("--json", lo.as_json, "JSON output");
+  mls2->callback([&] {
+    action = [&] {
+      auto mb = cli::open_mailbox(o.dir(), mb_name);
+      message_ls(*mb, lo);
+    };
+  });
+  std::vector<std::string> ids;
+  auto* mshow = message->add_subcommand("show", "Every property of a message, its recipients and attachments");
+  mshow->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  mshow->add_option("id", ids, "Message id (the ID column of 'message ls')")->required()->expected(1);
+  mshow->add_flag("--json", as_json, "JSON output");
+  mshow->callback([&] {
+    action = [&] {
+      auto mb = cli::open_mailbox(o.dir(), mb_name);
+      Message m = mb->load_message(parse_message_id(ids.at(0)));
+      if (as_json) std::cout << message_json(*mb, m).dump(2) << '\n';
+      else print_message(*mb, m, "");
+    };
+  });
+  bool hard = false;
+  auto* mrm2 = message->add_subcommand("rm", "Delete messages (to Deleted Items; --hard: for good)");
+  mrm2->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  mrm2->add_option("ids", ids, "Message ids")->required();
+  mrm2->add_flag("--hard", hard, "Delete permanently");
+  mrm2->callback([&] {
+    action = [&] {
+      auto mb = cli::open_mailbox(o.dir(), mb_name);
+      std::vector<store::MessageId> mids;
+      for (const auto& s : ids) mids.push_back(parse_message_id(s));
+      mb->delete_messages(mids, hard ? store::DeleteMode::Hard : store::DeleteMode::Soft);
+      std::cout << "deleted " << mids.size() << " message(s)" << (hard ? " permanently" : "") << '\n';
+    };
+  });
+
+  // props
+  auto* props = app.add_subcommand("props", "Property catalogue and inspection");
+  props->require_subcommand(1);
+  std::string query;
+  auto* pcat = props->add_subcommand("catalog", "Look up an MS-OXPROPS property by name (PidTagSubject) or tag (0x0037001F)");
+  pcat->add_option("query", query, "Canonical name, alternate name or tag")->required();
+  pcat->add_flag("--json", as_json, "JSON output");
+  pcat->callback([&] { action = [&] { props_catalog(query, as_json); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (action) action();
+    return 0;
+  } catch (const MapiError& e) {
+    std::cerr << "openmapi: " << e.describe() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "openmapi: MAPI_E_CALL_FAILED: " << e.what() << '\n';
+    return 1;
+  }
+}

@@ -183,7 +183,8 @@ std::vector<Row> ViewTable::materialize(size_t begin, size_t end) {
     } else {
       bag = std::move(bags[next_bag++]);
       bag.set(PropValue::i32(tags::PidTagRowType, rowtype::Leaf));
-      bag.set(PropValue::i32(tags::PidTagDepth, int32_t(sort_.categories)));
+      // Hierarchy rows carry their folder depth; contents rows sit below the categories.
+      if (!bag.has(tags::PidTagDepth)) bag.set(PropValue::i32(tags::PidTagDepth, int32_t(sort_.categories)));
       bag.set(PropValue::i32(tags::PidTagInstanceNum, 0));
     }
     bag.set(PropValue::binary(tags::PidTagInstanceKey, instance_key(vr)));

@@ -1,0 +1,36 @@
+// Shared pieces of the `openmapi` command: where mailboxes live, and how values are shown.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/propbag.h"
+#include "store/store.h"
+
+namespace openmapi::cli {
+
+// The data directory: --data-dir, else $OPENMAPI_DATA_DIR, else ./var.
+std::string data_dir(const std::string& option);
+// <data-dir>/mailboxes/<name>.sqlite; a name is 1-64 of [A-Za-z0-9._@-] (MAPI_E_INVALID_PARAMETER otherwise).
+std::string mailbox_path(const std::string& dir, const std::string& name);
+std::unique_ptr<store::Mailbox> open_mailbox(const std::string& dir, const std::string& name);
+
+// A value as JSON: numbers, booleans and strings as themselves, times as ISO 8601 text,
+// binaries as hex, multi-values as arrays, errors as their MAPI_E_ name.
+nlohmann::json value_json(const PropValue& v);
+// A value for a table cell: one line, cut to `width` characters (0: no limit); times to the minute if `short_time`.
+std::string value_cell(const PropValue& v, size_t width = 0, bool short_time = false);
+// A bag as [{tag, name, type, value}] in tag order.
+nlohmann::json bag_json(const PropertyBag& bag, store::Mailbox* names = nullptr);
+// The readable name of a tag (catalogue name, or the named property it maps to).
+std::string property_label(PropTag tag, store::Mailbox* names = nullptr);
+
+// Prints rows as an aligned text table with a header line.
+void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
+
+// Fills a mailbox with the demo content (folders and sample messages).
+void fill_demo_mailbox(store::Mailbox& mb);
+
+}  // namespace openmapi::cli
