@@ -102,19 +102,6 @@ int64_t now_filetime() {
   return to_filetime(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
 }
 
-// PidTagMessageSize as MAPI counts it: the sizes of all values, recipients and attachments.
-int64_t message_size(const Message& m) {
-  int64_t n = 0;
-  for (const auto& v : m.props.values()) n += int64_t(v.size());
-  for (const auto& r : m.recipients)
-    for (const auto& v : r.values()) n += int64_t(v.size());
-  for (const auto& a : m.attachments) {
-    for (const auto& v : a.props.values()) n += int64_t(v.size());
-    if (a.embedded) n += message_size(*a.embedded);
-  }
-  return n;
-}
-
 // Properties the store computes; values a client supplies for them are ignored on save.
 bool is_computed_message_tag(PropTag t) {
   switch (t.id()) {
@@ -180,7 +167,11 @@ class LargeStream : public PropertyStream {
     size_t done = 0;
     while (done < n) {
       if (at_ == chunk_.size()) {
-        if (!q_.step()) break;
+        // Once done, never step again: SQLite would restart the query.
+        if (finished_ || !q_.step()) {
+          finished_ = true;
+          break;
+        }
         chunk_ = q_.blob(0);
         at_ = 0;
       }
@@ -197,6 +188,7 @@ class LargeStream : public PropertyStream {
   uint64_t size_;
   Bytes chunk_;
   size_t at_ = 0;
+  bool finished_ = false;
 };
 
 class MemoryStream : public PropertyStream {
@@ -545,7 +537,6 @@ class SqliteMailbox final : public Mailbox {
     } else if (auto f = msg.props.get_i32(tags::PidTagMessageFlags)) {
       associated = (*f & msgflag::Associated) != 0;
     }
-    int64_t size = message_size(msg);
     MessageId id = existing ? *existing : next_gc();
     int64_t cn = next_cn();
     std::vector<PropValue> extra;
@@ -557,8 +548,7 @@ class SqliteMailbox final : public Mailbox {
     extra.push_back(PropValue::time(tags::PidTagCreationTime, created));
     if (!msg.props.has(tags::PidTagLastModificationTime) || existing)
       extra.push_back(PropValue::time(tags::PidTagLastModificationTime, now_filetime()));
-    int64_t streamed = write_message_rows(id, folder, std::nullopt, msg, associated, cn, extra, streams);
-    size += streamed;
+    int64_t size = write_message_rows(id, folder, std::nullopt, msg, associated, cn, extra, streams);
     Stmt(db_, "UPDATE messages SET message_size = ? WHERE id = ?").bind(1, size).bind(2, int64_t(id)).run();
     write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageSize, int32_t(std::min<int64_t>(size, INT32_MAX)))});
     int64_t total = get_info_int("mailbox_size") - old_size + size;
@@ -589,7 +579,7 @@ class SqliteMailbox final : public Mailbox {
   }
 
   std::unique_ptr<PropertyStream> open_stream(MessageId id, PropTag tag) override {
-    PropTag t = normalize(PropValue(tag, tag.type() == PropType::String8 ? ValueStorage(std::string()) : ValueStorage(Bytes()))).tag();
+    PropTag t = tag.type() == PropType::String8 ? tag.with_type(PropType::String) : tag;
     if (storage_index(t.type()) != 7 && storage_index(t.type()) != 9)
       throw_error(ErrorCode::MAPI_E_INVALID_TYPE, "only string and binary properties can be streamed (" + tag.hex() + ")");
     Stmt q(db_, "SELECT value, large_id FROM message_props WHERE message_id = ? AND tag = ?");
@@ -928,7 +918,8 @@ class SqliteMailbox final : public Mailbox {
   }
 
   // Writes the messages row, its properties, recipients and attachments (recursively for
-  // embedded messages). Returns the bytes added by streamed values.
+  // embedded messages). Returns the PidTagMessageSize of what was written: the sizes of all
+  // stored values, streamed ones included, of the message and everything it holds.
   int64_t write_message_rows(MessageId id, std::optional<FolderId> folder, std::optional<int64_t> parent_attachment,
                              const Message& msg, bool associated, int64_t cn, const std::vector<PropValue>& extra,
                              const std::vector<StreamedValue>& streams) {
@@ -964,14 +955,15 @@ class SqliteMailbox final : public Mailbox {
     bind_opt_i64(13, imp ? std::optional<int64_t>(*imp) : std::nullopt);
     ins.run();
     write_props(db_, kMessageProps, int64_t(id), bag.values());
-    int64_t streamed = 0;
+    int64_t size = 0;
+    for (const auto& v : bag.values()) size += int64_t(v.size());
     for (const auto& s : streams) {
       PropTag t = s.tag.type() == PropType::String8 ? s.tag.with_type(PropType::String) : s.tag;
-      uint64_t size = 0;
-      int64_t lid = write_large_stream(db_, s.source, size);
+      uint64_t streamed_size = 0;
+      int64_t lid = write_large_stream(db_, s.source, streamed_size);
       Stmt(db_, "INSERT OR REPLACE INTO message_props(message_id, tag, value, large_id) VALUES(?, ?, NULL, ?)")
           .bind(1, int64_t(id)).bind(2, int64_t(t.value)).bind(3, lid).run();
-      streamed += int64_t(size);
+      size += int64_t(streamed_size);
     }
     Stmt rins(db_, "INSERT INTO recipients(message_id, row_num) VALUES(?, ?)");
     for (size_t i = 0; i < msg.recipients.size(); ++i) {
@@ -981,6 +973,7 @@ class SqliteMailbox final : public Mailbox {
       for (const auto& v : msg.recipients[i].values())
         if (v.tag().id() != tags::PidTagRowid.id()) rv.push_back(v);
       write_props(db_, kRecipientProps, db_.last_insert_rowid(), rv);
+      for (const auto& v : rv) size += int64_t(v.size());
     }
     Stmt ains(db_, "INSERT INTO attachments(message_id, attach_num) VALUES(?, ?)");
     for (size_t i = 0; i < msg.attachments.size(); ++i) {
@@ -992,12 +985,13 @@ class SqliteMailbox final : public Mailbox {
       for (const auto& v : a.props.values())
         if (v.tag().id() != tags::PidTagAttachNumber.id() && v.type() != PropType::Object) av.push_back(v);
       write_props(db_, kAttachmentProps, aid, av);
+      for (const auto& v : av) size += int64_t(v.size());
       if (a.embedded) {
         MessageId eid = MessageId(next_gc());
-        write_message_rows(eid, std::nullopt, aid, *a.embedded, false, cn, {}, {});
+        size += write_message_rows(eid, std::nullopt, aid, *a.embedded, false, cn, {}, {});
       }
     }
-    return streamed;
+    return size;
   }
 
   Message read_message(MessageId id, bool large_values) {
