@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -67,7 +68,9 @@ struct Restriction {
   RestrictionType type() const { return RestrictionType(node.index()); }
 
   Restriction() : node(And{}) {}  // an empty AND: matches everything
-  template <class T> Restriction(T n) : node(std::move(n)) {}
+  template <class T>
+    requires(!std::is_same_v<std::decay_t<T>, Restriction>)
+  Restriction(T n) : node(std::move(n)) {}
   Restriction(const Restriction& o);
   Restriction& operator=(const Restriction& o);
   Restriction(Restriction&&) noexcept = default;
@@ -82,12 +85,18 @@ struct EvalState { std::vector<uint32_t> count_matches; };
 bool evaluate(const Restriction& r, const PropertySource& source);
 bool evaluate(const Restriction& r, const PropertySource& source, EvalState& state);
 
-// MS-OXCDATA 2.12 wire form (the standard, 32-bit-count form used in properties and ROPs).
-Bytes serialize_restriction(const Restriction& r);
-// Throws MAPI_E_CORRUPT_DATA on malformed input (depth limited to 256 levels).
-Restriction parse_restriction(ByteView data);
-void write_restriction(BinaryWriter& w, const Restriction& r);
-Restriction read_restriction(BinaryReader& r, int depth = 0);
+// MS-OXCDATA 2.12 wire forms. RestrictCount of And/Or (2.12.1.1, 2.12.2.1) and the COUNT fields of the
+// values inside (2.11.1) are 16 bits wide in the standard form, used in ROPs and PtypRestriction
+// property values, and 32 bits wide in the form extended rules use (MS-OXORULE 2.2.4).
+enum class RestrictionForm : uint8_t { Standard, Extended };
+inline constexpr int kMaxRestrictionDepth = 256;
+
+// Throws MAPI_E_TOO_BIG when a count does not fit the form, MAPI_E_INVALID_PARAMETER for a missing child.
+Bytes serialize_restriction(const Restriction& r, RestrictionForm form = RestrictionForm::Standard);
+// Throws MAPI_E_CORRUPT_DATA on malformed input or trailing bytes (depth limited to 256 levels).
+Restriction parse_restriction(ByteView data, RestrictionForm form = RestrictionForm::Standard);
+void write_restriction(BinaryWriter& w, const Restriction& r, RestrictionForm form = RestrictionForm::Standard);
+Restriction read_restriction(BinaryReader& r, int depth = 0, RestrictionForm form = RestrictionForm::Standard);
 
 // A readable text syntax for the command line, e.g.
 //   subject ~ "report" and (importance >= 1 or not exists(PidTagBody))
@@ -96,5 +105,12 @@ Restriction read_restriction(BinaryReader& r, int depth = 0);
 Restriction parse_restriction_text(std::string_view text);
 // Renders `r` back to the text syntax (parse_restriction_text(to_text(r)) == r).
 std::string to_text(const Restriction& r);
+
+// The property names of the text syntax (shared with the sort-order text form): a short alias
+// ("subject"), a catalogue name ("PidTagSubject", "PR_SUBJECT") or a tag in hex ("0x0037001F").
+// Throws MAPI_E_NOT_FOUND for an unknown name.
+PropTag resolve_property_name(std::string_view name);
+// The name to_text uses: the catalogue name if it resolves back to exactly `tag`, else the hex tag.
+std::string property_text_name(PropTag tag);
 
 }  // namespace openmapi

@@ -1,6 +1,7 @@
 // Sort orders (MS-OXCDATA 2.13) and the value ordering MAPI tables use.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +32,12 @@ struct SortOrderSet {
 // Orders two values of the same type as MAPI tables do: numbers and times numerically,
 // strings case-insensitively (then by code point), binaries by bytes then length, booleans
 // false < true. A missing value (nullptr) sorts before any value. Returns <0, 0, >0.
+// Values of different types order by type code (MV and single forms of one type compare as below).
 int compare_values(const PropValue* a, const PropValue* b);
+// The ordering restrictions use: like compare_values, but values of different types compare only
+// when that makes sense (integers of any width and floats numerically, PtypString with PtypString8);
+// nullopt when they cannot be compared. Multi-valued values compare element by element, then by count.
+std::optional<int> try_compare_values(const PropValue& a, const PropValue& b);
 
 // MS-OXCDATA 2.13.2 wire form; parse throws MAPI_E_CORRUPT_DATA / MAPI_E_INVALID_PARAMETER.
 Bytes serialize_sort_order_set(const SortOrderSet& s);
