@@ -49,12 +49,14 @@ std::vector<LeafRow> order_rows(std::vector<std::pair<int64_t, const PropertySou
     }
     keyed.push_back(std::move(k));
   }
+  // Ties by id, in the direction of the last sort column (as the SQL path orders them).
+  const bool ties_descending = !s.orders.empty() && descending(s.orders.back().direction);
   std::stable_sort(keyed.begin(), keyed.end(), [&](const Keyed& a, const Keyed& b) {
     for (size_t i = 0; i < s.orders.size(); ++i) {
       int c = compare_values(a.keys[i], b.keys[i]);
       if (c) return descending(s.orders[i].direction) ? c > 0 : c < 0;
     }
-    return a.id < b.id;
+    return ties_descending ? a.id > b.id : a.id < b.id;
   });
   std::vector<LeafRow> out;
   out.reserve(keyed.size());

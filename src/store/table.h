@@ -78,7 +78,7 @@ class RowSource {
  public:
   virtual ~RowSource() = default;
   // The leaf rows satisfying `r` (may be null), in the order `s` gives (category columns first),
-  // ties broken by id. For a categorized `s`, each row carries its category column values.
+  // ties broken by id in the direction of the last sort column. For a categorized `s`, each row carries its category column values.
   virtual std::vector<LeafRow> leaf_rows(const Restriction* r, const SortOrderSet& s) = 0;
   // The values of `columns` for the leaf rows `ids` (same order as `ids`).
   virtual std::vector<PropertyBag> fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) = 0;
@@ -86,7 +86,7 @@ class RowSource {
   virtual std::unique_ptr<PropertySource> row_source(int64_t id) = 0;
 };
 
-// Orders in-memory rows: evaluates `r`, sorts by `s` (ties by id), fills category keys.
+// Orders in-memory rows: evaluates `r`, sorts by `s` (ties by id as RowSource says), fills category keys.
 std::vector<LeafRow> order_rows(std::vector<std::pair<int64_t, const PropertySource*>> rows, const Restriction* r,
                                 const SortOrderSet& s, PropTag unread_flag_tag = PropTag());
 

@@ -208,8 +208,12 @@ std::optional<std::string> compile_sort(const SortOrderSet& s) {
     bool desc = o.direction == SortDirection::Descending || o.direction == SortDirection::CategoryMaximum;
     out += desc ? " DESC" : " ASC";
   }
+  // Ties go by id, in the direction of the last sort column, so that an index on
+  // (folder, ..., column) serves the whole ORDER BY (its entries end in the rowid).
+  bool last_desc = !s.orders.empty() && (s.orders.back().direction == SortDirection::Descending ||
+                                         s.orders.back().direction == SortDirection::CategoryMaximum);
   if (!out.empty()) out += ", ";
-  out += "m.id ASC";
+  out += last_desc ? "m.id DESC" : "m.id ASC";
   return out;
 }
 

@@ -4,6 +4,10 @@
 // restriction matches. When `exact` is true the SQL is equivalent and no row needs checking
 // in C++; otherwise the table evaluates the restriction (core/restriction.h) on each candidate.
 // This keeps one definition of MAPI semantics (core's evaluator) while SQL does the narrowing.
+// "Exact" assumes a property is stored with the type the restriction names (the store keeps one
+// value per property id; PtypString8 is stored as PtypString): a value stored under the same id
+// with another type (say PidTagImportance as PtypInteger16) is not matched by an exact filter,
+// where core's evaluator would compare across integer widths.
 #pragma once
 #include <optional>
 #include <string>
