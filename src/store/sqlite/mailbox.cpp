@@ -245,6 +245,7 @@ class SqliteMailbox final : public Mailbox {
   }
 
   void validate() {
+    check_file_size();
     Stmt app(db_, "PRAGMA application_id");
     int64_t app_id = app.step() ? app.int64(0) : 0;
     if (app_id != kApplicationId)
@@ -271,6 +272,23 @@ class SqliteMailbox final : public Mailbox {
                                                                : PropertyName::by_name(g, n.text(4));
       named_.insert(uint16_t(n.int64(0)), name);
     }
+  }
+
+  // A cheap look for truncation: with no write-ahead log to supply pages, the file must hold
+  // every page the database header counts. Damage inside pages shows when they are read
+  // (MAPI_E_CORRUPT_STORE) and in check_integrity().
+  void check_file_size() {
+    std::error_code ec;
+    auto wal_size = std::filesystem::file_size(path_ + "-wal", ec);
+    if (!ec && wal_size > 0) return;
+    Stmt ps(db_, "PRAGMA page_size");
+    Stmt pc(db_, "PRAGMA page_count");
+    if (!ps.step() || !pc.step()) return;
+    uint64_t expected = uint64_t(ps.int64(0)) * uint64_t(pc.int64(0));
+    uint64_t actual = std::filesystem::file_size(path_, ec);
+    if (!ec && actual < expected)
+      throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "mailbox database '" + path_ + "' is truncated: " + std::to_string(actual) +
+                                                       " bytes, its header counts " + std::to_string(expected));
   }
 
   // ---- store --------------------------------------------------------------
