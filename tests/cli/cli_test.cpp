@@ -1,0 +1,189 @@
+// The `openmapi` command as a user runs it: output, exit status, and MAPI_E_* errors that
+// leave the mailbox as it was.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir = fs::temp_directory_path() / ("openmapi-cli-" + std::to_string(rd()));
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  Result run(const std::vector<std::string>& args) {
+    std::string cmd = quote(OPENMAPI_BIN) + " --data-dir " + quote((dir / "data").string());
+    for (const auto& a : args) cmd += " " + quote(a);
+    cmd += " >" + quote((dir / "out").string()) + " 2>" + quote((dir / "err").string());
+    int rc = std::system(cmd.c_str());
+    Result r;
+    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    r.out = slurp(dir / "out");
+    r.err = slurp(dir / "err");
+    return r;
+  }
+  Result ok(const std::vector<std::string>& args) {
+    Result r = run(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r;
+  }
+  // A failing command: non-zero exit, the MAPI error name on stderr, the database unchanged.
+  void fails_with(const std::vector<std::string>& args, const std::string& code, const std::string& mailbox = "m") {
+    fs::path db = dir / "data" / "mailboxes" / (mailbox + ".sqlite");
+    std::string before = fs::exists(db) ? slurp(db) : "";
+    Result r = run(args);
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find(code + ":"), std::string::npos) << "stderr: " << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    if (!before.empty()) EXPECT_TRUE(slurp(db) == before) << "the failed command changed the mailbox";
+  }
+
+  fs::path dir;
+};
+
+}  // namespace
+
+TEST_F(CliTest, DemoShowsTheFolderTreeAndTheInbox) {
+  Result r = ok({"demo"});
+  for (const char* s : {"Top of Information Store", "Inbox", "Sent Items", "Deleted Items", "Calendar", "Projects",
+                        "Quarterly report draft", "Grüße aus Berlin", "Alice Martin (2)"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  // Newest first: the coffee machine (Nov 23 13:20) before the report (Nov 20).
+  EXPECT_LT(r.out.find("new coffee machine"), r.out.find("Quarterly report draft"));
+  // Running it again starts afresh.
+  Result again = ok({"demo"});
+  EXPECT_NE(again.out.find("(7 of 7 rows"), std::string::npos) << again.out;
+}
+
+TEST_F(CliTest, MailboxLifecycle) {
+  ok({"mailbox", "create", "m", "--display-name", "Mia", "--email", "mia@example.com"});
+  fails_with({"mailbox", "create", "m"}, "MAPI_E_COLLISION");
+  fails_with({"mailbox", "create", "../evil"}, "MAPI_E_INVALID_PARAMETER");
+  auto list = nlohmann::json::parse(ok({"mailbox", "ls", "--json"}).out);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["name"], "m");
+  EXPECT_EQ(list[0]["display_name"], "Mia");
+  EXPECT_NE(ok({"mailbox", "check", "m"}).out.find("healthy"), std::string::npos);
+  ok({"mailbox", "rm", "m"});
+  fails_with({"mailbox", "rm", "m"}, "MAPI_E_NOT_FOUND");
+  EXPECT_TRUE(nlohmann::json::parse(ok({"mailbox", "ls", "--json"}).out).empty());
+}
+
+TEST_F(CliTest, FolderCommands) {
+  ok({"mailbox", "create", "m"});
+  ok({"folder", "create", "-m", "m", "Inbox/Projects"});
+  ok({"folder", "create", "-m", "m", "Inbox/Projects/Alpha", "--class", "IPF.Task"});
+  fails_with({"folder", "create", "-m", "m", "Inbox/projects"}, "MAPI_E_COLLISION");
+  fails_with({"folder", "create", "-m", "m", "Nowhere/X"}, "MAPI_E_NOT_FOUND");
+  ok({"folder", "rename", "-m", "m", "Inbox/Projects/Alpha", "Beta"});
+  fails_with({"folder", "rename", "-m", "m", "Inbox", "Post"}, "MAPI_E_NO_ACCESS");
+  auto tree = nlohmann::json::parse(ok({"folder", "tree", "-m", "m", "--json"}).out);
+  bool found = false;
+  for (const auto& f : tree)
+    if (f["name"] == "Beta") {
+      found = true;
+      EXPECT_EQ(f["depth"], 2);
+      EXPECT_EQ(f["class"], "IPF.Task");
+    }
+  EXPECT_TRUE(found) << tree.dump();
+  fails_with({"folder", "rm", "-m", "m", "Inbox/Projects"}, "MAPI_E_HAS_FOLDERS");
+  ok({"folder", "rm", "-m", "m", "Inbox/Projects", "--recursive"});
+  fails_with({"folder", "rm", "-m", "m", "Inbox/Projects"}, "MAPI_E_NOT_FOUND");
+  fails_with({"folder", "tree", "-m", "nobody"}, "MAPI_E_NOT_FOUND", "nobody");
+}
+
+TEST_F(CliTest, MessageListingShowAndDelete) {
+  ok({"demo"});
+  // Restriction and columns in the readable syntax.
+  auto j = nlohmann::json::parse(
+      ok({"message", "ls", "-m", "demo", "--json", "--columns", "subject,importance", "--restrict", "subject ~ \"server\""}).out);
+  ASSERT_EQ(j["total"], 2);
+  for (const auto& row : j["rows"]) EXPECT_NE(row["subject"].get<std::string>().find("Server"), std::string::npos);
+  // Oldest first, two rows after skipping one.
+  j = nlohmann::json::parse(ok({"message", "ls", "-m", "demo", "--json", "--sort", "received", "--offset", "1", "--limit", "2",
+                                "--columns", "subject"}).out);
+  ASSERT_EQ(j["rows"].size(), 2u);
+  EXPECT_EQ(j["rows"][0]["subject"], "RE: Quarterly report draft");
+  int64_t id = j["rows"][0]["id"];
+  // Every property of a message, with catalogue names.
+  auto shown = nlohmann::json::parse(ok({"message", "show", "-m", "demo", std::to_string(id), "--json"}).out);
+  bool subject = false;
+  for (const auto& p : shown["properties"])
+    if (p["name"] == "PidTagSubject") subject = p["value"] == "RE: Quarterly report draft";
+  EXPECT_TRUE(subject);
+  EXPECT_EQ(shown["recipients"].size(), 1u);
+  // Soft delete moves it to Deleted Items.
+  ok({"message", "rm", "-m", "demo", std::to_string(id)});
+  j = nlohmann::json::parse(ok({"message", "ls", "-m", "demo", "-f", "Deleted Items", "--json"}).out);
+  ASSERT_EQ(j["total"], 1);
+  EXPECT_EQ(j["rows"][0]["id"], id);
+  ok({"message", "rm", "-m", "demo", "--hard", std::to_string(id)});
+  fails_with({"message", "show", "-m", "demo", std::to_string(id)}, "MAPI_E_NOT_FOUND", "demo");
+}
+
+TEST_F(CliTest, BadInputGivesMapiErrorsAndChangesNothing) {
+  ok({"demo"});
+  fails_with({"message", "ls", "-m", "demo", "-f", "Nope"}, "MAPI_E_NOT_FOUND", "demo");
+  fails_with({"message", "ls", "-m", "demo", "--columns", "PidTagNoSuchThing"}, "MAPI_E_NOT_FOUND", "demo");
+  fails_with({"message", "ls", "-m", "demo", "--restrict", "subject ~"}, "MAPI_E_INVALID_PARAMETER", "demo");
+  fails_with({"message", "ls", "-m", "demo", "--restrict", "received > 5"}, "MAPI_E_INVALID_PARAMETER", "demo");
+  fails_with({"message", "ls", "-m", "demo", "--sort", "-nosuchprop"}, "MAPI_E_NOT_FOUND", "demo");
+  fails_with({"message", "show", "-m", "demo", "abc"}, "MAPI_E_INVALID_PARAMETER", "demo");
+  fails_with({"message", "rm", "-m", "demo", "99999"}, "MAPI_E_NOT_FOUND", "demo");
+  // A file that is no mailbox.
+  fs::path bad = dir / "data" / "mailboxes" / "bad.sqlite";
+  {
+    std::ofstream f(bad, std::ios::binary);
+    for (int i = 0; i < 1000; ++i) f << "not a database ";
+  }
+  fails_with({"message", "ls", "-m", "bad"}, "MAPI_E_CORRUPT_STORE", "bad");
+  fails_with({"mailbox", "rm", "bad"}, "MAPI_E_CORRUPT_STORE", "bad");
+  EXPECT_TRUE(fs::exists(bad));
+  // A usage error is reported by the parser with its own non-zero status.
+  EXPECT_NE(run({"message", "ls"}).status, 0);
+}
+
+TEST_F(CliTest, PropertyCatalogueLookups) {
+  Result r = ok({"props", "catalog", "PidTagSubject"});
+  EXPECT_NE(r.out.find("0x0037001F"), std::string::npos) << r.out;
+  r = ok({"props", "catalog", "0x0037001F"});
+  EXPECT_NE(r.out.find("PidTagSubject"), std::string::npos) << r.out;
+  r = ok({"props", "catalog", "PR_SUBJECT"});
+  EXPECT_NE(r.out.find("PidTagSubject"), std::string::npos) << r.out;
+  auto j = nlohmann::json::parse(ok({"props", "catalog", "PidLidBusyStatus", "--json"}).out);
+  EXPECT_EQ(j[0]["property_set"], "PSETID_Appointment");
+  EXPECT_EQ(j[0]["lid"], 0x8205);
+  // Both properties with id 0x1013.
+  r = ok({"props", "catalog", "0x10130102"});
+  EXPECT_NE(r.out.find("PidTagHtml"), std::string::npos);
+  fails_with({"props", "catalog", "PidTagDoesNotExist"}, "MAPI_E_NOT_FOUND");
+}
