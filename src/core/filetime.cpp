@@ -6,6 +6,7 @@ namespace openmapi {
 
 std::string format_filetime(int64_t ft) {
   using namespace std::chrono;
+  if (ft < 0 || ft >= kFileTimeYear10000) return "filetime(" + std::to_string(ft) + ")";
   SysTime t = from_filetime(ft);
   auto day = floor<days>(t);
   year_month_day ymd{day};
@@ -52,7 +53,8 @@ std::optional<int64_t> parse_filetime(std::string_view text) {
   }
   if (pos != str.size()) return std::nullopt;
   year_month_day ymd{year(y), month(unsigned(mo)), day(unsigned(d))};
-  if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  // FILETIMEs start in 1601; four-digit years end in 9999.
+  if (!ymd.ok() || y < 1601 || h > 23 || mi > 59 || s > 60) return std::nullopt;
   SysTime t = sys_days(ymd) + hours(h) + minutes(mi) + seconds(s) + microseconds(us);
   return to_filetime(t);
 }
