@@ -314,3 +314,19 @@ TEST_F(TableTest, AssociatedAndHierarchyTables) {
   deep->sort({{{tags::PidTagDisplayName, SortDirection::Descending}}, 0, 0});
   EXPECT_EQ(deep->query_rows(1)[0][0].get<std::string>(), "B");
 }
+
+TEST_F(TableTest, ContentRestrictionsSeeWholeLargeBodies) {
+  Message big = simple_message("long one");
+  big.props.set(PropValue::string(tags::PidTagBody, std::string(100 * 1024, 'x') + " Nädel am Ende"));
+  MessageId big_id = mb->save_message(inbox(), big);
+  Message small = simple_message("short one");
+  small.props.set(PropValue::string(tags::PidTagBody, "nothing here"));
+  mb->save_message(inbox(), small);
+  auto t = mb->contents_table(inbox());
+  for (const char* text : {"body ~ \"am ende\"", "body ~ \"NÄDEL\"", "not body ~ \"nothing\""}) {
+    t->restrict(parse_restriction_text(text));
+    auto got = all_ids(*t);
+    ASSERT_EQ(got.size(), 1u) << text;
+    EXPECT_EQ(got[0], big_id) << text;
+  }
+}

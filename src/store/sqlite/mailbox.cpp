@@ -715,6 +715,36 @@ class SqliteMailbox final : public Mailbox {
   // ---- used by the table sources -------------------------------------------
   Db& db() { return db_; }
 
+  // What a restriction or an in-memory sort needs of a message: the properties with the ids of
+  // `tags` (large values read whole, so that a content restriction sees all of a long body), the
+  // computed ones, and recipients and attachments only when `subobjects`.
+  Message load_for_evaluation(MessageId id, const std::vector<PropTag>& tags, bool subobjects) {
+    if (subobjects) return load_message(id, true);
+    Stmt info(db_, "SELECT folder_id, change_number FROM messages WHERE id = ?");
+    info.bind(1, int64_t(id));
+    if (!info.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
+    Message m;
+    Stmt q(db_, "SELECT tag, value, large_id FROM message_props WHERE message_id = ? AND tag >> 16 = ?");
+    std::set<uint16_t> ids;
+    for (PropTag t : tags) ids.insert(t.id());
+    for (uint16_t pid : ids) {
+      q.bind(1, int64_t(id)).bind(2, int64_t(pid));
+      while (q.step()) {
+        PropTag tag(uint32_t(q.int64(0)));
+        m.props.set(q.is_null(2) ? column_value(q, 1, tag) : large_value(tag, q.int64(2)));
+      }
+      q.reset();
+    }
+    if (!info.is_null(0)) add_computed(m.props, id, FolderId(info.int64(0)), info.int64(1), &ids);
+    return m;
+  }
+
+  PropValue large_value(PropTag tag, int64_t large_id) {
+    Bytes data = read_large(db_, large_id);
+    if (storage_index(tag.type()) == 7) return PropValue(tag, std::string(data.begin(), data.end()));
+    return PropValue(tag, std::move(data));
+  }
+
   PropertyBag message_columns(int64_t id, FolderId folder, int64_t change_number, const std::vector<PropTag>& columns,
                               std::map<uint32_t, PropValue>& stored) {
     PropertyBag b;
@@ -1077,12 +1107,17 @@ std::vector<LeafRow> ContentsSource::leaf_rows(const Restriction* r, const SortO
     rows.push_back(std::move(row));
   }
   if (filter.exact && in_sql_order) return rows;
-  // Exact evaluation and/or in-memory ordering over the SQL candidates.
+  // Exact evaluation and/or in-memory ordering over the SQL candidates, loading only what
+  // the restriction and the sort read.
+  std::vector<PropTag> needed{tags::PidTagMessageFlags};
+  bool subobjects = false;
+  if (r && !filter.exact) collect_restriction_tags(*r, needed, subobjects);
+  for (const auto& o : s.orders) needed.push_back(o.tag);
   std::vector<std::unique_ptr<OwnedMessage>> loaded;
   std::vector<std::pair<int64_t, const PropertySource*>> candidates;
   for (const auto& row : rows) {
     auto m = std::make_unique<OwnedMessage>();
-    m->m = mb_.load_message(MessageId(row.id), false);
+    m->m = mb_.load_for_evaluation(MessageId(row.id), needed, subobjects);
     candidates.emplace_back(row.id, m.get());
     loaded.push_back(std::move(m));
   }
@@ -1135,7 +1170,7 @@ std::vector<PropertyBag> ContentsSource::fetch(const std::vector<int64_t>& ids, 
 
 std::unique_ptr<PropertySource> ContentsSource::row_source(int64_t id) {
   auto m = std::make_unique<OwnedMessage>();
-  m->m = mb_.load_message(MessageId(id), false);
+  m->m = mb_.load_message(MessageId(id), true);
   return m;
 }
 

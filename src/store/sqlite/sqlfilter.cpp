@@ -70,6 +70,20 @@ std::string like_escape(std::string_view s) {
 
 SqlFragment inexact_true() { return {"1", {}, false}; }
 
+// A LIKE prefilter on a property: large values live in chunks, not in the value column, so
+// any message holding `t` as a large value stays a candidate.
+SqlFragment like_prefilter(PropTag t, const std::string& col, const std::string& pattern) {
+  std::string sql = "COALESCE(" + col + " LIKE ? ESCAPE '\\', 0)";
+  if (!mirrored_column(t)) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf,
+                  " OR EXISTS(SELECT 1 FROM message_props WHERE message_id = m.id AND tag = %u AND large_id IS NOT NULL)",
+                  t.value);
+    sql = "(" + sql + buf + ")";
+  }
+  return {sql, {PropValue::string(tags::PidTagSubject, pattern)}, false};
+}
+
 }  // namespace
 
 const char* mirrored_column(PropTag tag) {
@@ -155,9 +169,7 @@ SqlFragment compile_restriction(const Restriction& r) {
             return {"COALESCE(" + *col + " " + op + " ?, 0)", {v}, true};
           if (t.type() == PropType::String && n.op == RelOp::Eq && v.get_if<std::string>() &&
               is_ascii(*v.get_if<std::string>()))
-            return {"COALESCE(" + *col + " LIKE ? ESCAPE '\\', 0)",
-                    {PropValue::string(tags::PidTagSubject, like_escape(*v.get_if<std::string>()))},
-                    false};
+            return like_prefilter(t, *col, like_escape(*v.get_if<std::string>()));
           return inexact_true();
         } else if constexpr (std::is_same_v<N, R::Content>) {
           PropTag t = stored_tag(n.tag);
@@ -174,8 +186,7 @@ SqlFragment compile_restriction(const Restriction& r) {
           }
           // LIKE folds ASCII case only: a superset of both the case-sensitive and the
           // case-insensitive match for an ASCII pattern; core's evaluator decides.
-          return {"COALESCE(" + *col + " LIKE ? ESCAPE '\\', 0)", {PropValue::string(tags::PidTagSubject, pattern)},
-                  false};
+          return like_prefilter(t, *col, pattern);
         } else if constexpr (std::is_same_v<N, R::Bitmask>) {
           PropTag t = stored_tag(n.tag);
           auto col = message_column_sql(t);
@@ -190,6 +201,27 @@ SqlFragment compile_restriction(const Restriction& r) {
           return compile_restriction(*n.child);
         } else {
           return inexact_true();  // size, compare-props, sub-restriction, count: evaluated in C++
+        }
+      },
+      r.node);
+}
+
+void collect_restriction_tags(const Restriction& r, std::vector<PropTag>& tags, bool& subobjects) {
+  using R = Restriction;
+  std::visit(
+      [&](const auto& n) {
+        using N = std::decay_t<decltype(n)>;
+        if constexpr (std::is_same_v<N, R::And> || std::is_same_v<N, R::Or>) {
+          for (const auto& c : n.children) collect_restriction_tags(c, tags, subobjects);
+        } else if constexpr (std::is_same_v<N, R::Not> || std::is_same_v<N, R::Comment> || std::is_same_v<N, R::Count>) {
+          if (n.child) collect_restriction_tags(*n.child, tags, subobjects);
+        } else if constexpr (std::is_same_v<N, R::Sub>) {
+          subobjects = true;
+        } else if constexpr (std::is_same_v<N, R::CompareProps>) {
+          tags.push_back(n.tag1);
+          tags.push_back(n.tag2);
+        } else {
+          tags.push_back(n.tag);
         }
       },
       r.node);

@@ -32,6 +32,9 @@ std::optional<std::string> message_column_sql(PropTag tag);
 const char* mirrored_column(PropTag tag);
 
 SqlFragment compile_restriction(const Restriction& r);
+// The properties `r` reads from a message, and whether it looks into recipients or attachments:
+// what must be loaded to evaluate it in C++.
+void collect_restriction_tags(const Restriction& r, std::vector<PropTag>& tags, bool& subobjects);
 // ORDER BY terms for `s` (without "ORDER BY"), or nullopt if some column cannot be sorted in SQL.
 std::optional<std::string> compile_sort(const SortOrderSet& s);
 
