@@ -1,6 +1,7 @@
 // Entry IDs, object ids, XIDs and PCLs. The byte strings below are assembled field by field from the
 // tables in MS-OXCDATA 2.2.1 / 2.2.4 / 2.2.5 and MS-OXCFXICS 2.2.2 (the fixed values, e.g. the
 // provider UIDs and "EMSMDB.DLL", are the bytes those sections print).
+#include "test_util.h"
 #include "core/entryid.h"
 
 #include <gtest/gtest.h>
@@ -13,14 +14,7 @@ using namespace openmapi;
 
 namespace {
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const MapiError& e) {
-    return e.code();
-  }
-  return ErrorCode::Success;
-}
+using openmapi::testing::code_of;
 
 const Guid kG1 = Guid::from_string("00112233-4455-6677-8899-aabbccddeeff");
 const Guid kG2 = Guid::from_string("fedcba98-7654-3210-0123-456789abcdef");

@@ -1,3 +1,4 @@
+#include "test_util.h"
 #include "core/namedprop.h"
 
 #include <gtest/gtest.h>
@@ -10,14 +11,7 @@ using namespace openmapi;
 
 namespace {
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const MapiError& e) {
-    return e.code();
-  }
-  return ErrorCode::Success;
-}
+using openmapi::testing::code_of;
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // Property types, values and their MS-OXCDATA 2.11 wire forms; the bounded reader; GUIDs,
 // FILETIMEs, UTF-16, error names and property bags.
+#include "test_util.h"
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -22,14 +23,7 @@ Bytes shared_file(const std::string& rel) {
   return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const MapiError& e) {
-    return e.code();
-  }
-  return ErrorCode::Success;
-}
+using openmapi::testing::code_of;
 
 Bytes wire(const PropValue& v, bool wide = true) {
   BinaryWriter w;

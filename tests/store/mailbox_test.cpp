@@ -1,4 +1,5 @@
 // The SQLite mailbox engine: folders, messages, properties, streams, deletes, change tracking, quotas.
+#include "test_util.h"
 #include <fstream>
 
 #include "core/entryid.h"
@@ -12,14 +13,7 @@ using openmapi::testing::simple_message;
 
 namespace {
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const MapiError& e) {
-    return e.code();
-  }
-  return ErrorCode::Success;
-}
+using openmapi::testing::code_of;
 
 std::string child_names(Mailbox& mb, FolderId f) {
   std::string out;

@@ -262,16 +262,7 @@ class SqliteMailbox final : public Mailbox {
     for (const auto& s : kSpecials)
       if (!specials_.count(s.folder))
         throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, std::string("mailbox is missing its special folder ") + special_folder_name(s.folder));
-    Stmt n(db_, "SELECT id, guid, kind, lid, name FROM named_props");
-    while (n.step()) {
-      Guid g;
-      auto b = n.blob_view(1);
-      if (b.size() != 16) throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "bad named property GUID");
-      std::copy(b.begin(), b.end(), g.bytes.begin());
-      PropertyName name = n.int64(2) == int64_t(NameKind::Id) ? PropertyName::by_id(g, uint32_t(n.int64(3)))
-                                                               : PropertyName::by_name(g, n.text(4));
-      named_.insert(uint16_t(n.int64(0)), name);
-    }
+    reload_named();
   }
 
   // A cheap look for truncation: with no write-ahead log to supply pages, the file must hold
@@ -337,24 +328,26 @@ class SqliteMailbox final : public Mailbox {
   }
 
   uint16_t named_property_id(const PropertyName& name, bool create) override {
-    if (auto id = named_.find(name.canonical())) return *id;
-    if (!create) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "named property " + name.to_string() + " is not mapped");
-    Transaction tx(db_);
-    PropertyName c = name.canonical();
-    uint16_t id = named_.get_or_create(c, true);
-    Stmt ins(db_, "INSERT INTO named_props(id, guid, kind, lid, name) VALUES(?, ?, ?, ?, ?)");
-    ins.bind(1, int64_t(id)).bind(2, ByteView(c.set.bytes)).bind(3, int64_t(c.kind));
-    if (c.kind == NameKind::Id) ins.bind(4, int64_t(c.lid)).bind_null(5);
-    else ins.bind_null(4).bind(5, std::string_view(c.name));
+    const PropertyName c = name.canonical();
+    if (auto id = named_.find(c)) return *id;
     try {
+      // Under the write lock, re-read the map: another process may have mapped names meanwhile.
+      Transaction tx(db_);
+      reload_named();
+      if (auto id = named_.find(c)) return *id;
+      if (!create) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "named property " + name.to_string() + " is not mapped");
+      uint16_t id = named_.get_or_create(c, true);
+      Stmt ins(db_, "INSERT INTO named_props(id, guid, kind, lid, name) VALUES(?, ?, ?, ?, ?)");
+      ins.bind(1, int64_t(id)).bind(2, ByteView(c.set.bytes)).bind(3, int64_t(c.kind));
+      if (c.kind == NameKind::Id) ins.bind(4, int64_t(c.lid)).bind_null(5);
+      else ins.bind_null(4).bind(5, std::string_view(c.name));
       ins.run();
       tx.commit();
+      return id;
     } catch (...) {
-      named_ = NamedPropertyMap();  // reload: the in-memory map must not run ahead of the database
-      reload_named();
+      reload_named();  // after the rollback: the in-memory map must not run ahead of the database
       throw;
     }
-    return id;
   }
 
   std::optional<PropertyName> named_property_name(uint16_t id) override {
@@ -813,13 +806,16 @@ class SqliteMailbox final : public Mailbox {
     replica_guid_ = get_info_guid("replica_guid");
   }
   void reload_named() {
+    named_ = NamedPropertyMap();
     Stmt n(db_, "SELECT id, guid, kind, lid, name FROM named_props");
     while (n.step()) {
-      Guid g;
       auto b = n.blob_view(1);
-      std::copy(b.begin(), b.begin() + std::min<size_t>(16, b.size()), g.bytes.begin());
-      named_.insert(uint16_t(n.int64(0)), n.int64(2) == 0 ? PropertyName::by_id(g, uint32_t(n.int64(3)))
-                                                          : PropertyName::by_name(g, n.text(4)));
+      if (b.size() != 16 || n.int64(0) < NamedPropertyMap::kFirstId || n.int64(0) > NamedPropertyMap::kLastId)
+        throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "bad named property mapping " + std::to_string(n.int64(0)));
+      Guid g;
+      std::copy(b.begin(), b.end(), g.bytes.begin());
+      named_.insert(uint16_t(n.int64(0)), n.int64(2) == int64_t(NameKind::Id) ? PropertyName::by_id(g, uint32_t(n.int64(3)))
+                                                                               : PropertyName::by_name(g, n.text(4)));
     }
   }
   int64_t next_gc() {
