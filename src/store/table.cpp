@@ -161,15 +161,21 @@ Bytes ViewTable::instance_key(const VisibleRow& r) const {
 }
 
 std::vector<Row> ViewTable::materialize(size_t begin, size_t end) {
+  return rows_for(std::vector<VisibleRow>(visible_.begin() + begin, visible_.begin() + end));
+}
+
+// The rows for `refs`: leaves index leaves_, or `page_ids` when given (a page read before the
+// view was ordered whole).
+std::vector<Row> ViewTable::rows_for(const std::vector<VisibleRow>& refs, const std::vector<int64_t>* page_ids) {
+  auto leaf_id = [&](size_t index) { return page_ids ? (*page_ids)[index] : leaves_[index].id; };
   std::vector<int64_t> ids;
-  for (size_t i = begin; i < end; ++i)
-    if (!visible_[i].header) ids.push_back(leaves_[visible_[i].index].id);
+  for (const auto& r : refs)
+    if (!r.header) ids.push_back(leaf_id(r.index));
   std::vector<PropertyBag> bags = ids.empty() ? std::vector<PropertyBag>{} : source_->fetch(ids, columns_);
   std::vector<Row> rows;
-  rows.reserve(end - begin);
+  rows.reserve(refs.size());
   size_t next_bag = 0;
-  for (size_t i = begin; i < end; ++i) {
-    const VisibleRow& vr = visible_[i];
+  for (const VisibleRow& vr : refs) {
     PropertyBag bag;
     if (vr.header) {
       const Category& c = categories_[vr.index];
@@ -189,7 +195,7 @@ std::vector<Row> ViewTable::materialize(size_t begin, size_t end) {
       if (!bag.has(tags::PidTagDepth)) bag.set(PropValue::i32(tags::PidTagDepth, int32_t(sort_.categories)));
       bag.set(PropValue::i32(tags::PidTagInstanceNum, 0));
     }
-    bag.set(PropValue::binary(tags::PidTagInstanceKey, instance_key(vr)));
+    bag.set(PropValue::binary(tags::PidTagInstanceKey, vr.header ? instance_key(vr) : key_bytes(uint64_t(leaf_id(vr.index)))));
     Row row;
     row.reserve(columns_.size());
     for (PropTag col : columns_) {
@@ -207,7 +213,23 @@ std::vector<Row> ViewTable::materialize(size_t begin, size_t end) {
   return rows;
 }
 
+size_t ViewTable::total_rows() {
+  if (paging())
+    if (auto n = source_->count(restriction_ ? &*restriction_ : nullptr)) return *n;
+  ensure_built();
+  return visible_.size();
+}
+
 std::vector<Row> ViewTable::query_rows(uint32_t count, bool forward) {
+  if (forward && paging()) {
+    // The common first look at a table: read just the page, without ordering every row.
+    if (auto ids = source_->page(restriction_ ? &*restriction_ : nullptr, sort_, cursor_, count)) {
+      std::vector<VisibleRow> refs;
+      for (size_t i = 0; i < ids->size(); ++i) refs.push_back({false, i});
+      cursor_ += ids->size();
+      return rows_for(refs, &*ids);
+    }
+  }
   ensure_built();
   if (forward) {
     size_t end = std::min(visible_.size(), cursor_ + count);
@@ -222,11 +244,11 @@ std::vector<Row> ViewTable::query_rows(uint32_t count, bool forward) {
 }
 
 int32_t ViewTable::seek_row(BookmarkOrigin origin, int32_t offset) {
-  ensure_built();
+  const int64_t total = int64_t(total_rows());
   int64_t base = origin == BookmarkOrigin::Beginning ? 0
                  : origin == BookmarkOrigin::Current ? int64_t(cursor_)
-                                                     : int64_t(visible_.size());
-  int64_t target = std::clamp<int64_t>(base + offset, 0, int64_t(visible_.size()));
+                                                     : total;
+  int64_t target = std::clamp<int64_t>(base + offset, 0, total);
   int32_t moved = int32_t(target - base);
   cursor_ = size_t(target);
   return moved;
@@ -301,14 +323,11 @@ std::optional<Row> ViewTable::find_row(const Restriction& r, BookmarkOrigin orig
   return std::nullopt;
 }
 
-uint32_t ViewTable::row_count() {
-  ensure_built();
-  return uint32_t(visible_.size());
-}
+uint32_t ViewTable::row_count() { return uint32_t(total_rows()); }
 
 std::pair<uint32_t, uint32_t> ViewTable::query_position() {
-  ensure_built();
-  return {uint32_t(cursor_), uint32_t(visible_.size())};
+  uint32_t total = uint32_t(total_rows());
+  return {uint32_t(std::min<size_t>(cursor_, total)), total};
 }
 
 size_t ViewTable::category_by_key(const Bytes& key) const {

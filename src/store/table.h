@@ -84,6 +84,12 @@ class RowSource {
   virtual std::vector<PropertyBag> fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) = 0;
   // A source to evaluate a restriction over one leaf row (FindRow).
   virtual std::unique_ptr<PropertySource> row_source(int64_t id) = 0;
+  // Fast paths for an uncategorized view read from the top, before anything needs the whole
+  // row list: the ids of rows [offset, offset + limit) and the number of rows, or nullopt
+  // when the source cannot answer without ordering everything.
+  virtual std::optional<std::vector<int64_t>> page(const Restriction* r, const SortOrderSet& s, size_t offset,
+                                                   size_t limit) { return std::nullopt; }
+  virtual std::optional<size_t> count(const Restriction* r) { return std::nullopt; }
 };
 
 // Orders in-memory rows: evaluates `r`, sorts by `s` (ties by id as RowSource says), fills category keys.
@@ -125,6 +131,10 @@ class ViewTable : public Table {
     size_t index = 0;  // into categories_ or leaves_
   };
 
+  // True while the view has not been ordered whole and may be read page by page.
+  bool paging() const { return !built_ && sort_.categories == 0; }
+  size_t total_rows();
+  std::vector<Row> rows_for(const std::vector<VisibleRow>& refs, const std::vector<int64_t>* page_ids = nullptr);
   void ensure_built();
   void rebuild_visible();
   void add_visible(size_t category);

@@ -122,8 +122,15 @@ class ContentsSource : public RowSource {
   std::vector<LeafRow> leaf_rows(const Restriction* r, const SortOrderSet& s) override;
   std::vector<PropertyBag> fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) override;
   std::unique_ptr<PropertySource> row_source(int64_t id) override;
+  std::optional<std::vector<int64_t>> page(const Restriction* r, const SortOrderSet& s, size_t offset,
+                                           size_t limit) override;
+  std::optional<size_t> count(const Restriction* r) override;
 
  private:
+  // "FROM messages m WHERE <this folder's rows> AND <filter>", with its parameters bound by bind().
+  std::string from_where(const SqlFragment& filter) const;
+  int bind(Stmt& q, const SqlFragment& filter) const;
+
   SqliteMailbox& mb_;
   FolderId folder_;
   uint32_t flags_;
@@ -1071,24 +1078,52 @@ class SqliteMailbox final : public Mailbox {
 
 // ---- contents tables ---------------------------------------------------------
 
-std::vector<LeafRow> ContentsSource::leaf_rows(const Restriction* r, const SortOrderSet& s) {
-  Db& db = mb_.db();
-  std::string where = "m.folder_id = ? AND m.associated = ? AND m.soft_deleted = ?";
-  SqlFragment filter{"1", {}, true};
-  if (r) filter = compile_restriction(*r);
-  auto order = compile_sort(s);
-  const bool in_sql_order = order.has_value();
-  std::string select = "SELECT m.id, m.message_flags";
-  if (in_sql_order)
-    for (size_t i = 0; i < s.categories; ++i) select += ", " + *message_column_sql(s.orders[i].tag);
-  std::string sql = select + " FROM messages m WHERE " + where + " AND " + filter.sql;
-  if (in_sql_order) sql += " ORDER BY " + *order;
-  Stmt q(db, sql);
+std::string ContentsSource::from_where(const SqlFragment& filter) const {
+  return " FROM messages m WHERE m.folder_id = ? AND m.associated = ? AND m.soft_deleted = ? AND " + filter.sql;
+}
+
+int ContentsSource::bind(Stmt& q, const SqlFragment& filter) const {
   int p = 1;
   q.bind(p++, int64_t(folder_));
   q.bind(p++, int64_t((flags_ & tableflag::Associated) ? 1 : 0));
   q.bind(p++, int64_t((flags_ & tableflag::SoftDeletes) ? 1 : 0));
   for (const auto& v : filter.params) bind_value(q, p++, v);
+  return p;
+}
+
+std::optional<std::vector<int64_t>> ContentsSource::page(const Restriction* r, const SortOrderSet& s, size_t offset,
+                                                         size_t limit) {
+  SqlFragment filter = r ? compile_restriction(*r) : SqlFragment{"1", {}, true};
+  auto order = compile_sort(s);
+  if (!filter.exact || !order) return std::nullopt;
+  Stmt q(mb_.db(), "SELECT m.id" + from_where(filter) + " ORDER BY " + *order + " LIMIT ? OFFSET ?");
+  int p = bind(q, filter);
+  q.bind(p++, int64_t(std::min<size_t>(limit, INT64_MAX))).bind(p, int64_t(offset));
+  std::vector<int64_t> ids;
+  while (q.step()) ids.push_back(q.int64(0));
+  return ids;
+}
+
+std::optional<size_t> ContentsSource::count(const Restriction* r) {
+  SqlFragment filter = r ? compile_restriction(*r) : SqlFragment{"1", {}, true};
+  if (!filter.exact) return std::nullopt;
+  Stmt q(mb_.db(), "SELECT COUNT(*)" + from_where(filter));
+  bind(q, filter);
+  q.step();
+  return size_t(q.int64(0));
+}
+
+std::vector<LeafRow> ContentsSource::leaf_rows(const Restriction* r, const SortOrderSet& s) {
+  SqlFragment filter = r ? compile_restriction(*r) : SqlFragment{"1", {}, true};
+  auto order = compile_sort(s);
+  const bool in_sql_order = order.has_value();
+  std::string select = "SELECT m.id, m.message_flags";
+  if (in_sql_order)
+    for (size_t i = 0; i < s.categories; ++i) select += ", " + *message_column_sql(s.orders[i].tag);
+  std::string sql = select + from_where(filter);
+  if (in_sql_order) sql += " ORDER BY " + *order;
+  Stmt q(mb_.db(), sql);
+  bind(q, filter);
   std::vector<LeafRow> rows;
   while (q.step()) {
     LeafRow row;
