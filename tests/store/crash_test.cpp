@@ -349,6 +349,13 @@ TEST(Crash, SigkillDuringSavesLosesNothingCommitted) {
   fs::path dir = fs::temp_directory_path() / ("openmapi-crash-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
+  struct RemoveDir {
+    fs::path dir;
+    ~RemoveDir() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir};  // also when an assertion ends the test early
   const std::string path = (dir / "mailbox.db").string();
   FolderId folder;
   {
@@ -423,5 +430,4 @@ TEST(Crash, SigkillDuringSavesLosesNothingCommitted) {
   // Not vacuous: saves were committed, and kills did land while saves were in flight.
   EXPECT_GT(committed.size(), 0u);
   EXPECT_GT(mid_save_kills, 0u);
-  fs::remove_all(dir);
 }
