@@ -13,7 +13,9 @@
 
 #include "core/bytes.h"
 #include "core/error.h"
+#include "core/unicode.h"
 #include "formats/rtf/compressed_rtf.h"
+#include "formats/rtf/rtf_deencapsulate.h"
 #include "test_util.h"
 
 using namespace openmapi;
@@ -311,4 +313,197 @@ TEST(CompressedRtf, EndMarkerAndShortStreams) {
   contents = {0x01, 0x0C, 0xF0};
   EXPECT_EQ(decompress_rtf(make(0)), Bytes{});
   EXPECT_EQ(compress_rtf({}), make(0));
+}
+
+// --- de-encapsulation (MS-OXRTFEX) ---------------------------------------------------------
+
+namespace {
+
+DeencapsulatedRtf deencap_corpus(const std::string& name) {
+  return deencapsulate_rtf(
+      read_file(kShared / "corpus" / "expected" / "rtf" / (name + ".lzfu.decompressrtf.rtf")));
+}
+
+bool contains(const std::string& hay, std::string_view needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+// UTF-16 code units of a UTF-8 string (what JavaScript's String.length counts).
+size_t utf16_units(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) ++n;
+    if (c >= 0xF0) ++n;
+  }
+  return n;
+}
+
+// "bodyTextLength": N from the msgreader JSON of the .msg the stream came from.
+size_t msgreader_body_length(const std::string& name) {
+  Bytes json = read_file(kShared / "corpus" / "expected" / "msg" / (name + ".msg.msgreader.json"));
+  std::string j = as_string(json);
+  auto at = j.find("\"bodyTextLength\":");
+  if (at == std::string::npos) throw std::runtime_error("no bodyTextLength");
+  return std::stoul(j.substr(at + 17));
+}
+
+}  // namespace
+
+TEST(RtfDeencapsulate, DetectsEveryCorpusDocument) {
+  // Kinds read off the headers by hand (see the \fromhtml1 / \fromtext control words).
+  const std::vector<std::string> text = {"51873", "TxtSampleEmailWithAttachment",
+                                         "logsat.com_signatures_valid", "qwerty_1-orig",
+                                         "qwerty_2-with_custom_properties", "qwerty_3"};
+  const std::vector<std::string> none = {"RtfSampleEmail", "RtfSampleEmailWithAttachment",
+                                         "chinese-traditional", "note", "outlook_30_msg", "quick"};
+  for (const auto& f : corpus_streams()) {
+    std::string name = f.stem().string();
+    SCOPED_TRACE(name);
+    Bytes rtf = corpus_expected(f);
+    RtfEncapsulation want = RtfEncapsulation::Html;
+    if (std::find(text.begin(), text.end(), name) != text.end()) want = RtfEncapsulation::Text;
+    if (std::find(none.begin(), none.end(), name) != none.end()) want = RtfEncapsulation::None;
+    std::string_view view(reinterpret_cast<const char*>(rtf.data()), rtf.size());
+    EXPECT_EQ(detect_rtf_encapsulation(view), want);
+    DeencapsulatedRtf d = deencapsulate_rtf(rtf);
+    EXPECT_EQ(d.kind, want);
+    if (want == RtfEncapsulation::None) EXPECT_TRUE(d.content.empty());
+    if (want != RtfEncapsulation::None) EXPECT_FALSE(d.content.empty());
+    EXPECT_TRUE(is_valid_utf8(d.content));
+  }
+  // The three plain RTF files from MSGReader.
+  EXPECT_EQ(deencapsulate_rtf(read_file(kShared / "corpus/rtf/LZFu.rtf")).kind,
+            RtfEncapsulation::Text);
+  EXPECT_EQ(deencapsulate_rtf(read_file(kShared / "corpus/rtf/Issue332.rtf")).kind,
+            RtfEncapsulation::Html);
+}
+
+TEST(RtfDeencapsulate, FromTextMatchesTheMessageBody) {
+  // The .msg files these streams came from also carry PidTagBody; msgreader reports its length
+  // in UTF-16 units, and the de-encapsulated text must be exactly that long.
+  for (std::string name : {"51873", "TxtSampleEmailWithAttachment", "logsat.com_signatures_valid",
+                           "qwerty_1-orig"}) {
+    SCOPED_TRACE(name);
+    DeencapsulatedRtf d = deencap_corpus(name);
+    ASSERT_EQ(d.kind, RtfEncapsulation::Text);
+    EXPECT_EQ(utf16_units(d.content), msgreader_body_length(name));
+  }
+  // And the whole text of one, written out from the RTF by hand (\'a0 is a no-break space).
+  DeencapsulatedRtf d = deencap_corpus("TxtSampleEmailWithAttachment");
+  EXPECT_EQ(d.code_page, 1252u);
+  EXPECT_EQ(d.content,
+            "This is a sample plain text email with an attachment\r\n\r\n"
+            "________________________________\r\nChris Wilson\r\nLead Developer, eServices\r\n"
+            "Corporate ICT\r\nLeeds City Council\xC2\xA0\r\nTel: 0113 37 85294\r\n"
+            "Email: chris.wilson@leeds.gov.uk\r\nwww.leeds.gov.uk\r\n\r\n");
+  EXPECT_EQ(deencapsulate_rtf(read_file(kShared / "corpus/rtf/LZFu.rtf")).content, "body\r\n");
+}
+
+TEST(RtfDeencapsulate, FromHtmlCorpusExpectations) {
+  DeencapsulatedRtf d = deencap_corpus("HtmlSampleEmailWithAttachment");
+  ASSERT_EQ(d.kind, RtfEncapsulation::Html);
+  const std::string& h = d.content;
+  EXPECT_EQ(h.rfind("<html xmlns:v=\"urn:schemas-microsoft-com:vml\"", 0), 0u);
+  // \par inside htmltag groups -> CRLF, \tab -> TAB, \{ \} -> braces.
+  EXPECT_TRUE(contains(h, "<style><!--\r\n/* Font Definitions */\r\n@font-face\r\n\t{font-family:"
+                          "\"Cambria Math\";"));
+  EXPECT_TRUE(contains(h, "<body lang=EN-GB link=\"#0563C1\" vlink=\"#954F72\">"
+                          "<div class=WordSection1><p class=MsoNormal>This is a sample HTML email "
+                          "with an attachment<o:p></o:p></p>"));
+  // {\*\htmltag84 &nbsp;}\htmlrtf \'a0\htmlrtf0: the entity is kept, the RTF-only byte is not.
+  EXPECT_TRUE(contains(h, "<p class=MsoNormal><o:p>&nbsp;</o:p></p>"));
+  EXPECT_FALSE(contains(h, "\xC2\xA0"));
+  EXPECT_TRUE(contains(h, "Chris Wilson<br>Lead Developer, eServices<br>"));
+  EXPECT_TRUE(h.ends_with("</html>")) << h.substr(h.size() - 40);
+  EXPECT_FALSE(contains(h, "\\htmlrtf"));
+  EXPECT_FALSE(contains(h, "\\par"));
+  EXPECT_FALSE(contains(h, "Courier New;"));  // the font table is not content
+
+  DeencapsulatedRtf big = deencap_corpus("HtmlSampleEmail");
+  EXPECT_TRUE(contains(big.content, "<p class=MsoNormal><span style='font-size:10.0pt;font-family:"
+                                    "\"Courier New\";color:black;mso-fareast-language:EN-GB'>"
+                                    "BOOK ONE: 1805<o:p></o:p></span></p>"));
+  EXPECT_TRUE(big.content.ends_with("</html>"));
+
+  // \'e0 in a 1252 document: "Voilà".
+  EXPECT_TRUE(contains(deencap_corpus("EmailWithSpecialCharsInSubject_2").content,
+                       "<p class=MsoNormal>Voil\xC3\xA0<span"));
+  EXPECT_TRUE(contains(deencap_corpus("bug66335").content, "Deine Bestellbest\xC3\xA4tigung vom"));
+  // A 1251 document (sample.lzfu, MELA) and a 65001 one.
+  DeencapsulatedRtf s = deencap_corpus("sample");
+  EXPECT_EQ(s.code_page, 1251u);
+  EXPECT_TRUE(contains(s.content, "<title>Testing Manuel Lemos' MIME E-mail composing and sending "
+                                  "PHP class: HTML message</title>"));
+  DeencapsulatedRtf ev = deencap_corpus("message_1979");
+  EXPECT_EQ(ev.code_page, 65001u);
+  EXPECT_TRUE(contains(ev.content, "<DIV class=EVShortcutBanner>This message has been archived. "
+                                   "</DIV><DIV class=EVShortcutMsgBody>Hi George,\r\n\r\n"));
+  EXPECT_TRUE(contains(ev.content, "&nbsp;&nbsp;&nbsp;&nbsp;Alec\r\n</DIV></BODY></HTML>"));
+}
+
+TEST(RtfDeencapsulate, HandWrittenHtml) {
+  std::string rtf =
+      "{\\rtf1\\ansi\\ansicpg1252\\fromhtml1 \\deff0{\\fonttbl{\\f0\\fswiss Arial;}"
+      "{\\f1\\fnil\\fcharset204 Cyr;}}{\\colortbl\\red0\\green0\\blue0;}\n"
+      "{\\*\\htmltag19 <html>}{\\*\\htmltag50 <body>}\\htmlrtf {\\htmlrtf0 caf\\'e9 "
+      "{\\*\\htmltag84 &amp;}\\htmlrtf &\\htmlrtf0  \\{x\\} \\\\ \\tab!\\par}\\htmlrtf0 "
+      "{\\f1 \\'c0\\'e1}{\\*\\mhtmltag84 <a href=\"cid:x\">}{\\*\\htmltag84 <a href=\"y\">}"
+      "\\uc1\\u8364?\\u-10179?\\u-8704? \\uc0\\u252 ok"
+      "{\\*\\htmltag0 \\'e9\\par}{\\*\\unknown drop me}{\\*\\htmltag27 </html>}}";
+  DeencapsulatedRtf d = deencapsulate_rtf(std::string_view(rtf));
+  ASSERT_EQ(d.kind, RtfEncapsulation::Html);
+  EXPECT_EQ(d.content,
+            "<html><body>caf\xC3\xA9 &amp; {x} \\ \t!\r\n"
+            "\xD0\x90\xD0\xB1"  // \'c0\'e1 in font 1 (fcharset204 = 1251): "Аб"
+            "<a href=\"y\">"
+            "\xE2\x82\xAC"        // \u8364 euro, fallback "?" skipped
+            "\xF0\x9F\x98\x80"    // \u-10179 \u-8704: surrogate pair U+1F600
+            " \xC3\xBCok"         // \uc0: no fallback to skip; the space delimits \u252
+            "\xC3\xA9\r\n</html>");
+}
+
+TEST(RtfDeencapsulate, HandWrittenText) {
+  std::string rtf =
+      "{\\rtf1\\ansi\\ansicpg1250\\fromtext \\deff0{\\fonttbl{\\f0 Arial;}}"
+      "{\\*\\generator x;}{\\info{\\title T}}\\pard\\plain \\f0 \\'8a\\'e8\\par "
+      "a\\tab b\\line c\\~d\\lquote q\\rquote{\\pict\\bin4 }}}}x}\\emdash}";
+  DeencapsulatedRtf d = deencapsulate_rtf(std::string_view(rtf));
+  ASSERT_EQ(d.kind, RtfEncapsulation::Text);
+  EXPECT_EQ(d.code_page, 1250u);
+  // 1250: 0x8A = Š, 0xE8 = č.
+  EXPECT_EQ(d.content, "\xC5\xA0\xC4\x8D\r\na\tb\r\nc\xC2\xA0" "d\xE2\x80\x98q\xE2\x80\x99\xE2\x80\x94");
+}
+
+TEST(RtfDeencapsulate, CodePages) {
+  EXPECT_EQ(decode_code_page("\xC0\xE1", 1251), "\xD0\x90\xD0\xB1");
+  EXPECT_EQ(decode_code_page("\x80\xE9", 1252), "\xE2\x82\xAC\xC3\xA9");
+  EXPECT_EQ(decode_code_page("\x8A\xE8", 1250), "\xC5\xA0\xC4\x8D");
+  EXPECT_EQ(decode_code_page("\xE2\x82\xAC", 65001), "\xE2\x82\xAC");
+  EXPECT_EQ(decode_code_page("\x82\xA0", 932), "\xE3\x81\x82");  // Shift-JIS hiragana A
+  EXPECT_EQ(decode_code_page("a\xFF" "b", 65001), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(decode_code_page("plain", 99999), "plain");
+  EXPECT_EQ(decode_code_page("\xE9", 99999), "\xC3\xA9");  // unknown: 1252
+}
+
+TEST(RtfDeencapsulate, PlainRtfAndMalformedInput) {
+  EXPECT_EQ(deencapsulate_rtf(std::string_view("{\\rtf1\\ansi hello}")).kind, RtfEncapsulation::None);
+  EXPECT_EQ(code_of([] { deencapsulate_rtf(std::string_view("")); }), ErrorCode::MAPI_E_CORRUPT_DATA);
+  EXPECT_EQ(code_of([] { deencapsulate_rtf(std::string_view("<html>")); }),
+            ErrorCode::MAPI_E_CORRUPT_DATA);
+  // Unbalanced or cut documents end quietly.
+  for (std::string cut : {"{\\rtf1\\fromtext abc", "{\\rtf1\\fromtext abc\\", "{\\rtf1\\fromtext a\\'e",
+                          "{\\rtf1\\fromtext a\\u", "{\\rtf1\\fromtext a}}}}", "{\\rtf1\\fromtext \\bin999 x"}) {
+    SCOPED_TRACE(cut);
+    EXPECT_EQ(code_of([&] { deencapsulate_rtf(std::string_view(cut)); }), ErrorCode::Success);
+  }
+  // Deep nesting is refused, not a stack overflow.
+  std::string deep = "{\\rtf1\\fromhtml1 " + std::string(5000, '{');
+  EXPECT_EQ(code_of([&] { deencapsulate_rtf(std::string_view(deep)); }),
+            ErrorCode::MAPI_E_CORRUPT_DATA);
+  // Every prefix of a real document de-encapsulates or fails with MAPI_E_CORRUPT_DATA.
+  Bytes rtf = corpus_expected(kShared / "corpus" / "rtf" / "HtmlSampleEmailWithAttachment.lzfu");
+  for (size_t n = 0; n < rtf.size(); n += 37) {
+    ErrorCode c = code_of([&] { deencapsulate_rtf(ByteView(rtf).first(n)); });
+    EXPECT_TRUE(c == ErrorCode::Success || c == ErrorCode::MAPI_E_CORRUPT_DATA) << n;
+  }
 }
