@@ -1117,7 +1117,10 @@ std::vector<LeafRow> ContentsSource::leaf_rows(const Restriction* r, const SortO
   SqlFragment filter = r ? compile_restriction(*r) : SqlFragment{"1", {}, true};
   auto order = compile_sort(s);
   const bool in_sql_order = order.has_value();
-  std::string select = "SELECT m.id, m.message_flags";
+  // Unread counts matter only for category headers; without categories the ids alone come
+  // straight from the sort index.
+  const bool want_flags = s.categories > 0;
+  std::string select = want_flags ? "SELECT m.id, m.message_flags" : "SELECT m.id, 0";
   if (in_sql_order)
     for (size_t i = 0; i < s.categories; ++i) select += ", " + *message_column_sql(s.orders[i].tag);
   std::string sql = select + from_where(filter);
