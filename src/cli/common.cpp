@@ -92,9 +92,20 @@ std::string value_cell(const PropValue& v, size_t width, bool short_time) {
   return s;
 }
 
-std::string property_label(PropTag tag, store::Mailbox* names) {
+NameLookup names_of(store::Mailbox& mb) {
+  return [&mb](uint16_t id) { return mb.named_property_name(id); };
+}
+
+NameLookup names_of(const NamedPropertyMap& map) {
+  return [&map](uint16_t id) -> std::optional<PropertyName> {
+    if (const PropertyName* n = map.find(id)) return *n;
+    return std::nullopt;
+  };
+}
+
+std::string property_label(PropTag tag, const NameLookup& names) {
   if (tag.is_named() && names) {
-    if (auto n = names->named_property_name(tag.id())) {
+    if (auto n = names(tag.id())) {
       if (const CatalogEntry* e = catalog_find(*n)) return std::string(e->canonical_name);
       return n->to_string();
     }
@@ -102,12 +113,52 @@ std::string property_label(PropTag tag, store::Mailbox* names) {
   return tag_name(tag);
 }
 
-nlohmann::json bag_json(const PropertyBag& bag, store::Mailbox* names) {
+nlohmann::json bag_json(const PropertyBag& bag, const NameLookup& names) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& v : bag.values())
     a.push_back({{"tag", v.tag().hex()}, {"name", property_label(v.tag(), names)}, {"type", type_name(v.type())},
                  {"value", value_json(v)}});
   return a;
+}
+
+nlohmann::json message_json(const Message& m, const NameLookup& names) {
+  nlohmann::json out{{"properties", bag_json(m.props, names)}};
+  nlohmann::json recips = nlohmann::json::array();
+  for (const auto& r : m.recipients) recips.push_back(bag_json(r, names));
+  out["recipients"] = recips;
+  nlohmann::json atts = nlohmann::json::array();
+  for (const auto& a : m.attachments) {
+    nlohmann::json aj{{"properties", bag_json(a.props, names)}};
+    if (a.embedded) aj["embedded_message"] = message_json(*a.embedded, names);
+    atts.push_back(aj);
+  }
+  out["attachments"] = atts;
+  return out;
+}
+
+namespace {
+void print_bag(const PropertyBag& bag, const NameLookup& names, const std::string& indent) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& v : bag.values())
+    rows.push_back({indent + v.tag().hex(), property_label(v.tag(), names), type_name(v.type()), value_cell(v, 100)});
+  print_table({indent + "TAG", "NAME", "TYPE", "VALUE"}, rows);
+}
+}  // namespace
+
+void print_message(const Message& m, const NameLookup& names, const std::string& indent) {
+  print_bag(m.props, names, indent);
+  for (size_t i = 0; i < m.recipients.size(); ++i) {
+    std::cout << '\n' << indent << "Recipient " << i << ":\n";
+    print_bag(m.recipients[i], names, indent + "  ");
+  }
+  for (size_t i = 0; i < m.attachments.size(); ++i) {
+    std::cout << '\n' << indent << "Attachment " << i << ":\n";
+    print_bag(m.attachments[i].props, names, indent + "  ");
+    if (m.attachments[i].embedded) {
+      std::cout << '\n' << indent << "  Embedded message:\n";
+      print_message(*m.attachments[i].embedded, names, indent + "    ");
+    }
+  }
 }
 
 namespace {

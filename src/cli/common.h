@@ -2,10 +2,13 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/namedprop.h"
 #include "core/propbag.h"
 #include "store/store.h"
 
@@ -22,10 +25,19 @@ std::unique_ptr<store::Mailbox> open_mailbox(const std::string& dir, const std::
 nlohmann::json value_json(const PropValue& v);
 // A value for a table cell: one line, cut to `width` characters (0: no limit); times to the minute if `short_time`.
 std::string value_cell(const PropValue& v, size_t width = 0, bool short_time = false);
+// Where named-property ids get their names: a mailbox's map or a file's.
+using NameLookup = std::function<std::optional<PropertyName>(uint16_t)>;
+NameLookup names_of(store::Mailbox& mb);
+NameLookup names_of(const NamedPropertyMap& map);
+
 // A bag as [{tag, name, type, value}] in tag order.
-nlohmann::json bag_json(const PropertyBag& bag, store::Mailbox* names = nullptr);
+nlohmann::json bag_json(const PropertyBag& bag, const NameLookup& names = {});
 // The readable name of a tag (catalogue name, or the named property it maps to).
-std::string property_label(PropTag tag, store::Mailbox* names = nullptr);
+std::string property_label(PropTag tag, const NameLookup& names = {});
+// A whole message (recipients, attachments, embedded messages) as JSON, or printed as
+// MFCMAPI's property pane shows it: tag, name, type, value.
+nlohmann::json message_json(const Message& m, const NameLookup& names);
+void print_message(const Message& m, const NameLookup& names, const std::string& indent = "");
 
 // Prints rows as an aligned text table with a header line.
 void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);

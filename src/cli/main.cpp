@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "cli/common.h"
+#include "cli/files.h"
 #include "core/catalog.h"
 #include "core/entryid.h"
 #include "core/restriction.h"
@@ -213,44 +215,6 @@ void message_ls(store::Mailbox& mb, const LsOptions& lo) {
   std::cout << "(" << rows.size() << " of " << total << " rows; * unread)\n";
 }
 
-json message_json(store::Mailbox& mb, const Message& m) {
-  json out{{"properties", cli::bag_json(m.props, &mb)}};
-  json recips = json::array();
-  for (const auto& r : m.recipients) recips.push_back(cli::bag_json(r, &mb));
-  out["recipients"] = recips;
-  json atts = json::array();
-  for (const auto& a : m.attachments) {
-    json aj{{"properties", cli::bag_json(a.props, &mb)}};
-    if (a.embedded) aj["embedded_message"] = message_json(mb, *a.embedded);
-    atts.push_back(aj);
-  }
-  out["attachments"] = atts;
-  return out;
-}
-
-void print_bag(store::Mailbox& mb, const PropertyBag& bag, const std::string& indent) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& v : bag.values())
-    rows.push_back({indent + v.tag().hex(), cli::property_label(v.tag(), &mb), type_name(v.type()), cli::value_cell(v, 100)});
-  cli::print_table({indent + "TAG", "NAME", "TYPE", "VALUE"}, rows);
-}
-
-void print_message(store::Mailbox& mb, const Message& m, const std::string& indent) {
-  print_bag(mb, m.props, indent);
-  for (size_t i = 0; i < m.recipients.size(); ++i) {
-    std::cout << '\n' << indent << "Recipient " << i << ":\n";
-    print_bag(mb, m.recipients[i], indent + "  ");
-  }
-  for (size_t i = 0; i < m.attachments.size(); ++i) {
-    std::cout << '\n' << indent << "Attachment " << i << ":\n";
-    print_bag(mb, m.attachments[i].props, indent + "  ");
-    if (m.attachments[i].embedded) {
-      std::cout << '\n' << indent << "  Embedded message:\n";
-      print_message(mb, *m.attachments[i].embedded, indent + "    ");
-    }
-  }
-}
-
 // ---- props catalog ------------------------------------------------------------
 
 void props_catalog(const std::string& query, bool as_json) {
@@ -289,6 +253,72 @@ void props_catalog(const std::string& query, bool as_json) {
     }
     if (&j != &out.back()) std::cout << '\n';
   }
+}
+
+// ---- message files ----------------------------------------------------------------
+
+void props_file(const std::string& path, const std::string& format, bool as_json) {
+  cli::MessageFile f = cli::read_message_file(path, format);
+  if (as_json) std::cout << cli::message_json(f.message, cli::names_of(f.names)).dump(2) << '\n';
+  else cli::print_message(f.message, cli::names_of(f.names));
+}
+
+void convert(const std::string& in, const std::string& out, const std::string& from, const std::string& to) {
+  std::string target = cli::format_of(out, to);
+  cli::MessageFile f = cli::read_message_file(in, from);
+  cli::write_message_file(f, out, target);
+  std::cout << "converted " << in << " (" << f.format << ") to " << out << " (" << target << ")\n";
+}
+
+// A file name safe to create in a directory: no path separators, no leading dots, not empty.
+std::string safe_name(std::string name, size_t index) {
+  for (char& c : name)
+    if (c == '/' || c == '\\' || c == '\0' || static_cast<unsigned char>(c) < 0x20) c = '_';
+  while (!name.empty() && name.front() == '.') name.erase(name.begin());
+  if (name.empty()) name = "attachment-" + std::to_string(index);
+  return name;
+}
+
+void attachments(const std::string& path, const std::string& format, const std::string& extract, bool as_json) {
+  cli::MessageFile f = cli::read_message_file(path, format);
+  json list = json::array();
+  std::vector<std::vector<std::string>> rows;
+  std::set<std::string> used;
+  for (size_t i = 0; i < f.message.attachments.size(); ++i) {
+    const Attachment& a = f.message.attachments[i];
+    std::string name = a.props.get_string(tags::PidTagAttachLongFilename)
+                           .value_or(a.props.get_string(tags::PidTagAttachFilename)
+                                         .value_or(a.props.get_string(tags::PidTagDisplayName).value_or("")));
+    const PropValue* data = a.props.find(tags::PidTagAttachDataBinary);
+    std::string type = a.embedded ? "message/rfc822" : a.props.get_string(tags::PidTagAttachMimeTag).value_or("");
+    size_t size = data && data->get_if<Bytes>() ? data->get_if<Bytes>()->size() : 0;
+    std::string written;
+    if (!extract.empty()) {
+      fs::create_directories(extract);
+      std::string file = safe_name(name, i);
+      if (a.embedded && fs::path(file).extension() != ".eml") file += ".eml";
+      while (used.count(file)) file = std::to_string(i) + "-" + file;
+      used.insert(file);
+      cli::MessageFile inner;
+      Bytes bytes;
+      if (a.embedded) {
+        inner.message = *a.embedded;
+        inner.names = f.names;
+        cli::write_message_file(inner, (fs::path(extract) / file).string(), "eml");
+      } else {
+        std::ofstream out(fs::path(extract) / file, std::ios::binary);
+        if (data && data->get_if<Bytes>())
+          out.write(reinterpret_cast<const char*>(data->get_if<Bytes>()->data()), std::streamsize(size));
+        if (!out) throw_error(ErrorCode::MAPI_E_DISK_ERROR, "cannot write '" + (fs::path(extract) / file).string() + "'");
+      }
+      written = (fs::path(extract) / file).string();
+    }
+    list.push_back({{"index", i}, {"name", name}, {"size", size}, {"type", type}, {"embedded", bool(a.embedded)},
+                    {"file", written}});
+    rows.push_back({std::to_string(i), name.empty() ? "(no name)" : name, std::to_string(size), type, written});
+  }
+  if (as_json) std::cout << list.dump(2) << '\n';
+  else cli::print_table({"#", "NAME", "SIZE", "TYPE", "EXTRACTED TO"}, rows);
 }
 
 // ---- demo ---------------------------------------------------------------------
@@ -431,8 +461,8 @@ int main(int argc, char** argv) {
     action = [&] {
       auto mb = cli::open_mailbox(o.dir(), mb_name);
       Message m = mb->load_message(parse_message_id(ids.at(0)));
-      if (as_json) std::cout << message_json(*mb, m).dump(2) << '\n';
-      else print_message(*mb, m, "");
+      if (as_json) std::cout << cli::message_json(m, cli::names_of(*mb)).dump(2) << '\n';
+      else cli::print_message(m, cli::names_of(*mb));
     };
   });
   bool hard = false;
@@ -450,9 +480,33 @@ int main(int argc, char** argv) {
     };
   });
 
+  // message files
+  std::string in_path, out_path, from_format, to_format, extract_dir;
+  auto* conv = app.add_subcommand("convert", "Convert a message file: .eml <-> .msg (by extension, or --from/--to)");
+  conv->add_option("in", in_path, "Input file")->required();
+  conv->add_option("out", out_path, "Output file")->required();
+  conv->add_option("--from", from_format, "Input format (eml, msg)");
+  conv->add_option("--to", to_format, "Output format (eml, msg)");
+  conv->callback([&] { action = [&] { convert(in_path, out_path, from_format, to_format); }; });
+  auto* att = app.add_subcommand("attachments", "List a message file's attachments (--extract DIR writes them)");
+  att->add_option("file", in_path, "Message file (.eml, .msg)")->required();
+  att->add_option("--extract,-x", extract_dir, "Directory to write the attachments to");
+  att->add_option("--from", from_format, "Input format (eml, msg)");
+  att->add_flag("--json", as_json, "JSON output");
+  att->callback([&] { action = [&] { attachments(in_path, from_format, extract_dir, as_json); }; });
+
   // props
-  auto* props = app.add_subcommand("props", "Property catalogue and inspection");
-  props->require_subcommand(1);
+  auto* props = app.add_subcommand("props", "Every property of a message file (props FILE), or the catalogue (props catalog NAME)");
+  props->require_subcommand(0, 1);
+  props->add_option("file", in_path, "Message file (.eml, .msg)");
+  props->add_option("--from", from_format, "Input format (eml, msg)");
+  props->add_flag("--json", as_json, "JSON output");
+  props->callback([&] {
+    if (!action) {
+      if (in_path.empty()) throw CLI::RequiredError("a FILE or the catalog subcommand");
+      action = [&] { props_file(in_path, from_format, as_json); };
+    }
+  });
   std::string query;
   auto* pcat = props->add_subcommand("catalog", "Look up an MS-OXPROPS property by name (PidTagSubject) or tag (0x0037001F)");
   pcat->add_option("query", query, "Canonical name, alternate name or tag")->required();

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -186,4 +187,50 @@ TEST_F(CliTest, PropertyCatalogueLookups) {
   r = ok({"props", "catalog", "0x10130102"});
   EXPECT_NE(r.out.find("PidTagHtml"), std::string::npos);
   fails_with({"props", "catalog", "PidTagDoesNotExist"}, "MAPI_E_NOT_FOUND");
+}
+
+// .msg -> .eml with `openmapi convert`, read back by the mailparser peer: the subject and the
+// attachments (names, sizes) are those @kenjiuno/msgreader reported for the .msg.
+TEST_F(CliTest, ConvertMsgToEmlReadsBackInMailparser) {
+  const fs::path shared = fs::path(OPENMAPI_SHARED_DIR) / "corpus";
+  for (const char* name : {"EmailWithAttachments", "HtmlSampleEmailWithAttachment", "attachment_test_msg"}) {
+    SCOPED_TRACE(name);
+    fs::path eml = dir / (std::string(name) + ".eml");
+    ok({"convert", (shared / "msg" / (std::string(name) + ".msg")).string(), eml.string()});
+    std::string cmd = "node " + std::string(OPENMAPI_SOURCE_DIR) + "/tests/peers/mailparser-dump.js " + quote(eml.string()) +
+                      " >" + quote((dir / "peer.json").string());
+    if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "the mailparser peer did not run (scripts/install-peers)";
+    auto peer = nlohmann::json::parse(slurp(dir / "peer.json"))[eml.filename().string()];
+    auto expected = nlohmann::json::parse(slurp(shared / "expected" / "msg" / (std::string(name) + ".msg.msgreader.json")));
+    EXPECT_EQ(peer["subject"], expected["subject"]);
+    std::multiset<std::pair<std::string, int64_t>> want, got;
+    for (const auto& a : expected["attachments"])
+      if (a.contains("fileName") && a["fileName"].is_string())
+        want.insert(std::make_pair(a["fileName"].get<std::string>(), a["contentLength"].get<int64_t>()));
+    for (const auto& a : peer["attachments"])
+      if (a["filename"].is_string()) got.insert(std::make_pair(a["filename"].get<std::string>(), a["size"].get<int64_t>()));
+    EXPECT_EQ(got, want);
+    // `props` shows the same message, and `attachments --extract` writes the files.
+    auto props = nlohmann::json::parse(ok({"props", eml.string(), "--json"}).out);
+    bool subject = false;
+    for (const auto& p : props["properties"])
+      if (p["name"] == "PidTagSubject") subject = p["value"] == expected["subject"];
+    EXPECT_TRUE(subject);
+    auto listed = nlohmann::json::parse(ok({"attachments", eml.string(), "--extract", (dir / name).string(), "--json"}).out);
+    for (const auto& a : listed)
+      if (!a["embedded"].get<bool>()) EXPECT_EQ(int64_t(fs::file_size(a["file"].get<std::string>())), a["size"].get<int64_t>());
+  }
+}
+
+TEST_F(CliTest, ConvertRefusesBadInputAndWritesNothing) {
+  fs::path junk = dir / "junk.msg";
+  {
+    std::ofstream f(junk, std::ios::binary);
+    f << std::string(600, '\xD0');
+  }
+  fails_with({"convert", junk.string(), (dir / "out.eml").string()}, "MAPI_E_CORRUPT_DATA");
+  EXPECT_FALSE(fs::exists(dir / "out.eml"));
+  EXPECT_FALSE(fs::exists(dir / "out.eml.openmapi-tmp"));
+  fails_with({"convert", (dir / "missing.eml").string(), (dir / "out.msg").string()}, "MAPI_E_NOT_FOUND");
+  fails_with({"convert", junk.string(), (dir / "out.pst").string(), "--to", "pst"}, "MAPI_E_NO_SUPPORT");
 }

@@ -679,10 +679,18 @@ class MimeWriter {
     auto str = [&](PropTag t) { return p.get_string(t).value_or(""); };
 
     if (auto s = p.get_string(tags::PidTagSubject)) g_mime_message_set_subject(msg, s->c_str(), "utf-8");
-    std::string from_addr = str(tags::PidTagSentRepresentingEmailAddress);
-    if (from_addr.empty()) from_addr = str(PidTagSentRepresentingSmtpAddress);
-    if (!from_addr.empty()) add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, str(tags::PidTagSentRepresentingName), from_addr);
-    std::string sender_addr = str(tags::PidTagSenderEmailAddress);
+    // Internet addresses: the SMTP address property, else the e-mail address when it is one
+    // (an Exchange "EX" address is a DN, not something to put in a header).
+    auto internet = [&](PropTag smtp, PropTag email) {
+      std::string a = str(smtp);
+      if (a.empty() && str(email).find('@') != std::string::npos) a = str(email);
+      return a;
+    };
+    std::string from_addr = internet(PidTagSentRepresentingSmtpAddress, tags::PidTagSentRepresentingEmailAddress);
+    std::string from_name = str(tags::PidTagSentRepresentingName);
+    std::string sender_addr = internet(PidTagSenderSmtpAddress, tags::PidTagSenderEmailAddress);
+    if (from_addr.empty()) from_addr = sender_addr, from_name = str(tags::PidTagSenderName);
+    if (!from_addr.empty()) add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, from_name, from_addr);
     if (!sender_addr.empty() && sender_addr != from_addr)
       add_mailbox(msg, GMIME_ADDRESS_TYPE_SENDER, str(tags::PidTagSenderName), sender_addr);
     if (const PropValue* rt = p.find(PidTagReplyRecipientEntries); rt && rt->get_if<Bytes>()) {
@@ -697,7 +705,9 @@ class MimeWriter {
     }
     for (const auto& r : m.recipients) {
       int32_t type = r.get_i32(tags::PidTagRecipientType).value_or(recipient_type::To);
-      std::string addr = r.get_string(tags::PidTagSmtpAddress).value_or(r.get_string(tags::PidTagEmailAddress).value_or(""));
+      std::string addr = r.get_string(tags::PidTagSmtpAddress).value_or("");
+      if (addr.empty() && r.get_string(tags::PidTagEmailAddress).value_or("").find('@') != std::string::npos)
+        addr = *r.get_string(tags::PidTagEmailAddress);
       std::string name = r.get_string(tags::PidTagDisplayName).value_or(addr);
       if (addr.empty()) continue;
       add_mailbox(msg, type == recipient_type::Cc ? GMIME_ADDRESS_TYPE_CC : type == recipient_type::Bcc ? GMIME_ADDRESS_TYPE_BCC

@@ -1,0 +1,82 @@
+#include "cli/files.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "formats/mime/mime.h"
+#include "formats/msg/msg.h"
+
+namespace openmapi::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+Bytes read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "cannot open '" + path + "'");
+  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string lower_ext(const std::string& path) {
+  std::string e = fs::path(path).extension().string();
+  for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return e;
+}
+
+}  // namespace
+
+std::string format_of(const std::string& path, const std::string& forced) {
+  std::string f = forced;
+  if (f.empty()) {
+    std::string e = lower_ext(path);
+    if (e == ".eml" || e == ".mime") f = "eml";
+    else if (e == ".msg") f = "msg";
+    else if (fs::exists(path)) {
+      std::ifstream in(path, std::ios::binary);
+      unsigned char magic[8] = {};
+      in.read(reinterpret_cast<char*>(magic), 8);
+      static const unsigned char cfb[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
+      f = std::equal(magic, magic + 8, cfb) ? "msg" : "eml";
+    } else {
+      f = "eml";
+    }
+  }
+  if (f != "eml" && f != "msg")
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "format '" + f + "' is not supported (eml, msg)");
+  return f;
+}
+
+MessageFile read_message_file(const std::string& path, const std::string& forced_format) {
+  MessageFile out;
+  out.format = format_of(path, forced_format);
+  Bytes data = read_bytes(path);
+  if (out.format == "msg") {
+    msg::MsgFile f = msg::read_msg(data);
+    out.message = std::move(f.message);
+    out.names = std::move(f.names);
+  } else {
+    out.message = formats::parse_mime(data, out.names);
+  }
+  return out;
+}
+
+void write_message_file(const MessageFile& file, const std::string& path, const std::string& format) {
+  Bytes data = format == "msg" ? msg::write_msg(file.message, file.names) : formats::write_mime(file.message, file.names);
+  fs::path target(path);
+  fs::path tmp = target;
+  tmp += ".openmapi-tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "cannot write '" + tmp.string() + "'");
+    out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw_error(ErrorCode::MAPI_E_DISK_ERROR, "cannot write '" + tmp.string() + "'");
+    }
+  }
+  fs::rename(tmp, target);
+}
+
+}  // namespace openmapi::cli

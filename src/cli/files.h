@@ -1,0 +1,24 @@
+// Reading and writing message files by format: what `openmapi props`, `convert` and
+// `attachments` work on.
+#pragma once
+#include <string>
+
+#include "core/namedprop.h"
+#include "core/propbag.h"
+
+namespace openmapi::cli {
+
+struct MessageFile {
+  Message message;
+  NamedPropertyMap names;  // the ids the message's named properties use
+  std::string format;      // "eml", "msg"
+};
+
+// The format for a path: by extension (.eml/.mime/.msg), else by content (a compound file is
+// a .msg), else "eml". `forced` (from --from/--to) wins when set. Unknown: MAPI_E_NO_SUPPORT.
+std::string format_of(const std::string& path, const std::string& forced = "");
+MessageFile read_message_file(const std::string& path, const std::string& forced_format = "");
+// Writes atomically (a temporary file renamed into place): a failure leaves no partial file.
+void write_message_file(const MessageFile& file, const std::string& path, const std::string& format);
+
+}  // namespace openmapi::cli
