@@ -12,6 +12,7 @@
 #include "core/entryid.h"
 #include "core/restriction.h"
 #include "core/sortorder.h"
+#include "formats/body/body.h"
 
 using namespace openmapi;
 using nlohmann::json;
@@ -266,6 +267,7 @@ void props_file(const std::string& path, const std::string& format, bool as_json
 void convert(const std::string& in, const std::string& out, const std::string& from, const std::string& to) {
   std::string target = cli::format_of(out, to);
   cli::MessageFile f = cli::read_message_file(in, from);
+  formats::complete_bodies(f.message);  // e.g. the HTML an RTF-only .msg carries, for the .eml
   cli::write_message_file(f, out, target);
   std::cout << "converted " << in << " (" << f.format << ") to " << out << " (" << target << ")\n";
 }
