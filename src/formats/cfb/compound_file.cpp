@@ -359,18 +359,33 @@ const Bytes* Storage::find_stream(std::string_view name) const {
   return nullptr;
 }
 
-Storage to_tree(const CompoundFile& file, uint32_t storage_index) {
+namespace {
+
+// `budget`: bytes the streams may still hold. Streams of a valid file occupy distinct sectors, so
+// together they never exceed the file's size; directory entries sharing sectors could otherwise
+// make a small file expand quadratically.
+Storage to_tree_within(const CompoundFile& file, uint32_t storage_index, uint64_t& budget) {
   Storage out;
   const DirEntry& s = file.entry(storage_index);
   out.clsid = s.clsid;
   for (uint32_t c : s.children) {
     const DirEntry& e = file.entry(c);
-    if (e.type == ObjectType::Storage)
-      out.storages[e.name] = to_tree(file, c);
-    else
+    if (e.type == ObjectType::Storage) {
+      out.storages[e.name] = to_tree_within(file, c, budget);
+    } else {
+      if (e.size > budget) corrupt("streams together are larger than the file (shared sectors)");
+      budget -= e.size;
       out.streams[e.name] = file.read_stream(c);
+    }
   }
   return out;
+}
+
+}  // namespace
+
+Storage to_tree(const CompoundFile& file, uint32_t storage_index) {
+  uint64_t budget = file.file_size();
+  return to_tree_within(file, storage_index, budget);
 }
 
 Storage load_tree(ByteView data) { return to_tree(CompoundFile::parse(data)); }

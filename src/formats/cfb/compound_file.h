@@ -56,6 +56,7 @@ class CompoundFile {
 
   uint16_t major_version() const { return major_version_; }
   uint32_t sector_size() const { return sector_size_; }
+  uint64_t file_size() const { return data_.size(); }
 
   static constexpr uint32_t kRoot = 0;
   const DirEntry& entry(uint32_t index) const;
@@ -105,7 +106,8 @@ struct Storage {
   friend bool operator==(const Storage&, const Storage&) = default;
 };
 
-// Reads a whole compound file into a tree (storage nesting deeper than 256 is MAPI_E_CORRUPT_DATA).
+// Reads a whole compound file into a tree (storage nesting deeper than 256, or streams that
+// together exceed the file's size because they share sectors, are MAPI_E_CORRUPT_DATA).
 Storage load_tree(ByteView data);
 Storage to_tree(const CompoundFile& file, uint32_t storage_index = CompoundFile::kRoot);
 
