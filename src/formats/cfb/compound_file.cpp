@@ -373,6 +373,8 @@ Storage to_tree_within(const CompoundFile& file, uint32_t storage_index, uint64_
     if (e.type == ObjectType::Storage) {
       out.storages[e.name] = to_tree_within(file, c, budget);
     } else {
+      if (e.size > file.file_size())
+        corrupt("stream '" + e.name + "' of " + std::to_string(e.size) + " bytes is larger than the file");
       if (e.size > budget) corrupt("streams together are larger than the file (shared sectors)");
       budget -= e.size;
       out.streams[e.name] = file.read_stream(c);
