@@ -618,13 +618,8 @@ class Writer {
     for (PropTag t : {tags::PidTagMessageClass, tags::PidTagSubject})
       if (auto s = m.props.get_string(t); s && !ascii(*s)) return false;
     for (const Attachment& a : m.attachments)
-      if (auto s = title(a); s && !ascii(*s)) return false;
+      if (auto s = a.props.get_string(tags::PidTagAttachFilename); s && !ascii(*s)) return false;
     return true;
-  }
-  static std::optional<std::string> title(const Attachment& a) {
-    for (PropTag t : {tags::PidTagAttachFilename, tags::PidTagAttachLongFilename, tags::PidTagDisplayName})
-      if (auto s = a.props.get_string(t)) return s;
-    return std::nullopt;
   }
   static Bytes text8(std::string_view s) {
     Bytes b(s.begin(), s.end());
@@ -652,7 +647,9 @@ class Writer {
       v.u32(0);
       attribute(w, kLevelAttachment, att::AttachRendData, v.data());
     }
-    if (auto t = title(a)) attribute(w, kLevelAttachment, att::AttachTitle, text8(*t));
+    // attAttachTitle maps to PidTagAttachFilename only (MS-OXTNEF 2.1.3.3.x): written from it alone,
+    // so that reading it back adds nothing.
+    if (auto t = a.props.get_string(tags::PidTagAttachFilename)) attribute(w, kLevelAttachment, att::AttachTitle, text8(*t));
     const PropValue* data = a.props.find(tags::PidTagAttachDataBinary);
     const bool data_as_attribute = data && !a.embedded && method != kAttachOle;
     if (data_as_attribute) attribute(w, kLevelAttachment, att::AttachData, data->get<Bytes>());
