@@ -570,3 +570,66 @@ TEST(TnefPeers, YtnefExtractsOurAttachments) {
 }
 
 }  // namespace
+
+namespace {
+
+// ---- winmail.dat inside MIME (MS-OXCMAIL) -----------------------------------------------------
+
+bool is_winmail(const Attachment& a) {
+  return attachment_name(a) == "winmail.dat" || a.props.get_string(tags::PidTagAttachMimeTag) == "application/ms-tnef";
+}
+bool has_winmail_attachment(const Message& m) { return std::any_of(m.attachments.begin(), m.attachments.end(), is_winmail); }
+
+// parse_mime, then apply_tnef on a winmail.dat part it kept as an attachment, as the MIME
+// reader's hook does at the part (a no-op once parse_mime unpacks TNEF itself).
+Message parse_with_tnef(const fs::path& p, NamedPropertyMap& names) {
+  Message m = formats::parse_mime(read_file(p), names);
+  std::vector<Attachment> kept;
+  std::vector<Bytes> tnef_parts;
+  for (Attachment& a : m.attachments) {
+    if (is_winmail(a) && attachment_data(a)) tnef_parts.push_back(*attachment_data(a));
+    else kept.push_back(std::move(a));
+  }
+  m.attachments = std::move(kept);
+  for (const Bytes& t : tnef_parts) apply_tnef(m, t, names);
+  return m;
+}
+
+TEST(TnefMime, WinmailDatIsUnpackedIntoTheMessage) {
+  // mimekit__tnef-rich-text.eml carries the TNEF of christmas.tnef: `tnef -t` on its decoded
+  // winmail.dat lists the picture (375081 bytes, md5 74d4b533...) and two objects.
+  NamedPropertyMap names;
+  Message m = parse_with_tnef(kShared / "corpus" / "eml" / "mimekit__tnef-rich-text.eml", names);
+  EXPECT_FALSE(has_winmail_attachment(m));
+  ASSERT_EQ(m.attachments.size(), 3u);
+  const Attachment* kitten = find_attachment(m, "kitten-playing-with-a-christmas-tree.jpg", 375081);
+  ASSERT_NE(kitten, nullptr);
+  EXPECT_EQ(md5_of(*attachment_data(*kitten)), "74d4b533c664ed65f078a31b54008838");
+  EXPECT_TRUE(m.attachments[1].embedded && m.attachments[2].embedded);
+  EXPECT_TRUE(m.props.has(tags::PidTagRtfCompressed));  // only the TNEF has it
+  EXPECT_GT(names.size(), 0u);  // the TNEF's named properties, mapped into the caller's map
+  EXPECT_EQ(m.props.get_string(tags::PidTagSubject), "Rich Text");
+
+  // mimekit__tnef-ukr.eml: a TNEF without attachments; its properties join the message.
+  NamedPropertyMap names2;
+  Message u = parse_with_tnef(kShared / "corpus" / "eml" / "mimekit__tnef-ukr.eml", names2);
+  EXPECT_FALSE(has_winmail_attachment(u));
+  EXPECT_TRUE(u.attachments.empty());
+  EXPECT_TRUE(u.props.has(tags::PidTagHtml));  // 0x10130102 in attMsgProps; the MIME has text/plain only
+  EXPECT_EQ(u.props.get_string(tags::PidTagSubject), "rr test 7");
+}
+
+TEST(TnefMime, DamagedWinmailDatStaysAnAttachment) {
+  std::string eml =
+      "From: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+      "--b\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "eJ8+IgEAAQaQCAAEAAAAAAABAAEAAQeQBgAIAAAA5AQAAAAAAADoAAEIgAcAGAAAAElQTS5NaWNyb3NvZnQgTWFpbC5O\r\n"
+      "--b--\r\n";
+  NamedPropertyMap names;
+  Message m = formats::parse_mime(Bytes(eml.begin(), eml.end()), names);
+  ASSERT_EQ(m.attachments.size(), 1u);
+  EXPECT_TRUE(has_winmail_attachment(m));
+}
+
+}  // namespace
