@@ -5,6 +5,8 @@
 
 #include "formats/mime/mime.h"
 #include "formats/msg/msg.h"
+#include "formats/tnef/tnef.h"
+#include "formats/vcard/vcard.h"
 
 namespace openmapi::cli {
 namespace fs = std::filesystem;
@@ -31,18 +33,20 @@ std::string format_of(const std::string& path, const std::string& forced) {
     std::string e = lower_ext(path);
     if (e == ".eml" || e == ".mime") f = "eml";
     else if (e == ".msg") f = "msg";
+    else if (e == ".tnef" || e == ".dat") f = "tnef";
+    else if (e == ".vcf" || e == ".vcard") f = "vcf";
     else if (fs::exists(path)) {
       std::ifstream in(path, std::ios::binary);
       unsigned char magic[8] = {};
       in.read(reinterpret_cast<char*>(magic), 8);
       static const unsigned char cfb[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
-      f = std::equal(magic, magic + 8, cfb) ? "msg" : "eml";
+      f = std::equal(magic, magic + 8, cfb) ? "msg" : tnef::is_tnef(ByteView(magic, 4)) ? "tnef" : "eml";
     } else {
       f = "eml";
     }
   }
-  if (f != "eml" && f != "msg")
-    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "format '" + f + "' is not supported (eml, msg)");
+  if (f != "eml" && f != "msg" && f != "tnef" && f != "vcf")
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "format '" + f + "' is not supported (eml, msg, tnef, vcf)");
   return f;
 }
 
@@ -54,6 +58,15 @@ MessageFile read_message_file(const std::string& path, const std::string& forced
     msg::MsgFile f = msg::read_msg(data);
     out.message = std::move(f.message);
     out.names = std::move(f.names);
+  } else if (out.format == "tnef") {
+    out.message = tnef::read_tnef(data, out.names);
+  } else if (out.format == "vcf") {
+    std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+    std::vector<Message> cards = vcard::read_vcards(text, out.names);
+    if (cards.size() != 1)
+      throw_error(ErrorCode::MAPI_E_TOO_COMPLEX, "'" + path + "' holds " + std::to_string(cards.size()) +
+                                                     " vCards; message commands take one");
+    out.message = std::move(cards.front());
   } else {
     out.message = formats::parse_mime(data, out.names);
   }
@@ -61,7 +74,13 @@ MessageFile read_message_file(const std::string& path, const std::string& forced
 }
 
 void write_message_file(const MessageFile& file, const std::string& path, const std::string& format) {
-  Bytes data = format == "msg" ? msg::write_msg(file.message, file.names) : formats::write_mime(file.message, file.names);
+  Bytes data;
+  if (format == "msg") data = msg::write_msg(file.message, file.names);
+  else if (format == "tnef") data = tnef::write_tnef(file.message, file.names);
+  else if (format == "vcf") {
+    std::string text = vcard::write_vcard(file.message, file.names);
+    data.assign(text.begin(), text.end());
+  } else data = formats::write_mime(file.message, file.names);
   fs::path target(path);
   fs::path tmp = target;
   tmp += ".openmapi-tmp";

@@ -484,11 +484,11 @@ int main(int argc, char** argv) {
 
   // message files
   std::string in_path, out_path, from_format, to_format, extract_dir;
-  auto* conv = app.add_subcommand("convert", "Convert a message file: .eml <-> .msg (by extension, or --from/--to)");
+  auto* conv = app.add_subcommand("convert", "Convert a message file between .eml, .msg, TNEF (.tnef/.dat) and .vcf (by extension, or --from/--to)");
   conv->add_option("in", in_path, "Input file")->required();
   conv->add_option("out", out_path, "Output file")->required();
-  conv->add_option("--from", from_format, "Input format (eml, msg)");
-  conv->add_option("--to", to_format, "Output format (eml, msg)");
+  conv->add_option("--from", from_format, "Input format (eml, msg, tnef, vcf)");
+  conv->add_option("--to", to_format, "Output format (eml, msg, tnef, vcf)");
   conv->callback([&] { action = [&] { convert(in_path, out_path, from_format, to_format); }; });
   auto* att = app.add_subcommand("attachments", "List a message file's attachments (--extract DIR writes them)");
   att->add_option("file", in_path, "Message file (.eml, .msg)")->required();

@@ -234,3 +234,35 @@ TEST_F(CliTest, ConvertRefusesBadInputAndWritesNothing) {
   fails_with({"convert", (dir / "missing.eml").string(), (dir / "out.msg").string()}, "MAPI_E_NOT_FOUND");
   fails_with({"convert", junk.string(), (dir / "out.pst").string(), "--to", "pst"}, "MAPI_E_NO_SUPPORT");
 }
+
+// TNEF and vCard through `convert`: a TNEF stream's attachments survive .tnef -> .msg -> .eml
+// with the names and sizes the tnef tool extracted (tnef-extract.tsv: name, size, md5), and a
+// vCard comes back from .msg with its name and numbers.
+TEST_F(CliTest, ConvertTnefAndVcard) {
+  const fs::path corpus = fs::path(OPENMAPI_SHARED_DIR) / "corpus";
+  for (const char* name : {"one-file.tnef", "attachments.tnef", "long-filename.tnef"}) {
+    SCOPED_TRACE(name);
+    std::multiset<std::pair<std::string, int64_t>> want;
+    std::istringstream tsv(slurp(corpus / "expected" / "tnef" / (std::string(name) + ".tnef-extract.tsv")));
+    for (std::string line; std::getline(tsv, line);) {
+      size_t t1 = line.find('\t'), t2 = line.find('\t', t1 + 1);
+      if (t1 == std::string::npos || t2 == std::string::npos) continue;
+      want.insert({line.substr(0, t1), std::stoll(line.substr(t1 + 1, t2 - t1 - 1))});
+    }
+    ASSERT_FALSE(want.empty());
+    fs::path m = dir / (std::string(name) + ".msg"), e = dir / (std::string(name) + ".eml");
+    ok({"convert", (corpus / "tnef" / name).string(), m.string()});
+    ok({"convert", m.string(), e.string()});
+    for (const fs::path& f : {m, e}) {
+      auto listed = nlohmann::json::parse(ok({"attachments", f.string(), "--json"}).out);
+      std::multiset<std::pair<std::string, int64_t>> got;
+      for (const auto& a : listed) got.insert(std::make_pair(a["name"].get<std::string>(), a["size"].get<int64_t>()));
+      EXPECT_EQ(got, want) << f;
+    }
+  }
+  fs::path c = dir / "contact.msg", v = dir / "contact.vcf";
+  ok({"convert", (corpus / "vcf" / "John_Doe_IPHONE.vcf").string(), c.string()});
+  ok({"convert", c.string(), v.string()});
+  std::string card = slurp(v);
+  for (const char* s : {"BEGIN:VCARD", "N:Doe;John;", "905-777-1234", "END:VCARD"}) EXPECT_NE(card.find(s), std::string::npos) << s;
+}
