@@ -116,6 +116,10 @@ constexpr Disagreement kDisagreements[] = {
      "the RFC 2231 name has byte 0x8A, invalid in ISO-2022-JP: we keep it as windows-1252, mailparser drops it"},
     {"mail__multi_charset__japanese_attachment_long_name.eml", "attachments",
      "a text/plain attachment: we keep the decoded bytes whole; mailparser drops the final line break"},
+    {"mimekit__tnef-rich-text.eml", "attachments",
+     "MS-OXCMAIL 2.4.3.4: winmail.dat is merged into the message (its attachments become ours); mailparser keeps the part"},
+    {"mimekit__tnef-ukr.eml", "attachments",
+     "MS-OXCMAIL 2.4.3.4: winmail.dat is merged into the message; mailparser keeps the part"},
     {"mimekit__missing-subtype.eml", "attachments",
      "'Content-Type: application-x-gzip' has no subtype (RFC 2045 5.1): GMime reads it as text/plain"},
 };
@@ -340,6 +344,13 @@ TEST(Mime, WhereThePeerDisagreesTheSpecificationDecides) {
   ASSERT_EQ(jp.attachments.size(), 1u);
   EXPECT_EQ(jp.attachments[0].props.get_string(tags::PidTagAttachLongFilename), "かきくけこかきくけこかきくけこかきくけこかきくけこ.txt");
   EXPECT_EQ(jp.attachments[0].props.find(tags::PidTagAttachDataBinary)->get<Bytes>().size(), 19u);
+  // winmail.dat parts are unpacked into the message (MS-OXCMAIL 2.4.3.4).
+  Message rich = parse_file(kEml / "mimekit__tnef-rich-text.eml", names);
+  std::vector<std::string> names_seen;
+  for (const auto& a : rich.attachments) names_seen.push_back(a.props.get_string(tags::PidTagAttachLongFilename).value_or(""));
+  EXPECT_NE(std::find(names_seen.begin(), names_seen.end(), "kitten-playing-with-a-christmas-tree.jpg"), names_seen.end());
+  EXPECT_EQ(std::find(names_seen.begin(), names_seen.end(), "winmail.dat"), names_seen.end());
+  EXPECT_TRUE(rich.props.has(tags::PidTagRtfCompressed));
   // RFC 3676 format=flowed with delsp=yes: soft breaks joined, their spaces removed.
   Message flowed = parse_file(kEml / "mimekit__issue1130.eml", names);
   EXPECT_NE(flowed.props.get_string(tags::PidTagBody)->find("but now there isa \"You do not"), std::string::npos);

@@ -10,6 +10,7 @@
 #include "core/entryid.h"
 #include "core/filetime.h"
 #include "core/unicode.h"
+#include "formats/tnef/tnef.h"
 
 namespace openmapi::formats {
 namespace {
@@ -571,6 +572,17 @@ class MimeReader {
       add_body(m, part, type);
       return;
     }
+    // MS-OXCMAIL 2.4.3.4: a TNEF part (winmail.dat) carries the message's MAPI properties and
+    // attachments; it is merged into the message. One that does not read stays an attachment.
+    std::string filename = lower(part_filename(part));
+    if (type == "application/ms-tnef" || filename == "winmail.dat") {
+      Bytes data = part_content(part);
+      try {
+        tnef::apply_tnef(m, data, names_);
+        return;
+      } catch (const MapiError&) {
+      }
+    }
     add_attachment(m, part, type, in_related);
   }
 
@@ -848,7 +860,8 @@ class MimeWriter {
     if (auto loc = a.props.get_string(PidTagAttachContentLocation)) g_mime_part_set_content_location(part, loc->c_str());
     const Bytes empty;
     const Bytes& bytes = data && data->get_if<Bytes>() ? *data->get_if<Bytes>() : empty;
-    GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    GPtr<GMimeStream> stream(bytes.empty() ? g_mime_stream_mem_new()
+                                           : g_mime_stream_mem_new_with_buffer(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     GPtr<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
     g_mime_part_set_content(part, wrapper.get());
     g_mime_part_set_content_encoding(part, major == "text" ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE : GMIME_CONTENT_ENCODING_BASE64);
@@ -859,6 +872,7 @@ class MimeWriter {
     const PropValue* data = a.props.find(tags::PidTagAttachDataBinary);
     if (!data || !data->get_if<Bytes>()) return nullptr;
     const Bytes& b = *data->get_if<Bytes>();
+    if (b.empty()) return nullptr;
     GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(reinterpret_cast<const char*>(b.data()), b.size()));
     GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
     return g_mime_parser_construct_part(parser.get(), nullptr);
