@@ -95,7 +95,9 @@ struct Time {
     icaltimetype u = t;
     u.zone = nullptr;
     time_t s = icaltime_as_timet_with_zone(u, zone ? zone : icaltimezone_get_utc_timezone());
-    return (int64_t(s) + kFileTimeEpochOffsetSeconds) * 10'000'000LL;
+    // Clamped to FILETIME's range from 1601 to year 30828.
+    int64_t secs = std::clamp<int64_t>(int64_t(s) + kFileTimeEpochOffsetSeconds, 0, 910692730085LL);
+    return secs * 10'000'000LL;
   }
   // Local minutes since 1601 in `target` (nullptr: UTC).
   uint32_t local_minutes(const icaltimezone* target) const {

@@ -43,9 +43,8 @@ void write_block(BinaryWriter& w, const Bytes& b) {
 std::string read_str8(BinaryReader& r, const char* what) {
   uint16_t len = r.u16();
   uint16_t len2 = r.u16();
-  // MS-OXOCAL 2.2.1.44.2: Length is Length2 + 1. Outlook-written blobs follow this; we accept
-  // any Length as long as the string itself fits, and keep the rule when writing.
-  (void)len;
+  // MS-OXOCAL 2.2.1.44.2: Length is Length2 + 1.
+  if (uint32_t(len) != uint32_t(len2) + 1) corrupt(std::string(what) + " length fields disagree");
   return std::string(reinterpret_cast<const char*>(r.bytes(len2).data()), len2);
 }
 
