@@ -73,14 +73,14 @@ MessageFile read_message_file(const std::string& path, const std::string& forced
   return out;
 }
 
-void write_message_file(const MessageFile& file, const std::string& path, const std::string& format) {
+void write_message_file(const MessageFile& file, const std::string& path, const std::string& format, bool tnef) {
   Bytes data;
   if (format == "msg") data = msg::write_msg(file.message, file.names);
   else if (format == "tnef") data = tnef::write_tnef(file.message, file.names);
   else if (format == "vcf") {
     std::string text = vcard::write_vcard(file.message, file.names);
     data.assign(text.begin(), text.end());
-  } else data = formats::write_mime(file.message, file.names);
+  } else data = formats::write_mime(file.message, file.names, {.tnef = tnef});
   fs::path target(path);
   fs::path tmp = target;
   tmp += ".openmapi-tmp";

@@ -19,6 +19,7 @@ struct MessageFile {
 std::string format_of(const std::string& path, const std::string& forced = "");
 MessageFile read_message_file(const std::string& path, const std::string& forced_format = "");
 // Writes atomically (a temporary file renamed into place): a failure leaves no partial file.
-void write_message_file(const MessageFile& file, const std::string& path, const std::string& format);
+// `tnef`: an .eml carries every MAPI property in a winmail.dat part (lossless; see mime.h).
+void write_message_file(const MessageFile& file, const std::string& path, const std::string& format, bool tnef = false);
 
 }  // namespace openmapi::cli

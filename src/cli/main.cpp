@@ -264,11 +264,11 @@ void props_file(const std::string& path, const std::string& format, bool as_json
   else cli::print_message(f.message, cli::names_of(f.names));
 }
 
-void convert(const std::string& in, const std::string& out, const std::string& from, const std::string& to) {
+void convert(const std::string& in, const std::string& out, const std::string& from, const std::string& to, bool tnef) {
   std::string target = cli::format_of(out, to);
   cli::MessageFile f = cli::read_message_file(in, from);
   formats::complete_bodies(f.message);  // e.g. the HTML an RTF-only .msg carries, for the .eml
-  cli::write_message_file(f, out, target);
+  cli::write_message_file(f, out, target, tnef);
   std::cout << "converted " << in << " (" << f.format << ") to " << out << " (" << target << ")\n";
 }
 
@@ -489,7 +489,9 @@ int main(int argc, char** argv) {
   conv->add_option("out", out_path, "Output file")->required();
   conv->add_option("--from", from_format, "Input format (eml, msg, tnef, vcf)");
   conv->add_option("--to", to_format, "Output format (eml, msg, tnef, vcf)");
-  conv->callback([&] { action = [&] { convert(in_path, out_path, from_format, to_format); }; });
+  bool with_tnef = false;
+  conv->add_flag("--tnef", with_tnef, "Writing .eml: carry every MAPI property in a winmail.dat part (lossless)");
+  conv->callback([&] { action = [&] { convert(in_path, out_path, from_format, to_format, with_tnef); }; });
   auto* att = app.add_subcommand("attachments", "List a message file's attachments (--extract DIR writes them)");
   att->add_option("file", in_path, "Message file (.eml, .msg)")->required();
   att->add_option("--extract,-x", extract_dir, "Directory to write the attachments to");

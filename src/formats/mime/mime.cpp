@@ -662,7 +662,9 @@ class MimeReader {
     int32_t flags = m.props.get_i32(tags::PidTagMessageFlags).value_or(0);
     if (!m.attachments.empty()) flags |= msgflag::HasAttach;
     m.props.set(PropValue::i32(tags::PidTagMessageFlags, flags));
-    m.props.set(PropValue::boolean(tags::PidTagHasAttachments, !m.attachments.empty()));
+    // A TNEF part may have said already (a message whose attachments are all hidden, say).
+    if (!m.props.has(tags::PidTagHasAttachments))
+      m.props.set(PropValue::boolean(tags::PidTagHasAttachments, !m.attachments.empty()));
   }
 
   NamedPropertyMap& names_;
@@ -682,7 +684,7 @@ void add_mailbox(GMimeMessage* msg, GMimeAddressType type, const std::string& na
 
 class MimeWriter {
  public:
-  explicit MimeWriter(const NamedPropertyMap& names) : names_(names) {}
+  MimeWriter(const NamedPropertyMap& names, const MimeWriteOptions& options) : names_(names), options_(options) {}
 
   GMimeMessage* build(const Message& m) {
     GMimeMessage* msg = g_mime_message_new(TRUE);
@@ -753,6 +755,28 @@ class MimeWriter {
       g_mime_object_set_header(obj, header_case(n->name).c_str(), v.get_if<std::string>()->c_str(), "utf-8");
     }
 
+    // With TNEF requested, it carries everything (also for S/MIME messages, whose entity is an
+    // attachment inside it).
+    if (options_.tnef) {
+      // The bodies for any reader, and the whole message in winmail.dat for a MAPI reader.
+      GMimeMultipart* mixed = g_mime_multipart_new_with_subtype("mixed");
+      GMimeObject* body = body_part(m);
+      g_mime_multipart_add(mixed, body);
+      g_object_unref(body);
+      Bytes data = tnef::write_tnef(m, names_);
+      GMimePart* part = g_mime_part_new_with_type("application", "ms-tnef");
+      g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
+      g_mime_part_set_filename(part, "winmail.dat");
+      GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(reinterpret_cast<const char*>(data.data()), data.size()));
+      GPtr<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
+      g_mime_part_set_content(part, wrapper.get());
+      g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+      g_mime_multipart_add(mixed, GMIME_OBJECT(part));
+      g_object_unref(part);
+      g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
+      g_object_unref(mixed);
+      return msg;
+    }
     // An opaque S/MIME message is its stored entity, unchanged.
     std::string cls = str(tags::PidTagMessageClass);
     if (cls.rfind("IPM.Note.SMIME", 0) == 0 && m.attachments.size() == 1)
@@ -879,6 +903,7 @@ class MimeWriter {
   }
 
   const NamedPropertyMap& names_;
+  MimeWriteOptions options_;
 };
 
 }  // namespace
@@ -941,9 +966,9 @@ Message parse_mime(ByteView data, NamedPropertyMap& names) {
   return MimeReader(names).read_message(msg.get());
 }
 
-Bytes write_mime(const Message& message, const NamedPropertyMap& names) {
+Bytes write_mime(const Message& message, const NamedPropertyMap& names, const MimeWriteOptions& options) {
   init_gmime();
-  GPtr<GMimeMessage> msg(MimeWriter(names).build(message));
+  GPtr<GMimeMessage> msg(MimeWriter(names, options).build(message));
   return entity_bytes(GMIME_OBJECT(msg.get()));
 }
 

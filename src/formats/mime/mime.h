@@ -19,8 +19,14 @@
 namespace openmapi::formats {
 
 Message parse_mime(ByteView data, NamedPropertyMap& names);
+struct MimeWriteOptions {
+  // Carry every MAPI property in a TNEF part (winmail.dat, MS-OXCMAIL 2.4.3.4): the MIME has
+  // the bodies for any reader and application/ms-tnef with the whole message (attachments
+  // included) for a MAPI reader, so .msg -> .eml -> .msg keeps every property.
+  bool tnef = false;
+};
 // CRLF line endings, as sent over SMTP.
-Bytes write_mime(const Message& message, const NamedPropertyMap& names);
+Bytes write_mime(const Message& message, const NamedPropertyMap& names, const MimeWriteOptions& options = {});
 
 // "Re: ", "FW: ", "AW: " ...: the prefix MS-OXOMSG 2.2.1.9 strips to get the normalized subject
 // (1 to 3 characters other than digits and spaces, then ":" and optional whitespace); empty if none.
