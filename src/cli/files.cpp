@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "formats/ical/ical.h"
 #include "formats/mime/mime.h"
 #include "formats/msg/msg.h"
 #include "formats/tnef/tnef.h"
@@ -35,6 +36,7 @@ std::string format_of(const std::string& path, const std::string& forced) {
     else if (e == ".msg") f = "msg";
     else if (e == ".tnef" || e == ".dat") f = "tnef";
     else if (e == ".vcf" || e == ".vcard") f = "vcf";
+    else if (e == ".ics" || e == ".ical" || e == ".ifb") f = "ics";
     else if (fs::exists(path)) {
       std::ifstream in(path, std::ios::binary);
       unsigned char magic[8] = {};
@@ -45,8 +47,8 @@ std::string format_of(const std::string& path, const std::string& forced) {
       f = "eml";
     }
   }
-  if (f != "eml" && f != "msg" && f != "tnef" && f != "vcf")
-    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "format '" + f + "' is not supported (eml, msg, tnef, vcf)");
+  if (f != "eml" && f != "msg" && f != "tnef" && f != "vcf" && f != "ics")
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "format '" + f + "' is not supported (eml, msg, tnef, vcf, ics)");
   return f;
 }
 
@@ -60,13 +62,13 @@ MessageFile read_message_file(const std::string& path, const std::string& forced
     out.names = std::move(f.names);
   } else if (out.format == "tnef") {
     out.message = tnef::read_tnef(data, out.names);
-  } else if (out.format == "vcf") {
+  } else if (out.format == "vcf" || out.format == "ics") {
     std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
-    std::vector<Message> cards = vcard::read_vcards(text, out.names);
-    if (cards.size() != 1)
-      throw_error(ErrorCode::MAPI_E_TOO_COMPLEX, "'" + path + "' holds " + std::to_string(cards.size()) +
-                                                     " vCards; message commands take one");
-    out.message = std::move(cards.front());
+    std::vector<Message> items = out.format == "vcf" ? vcard::read_vcards(text, out.names) : ical::read_ical(text, out.names);
+    if (items.size() != 1)
+      throw_error(ErrorCode::MAPI_E_TOO_COMPLEX, "'" + path + "' holds " + std::to_string(items.size()) +
+                                                     (out.format == "vcf" ? " vCards" : " events") + "; message commands take one");
+    out.message = std::move(items.front());
   } else {
     out.message = formats::parse_mime(data, out.names);
   }
@@ -77,8 +79,8 @@ void write_message_file(const MessageFile& file, const std::string& path, const 
   Bytes data;
   if (format == "msg") data = msg::write_msg(file.message, file.names);
   else if (format == "tnef") data = tnef::write_tnef(file.message, file.names);
-  else if (format == "vcf") {
-    std::string text = vcard::write_vcard(file.message, file.names);
+  else if (format == "vcf" || format == "ics") {
+    std::string text = format == "vcf" ? vcard::write_vcard(file.message, file.names) : ical::write_ical(file.message, file.names);
     data.assign(text.begin(), text.end());
   } else data = formats::write_mime(file.message, file.names, {.tnef = tnef});
   fs::path target(path);

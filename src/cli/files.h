@@ -11,10 +11,10 @@ namespace openmapi::cli {
 struct MessageFile {
   Message message;
   NamedPropertyMap names;  // the ids the message's named properties use
-  std::string format;      // "eml", "msg", "tnef", "vcf"
+  std::string format;      // "eml", "msg", "tnef", "vcf", "ics"
 };
 
-// The format for a path: by extension (.eml/.mime, .msg, .tnef/.dat, .vcf), else by content
+// The format for a path: by extension (.eml/.mime, .msg, .tnef/.dat, .vcf, .ics), else by content
 // (a compound file is a .msg, the TNEF signature a TNEF stream), else "eml". `forced` (from --from/--to) wins when set. Unknown: MAPI_E_NO_SUPPORT.
 std::string format_of(const std::string& path, const std::string& forced = "");
 MessageFile read_message_file(const std::string& path, const std::string& forced_format = "");

@@ -484,11 +484,11 @@ int main(int argc, char** argv) {
 
   // message files
   std::string in_path, out_path, from_format, to_format, extract_dir;
-  auto* conv = app.add_subcommand("convert", "Convert a message file between .eml, .msg, TNEF (.tnef/.dat) and .vcf (by extension, or --from/--to)");
+  auto* conv = app.add_subcommand("convert", "Convert a message file between .eml, .msg, TNEF (.tnef/.dat), .vcf and .ics (by extension, or --from/--to)");
   conv->add_option("in", in_path, "Input file")->required();
   conv->add_option("out", out_path, "Output file")->required();
-  conv->add_option("--from", from_format, "Input format (eml, msg, tnef, vcf)");
-  conv->add_option("--to", to_format, "Output format (eml, msg, tnef, vcf)");
+  conv->add_option("--from", from_format, "Input format (eml, msg, tnef, vcf, ics)");
+  conv->add_option("--to", to_format, "Output format (eml, msg, tnef, vcf, ics)");
   bool with_tnef = false;
   conv->add_flag("--tnef", with_tnef, "Writing .eml: carry every MAPI property in a winmail.dat part (lossless)");
   conv->callback([&] { action = [&] { convert(in_path, out_path, from_format, to_format, with_tnef); }; });
