@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "formats/pst/ltp.h"
 #include "formats/pst/ndb.h"
 
 using namespace openmapi;
@@ -136,4 +137,60 @@ TEST(PstNdb, CorpusFilesOpenWithoutProblems) {
     EXPECT_GT(nodes, 10u);
     EXPECT_TRUE(ndb.problems().empty()) << ndb.problems().front().what;
   }
+}
+
+namespace {
+LtpNode node_of(Ndb& ndb, uint32_t nid) {
+  auto n = ndb.find_node(nid);
+  if (!n) throw MapiError(ErrorCode::MAPI_E_NOT_FOUND, "node");
+  return load_node(ndb, n->bid_data, n->bid_sub);
+}
+}  // namespace
+
+TEST(PstLtp, StoreRootFolderAndHierarchyTable) {
+  for (const auto& path : corpus()) {
+    SCOPED_TRACE(path.filename().string());
+    Ndb ndb(ByteSource::file(path.string()));
+    Ltp ltp(ndb);
+    PropertyBag store = ltp.read_pc(node_of(ndb, 0x21));
+    auto record_key = store.find(tags::PidTagRecordKey);
+    ASSERT_TRUE(record_key);
+    EXPECT_EQ(record_key->get<Bytes>().size(), 16u);
+    ASSERT_TRUE(store.find(tags::PidTagIpmSubtreeEntryId));
+    EXPECT_TRUE(store.get_string(tags::PidTagDisplayName));
+
+    PropertyBag root = ltp.read_pc(node_of(ndb, 0x122));
+    EXPECT_TRUE(root.has(tags::PidTagSubfolders));
+    // The root's hierarchy table (MS-PST 2.4.4.4: NID_ROOT_FOLDER | NID_TYPE_HIERARCHY_TABLE).
+    Ltp::Table h = ltp.read_tc(node_of(ndb, 0x12D));
+    EXPECT_FALSE(h.rows.empty());
+    EXPECT_EQ(h.rows.size(), h.row_ids.size());
+    bool top = false;
+    for (size_t i = 0; i < h.rows.size(); ++i) {
+      auto name = h.rows[i].get_string(tags::PidTagDisplayName);
+      ASSERT_TRUE(name);
+      if (*name == "Top of Personal Folders" || *name == "Top of Outlook data file") top = true;
+      EXPECT_TRUE(type_of(h.row_ids[i]) == nid_type::NormalFolder || type_of(h.row_ids[i]) == nid_type::SearchFolder);
+    }
+    EXPECT_TRUE(top);
+    EXPECT_TRUE(ndb.problems().empty()) << ndb.problems().front().what;
+  }
+}
+
+TEST(PstLtp, DecodeValueTypes) {
+  Bytes s16 = {'H', 0, 'i', 0};
+  EXPECT_EQ(decode_value(PropTag(0x0037, PropType::String), s16, 0)->get<std::string>(), "Hi");
+  Bytes s8 = {'A', 0xE9};
+  auto v = decode_value(PropTag(0x0037, PropType::String8), s8, 1252);
+  EXPECT_EQ(v->type(), PropType::String);
+  EXPECT_EQ(v->get<std::string>(), "A\xc3\xa9");
+  Bytes mv = {2, 0, 0, 0, 12, 0, 0, 0, 14, 0, 0, 0, 'a', 0, 'b', 0};
+  auto m = decode_value(PropTag(0x8000, PropType::MultipleString), mv, 0);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->get<std::vector<std::string>>(), (std::vector<std::string>{"a", "b"}));
+  Bytes badmv = {9, 0, 0, 0, 12, 0};
+  EXPECT_FALSE(decode_value(PropTag(0x8000, PropType::MultipleString), badmv, 0));
+  Bytes i64 = {1, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(decode_value(PropTag(0x0E08, PropType::Integer64), i64, 0)->get<int64_t>(), 1);
+  EXPECT_FALSE(decode_value(PropTag(0x0E08, PropType::Integer64), ByteView(i64).first(3), 0));
 }
