@@ -2,7 +2,8 @@
 //   .eml: parse_mime (MIME -> Message) against GMime's own parse of the same bytes (the limit:
 //         building GMime's tree and decoding every part, which parse_mime does on top of);
 //   .msg: msg::read_msg against @kenjiuno/msgreader (node, in-process, same files and passes),
-//         and .msg -> .eml (read_msg + write_mime) against msgconvert (one process per file).
+//         and .msg -> .eml (read_msg + write_mime) against msgconvert (one process per file);
+//   TNEF: tnef::read_tnef + writing out the attachments against ytnef -f (one process per file).
 // Usage: formats_bench [--corpus DIR] [--passes N]. Prints a table; see docs/PERFORMANCE.md.
 #include <gmime/gmime.h>
 
@@ -16,6 +17,7 @@
 
 #include "formats/mime/mime.h"
 #include "formats/msg/msg.h"
+#include "formats/tnef/tnef.h"
 
 using namespace openmapi;
 namespace fs = std::filesystem;
@@ -174,6 +176,39 @@ int main(int argc, char** argv) {
   });
   row(mc, nullptr);
   row(conv, &mc);
+
+  auto tnefs = load(corpus / "tnef", ".tnef", [](const fs::path&) { return true; });
+  for (auto& i : load(corpus / "tnef", ".dat", [](const fs::path&) { return true; })) tnefs.push_back(std::move(i));
+  std::printf("\nTNEF: %zu files, %.2f MB\n", tnefs.size(), double(total_bytes(tnefs)) / 1e6);
+  start = Clock::now();
+  for (const auto& i : tnefs) {
+    fs::path out = tmp / "ytnef";
+    fs::remove_all(out);
+    fs::create_directories(out);
+    run("ytnef -f '" + out.string() + "' '" + i.path + "' >/dev/null 2>&1");
+  }
+  Figure yt{"ytnef -f DIR (a process each, extracts attachments)", std::chrono::duration<double>(Clock::now() - start).count(),
+            tnefs.size(), total_bytes(tnefs)};
+  Figure ours_tnef = time_passes("openmapi read_tnef + attachments to files", tnefs, 1, [&](const Input& i) {
+    tnef::TnefReadOptions o;
+    o.verify_checksums = false;
+    tnef::TnefFile f = tnef::read_tnef(i.data, o);
+    fs::path out = tmp / "ours";
+    fs::create_directories(out);
+    size_t n = 0;
+    for (const auto& a : f.message.attachments)
+      if (const PropValue* d = a.props.find(tags::PidTagAttachDataBinary); d && d->get_if<Bytes>())
+        std::ofstream(out / std::to_string(n++), std::ios::binary)
+            .write(reinterpret_cast<const char*>(d->get_if<Bytes>()->data()), std::streamsize(d->get_if<Bytes>()->size()));
+  });
+  Figure ours_tnef_mem = time_passes("openmapi read_tnef (in memory)", tnefs, passes, [](const Input& i) {
+    tnef::TnefReadOptions o;
+    o.verify_checksums = false;
+    tnef::read_tnef(i.data, o);
+  });
+  row(yt, nullptr);
+  row(ours_tnef, &yt);
+  row(ours_tnef_mem, nullptr);
   fs::remove_all(tmp);
   return 0;
 }
