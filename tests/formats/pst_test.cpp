@@ -2,7 +2,11 @@
 // readpst, and damaged copies of the corpus.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +17,7 @@
 #include "core/error.h"
 #include "formats/pst/ltp.h"
 #include "formats/pst/ndb.h"
+#include "formats/pst/pst.h"
 
 using namespace openmapi;
 using namespace openmapi::pst;
@@ -193,4 +198,279 @@ TEST(PstLtp, DecodeValueTypes) {
   Bytes i64 = {1, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_EQ(decode_value(PropTag(0x0E08, PropType::Integer64), i64, 0)->get<int64_t>(), 1);
   EXPECT_FALSE(decode_value(PropTag(0x0E08, PropType::Integer64), ByteView(i64).first(3), 0));
+}
+
+// --- messaging layer against pffexport (libpff) ---------------------------------------------------
+
+namespace {
+
+// One pffexport item directory (Message00001, Contact00002, ...): its folder, 1-based position in
+// the folder's contents table, and what it holds.
+struct PeerItem {
+  std::string folder;
+  int position = 0;
+  std::string dir;                                   // path relative to px.export
+  std::map<int, std::pair<std::string, uint64_t>> files;  // attachment number -> (name, size)
+  std::set<int> embedded;                            // attachment numbers holding a message
+};
+
+bool is_item_name(const std::string& n, int& pos) {
+  size_t d = n.size();
+  while (d > 0 && std::isdigit(static_cast<unsigned char>(n[d - 1]))) --d;
+  if (n.size() - d != 5 || d == 0) return false;
+  for (size_t i = 0; i < d; ++i)
+    if (!std::isalpha(static_cast<unsigned char>(n[i]))) return false;
+  pos = std::stoi(n.substr(d));
+  return true;
+}
+
+struct PeerTree {
+  std::set<std::string> folders;
+  std::map<std::string, PeerItem> items;  // by dir
+  std::map<std::string, int> counts;      // folder -> items
+};
+
+// Parses a pffexport-tree.tsv (type, path, size), keeping px.export only.
+PeerTree parse_peer_tree(const fs::path& tsv) {
+  PeerTree t;
+  std::ifstream in(tsv);
+  std::string line;
+  const std::string prefix = "px.export/";
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string type, path, size;
+    std::getline(ls, type, '\t');
+    std::getline(ls, path, '\t');
+    std::getline(ls, size, '\t');
+    if (path.rfind(prefix, 0) != 0) continue;
+    path = path.substr(prefix.size());
+    // Split into components and find the first item component.
+    std::vector<std::string> parts;
+    std::stringstream ps(path);
+    for (std::string c; std::getline(ps, c, '/');) parts.push_back(c);
+    size_t item_at = parts.size();
+    int pos = 0;
+    for (size_t i = 0; i < parts.size(); ++i)
+      if (is_item_name(parts[i], pos)) {
+        item_at = i;
+        break;
+      }
+    auto join = [&](size_t n) {
+      std::string out;
+      for (size_t i = 0; i < n; ++i) out += (i ? "/" : "") + parts[i];
+      return out;
+    };
+    if (item_at == parts.size()) {
+      if (type == "d") t.folders.insert(path);
+      continue;
+    }
+    is_item_name(parts[item_at], pos);
+    std::string dir = join(item_at + 1);
+    PeerItem& item = t.items[dir];
+    if (item.dir.empty()) {
+      item.dir = dir;
+      item.folder = join(item_at);
+      item.position = pos;
+      t.counts[item.folder]++;
+    }
+    // <item>/Attachments/<n>_<name> (file) or <item>/Attachments/Attachment<n> (embedded message)
+    if (parts.size() == item_at + 3 && parts[item_at + 1] == "Attachments") {
+      const std::string& leaf = parts[item_at + 2];
+      int n = 0;
+      if (type == "f") {
+        size_t us = leaf.find('_');
+        if (us != std::string::npos && us > 0) {
+          n = std::stoi(leaf.substr(0, us));
+          item.files[n] = {leaf.substr(us + 1), std::stoull(size)};
+        }
+      } else if (is_item_name(leaf, n)) {
+        item.embedded.insert(n);
+      }
+    }
+  }
+  return t;
+}
+
+// Our folder tree below the root folder, by path of display names.
+void walk(PstFile& f, uint32_t folder, const std::string& path, std::map<std::string, uint32_t>& out, int depth) {
+  ASSERT_LT(depth, 32);
+  for (uint32_t child : f.subfolders(folder)) {
+    std::string p = (path.empty() ? "" : path + "/") + f.folder_name(child);
+    out[p] = child;
+    walk(f, child, p, out, depth + 1);
+  }
+}
+
+std::map<std::string, std::string> read_fields(const fs::path& txt) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(txt);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t c = line.find(':');
+    if (c == std::string::npos) continue;
+    size_t v = line.find_first_not_of('\t', c + 1);
+    if (!out.count(line.substr(0, c))) out[line.substr(0, c)] = v == std::string::npos ? "" : line.substr(v);
+  }
+  return out;
+}
+
+// pffexport 20180714 skips these item types ("Skipped item 1 out of 1 of type: IPM.Post.").
+bool skipped_by_pffexport(const std::string& cls) {
+  return cls.rfind("IPM.Post", 0) == 0 || cls.rfind("IPM.Microsoft.ScheduleData.FreeBusy", 0) == 0;
+}
+
+// pffexport numbers the items it can read in NID order (the contents table's row id order).
+std::vector<uint32_t> readable_in_nid_order(PstFile& f, uint32_t folder) {
+  std::vector<uint32_t> out;
+  for (uint32_t id : f.messages(folder)) {
+    try {
+      Message m = f.read_message(id);
+      if (!skipped_by_pffexport(m.props.get_string(tags::PidTagMessageClass).value_or(""))) out.push_back(id);
+    } catch (const MapiError&) {
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string attachment_name(const Attachment& a) {
+  for (PropTag t : {tags::PidTagAttachLongFilename, tags::PidTagAttachFilename, tags::PidTagDisplayName})
+    if (auto s = a.props.get_string(t)) return *s;
+  return "";
+}
+
+}  // namespace
+
+TEST(PstMessaging, CorpusMatchesPffexportTree) {
+  for (const auto& path : corpus()) {
+    const std::string name = path.filename().string();
+    SCOPED_TRACE(name);
+    PstFile f = PstFile::open(path.string());
+    PeerTree peer = parse_peer_tree(kShared / "corpus/expected/pst" / (name + ".pffexport-tree.tsv"));
+    std::map<std::string, uint32_t> ours;
+    walk(f, f.root_folder(), "", ours, 0);
+    std::set<std::string> our_names;
+    for (const auto& [p, nid] : ours) our_names.insert(p);
+    EXPECT_EQ(our_names, peer.folders);
+
+    // The IPM subtree is one of the root's children.
+    ASSERT_NE(f.ipm_subtree(), 0u);
+    std::string top = f.folder_name(f.ipm_subtree());
+    EXPECT_TRUE(peer.folders.count(top)) << top;
+
+    std::vector<std::string> skipped;
+    // pffexport exports the messages it can read; rows of the contents table whose message node is
+    // gone (readpst reports those as "skipped") are not exported.
+    for (const auto& [p, nid] : ours) {
+      if (type_of(nid) != nid_type::NormalFolder) continue;
+      auto ids = f.messages(nid);
+      int readable = 0;
+      for (uint32_t id : ids) {
+        try {
+          Message m = f.read_message(id);
+          std::string cls = m.props.get_string(tags::PidTagMessageClass).value_or("");
+          if (skipped_by_pffexport(cls)) {
+            skipped.push_back(cls);
+            continue;
+          }
+          ++readable;
+        } catch (const MapiError& e) {
+          EXPECT_EQ(e.code(), ErrorCode::MAPI_E_NOT_FOUND) << e.what();
+        }
+      }
+      int expected = peer.counts.count(p) ? peer.counts.at(p) : 0;
+      EXPECT_EQ(readable, expected) << p;
+    }
+    // Its log names each item type it skipped: the same items.
+    std::vector<std::string> logged;
+    std::ifstream log(kShared / "corpus/expected/pst" / (name + ".pffexport.log"));
+    for (std::string line; std::getline(log, line);)
+      if (size_t at = line.find(" of type: "); line.rfind("Skipped item", 0) == 0 && at != std::string::npos)
+        logged.push_back(line.substr(at + 10, line.size() - at - 11));
+    std::sort(skipped.begin(), skipped.end());
+    std::sort(logged.begin(), logged.end());
+    EXPECT_EQ(skipped, logged);
+
+    for (const auto& [dir, item] : peer.items) {
+      SCOPED_TRACE(dir);
+      ASSERT_TRUE(ours.count(item.folder));
+      auto ids = readable_in_nid_order(f, ours.at(item.folder));
+      ASSERT_LE(size_t(item.position), ids.size());
+      Message m = f.read_message(ids[item.position - 1]);
+      for (const auto& [n, file] : item.files) {
+        ASSERT_LE(size_t(n), m.attachments.size());
+        const Attachment& a = m.attachments[n - 1];
+        EXPECT_EQ(attachment_name(a), file.first);
+        auto data = a.props.find(tags::PidTagAttachDataBinary);
+        ASSERT_TRUE(data);
+        EXPECT_EQ(data->get<Bytes>().size(), file.second);
+      }
+      for (int n : item.embedded) {
+        ASSERT_LE(size_t(n), m.attachments.size());
+        EXPECT_TRUE(m.attachments[n - 1].embedded) << n;
+      }
+    }
+    EXPECT_TRUE(f.names().size() > 0);
+  }
+}
+
+// Runs pffexport (libpff) on each corpus file and compares the facts it prints per item.
+TEST(PstMessaging, CorpusMatchesPffexportRun) {
+  if (std::system("command -v pffexport >/dev/null 2>&1") != 0) GTEST_SKIP() << "pffexport not installed";
+  fs::path tmp = fs::temp_directory_path() / ("pst_test_" + std::to_string(::getpid()));
+  fs::create_directories(tmp);
+  for (const auto& path : corpus()) {
+    const std::string name = path.filename().string();
+    SCOPED_TRACE(name);
+    fs::path target = tmp / name;
+    std::string cmd = "pffexport -q -m items -t '" + target.string() + "' '" + path.string() + "' >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    fs::path root = target.string() + ".export";
+    PstFile f = PstFile::open(path.string());
+    std::map<std::string, uint32_t> ours;
+    walk(f, f.root_folder(), "", ours, 0);
+    size_t compared = 0;
+    for (const auto& [folder, nid] : ours) {
+      if (!fs::is_directory(root / folder) || type_of(nid) != nid_type::NormalFolder) continue;
+      auto ids = readable_in_nid_order(f, nid);
+      for (auto& e : fs::directory_iterator(root / folder)) {
+        int pos = 0;
+        if (!e.is_directory() || !is_item_name(e.path().filename().string(), pos)) continue;
+        SCOPED_TRACE(e.path().string());
+        ASSERT_LE(size_t(pos), ids.size());
+        Message m = f.read_message(ids[pos - 1]);
+        fs::path txt;
+        for (auto& g : fs::directory_iterator(e.path()))
+          if (g.path().extension() == ".txt" && g.path().filename() != "Recipients.txt" &&
+              g.path().filename() != "Message.txt" && g.path().filename() != "InternetHeaders.txt" &&
+              g.path().filename() != "ConversationIndex.txt")
+            txt = g.path();
+        ASSERT_FALSE(txt.empty());
+        auto fields = read_fields(txt);
+        if (fields.count("Subject")) EXPECT_EQ(m.props.get_string(tags::PidTagSubject).value_or(""), fields["Subject"]);
+        if (fields.count("Size"))
+          EXPECT_EQ(std::to_string(m.props.get_i32(tags::PidTagMessageSize).value_or(-1)), fields["Size"]);
+        if (fields.count("Sender name") && fields["Sender name"] != "Unknown")
+          EXPECT_EQ(m.props.get_string(tags::PidTagSenderName).value_or(""), fields["Sender name"]);
+        if (fields.count("Flags")) {
+          char buf[16];
+          std::snprintf(buf, sizeof buf, "0x%08x", uint32_t(m.props.get_i32(tags::PidTagMessageFlags).value_or(0)));
+          EXPECT_EQ(fields["Flags"].substr(0, 10), buf);
+        }
+        fs::path recips = e.path() / "Recipients.txt";
+        if (fs::exists(recips)) {
+          std::vector<std::string> names;
+          std::ifstream in(recips);
+          for (std::string line; std::getline(in, line);)
+            if (line.rfind("Display name:", 0) == 0) names.push_back(line.substr(line.find_first_not_of('\t', 13)));
+          std::vector<std::string> mine;
+          for (const auto& r : m.recipients) mine.push_back(r.get_string(tags::PidTagDisplayName).value_or(""));
+          EXPECT_EQ(mine, names);
+        }
+        ++compared;
+      }
+    }
+    EXPECT_GT(compared + (name == "test_ansi.pst" || name == "test_unicode.pst" ? 1 : 0), 0u);
+  }
+  fs::remove_all(tmp);
 }

@@ -341,7 +341,7 @@ PropertyBag Ltp::read_pc(const LtpNode& node, uint32_t codepage, std::vector<Obj
 }
 
 // MS-PST 2.3.4.1 TCINFO, 2.3.4.2 TCOLDESC, 2.3.4.4 row matrix
-Ltp::Table Ltp::read_tc(const LtpNode& node, uint32_t codepage) {
+Ltp::Table Ltp::read_tc(const LtpNode& node, uint32_t codepage, bool cells) {
   Heap heap(node.blocks);
   if (heap.client_sig() != 0x7C) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "TC: heap is not a table context");
   BinaryReader r(heap.item(heap.user_root()));
@@ -389,6 +389,10 @@ Ltp::Table Ltp::read_tc(const LtpNode& node, uint32_t codepage) {
     order.emplace_back(ix, id);
   }
   std::sort(order.begin(), order.end());
+  if (!cells) {
+    for (const auto& o : order) table.row_ids.push_back(o.second);
+    return table;
+  }
 
   // The row matrix: one heap item, or a subnode whose blocks each hold whole rows.
   std::vector<Bytes> matrix;

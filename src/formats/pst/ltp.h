@@ -65,13 +65,14 @@ class Ltp {
   // PidTagMessageCodepage / PidTagInternetCodepage; `objects` receives the PtypObject values.
   PropertyBag read_pc(const LtpNode& node, uint32_t codepage = 0, std::vector<ObjectRef>* objects = nullptr);
 
-  // MS-PST 2.3.4 table context, rows in row-matrix order.
+  // MS-PST 2.3.4 table context, rows in row-matrix order. With `cells` false only the row ids
+  // are read (Table::rows stays empty).
   struct Table {
     std::vector<PropTag> columns;
     std::vector<uint32_t> row_ids;     // dwRowID of each row
     std::vector<PropertyBag> rows;     // the cells present in each row
   };
-  Table read_tc(const LtpNode& node, uint32_t codepage = 0);
+  Table read_tc(const LtpNode& node, uint32_t codepage = 0, bool cells = true);
 
  private:
   Bytes resolve_hnid(const Heap& heap, const LtpNode& node, uint32_t hnid, bool& ok);
