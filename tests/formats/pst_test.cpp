@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -473,4 +474,94 @@ TEST(PstMessaging, CorpusMatchesPffexportRun) {
     EXPECT_GT(compared + (name == "test_ansi.pst" || name == "test_unicode.pst" ? 1 : 0), 0u);
   }
   fs::remove_all(tmp);
+}
+
+// --- damaged files ----------------------------------------------------------------------------------
+
+namespace {
+// Reads everything reachable; returns the number of problems reported. Only MapiError may escape
+// from opening; reading folders and messages may throw MapiError per object.
+size_t read_all(PstFile& f) {
+  std::function<void(uint32_t, int)> walk = [&](uint32_t folder, int depth) {
+    if (depth > 32) return;
+    try {
+      f.folder_properties(folder);
+    } catch (const MapiError&) {
+    }
+    for (uint32_t id : f.messages(folder)) {
+      try {
+        f.read_message(id);
+      } catch (const MapiError&) {
+      }
+    }
+    for (uint32_t child : f.subfolders(folder)) walk(child, depth + 1);
+  };
+  walk(f.root_folder(), 0);
+  // Search folders are noted as skipped; that is not damage.
+  return size_t(std::count_if(f.problems().begin(), f.problems().end(), [](const Problem& p) {
+    return p.what.find("search folder contents are not read") == std::string::npos;
+  }));
+}
+}  // namespace
+
+TEST(PstDamaged, TruncatedCopiesReportProblems) {
+  for (const auto& path : corpus()) {
+    SCOPED_TRACE(path.filename().string());
+    Bytes whole = read_file(path);
+    {
+      PstFile f = PstFile::from_bytes(whole);
+      EXPECT_EQ(read_all(f), 0u);
+    }
+    for (size_t len : {size_t(0), size_t(100), size_t(512), size_t(600), size_t(4096), whole.size() / 4,
+                       whole.size() / 2, whole.size() - 1000}) {
+      SCOPED_TRACE(len);
+      Bytes cut(whole.begin(), whole.begin() + ptrdiff_t(len));
+      try {
+        PstFile f = PstFile::from_bytes(cut);
+        size_t problems = read_all(f);
+        if (len < whole.size() / 2) EXPECT_GT(problems, 0u);
+      } catch (const MapiError& e) {
+        EXPECT_LT(len, 600u) << e.what();  // only a missing header is fatal
+      }
+    }
+  }
+}
+
+TEST(PstDamaged, CorruptedCopiesNeverCrash) {
+  for (const auto& path : corpus()) {
+    SCOPED_TRACE(path.filename().string());
+    Bytes whole = read_file(path);
+    uint32_t seed = 12345;
+    auto next = [&] { return seed = seed * 1103515245u + 12345u; };
+    for (int round = 0; round < 24; ++round) {
+      Bytes bad = whole;
+      // Flip bytes in one 8 KiB region past the header: pages, blocks or heap data.
+      size_t base = 1024 + next() % (whole.size() - 9216);
+      for (int k = 0; k < 16; ++k) bad[base + next() % 8192] ^= uint8_t(1 + next() % 255);
+      try {
+        PstFile f = PstFile::from_bytes(bad);
+        read_all(f);
+      } catch (const MapiError&) {
+      }
+    }
+    // A B-tree page pointing at itself: the NBT root's child is the root again.
+    Ndb probe(ByteSource::memory(whole));
+    Bytes loop = whole;
+    uint64_t ib = probe.header().nbt.ib;
+    size_t meta = probe.unicode() ? 488 : 496;
+    if (loop[ib + meta + 3] > 0) {
+      // Intermediate root: make entry 0 point at the root itself (CRC fixed so the page is accepted).
+      size_t w = probe.unicode() ? 8 : 4;
+      for (size_t i = 0; i < w; ++i) {
+        loop[ib + w + i] = uint8_t(probe.header().nbt.bid >> (8 * i));
+        loop[ib + 2 * w + i] = uint8_t(ib >> (8 * i));
+      }
+      uint32_t crc = crc32(ByteView(loop).subspan(ib, probe.unicode() ? 496 : 500));
+      size_t at = ib + (probe.unicode() ? 500 : 508);
+      for (int i = 0; i < 4; ++i) loop[at + i] = uint8_t(crc >> (8 * i));
+      Ndb looped(ByteSource::memory(loop));
+      EXPECT_FALSE(looped.find_node(0x122));
+      EXPECT_FALSE(looped.problems().empty());
+    }
+  }
 }

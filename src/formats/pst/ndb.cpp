@@ -255,6 +255,9 @@ Ndb::Ndb(std::unique_ptr<ByteSource> source) : src_(std::move(source)) {
   header_ = parse_header(head);
   if (!header_.crc_partial_ok()) problem("header: dwCRCPartial mismatch");
   if (!header_.crc_full_ok()) problem("header: dwCRCFull mismatch");
+  if (src_->size() < header_.file_eof)
+    problem("file is " + std::to_string(src_->size()) + " bytes, the header's ibFileEof says " +
+            std::to_string(header_.file_eof) + " (truncated)");
   if (header_.crypt_method > 2) {
     problem("header: unknown bCryptMethod " + std::to_string(header_.crypt_method) + ", treated as none");
     header_.crypt_method = 0;
