@@ -352,6 +352,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   CLI::App app{"OpenMAPI: an open-source MAPI — mailbox store, formats and tools"};
   app.require_subcommand(1);
+  app.fallthrough();  // --data-dir may come after the subcommand too
   Options o;
   app.add_option("--data-dir", o.data_dir_option, "Data directory (default: $OPENMAPI_DATA_DIR or ./var)");
 

@@ -1098,7 +1098,8 @@ std::optional<std::vector<int64_t>> ContentsSource::page(const Restriction* r, c
   if (!filter.exact || !order) return std::nullopt;
   Stmt q(mb_.db(), "SELECT m.id" + from_where(filter) + " ORDER BY " + *order + " LIMIT ? OFFSET ?");
   int p = bind(q, filter);
-  q.bind(p++, int64_t(std::min<size_t>(limit, INT64_MAX))).bind(p, int64_t(offset));
+  q.bind(p, int64_t(std::min<size_t>(limit, INT64_MAX)));
+  q.bind(p + 1, int64_t(offset));
   std::vector<int64_t> ids;
   while (q.step()) ids.push_back(q.int64(0));
   return ids;
