@@ -266,3 +266,14 @@ TEST_F(CliTest, ConvertTnefAndVcard) {
   std::string card = slurp(v);
   for (const char* s : {"BEGIN:VCARD", "N:Doe;John;", "905-777-1234", "END:VCARD"}) EXPECT_NE(card.find(s), std::string::npos) << s;
 }
+
+// The README's first command ends in `openmapi --data-dir var demo`; the data directory may also
+// follow the subcommand.
+TEST_F(CliTest, DataDirMayFollowTheSubcommand) {
+  fs::path data = dir / "elsewhere";
+  std::string cmd = quote(OPENMAPI_BIN) + " demo --data-dir " + quote(data.string()) + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_TRUE(fs::exists(data / "mailboxes" / "demo.sqlite"));
+  std::string script = slurp(fs::path(OPENMAPI_SOURCE_DIR) / "scripts" / "demo");
+  EXPECT_NE(script.find("openmapi --data-dir var demo"), std::string::npos);
+}
