@@ -8,6 +8,7 @@
 
 #include "cli/common.h"
 #include "cli/files.h"
+#include "cli/pst.h"
 #include "core/catalog.h"
 #include "core/entryid.h"
 #include "core/restriction.h"
@@ -499,6 +500,32 @@ int main(int argc, char** argv) {
   att->add_option("--from", from_format, "Input format (eml, msg)");
   att->add_flag("--json", as_json, "JSON output");
   att->callback([&] { action = [&] { attachments(in_path, from_format, extract_dir, as_json); }; });
+
+  // PST files
+  std::string pst_file, pst_format = "eml";
+  bool pst_messages = false;
+  auto* pst = app.add_subcommand("pst", "Look into and export PST/OST files");
+  pst->require_subcommand(1);
+  auto* pinfo = pst->add_subcommand("info", "The file's format, encryption, size, folder and message counts");
+  pinfo->add_option("file", pst_file, "PST or OST file")->required();
+  pinfo->add_flag("--json", as_json, "JSON output");
+  pinfo->callback([&] { action = [&] { cli::pst_info(pst_file, as_json); }; });
+  auto* pls = pst->add_subcommand("ls", "The folder tree with item counts (--messages: and the messages)");
+  pls->add_option("file", pst_file, "PST or OST file")->required();
+  pls->add_flag("--messages", pst_messages, "List each folder's messages too");
+  pls->add_flag("--json", as_json, "JSON output");
+  pls->callback([&] { action = [&] { cli::pst_ls(pst_file, pst_messages, as_json); }; });
+  auto* pexp = pst->add_subcommand("export", "Write every message to DIR (a directory per folder)");
+  pexp->add_option("file", pst_file, "PST or OST file")->required();
+  pexp->add_option("dir", out_path, "Target directory")->required();
+  pexp->add_option("--format", pst_format, "eml (default) or msg");
+  pexp->callback([&] { action = [&] { cli::pst_export(pst_file, out_path, pst_format); }; });
+  auto* import = app.add_subcommand("import", "Import into a mailbox");
+  import->require_subcommand(1);
+  auto* ipst = import->add_subcommand("pst", "Copy a PST's folders and messages into a mailbox (again: adds nothing twice)");
+  ipst->add_option("file", pst_file, "PST or OST file")->required();
+  ipst->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  ipst->callback([&] { action = [&] { cli::import_pst(pst_file, o.dir(), mb_name); }; });
 
   // props
   auto* props = app.add_subcommand("props", "Every property of a message file (props FILE), or the catalogue (props catalog NAME)");

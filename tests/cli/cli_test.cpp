@@ -277,3 +277,57 @@ TEST_F(CliTest, DataDirMayFollowTheSubcommand) {
   std::string script = slurp(fs::path(OPENMAPI_SOURCE_DIR) / "scripts" / "demo");
   EXPECT_NE(script.find("openmapi --data-dir var demo"), std::string::npos);
 }
+
+// PST files: what pffexport exported (EXPECTED.md: dist-list.pst 3 items, passworded.pst 2,
+// sample1.pst 1, test_unicode.pst 2, test_ansi.pst 1 — its px.export tree), the same through
+// `pst export`, `pst ls` and `import pst`; a second import adds nothing.
+TEST_F(CliTest, PstInfoLsExportAndImport) {
+  const fs::path pst_dir = fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "pst";
+  const std::pair<const char*, size_t> files[] = {{"dist-list.pst", 3}, {"passworded.pst", 2}, {"sample1.pst", 1},
+                                                   {"test_unicode.pst", 2}, {"test_ansi.pst", 1}};
+  for (const auto& [name, items] : files) {
+    SCOPED_TRACE(name);
+    const std::string pst = (pst_dir / name).string();
+    // One mailbox per file: passworded.pst holds the very messages of dist-list.pst (same
+    // store, NIDs and search keys), which an import into one mailbox would rightly skip.
+    std::string mbox = fs::path(name).stem().string();
+    ok({"mailbox", "create", mbox});
+    auto info = nlohmann::json::parse(ok({"pst", "info", pst, "--json"}).out);
+    EXPECT_EQ(info["version"], std::string(name) == "test_ansi.pst" ? 14 : 23);
+    EXPECT_EQ(info["encryption"], "permute");  // pffinfo: "Encryption type: compressible"
+    auto tree = nlohmann::json::parse(ok({"pst", "ls", pst, "--json", "--messages"}).out);
+    size_t listed = 0;
+    for (const auto& f : tree) listed += f["messages"].get<size_t>();
+    EXPECT_EQ(listed, items);
+    fs::path out = dir / (std::string(name) + ".export");
+    Result r = ok({"pst", "export", pst, out.string()});
+    size_t written = 0;
+    for (const auto& e : fs::recursive_directory_iterator(out))
+      if (e.is_regular_file() && e.path().extension() == ".eml") ++written;
+    EXPECT_EQ(written, items) << r.out << r.err;
+    EXPECT_NE(ok({"import", "pst", pst, "-m", mbox}).out.find("imported " + std::to_string(items) + " message(s)"), std::string::npos);
+    Result again = ok({"import", "pst", pst, "-m", mbox});
+    EXPECT_NE(again.out.find("imported 0 message(s)"), std::string::npos) << again.out;
+    EXPECT_NE(again.out.find(std::to_string(items) + " already there"), std::string::npos) << again.out;
+  }
+  // The appointment of dist-list.pst landed in the mailbox's own Calendar (found through the
+  // PST's PidTagIpmAppointmentEntryId); sample1.pst's folder "Sample1" was created.
+  auto subjects = [&](const std::string& mbox, const std::string& folder) {
+    auto j = nlohmann::json::parse(ok({"message", "ls", "-m", mbox, "-f", folder, "--json", "--columns", "subject"}).out);
+    std::vector<std::string> out;
+    for (const auto& row : j["rows"]) out.push_back(row["subject"]);
+    return out;
+  };
+  EXPECT_EQ(subjects("dist-list", "Calendar"), std::vector<std::string>{"Test appointment"});
+  EXPECT_EQ(subjects("sample1", "Sample1"), std::vector<std::string>{"Here is a sample message"});
+  EXPECT_NE(ok({"mailbox", "check", "sample1"}).out.find("healthy"), std::string::npos);
+  // The copy's messages are recognised as already imported.
+  EXPECT_NE(ok({"import", "pst", (pst_dir / "passworded.pst").string(), "-m", "dist-list"}).out.find("imported 0 message(s)"),
+            std::string::npos);
+  fails_with({"pst", "info", (dir / "nothing.pst").string()}, "MAPI_E_NOT_FOUND");
+  {
+    std::ofstream junk(dir / "junk.pst", std::ios::binary);
+    junk << std::string(1024, 'x');
+  }
+  fails_with({"pst", "info", (dir / "junk.pst").string()}, "MAPI_E_CORRUPT_DATA");
+}

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -150,6 +151,7 @@ class HierarchySource : public RowSource {
   FolderId folder_;
   uint32_t flags_;
   std::map<int64_t, PropertyBag> rows_;
+  std::vector<int64_t> depth_first_;  // the folders in tree order: each followed by its subfolders
   bool loaded_ = false;
 };
 
@@ -1213,25 +1215,34 @@ std::unique_ptr<PropertySource> ContentsSource::row_source(int64_t id) {
 
 void HierarchySource::load() {
   if (loaded_) return;
-  std::vector<std::pair<FolderId, int>> stack{{folder_, 0}};
-  while (!stack.empty()) {
-    auto [f, depth] = stack.back();
-    stack.pop_back();
-    auto children = mb_.child_folders(f);
-    for (auto it = children.rbegin(); it != children.rend(); ++it) {
-      PropertyBag b = mb_.folder_properties(*it);
+  std::function<void(FolderId, int)> visit = [&](FolderId f, int depth) {
+    for (FolderId c : mb_.child_folders(f)) {
+      PropertyBag b = mb_.folder_properties(c);
       b.set(PropValue::i32(tags::PidTagDepth, depth));
-      rows_[int64_t(*it)] = std::move(b);
-      if (flags_ & tableflag::Depth) stack.push_back({*it, depth + 1});
+      rows_[int64_t(c)] = std::move(b);
+      depth_first_.push_back(int64_t(c));
+      if (flags_ & tableflag::Depth) visit(c, depth + 1);
     }
-  }
+  };
+  visit(folder_, 0);
   loaded_ = true;
 }
 
 std::vector<LeafRow> HierarchySource::leaf_rows(const Restriction* r, const SortOrderSet& s) {
   loaded_ = false;
   rows_.clear();
+  depth_first_.clear();
   load();
+  if (s.orders.empty()) {  // unsorted: tree order, each folder followed by its subfolders
+    std::vector<LeafRow> out;
+    EvalState state;
+    for (int64_t id : depth_first_) {
+      OwnedBag src;
+      src.b = rows_.at(id);
+      if (!r || evaluate(*r, src, state)) out.push_back({id, {}, false});
+    }
+    return out;
+  }
   std::vector<std::pair<int64_t, const PropertySource*>> rows;
   std::vector<std::unique_ptr<OwnedBag>> holders;
   for (auto& [id, bag] : rows_) {

@@ -1,0 +1,326 @@
+#include "cli/pst.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "cli/common.h"
+#include "cli/files.h"
+#include "core/catalog.h"
+#include "core/unicode.h"
+#include "formats/body/body.h"
+#include "formats/msg/msg.h"
+#include "formats/pst/pst.h"
+
+namespace openmapi::cli {
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+// Where an imported message came from: the PST store's record key and the message's NID.
+const PropertyName kImportSource = PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "OpenMAPI-ImportSource");
+
+std::string safe_name(std::string name) {
+  for (char& c : name)
+    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
+  while (!name.empty() && (name.front() == '.' || name.front() == ' ')) name.erase(name.begin());
+  if (name.size() > 80) {
+    size_t cut = 80;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+    name.resize(cut);
+  }
+  return name;
+}
+
+// Walks the folder tree below `folder`, depth first, in hierarchy-table order.
+void walk(pst::PstFile& f, uint32_t folder, int depth, const std::function<void(uint32_t, int)>& visit) {
+  visit(folder, depth);
+  for (uint32_t child : f.subfolders(folder)) walk(f, child, depth + 1, visit);
+}
+
+uint32_t top(pst::PstFile& f) { return f.ipm_subtree() ? f.ipm_subtree() : f.root_folder(); }
+
+void print_problems(pst::PstFile& f) {
+  if (f.problems().empty()) return;
+  std::cerr << f.problems().size() << " problem(s) found and skipped:\n";
+  for (const auto& p : f.problems()) std::cerr << "  " << p.what << '\n';
+}
+
+// The named ids a message uses (its own, its recipients', attachments', embedded messages').
+void named_ids(const Message& m, std::set<uint16_t>& out) {
+  auto bag = [&](const PropertyBag& b) {
+    for (const auto& v : b.values())
+      if (v.tag().is_named()) out.insert(v.tag().id());
+  };
+  bag(m.props);
+  for (const auto& r : m.recipients) bag(r);
+  for (const auto& a : m.attachments) {
+    bag(a.props);
+    if (a.embedded) named_ids(*a.embedded, out);
+  }
+}
+
+// Rewrites a message's named tags from the PST's ids to the mailbox's (mapping names as needed).
+// Named ids the PST gives no name are dropped: without a name they mean nothing elsewhere.
+Message to_mailbox_ids(const Message& m, const NamedPropertyMap& from, store::Mailbox& mb) {
+  std::set<uint16_t> ids;
+  named_ids(m, ids);
+  NamedPropertyMap known, to;
+  for (uint16_t id : ids)
+    if (const PropertyName* name = from.find(id)) {
+      known.insert(id, *name);
+      uint16_t mid = mb.named_property_id(*name, true);
+      if (!to.find(mid)) to.insert(mid, *name);
+    }
+  std::function<void(Message&)> drop_unnamed = [&](Message& x) {
+    auto clean = [&](PropertyBag& b) {
+      std::vector<PropTag> gone;
+      for (const auto& v : b.values())
+        if (v.tag().is_named() && !known.find(v.tag().id())) gone.push_back(v.tag());
+      for (PropTag t : gone) b.erase(t);
+    };
+    clean(x.props);
+    for (auto& r : x.recipients) clean(r);
+    for (auto& a : x.attachments) {
+      clean(a.props);
+      if (a.embedded) drop_unnamed(*a.embedded);
+    }
+  };
+  Message copy = m;
+  drop_unnamed(copy);
+  return msg::remap_named_properties(copy, known, to, false);
+}
+
+std::string message_fingerprint(const Message& m) {
+  if (const PropValue* k = m.props.find(tags::PidTagSearchKey); k && k->get_if<Bytes>() && !k->get_if<Bytes>()->empty())
+    return to_hex(*k->get_if<Bytes>());
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the identifying values
+  auto mix = [&](const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xFF) * 1099511628211ull;
+  };
+  for (PropTag t : {tags::PidTagMessageClass, tags::PidTagSubject, tags::PidTagInternetMessageId, tags::PidTagSenderName})
+    mix(m.props.get_string(t).value_or(""));
+  for (PropTag t : {tags::PidTagCreationTime, tags::PidTagClientSubmitTime, tags::PidTagMessageDeliveryTime})
+    mix(std::to_string(m.props.get_i64(t).value_or(0)));
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
+  return buf;
+}
+
+// The NID a PST entry ID names (MS-PST 2.4.3.3: rgbFlags, uid, nid).
+std::optional<uint32_t> nid_of(const PropValue* v) {
+  if (!v || !v->get_if<Bytes>() || v->get_if<Bytes>()->size() != 24) return std::nullopt;
+  BinaryReader r(*v->get_if<Bytes>());
+  r.skip(20);
+  return r.u32();
+}
+
+// The PST's default folders, found where MS-OXOSFLD publishes them (the store, the root folder
+// and the Inbox), so that they land in the mailbox's own default folders whatever their names.
+std::map<uint32_t, store::SpecialFolder> pst_special_folders(pst::PstFile& f) {
+  using SF = store::SpecialFolder;
+  std::map<uint32_t, SF> out;
+  auto add = [&](const PropertyBag& bag, PropTag tag, SF sf) {
+    if (auto nid = nid_of(bag.find(tag))) out.emplace(*nid, sf);
+  };
+  const PropertyBag& st = f.store_properties();
+  add(st, tags::PidTagIpmOutboxEntryId, SF::Outbox);
+  add(st, tags::PidTagIpmWastebasketEntryId, SF::DeletedItems);
+  add(st, tags::PidTagIpmSentMailEntryId, SF::SentItems);
+  std::vector<PropertyBag> publishers{f.folder_properties(f.root_folder())};
+  if (f.ipm_subtree())
+    for (uint32_t c : f.subfolders(f.ipm_subtree()))
+      if (fold_case(f.folder_name(c)) == "inbox") {
+        out.emplace(c, SF::Inbox);
+        publishers.push_back(f.folder_properties(c));
+      }
+  for (const auto& bag : publishers) {
+    add(bag, tags::PidTagIpmAppointmentEntryId, SF::Calendar);
+    add(bag, tags::PidTagIpmContactEntryId, SF::Contacts);
+    add(bag, tags::PidTagIpmJournalEntryId, SF::Journal);
+    add(bag, tags::PidTagIpmNoteEntryId, SF::Notes);
+    add(bag, tags::PidTagIpmTaskEntryId, SF::Tasks);
+    add(bag, tags::PidTagIpmDraftsEntryId, SF::Drafts);
+    if (const PropValue* ren = bag.find(tags::PidTagAdditionalRenEntryIds); ren && ren->get_if<std::vector<Bytes>>()) {
+      const SF kRen[] = {SF::Conflicts, SF::SyncIssues, SF::LocalFailures, SF::ServerFailures, SF::JunkEmail};
+      const auto& ids = *ren->get_if<std::vector<Bytes>>();
+      for (size_t i = 0; i < ids.size() && i < 5; ++i)
+        if (auto nid = nid_of(&*std::make_unique<PropValue>(PropValue::binary(tags::PidTagEntryId, ids[i])))) out.emplace(*nid, kRen[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void pst_info(const std::string& file, bool as_json) {
+  pst::PstFile f = pst::PstFile::open(file);
+  pst::PstInfo info = f.info();
+  size_t folders = 0, messages = 0;
+  walk(f, f.root_folder(), 0, [&](uint32_t folder, int) {
+    ++folders;
+    messages += f.messages(folder).size();
+  });
+  static const char* kCrypt[] = {"none", "permute", "cyclic"};
+  json j{{"file", file},
+         {"format", std::string(info.ost ? "OST" : "PST") + (info.unicode ? " (Unicode)" : " (ANSI)")},
+         {"version", info.version},
+         {"encryption", kCrypt[std::min<int>(int(info.crypt), 2)]},
+         {"size", info.file_size},
+         {"display_name", info.display_name},
+         {"password_protected", info.password_crc != 0},
+         {"folders", folders},
+         {"messages", messages},
+         {"problems", f.problems().size()}};
+  if (as_json) {
+    std::cout << j.dump(2) << '\n';
+    return;
+  }
+  for (auto it = j.begin(); it != j.end(); ++it)
+    std::cout << it.key() << ": " << (it->is_string() ? it->get<std::string>() : it->dump()) << '\n';
+  print_problems(f);
+}
+
+void pst_ls(const std::string& file, bool with_messages, bool as_json) {
+  pst::PstFile f = pst::PstFile::open(file);
+  json out = json::array();
+  std::vector<std::vector<std::string>> rows;
+  walk(f, top(f), 0, [&](uint32_t folder, int depth) {
+    auto msgs = f.messages(folder);
+    PropertyBag p = f.folder_properties(folder);
+    json jf{{"nid", folder}, {"name", f.folder_name(folder)}, {"depth", depth}, {"messages", msgs.size()},
+            {"class", p.get_string(tags::PidTagContainerClass).value_or("")}};
+    rows.push_back({std::string(size_t(depth) * 2, ' ') + f.folder_name(folder), std::to_string(msgs.size()),
+                    p.get_string(tags::PidTagContainerClass).value_or(""), std::to_string(folder)});
+    if (with_messages) {
+      json list = json::array();
+      for (uint32_t id : msgs) {
+        try {
+          Message m = f.read_message(id);
+          std::string subject = m.props.get_string(tags::PidTagSubject).value_or("");
+          std::string from = m.props.get_string(tags::PidTagSenderName).value_or("");
+          list.push_back({{"nid", id}, {"subject", subject}, {"from", from}, {"attachments", m.attachments.size()},
+                          {"class", m.props.get_string(tags::PidTagMessageClass).value_or("")}});
+          rows.push_back({std::string(size_t(depth) * 2 + 2, ' ') + "- " + value_cell(PropValue::string(tags::PidTagSubject, subject), 60),
+                          "", m.props.get_string(tags::PidTagMessageClass).value_or(""), std::to_string(id)});
+        } catch (const MapiError& e) {
+          list.push_back({{"nid", id}, {"error", e.describe()}});
+        }
+      }
+      jf["items"] = list;
+    }
+    out.push_back(jf);
+  });
+  if (as_json) std::cout << out.dump(2) << '\n';
+  else print_table({"FOLDER", "ITEMS", "CLASS", "NID"}, rows);
+  print_problems(f);
+}
+
+void pst_export(const std::string& file, const std::string& dir, const std::string& format) {
+  if (format != "eml" && format != "msg")
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "export format '" + format + "' is not supported (eml, msg)");
+  pst::PstFile f = pst::PstFile::open(file);
+  std::vector<fs::path> stack;
+  size_t written = 0, failed = 0;
+  walk(f, top(f), 0, [&](uint32_t folder, int depth) {
+    stack.resize(size_t(depth));
+    std::string name = safe_name(f.folder_name(folder));
+    fs::path here = (stack.empty() ? fs::path(dir) : stack.back()) / (name.empty() ? std::to_string(folder) : name);
+    if (depth == 0) here = dir;
+    stack.push_back(here);
+    fs::create_directories(here);
+    size_t n = 0;
+    for (uint32_t id : f.messages(folder)) {
+      ++n;
+      try {
+        MessageFile mf;
+        mf.message = f.read_message(id);
+        mf.names = f.names();
+        formats::complete_bodies(mf.message);
+        std::string subject = safe_name(mf.message.props.get_string(tags::PidTagSubject).value_or(""));
+        char prefix[16];
+        std::snprintf(prefix, sizeof prefix, "%05zu", n);
+        fs::path out = here / (std::string(prefix) + (subject.empty() ? "" : " " + subject) + "." + format);
+        write_message_file(mf, out.string(), format);
+        ++written;
+      } catch (const MapiError& e) {
+        ++failed;
+        std::cerr << "skipped message " << id << " in '" << f.folder_name(folder) << "': " << e.describe() << '\n';
+      }
+    }
+  });
+  std::cout << "exported " << written << " message(s) to " << dir << " as ." << format;
+  if (failed) std::cout << "; " << failed << " could not be read (listed above)";
+  std::cout << '\n';
+  print_problems(f);
+}
+
+void import_pst(const std::string& file, const std::string& data_dir, const std::string& mailbox) {
+  pst::PstFile f = pst::PstFile::open(file);
+  auto mb = open_mailbox(data_dir, mailbox);
+  const PropValue* rk = f.store_properties().find(tags::PidTagRecordKey);
+  std::string store_key = rk && rk->get_if<Bytes>() ? to_hex(*rk->get_if<Bytes>()) : std::string("pst");
+  const PropTag source_tag(mb->named_property_id(kImportSource, true), PropType::String);
+  size_t imported = 0, skipped = 0, failed = 0;
+  const auto specials = pst_special_folders(f);
+  std::vector<store::FolderId> stack;
+  walk(f, top(f), 0, [&](uint32_t folder, int depth) {
+    stack.resize(size_t(depth));
+    store::FolderId target;
+    if (depth == 0) {
+      target = mb->special_folder(store::SpecialFolder::IpmSubtree);
+    } else if (auto sf = specials.find(folder); sf != specials.end()) {
+      target = mb->special_folder(sf->second);
+    } else {
+      std::string name = f.folder_name(folder);
+      store::FolderId parent = stack.back();
+      std::optional<store::FolderId> existing;
+      for (store::FolderId c : mb->child_folders(parent))
+        if (fold_case(*mb->folder_properties(c).get_string(tags::PidTagDisplayName)) == fold_case(name)) existing = c;
+      std::string cls = f.folder_properties(folder).get_string(tags::PidTagContainerClass).value_or("IPF.Note");
+      target = existing ? *existing : mb->create_folder(parent, name.empty() ? "Folder " + std::to_string(folder) : name, cls);
+    }
+    stack.push_back(target);
+    // What was imported from this PST into this folder before.
+    std::set<std::string> done;
+    auto table = mb->contents_table(target);
+    table->set_columns({source_tag});
+    for (const auto& row : table->query_rows(UINT32_MAX))
+      if (const auto* s = row[0].get_if<std::string>()) done.insert(*s);
+    for (uint32_t id : f.messages(folder)) {
+      try {
+        Message original = f.read_message(id);
+        // The store's record key and the NID name the message within this file; copies of one
+        // PST share both, so the message's search key (or, without one, a digest of what it
+        // says) tells their messages apart.
+        std::string source = store_key + ":" + std::to_string(id) + ":" + message_fingerprint(original);
+        if (done.count(source)) {
+          ++skipped;
+          continue;
+        }
+        Message m = to_mailbox_ids(original, f.names(), *mb);
+        m.props.set(PropValue::string(source_tag, source));
+        mb->save_message(target, m);
+        ++imported;
+      } catch (const MapiError& e) {
+        if (e.code() == ErrorCode::MAPI_E_STORE_FULL) throw;
+        ++failed;
+        std::cerr << "skipped message " << id << " in '" << f.folder_name(folder) << "': " << e.describe() << '\n';
+      }
+    }
+  });
+  std::cout << "imported " << imported << " message(s) into '" << mailbox << "'";
+  if (skipped) std::cout << ", " << skipped << " already there";
+  if (failed) std::cout << ", " << failed << " could not be read (listed above)";
+  std::cout << '\n';
+  print_problems(f);
+}
+
+}  // namespace openmapi::cli
