@@ -9,6 +9,7 @@
 #include "core/filetime.h"
 #include "core/restriction.h"
 #include "core/unicode.h"
+#include "store/pst/pst_mailbox.h"
 
 namespace openmapi::cli {
 
@@ -30,6 +31,10 @@ std::string mailbox_path(const std::string& dir, const std::string& name) {
 }
 
 std::unique_ptr<store::Mailbox> open_mailbox(const std::string& dir, const std::string& name) {
+  // A PST or OST file opens as a read-only mailbox.
+  std::string ext = std::filesystem::path(name).extension().string();
+  for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".pst" || ext == ".ost") return store::open_pst_mailbox(name);
   std::string path = mailbox_path(dir, name);
   if (!std::filesystem::exists(path))
     throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no mailbox '" + name + "' in " + dir + " (create it with 'openmapi mailbox create')");

@@ -18,6 +18,7 @@ namespace openmapi::cli {
 std::string data_dir(const std::string& option);
 // <data-dir>/mailboxes/<name>.sqlite; a name is 1-64 of [A-Za-z0-9._@-] (MAPI_E_INVALID_PARAMETER otherwise).
 std::string mailbox_path(const std::string& dir, const std::string& name);
+// A name ending in .pst or .ost is a PST file's path, opened read-only (store/pst/pst_mailbox.h).
 std::unique_ptr<store::Mailbox> open_mailbox(const std::string& dir, const std::string& name);
 
 // A value as JSON: numbers, booleans and strings as themselves, times as ISO 8601 text,

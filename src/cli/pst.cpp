@@ -16,6 +16,7 @@
 #include "formats/body/body.h"
 #include "formats/msg/msg.h"
 #include "formats/pst/pst.h"
+#include "store/pst/pst_mailbox.h"
 
 namespace openmapi::cli {
 namespace fs = std::filesystem;
@@ -112,50 +113,6 @@ std::string message_fingerprint(const Message& m) {
   char buf[20];
   std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
   return buf;
-}
-
-// The NID a PST entry ID names (MS-PST 2.4.3.3: rgbFlags, uid, nid).
-std::optional<uint32_t> nid_of(const PropValue* v) {
-  if (!v || !v->get_if<Bytes>() || v->get_if<Bytes>()->size() != 24) return std::nullopt;
-  BinaryReader r(*v->get_if<Bytes>());
-  r.skip(20);
-  return r.u32();
-}
-
-// The PST's default folders, found where MS-OXOSFLD publishes them (the store, the root folder
-// and the Inbox), so that they land in the mailbox's own default folders whatever their names.
-std::map<uint32_t, store::SpecialFolder> pst_special_folders(pst::PstFile& f) {
-  using SF = store::SpecialFolder;
-  std::map<uint32_t, SF> out;
-  auto add = [&](const PropertyBag& bag, PropTag tag, SF sf) {
-    if (auto nid = nid_of(bag.find(tag))) out.emplace(*nid, sf);
-  };
-  const PropertyBag& st = f.store_properties();
-  add(st, tags::PidTagIpmOutboxEntryId, SF::Outbox);
-  add(st, tags::PidTagIpmWastebasketEntryId, SF::DeletedItems);
-  add(st, tags::PidTagIpmSentMailEntryId, SF::SentItems);
-  std::vector<PropertyBag> publishers{f.folder_properties(f.root_folder())};
-  if (f.ipm_subtree())
-    for (uint32_t c : f.subfolders(f.ipm_subtree()))
-      if (fold_case(f.folder_name(c)) == "inbox") {
-        out.emplace(c, SF::Inbox);
-        publishers.push_back(f.folder_properties(c));
-      }
-  for (const auto& bag : publishers) {
-    add(bag, tags::PidTagIpmAppointmentEntryId, SF::Calendar);
-    add(bag, tags::PidTagIpmContactEntryId, SF::Contacts);
-    add(bag, tags::PidTagIpmJournalEntryId, SF::Journal);
-    add(bag, tags::PidTagIpmNoteEntryId, SF::Notes);
-    add(bag, tags::PidTagIpmTaskEntryId, SF::Tasks);
-    add(bag, tags::PidTagIpmDraftsEntryId, SF::Drafts);
-    if (const PropValue* ren = bag.find(tags::PidTagAdditionalRenEntryIds); ren && ren->get_if<std::vector<Bytes>>()) {
-      const SF kRen[] = {SF::Conflicts, SF::SyncIssues, SF::LocalFailures, SF::ServerFailures, SF::JunkEmail};
-      const auto& ids = *ren->get_if<std::vector<Bytes>>();
-      for (size_t i = 0; i < ids.size() && i < 5; ++i)
-        if (auto nid = nid_of(&*std::make_unique<PropValue>(PropValue::binary(tags::PidTagEntryId, ids[i])))) out.emplace(*nid, kRen[i]);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -269,7 +226,7 @@ void import_pst(const std::string& file, const std::string& data_dir, const std:
   std::string store_key = rk && rk->get_if<Bytes>() ? to_hex(*rk->get_if<Bytes>()) : std::string("pst");
   const PropTag source_tag(mb->named_property_id(kImportSource, true), PropType::String);
   size_t imported = 0, skipped = 0, failed = 0;
-  const auto specials = pst_special_folders(f);
+  const auto specials = store::pst_special_folders(f);
   std::vector<store::FolderId> stack;
   walk(f, top(f), 0, [&](uint32_t folder, int depth) {
     stack.resize(size_t(depth));

@@ -69,6 +69,55 @@ std::vector<LeafRow> order_rows(std::vector<std::pair<int64_t, const PropertySou
   return out;
 }
 
+void MessageRowSource::ensure_loaded() {
+  if (loaded_) return;
+  rows_ = load_();
+  for (size_t i = 0; i < rows_.size(); ++i) index_[rows_[i].first] = i;
+  loaded_ = true;
+}
+
+std::vector<LeafRow> MessageRowSource::leaf_rows(const Restriction* r, const SortOrderSet& s) {
+  ensure_loaded();
+  if (s.orders.empty()) {  // unsorted: the loader's order
+    std::vector<LeafRow> out;
+    EvalState state;
+    for (const auto& [id, m] : rows_)
+      if (!r || evaluate(*r, m, state)) {
+        const PropValue* f = unread_tag_.value ? m.find(unread_tag_) : nullptr;
+        out.push_back({id, {}, f && f->get_if<int32_t>() && !(*f->get_if<int32_t>() & 1)});
+      }
+    return out;
+  }
+  std::vector<std::pair<int64_t, const PropertySource*>> rows;
+  for (const auto& [id, m] : rows_) rows.emplace_back(id, &m);
+  return order_rows(std::move(rows), r, s, unread_tag_);
+}
+
+std::vector<PropertyBag> MessageRowSource::fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>&) {
+  ensure_loaded();
+  std::vector<PropertyBag> out;
+  for (int64_t id : ids) {
+    auto it = index_.find(id);
+    out.push_back(it == index_.end() ? PropertyBag() : rows_[it->second].second.props);
+  }
+  return out;
+}
+
+namespace {
+struct OwnedMessageSource : PropertySource {
+  Message m;
+  const PropValue* find(PropTag tag) const override { return m.find(tag); }
+  std::vector<const PropertySource*> subobjects(PropTag t) const override { return m.subobjects(t); }
+};
+}  // namespace
+
+std::unique_ptr<PropertySource> MessageRowSource::row_source(int64_t id) {
+  ensure_loaded();
+  auto out = std::make_unique<OwnedMessageSource>();
+  if (auto it = index_.find(id); it != index_.end()) out->m = rows_[it->second].second;
+  return out;
+}
+
 ViewTable::ViewTable(std::unique_ptr<RowSource> source, std::vector<PropTag> default_columns)
     : source_(std::move(source)), columns_(std::move(default_columns)) {}
 

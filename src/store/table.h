@@ -2,6 +2,7 @@
 // categorized) sort order, a cursor, bookmarks, and expand/collapse of categories.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -95,6 +96,26 @@ class RowSource {
 // Orders in-memory rows: evaluates `r`, sorts by `s` (ties by id as RowSource says), fills category keys.
 std::vector<LeafRow> order_rows(std::vector<std::pair<int64_t, const PropertySource*>> rows, const Restriction* r,
                                 const SortOrderSet& s, PropTag unread_flag_tag = PropTag());
+
+// Rows held in memory as messages (a folder's messages, or folders as property-only messages),
+// loaded on first use: for read-only stores such as a PST file. `unread_tag` names the flags
+// property whose MSGFLAG_READ bit counts unread rows in category headers (0: none).
+class MessageRowSource : public RowSource {
+ public:
+  using Loader = std::function<std::vector<std::pair<int64_t, Message>>()>;
+  explicit MessageRowSource(Loader load, PropTag unread_tag = PropTag()) : load_(std::move(load)), unread_tag_(unread_tag) {}
+  std::vector<LeafRow> leaf_rows(const Restriction* r, const SortOrderSet& s) override;
+  std::vector<PropertyBag> fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) override;
+  std::unique_ptr<PropertySource> row_source(int64_t id) override;
+
+ private:
+  void ensure_loaded();
+  Loader load_;
+  PropTag unread_tag_;
+  bool loaded_ = false;
+  std::vector<std::pair<int64_t, Message>> rows_;  // in the loader's order
+  std::map<int64_t, size_t> index_;
+};
 
 // The Table implementation: cursor, bookmarks, categories; rows come from a RowSource.
 class ViewTable : public Table {
