@@ -270,6 +270,27 @@ uint32_t build_bth(HeapBuilder& heap, uint8_t ks, uint8_t ds, const std::vector<
   return heap.alloc(header);
 }
 
+// A named-range id (0x8000 and up) with no name in `names` cannot be written: such values are left
+// out.
+PropertyBag named_only(const PropertyBag& b, const NamedPropertyMap& names) {
+  PropertyBag out;
+  for (const auto& v : b.values())
+    if (v.tag().id() < NamedPropertyMap::kFirstId || names.find(v.tag().id())) out.set(v);
+  return out;
+}
+Message without_unnamed(const Message& m, const NamedPropertyMap& names) {
+  Message out;
+  out.props = named_only(m.props, names);
+  for (const auto& r : m.recipients) out.recipients.push_back(named_only(r, names));
+  for (const auto& a : m.attachments) {
+    Attachment x;
+    x.props = named_only(a.props, names);
+    if (a.embedded) x.embedded = std::make_unique<Message>(without_unnamed(*a.embedded, names));
+    out.attachments.push_back(std::move(x));
+  }
+  return out;
+}
+
 }  // namespace
 
 // --- the writer -------------------------------------------------------------------------------
@@ -280,14 +301,16 @@ struct PstWriter::Impl {
     uint64_t size = 0;  // bytes of node data
   };
   // Subnodes of one node being built (MS-PST 2.2.2.8.3.3).
+  // Subnode NIDs come from one counter for the whole file, so the subnodes of a message, its
+  // attachments and embedded messages never share a NID (readers look a NID up in the node's
+  // subnodes and then in its parents').
   struct Subnodes {
+    explicit Subnodes(uint32_t& counter) : next(counter) {}
     std::map<uint32_t, SubnodeEntry> entries;
-    uint32_t next_index = 1;
+    uint32_t& next;
     uint32_t alloc(uint8_t type) {
-      uint32_t nid;
-      do nid = make_nid(next_index++, type);
-      while (entries.count(nid));
-      return nid;
+      if (next >= (1u << 26)) next = 1;
+      return make_nid(next++, type);
     }
     void add(uint32_t nid, const Written& w) { entries[nid] = {nid, w.bid_data, w.bid_sub}; }
   };
@@ -304,6 +327,7 @@ struct PstWriter::Impl {
   };
 
   int fd = -1;
+  uint32_t sub_counter = 1;
   std::string path;
   PstWriterOptions opt;
   bool finished = false;
@@ -516,7 +540,7 @@ struct PstWriter::Impl {
     return finish_node(heap, subs);
   }
   Written write_pc(const PropertyBag& bag) {
-    Subnodes subs;
+    Subnodes subs(sub_counter);
     return write_pc(bag, subs);
   }
 
@@ -525,7 +549,7 @@ struct PstWriter::Impl {
   // the columns.
   Written write_tc(std::vector<PropTag> columns, const std::vector<std::pair<uint32_t, const PropertyBag*>>& rows) {
     HeapBuilder heap(0x7C);
-    Subnodes subs;
+    Subnodes subs(sub_counter);
     for (auto& c : columns) c = stored_tag(c);
     columns.erase(std::remove_if(columns.begin(), columns.end(),
                                  [](PropTag t) { return t.id() == kRowId.id() || t.id() == kRowVer.id(); }),
@@ -643,23 +667,24 @@ struct PstWriter::Impl {
     return cols;
   }
 
-  Written write_message(const Message& m) {
-    Subnodes subs;
+  // An embedded message always gets an attachment table (empty if need be): a reader that also
+  // looks in the parents' subnodes must not find the enclosing message's one.
+  Written write_message(const Message& m, bool embedded = false) {
+    Subnodes subs(sub_counter);
     {  // Outlook keeps a recipient table on every message
       std::vector<std::pair<uint32_t, const PropertyBag*>> rows;
       for (size_t i = 0; i < m.recipients.size(); ++i) rows.emplace_back(uint32_t(i), &m.recipients[i]);
       subs.add(NID_RECIPIENT_TABLE, write_tc(recipient_columns(m), rows));
     }
-    if (!m.attachments.empty()) {
+    if (!m.attachments.empty() || embedded) {
       std::vector<std::pair<uint32_t, const PropertyBag*>> rows;
-      std::vector<PropertyBag> cells(m.attachments.size());
       for (size_t i = 0; i < m.attachments.size(); ++i) {
         const Attachment& a = m.attachments[i];
-        Subnodes asubs;
+        Subnodes asubs(sub_counter);
         std::vector<ObjectValue> objects;
         if (a.embedded) {
           uint32_t enid = asubs.alloc(nid_type::NormalMessage);
-          Written e = write_message(*a.embedded);
+          Written e = write_message(*a.embedded, true);
           asubs.add(enid, e);
           objects.push_back({tags::PidTagAttachDataObject.id(), enid, uint32_t(e.size)});
         }
@@ -987,7 +1012,7 @@ uint32_t PstWriter::add_message(FolderId folder, const Message& message, const N
                                 bool associated) {
   if (impl_->finished) throw_error(ErrorCode::MAPI_E_CALL_FAILED, "PST writer: already finished");
   Impl::Folder& f = impl_->folder(folder);
-  Message m = msg::remap_named_properties(message, names, impl_->names, true);
+  Message m = msg::remap_named_properties(without_unnamed(message, names), names, impl_->names, true);
   uint32_t nid = impl_->new_nid(associated ? nid_type::AssocMessage : nid_type::NormalMessage);
   impl_->add_node(nid, impl_->write_message(m), folder);
   PropertyBag cells;

@@ -14,7 +14,8 @@
 // root folder, "Top of Personal Folders" (the IPM subtree), "Search Root", "Deleted Items", the
 // search management queue / activity list / domain object (empty) and the table templates.
 // Named properties of each message are mapped from the caller's NamedPropertyMap into the file's
-// own map (NID 0x61, with its hash buckets). PtypString8 values are written as PtypString.
+// own map (NID 0x61, with its hash buckets); a value whose named id `names` does not name is left
+// out. PtypString8 values are written as PtypString.
 //
 // Limits: files up to 128 AMap pages (about 31 MB; FMap pages are not written) — past that
 // add_message throws MAPI_E_NOT_ENOUGH_DISK; objects whose type has no PST form (PtypObject
