@@ -526,6 +526,12 @@ int main(int argc, char** argv) {
   ipst->add_option("file", pst_file, "PST or OST file")->required();
   ipst->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
   ipst->callback([&] { action = [&] { cli::import_pst(pst_file, o.dir(), mb_name); }; });
+  auto* exportc = app.add_subcommand("export", "Export from a mailbox");
+  exportc->require_subcommand(1);
+  auto* epst = exportc->add_subcommand("pst", "Write a mailbox's folders and messages to a new Unicode PST file");
+  epst->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  epst->add_option("out", out_path, "The PST file to write")->required();
+  epst->callback([&] { action = [&] { cli::export_pst(o.dir(), mb_name, out_path); }; });
 
   // props
   auto* props = app.add_subcommand("props", "Every property of a message file (props FILE), or the catalogue (props catalog NAME)");

@@ -12,10 +12,12 @@
 #include "cli/common.h"
 #include "cli/files.h"
 #include "core/catalog.h"
+#include "core/entryid.h"
 #include "core/unicode.h"
 #include "formats/body/body.h"
 #include "formats/msg/msg.h"
 #include "formats/pst/pst.h"
+#include "formats/pst/pst_writer.h"
 #include "store/pst/pst_mailbox.h"
 
 namespace openmapi::cli {
@@ -278,6 +280,55 @@ void import_pst(const std::string& file, const std::string& data_dir, const std:
   if (failed) std::cout << ", " << failed << " could not be read (listed above)";
   std::cout << '\n';
   print_problems(f);
+}
+
+}  // namespace openmapi::cli
+
+namespace openmapi::cli {
+
+void export_pst(const std::string& data_dir, const std::string& mailbox, const std::string& out) {
+  auto mb = open_mailbox(data_dir, mailbox);
+  PropertyBag store = mb->store_properties();
+  pst::PstWriterOptions options;
+  options.display_name = store.get_string(tags::PidTagDisplayName).value_or("Personal Folders");
+  fs::path tmp = out + ".openmapi-tmp";
+  size_t written = 0;
+  {
+    pst::PstWriter w(tmp.string(), options);
+    // The mailbox's named properties, as a map the writer can read names from.
+    NamedPropertyMap names;
+    auto name_map = [&](const Message& m) {
+      std::set<uint16_t> ids;
+      named_ids(m, ids);
+      for (uint16_t id : ids)
+        if (!names.find(id))
+          if (auto n = mb->named_property_name(id)) names.insert(id, *n);
+    };
+    const store::FolderId deleted = mb->special_folder(store::SpecialFolder::DeletedItems);
+    std::function<void(store::FolderId, pst::FolderId)> copy = [&](store::FolderId from, pst::FolderId to) {
+      for (bool associated : {false, true}) {
+        auto table = mb->contents_table(from, associated ? store::tableflag::Associated : 0);
+        table->set_columns({tags::PidTagMid});
+        for (const auto& row : table->query_rows(UINT32_MAX)) {
+          Message m = mb->load_message(ObjectId::from_u64(uint64_t(row[0].get<int64_t>())).gc);
+          name_map(m);
+          w.add_message(to, m, names, associated);
+          ++written;
+        }
+      }
+      for (store::FolderId child : mb->child_folders(from)) {
+        PropertyBag fp = mb->folder_properties(child);
+        pst::FolderId target = child == deleted ? w.deleted_items()
+                                                : w.add_folder(to, fp.get_string(tags::PidTagDisplayName).value_or("Folder"),
+                                                               fp.get_string(tags::PidTagContainerClass).value_or(""));
+        copy(child, target);
+      }
+    };
+    copy(mb->special_folder(store::SpecialFolder::IpmSubtree), w.ipm_subtree());
+    w.finish();
+  }
+  fs::rename(tmp, out);
+  std::cout << "exported " << written << " message(s) of '" << mailbox << "' to " << out << '\n';
 }
 
 }  // namespace openmapi::cli

@@ -13,4 +13,7 @@ void pst_export(const std::string& file, const std::string& dir, const std::stri
 // skipped, so running it again adds nothing.
 void import_pst(const std::string& file, const std::string& data_dir, const std::string& mailbox);
 
+// Writes a mailbox's IPM subtree (folders and messages, associated ones too) to a new Unicode PST.
+void export_pst(const std::string& data_dir, const std::string& mailbox, const std::string& out);
+
 }  // namespace openmapi::cli

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -330,4 +331,61 @@ TEST_F(CliTest, PstInfoLsExportAndImport) {
     junk << std::string(1024, 'x');
   }
   fails_with({"pst", "info", (dir / "junk.pst").string()}, "MAPI_E_CORRUPT_DATA");
+}
+
+// Mailbox -> PST -> new mailbox keeps every property of every message (named ones by name), and
+// the PST we write opens in pffinfo and readpst.
+TEST_F(CliTest, MailboxToPstToMailboxKeepsEveryProperty) {
+  ok({"demo"});
+  // Named properties too: the contacts, list and appointment of a corpus PST.
+  ok({"import", "pst", (fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "pst" / "dist-list.pst").string(), "-m", "demo"});
+  fs::path pst = dir / "demo.pst";
+  ok({"export", "pst", "-m", "demo", pst.string()});
+  if (std::system(("pffinfo " + quote(pst.string()) + " >/dev/null 2>&1").c_str()) != 0)
+    ADD_FAILURE() << "pffinfo cannot open our PST";
+  fs::create_directories(dir / "readpst");
+  EXPECT_EQ(std::system(("readpst -q -o " + quote((dir / "readpst").string()) + " " + quote(pst.string()) + " >/dev/null 2>&1").c_str()), 0);
+  ok({"mailbox", "create", "copy"});
+  ok({"import", "pst", pst.string(), "-m", "copy"});
+
+  // Properties the stores compute or the import adds: identity, change tracking, size, times of saving.
+  const std::set<std::string> computed = {
+      "PidTagMid", "PidTagFolderId", "PidTagEntryId", "PidTagParentEntryId", "PidTagRecordKey", "PidTagSourceKey",
+      "PidTagParentSourceKey", "PidTagChangeKey", "PidTagPredecessorChangeList", "PidTagChangeNumber",
+      "PidTagStoreEntryId", "PidTagMessageSize", "PidTagLastModificationTime", "PidTagObjectType",
+      "PS_PUBLIC_STRINGS:OpenMAPI-ImportSource", "PidTagStoreRecordKey", "PidTagStoreSupportMask",
+      "PidTagInstanceKey", "PidTagRowid", "PidTagAttachNumber"};
+  auto props_of = [&](const nlohmann::json& bag) {
+    std::map<std::string, nlohmann::json> out;
+    for (const auto& p : bag)
+      if (!computed.count(p["name"].get<std::string>())) out[p["name"].get<std::string>() + " " + p["type"].get<std::string>()] = p["value"];
+    return out;
+  };
+  size_t compared = 0;
+  for (const char* folder : {"Inbox", "Inbox/Projects", "Sent Items", "Drafts", "Calendar", "Contacts"}) {
+    SCOPED_TRACE(folder);
+    auto list = [&](const std::string& mbox) {
+      auto j = nlohmann::json::parse(ok({"message", "ls", "-m", mbox, "-f", folder, "--json", "--columns", "subject", "--limit", "1000"}).out);
+      std::map<std::string, int64_t> ids;
+      for (const auto& row : j["rows"]) ids[row["subject"].get<std::string>()] = row["id"];
+      return ids;
+    };
+    auto a = list("demo"), b = list("copy");
+    ASSERT_EQ(a.size(), b.size());
+    for (const auto& [subject, id] : a) {
+      SCOPED_TRACE(subject);
+      ASSERT_TRUE(b.count(subject));
+      auto x = nlohmann::json::parse(ok({"message", "show", "-m", "demo", std::to_string(id), "--json"}).out);
+      auto y = nlohmann::json::parse(ok({"message", "show", "-m", "copy", std::to_string(b[subject]), "--json"}).out);
+      EXPECT_GT(props_of(x["properties"]).size(), 10u);  // there is something to compare
+      EXPECT_EQ(props_of(y["properties"]), props_of(x["properties"]));
+      ASSERT_EQ(x["recipients"].size(), y["recipients"].size());
+      for (size_t i = 0; i < x["recipients"].size(); ++i) EXPECT_EQ(props_of(y["recipients"][i]), props_of(x["recipients"][i]));
+      ASSERT_EQ(x["attachments"].size(), y["attachments"].size());
+      for (size_t i = 0; i < x["attachments"].size(); ++i)
+        EXPECT_EQ(props_of(y["attachments"][i]["properties"]), props_of(x["attachments"][i]["properties"]));
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 14u);
 }

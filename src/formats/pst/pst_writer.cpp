@@ -757,6 +757,9 @@ struct PstWriter::Impl {
 
   // MS-PST 2.4.7 name-to-ID map
   void write_name_map() {
+    // Readers (libpff) refuse a map whose entry stream is empty, and a PST Outlook makes always
+    // has entries: without named properties of its own, the file maps PidLidReminderSet.
+    if (names.size() == 0) names.insert(NamedPropertyMap::kFirstId, PropertyName::by_id(propset::PSETID_Common, 0x8503));
     BinaryWriter guids, entries, strings;
     std::vector<Guid> guid_list;
     constexpr uint32_t kBuckets = 251;

@@ -539,7 +539,8 @@ class SqliteMailbox final : public Mailbox {
     Transaction tx(db_);
     int64_t old_size = 0;
     std::vector<Xid> pcl;
-    int64_t created = now_filetime();
+    // A new message keeps a creation time it brings (an import); an edit keeps the stored one.
+    int64_t created = msg.props.get_i64(tags::PidTagCreationTime).value_or(now_filetime());
     bool associated = false;
     if (existing) {
       Stmt q(db_, "SELECT message_size, associated, folder_id FROM messages WHERE id = ? AND folder_id IS NOT NULL");
