@@ -123,4 +123,28 @@ std::string tag_name(PropTag tag) {
   return std::string(all.front()->canonical_name);
 }
 
+namespace {
+const CatalogEntry& entry_of_kind(std::string_view canonical, bool named) {
+  const CatalogEntry* e = catalog_find(canonical);
+  if (!e || bool(e->name) != named)
+    throw_error(ErrorCode::MAPI_E_CALL_FAILED, "the catalogue has no " + std::string(named ? "named " : "") +
+                                                   "property " + std::string(canonical));
+  return *e;
+}
+}  // namespace
+
+PropTag catalog_tag(std::string_view canonical) { return entry_of_kind(canonical, false).tag; }
+
+PropTag catalog_named_tag(NamedPropertyMap& names, std::string_view canonical) {
+  const CatalogEntry& e = entry_of_kind(canonical, true);
+  return PropTag(names.get_or_create(*e.name, true), e.type);
+}
+
+std::optional<PropTag> catalog_named_tag(const NamedPropertyMap& names, std::string_view canonical) {
+  const CatalogEntry& e = entry_of_kind(canonical, true);
+  auto id = names.find(*e.name);
+  if (!id) return std::nullopt;
+  return PropTag(*id, e.type);
+}
+
 }  // namespace openmapi

@@ -33,4 +33,12 @@ const CatalogEntry* catalog_find(const PropertyName& name);
 // "PidTagSubject" for a known tag (matching id, preferring a matching type), else the tag in hex.
 std::string tag_name(PropTag tag);
 
+// For code that names properties by their canonical names: the tag of a PidTag* entry, and the
+// tag a PidLid*/PidName* entry has in `names` (mapped there when absent, or nullopt from the
+// const form). A name the catalogue lacks, or of the other kind, is a programming error:
+// MAPI_E_CALL_FAILED.
+PropTag catalog_tag(std::string_view canonical);
+PropTag catalog_named_tag(NamedPropertyMap& names, std::string_view canonical);
+std::optional<PropTag> catalog_named_tag(const NamedPropertyMap& names, std::string_view canonical);
+
 }  // namespace openmapi

@@ -8,6 +8,8 @@ namespace openmapi {
 
 std::u16string utf8_to_utf16(std::string_view utf8);
 std::string utf16_to_utf8(std::u16string_view utf16);
+// Appends code point `cp` as UTF-8; a surrogate or a value past U+10FFFF becomes U+FFFD.
+void append_utf8(std::string& out, char32_t cp);
 // True if `s` is well-formed UTF-8.
 bool is_valid_utf8(std::string_view s);
 // Simple case folding for comparisons (ASCII and Latin-1/Latin Extended-A/Greek/Cyrillic ranges).

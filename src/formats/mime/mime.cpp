@@ -75,16 +75,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) out += char(cp);
-  else if (cp < 0x800) out += char(0xC0 | (cp >> 6)), out += char(0x80 | (cp & 0x3F));
-  else if (cp < 0x10000)
-    out += char(0xE0 | (cp >> 12)), out += char(0x80 | ((cp >> 6) & 0x3F)), out += char(0x80 | (cp & 0x3F));
-  else
-    out += char(0xF0 | (cp >> 18)), out += char(0x80 | ((cp >> 12) & 0x3F)), out += char(0x80 | ((cp >> 6) & 0x3F)),
-        out += char(0x80 | (cp & 0x3F));
-}
-
 // windows-1252 (which is what mail labelled ISO-8859-1 or US-ASCII means in practice, as the
 // WHATWG Encoding Standard and mail clients treat it): 0x80-0x9F map to these code points.
 constexpr uint16_t kCp1252High[32] = {0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,

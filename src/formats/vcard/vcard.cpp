@@ -41,25 +41,10 @@ std::string trim(std::string_view s) {
 
 // --- tags through the catalogue ---------------------------------------------------------------
 
-PropTag ptag(std::string_view canonical) {
-  const CatalogEntry* e = catalog_find(canonical);
-  if (!e || e->name) throw_error(ErrorCode::MAPI_E_CALL_FAILED, "catalogue lacks " + std::string(canonical));
-  return e->tag;
-}
-const CatalogEntry& named_entry(std::string_view canonical) {
-  const CatalogEntry* e = catalog_find(canonical);
-  if (!e || !e->name) throw_error(ErrorCode::MAPI_E_CALL_FAILED, "catalogue lacks " + std::string(canonical));
-  return *e;
-}
-PropTag ntag(NamedPropertyMap& names, std::string_view canonical) {
-  const CatalogEntry& e = named_entry(canonical);
-  return PropTag(names.get_or_create(*e.name, true), e.type);
-}
+PropTag ptag(std::string_view canonical) { return catalog_tag(canonical); }
+PropTag ntag(NamedPropertyMap& names, std::string_view canonical) { return catalog_named_tag(names, canonical); }
 std::optional<PropTag> ntag_find(const NamedPropertyMap& names, std::string_view canonical) {
-  const CatalogEntry& e = named_entry(canonical);
-  auto id = names.find(*e.name);
-  if (!id) return std::nullopt;
-  return PropTag(*id, e.type);
+  return catalog_named_tag(names, canonical);
 }
 
 // --- decoding ---------------------------------------------------------------------------------

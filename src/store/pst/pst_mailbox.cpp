@@ -5,6 +5,7 @@
 
 #include "core/entryid.h"
 #include "core/unicode.h"
+#include "store/memory_stream.h"
 
 namespace openmapi::store {
 namespace {
@@ -22,22 +23,6 @@ std::optional<uint32_t> nid_of(const Bytes& id) {
 }
 
 int64_t object_id(uint64_t nid) { return int64_t(ObjectId{kLocalReplicaId, nid}.to_u64()); }
-
-class MemoryStream : public PropertyStream {
- public:
-  explicit MemoryStream(Bytes data) : data_(std::move(data)) {}
-  uint64_t size() const override { return data_.size(); }
-  size_t read(uint8_t* out, size_t n) override {
-    size_t k = std::min(n, data_.size() - at_);
-    std::copy_n(data_.begin() + at_, k, out);
-    at_ += k;
-    return k;
-  }
-
- private:
-  Bytes data_;
-  size_t at_ = 0;
-};
 
 class PstMailbox final : public Mailbox {
  public:

@@ -15,6 +15,7 @@
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlfilter.h"
 #include "store/sqlite/values.h"
+#include "store/memory_stream.h"
 #include "store/store.h"
 
 namespace openmapi::store {
@@ -198,22 +199,6 @@ class LargeStream : public PropertyStream {
   Bytes chunk_;
   size_t at_ = 0;
   bool finished_ = false;
-};
-
-class MemoryStream : public PropertyStream {
- public:
-  explicit MemoryStream(Bytes data) : data_(std::move(data)) {}
-  uint64_t size() const override { return data_.size(); }
-  size_t read(uint8_t* out, size_t n) override {
-    size_t k = std::min(n, data_.size() - at_);
-    std::copy_n(data_.begin() + at_, k, out);
-    at_ += k;
-    return k;
-  }
-
- private:
-  Bytes data_;
-  size_t at_ = 0;
 };
 
 class SqliteMailbox final : public Mailbox {
