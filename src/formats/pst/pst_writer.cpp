@@ -23,13 +23,17 @@ namespace {
 constexpr uint64_t kPageSize = 512;
 constexpr uint64_t kFirstAMap = 0x4400;                // MS-PST 2.2.2.7.2
 constexpr uint64_t kAMapRange = 496 * 8 * 64;          // bytes one AMap page covers
-constexpr uint64_t kMaxAMaps = 128;                    // past this an FMap page would be due
+// MS-PST 2.2.2.7.4/2.2.2.7.5: from AMap range 128 on, every 496th range also holds an FMap page
+// (after its AMap and PMap); an FPMap page would be due in range 8192 (about 2 GB), which this
+// writer does not reach.
+constexpr uint64_t kFirstFMapRange = 128, kAMapsPerFMap = 496;
+constexpr uint64_t kMaxAMaps = 8192;
 constexpr size_t kMaxBlockData = 8176;                 // 8192 - BLOCKTRAILER
 constexpr size_t kMaxHeapItem = 3580;                  // MS-PST 2.3.1.1
 constexpr size_t kXEntries = (kMaxBlockData - 8) / 8;  // BIDs per XBLOCK
 constexpr size_t kSlEntries = (kMaxBlockData - 8) / 24;
 constexpr size_t kSiEntries = (kMaxBlockData - 8) / 16;
-constexpr uint8_t kPtypeBBT = 0x80, kPtypeNBT = 0x81, kPtypeAMap = 0x84, kPtypePMap = 0x83;
+constexpr uint8_t kPtypeBBT = 0x80, kPtypeNBT = 0x81, kPtypeFMap = 0x82, kPtypeAMap = 0x84, kPtypePMap = 0x83;
 
 constexpr uint32_t NID_SEARCH_MANAGEMENT_QUEUE = 0x1E1;
 constexpr uint32_t NID_SEARCH_ACTIVITY_LIST = 0x201;
@@ -343,8 +347,21 @@ struct PstWriter::Impl {
 
   // --- space --------------------------------------------------------------------------------
   static uint64_t range_start(uint64_t k) { return kFirstAMap + k * kAMapRange; }
-  // The map pages at the start of range k: the AMap, and a PMap every 8 ranges.
-  static uint64_t reserved(uint64_t k) { return kPageSize * (k % 8 == 0 ? 2 : 1); }
+  static bool fmap_range(uint64_t k) { return k >= kFirstFMapRange && (k - kFirstFMapRange) % kAMapsPerFMap == 0; }
+  // The map pages at the start of range k: the AMap, a PMap every 8 ranges, an FMap in FMap ranges.
+  static uint64_t reserved(uint64_t k) { return kPageSize * (1 + (k % 8 == 0 ? 1 : 0) + (fmap_range(k) ? 1 : 0)); }
+
+  // MS-PST 2.2.2.7.4: the longest run of free 64-byte slots in AMap range k, at most 255.
+  uint8_t longest_free_run(uint64_t k) const {
+    size_t best = 0, run = 0;
+    for (size_t i = 0; i < 496 * 8; ++i) {
+      size_t bit = size_t(k * 496 * 8 + i);
+      bool used = bit / 8 < amap.size() && (amap[bit / 8] & (0x80 >> (bit % 8)));
+      run = used ? 0 : run + 1;
+      best = std::max(best, run);
+    }
+    return uint8_t(std::min<size_t>(best, 255));
+  }
 
   void mark(uint64_t pos, uint64_t size) {
     uint64_t first = (pos - kFirstAMap) / 64, last = (pos + size - kFirstAMap + 63) / 64;
@@ -357,7 +374,7 @@ struct PstWriter::Impl {
     for (;;) {
       uint64_t k = (pos - kFirstAMap) / kAMapRange;
       if (k >= kMaxAMaps)
-        throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_DISK, "PST writer: files past 128 AMap pages are not supported");
+        throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_DISK, "PST writer: files past 8192 AMap ranges (about 2 GB) are not supported");
       uint64_t start = range_start(k);
       if (pos < start + reserved(k)) pos = start + reserved(k);
       if (pos + size > start + kAMapRange) {
@@ -941,6 +958,13 @@ struct PstWriter::Impl {
         Bytes pmap(kPageSize, 0xFF);
         write_page(start + kPageSize, pmap, kPtypePMap, start + kPageSize, 0);
       }
+    }
+    // FMap pages: one byte per AMap from the FMap's own range on (the header's rgbFM covers the first 128).
+    for (uint64_t k = kFirstFMapRange; k < ranges; k += kAMapsPerFMap) {
+      Bytes fmap(kPageSize, 0);
+      for (uint64_t i = 0; i < 496 && k + i < ranges; ++i) fmap[i] = longest_free_run(k + i);
+      uint64_t at = range_start(k) + 2 * kPageSize;
+      write_page(at, fmap, kPtypeFMap, at, 0);
     }
     uint64_t file_eof = range_start(ranges);
     if (::ftruncate(fd, off_t(file_eof)) != 0)

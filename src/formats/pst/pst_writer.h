@@ -17,8 +17,8 @@
 // own map (NID 0x61, with its hash buckets); a value whose named id `names` does not name is left
 // out. PtypString8 values are written as PtypString.
 //
-// Limits: files up to 128 AMap pages (about 31 MB; FMap pages are not written) — past that
-// add_message throws MAPI_E_NOT_ENOUGH_DISK; objects whose type has no PST form (PtypObject
+// Limits: files up to 8192 AMap ranges (about 2 GB; FMap pages are written, the FPMap page due
+// after that is not) — past that add_message throws MAPI_E_NOT_ENOUGH_DISK; objects whose type has no PST form (PtypObject
 // values other than embedded messages, restrictions) are left out.
 //
 // Errors: an unwritable path throws MAPI_E_NO_ACCESS; an unknown folder MAPI_E_NOT_FOUND; any
