@@ -1,10 +1,15 @@
 // Reading and writing message files by format: what `openmapi props`, `convert` and
 // `attachments` work on.
 #pragma once
+#include <set>
 #include <string>
 
 #include "core/namedprop.h"
 #include "core/propbag.h"
+
+namespace openmapi::store {
+class Mailbox;
+}
 
 namespace openmapi::cli {
 
@@ -21,5 +26,13 @@ MessageFile read_message_file(const std::string& path, const std::string& forced
 // Writes atomically (a temporary file renamed into place): a failure leaves no partial file.
 // `tnef`: an .eml carries every MAPI property in a winmail.dat part (lossless; see mime.h).
 void write_message_file(const MessageFile& file, const std::string& path, const std::string& format, bool tnef = false);
+
+// The named ids a message uses (its own, its recipients', attachments', embedded messages').
+void named_ids(const Message& m, std::set<uint16_t>& out);
+// The message with its named tags rewritten from the ids of `from` to the mailbox's (mapping the
+// names there as needed). Named ids `from` gives no name are dropped: they mean nothing elsewhere.
+Message to_mailbox_ids(const Message& m, const NamedPropertyMap& from, store::Mailbox& mb);
+// The mailbox's names for the named ids `m` uses: the map to write `m` to a file with.
+NamedPropertyMap mailbox_names_for(const Message& m, store::Mailbox& mb);
 
 }  // namespace openmapi::cli

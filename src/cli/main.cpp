@@ -526,12 +526,50 @@ int main(int argc, char** argv) {
   ipst->add_option("file", pst_file, "PST or OST file")->required();
   ipst->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
   ipst->callback([&] { action = [&] { cli::import_pst(pst_file, o.dir(), mb_name); }; });
+  std::vector<std::string> files_in;
+  std::string folder_path = "Inbox";
+  auto* imsg = import->add_subcommand("message", "Save message files (.eml, .msg, .tnef, .ics, .vcf) into a mailbox folder");
+  imsg->add_option("files", files_in, "Message files")->required();
+  imsg->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  imsg->add_option("--folder,-f", folder_path, "Folder path (default Inbox)");
+  imsg->add_option("--from", from_format, "Input format (eml, msg, tnef, vcf, ics)");
+  imsg->callback([&] {
+    action = [&] {
+      auto mb = cli::open_mailbox(o.dir(), mb_name);
+      store::FolderId folder = mb->folder_by_path(folder_path);
+      for (const auto& path : files_in) {
+        cli::MessageFile f = cli::read_message_file(path, from_format);
+        formats::complete_bodies(f.message);
+        store::MessageId id = mb->save_message(folder, cli::to_mailbox_ids(f.message, f.names, *mb));
+        std::cout << "saved " << path << " as message " << id << " in '" << folder_path << "'\n";
+      }
+    };
+  });
   auto* exportc = app.add_subcommand("export", "Export from a mailbox");
   exportc->require_subcommand(1);
   auto* epst = exportc->add_subcommand("pst", "Write a mailbox's folders and messages to a new Unicode PST file");
   epst->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
   epst->add_option("out", out_path, "The PST file to write")->required();
   epst->callback([&] { action = [&] { cli::export_pst(o.dir(), mb_name, out_path); }; });
+  bool export_tnef = false;
+  std::string export_id;
+  auto* emsg = exportc->add_subcommand("message", "Write a message to a file (.eml, .msg, .tnef, .ics, .vcf by extension)");
+  emsg->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  emsg->add_option("id", export_id, "Message id (the ID column of 'message ls')")->required();
+  emsg->add_option("out", out_path, "The file to write")->required();
+  emsg->add_option("--to", to_format, "Output format (eml, msg, tnef, vcf, ics)");
+  emsg->add_flag("--tnef", export_tnef, "Writing .eml: carry every MAPI property in a winmail.dat part (lossless)");
+  emsg->callback([&] {
+    action = [&] {
+      auto mb = cli::open_mailbox(o.dir(), mb_name);
+      std::string format = cli::format_of(out_path, to_format);
+      cli::MessageFile f;
+      f.message = mb->load_message(parse_message_id(export_id));
+      f.names = cli::mailbox_names_for(f.message, *mb);
+      cli::write_message_file(f, out_path, format, export_tnef);
+      std::cout << "wrote message " << export_id << " to " << out_path << " (" << format << ")\n";
+    };
+  });
 
   // props
   auto* props = app.add_subcommand("props", "Every property of a message file (props FILE), or the catalogue (props catalog NAME)");

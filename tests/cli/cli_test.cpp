@@ -389,3 +389,48 @@ TEST_F(CliTest, MailboxToPstToMailboxKeepsEveryProperty) {
   }
   EXPECT_GE(compared, 14u);
 }
+
+// Files into a mailbox and back out: `import message` then `export message` keeps the message,
+// named properties included (compared with `props` of the original and of the export).
+TEST_F(CliTest, ImportAndExportMessageFiles) {
+  const fs::path corpus = fs::path(OPENMAPI_SHARED_DIR) / "corpus";
+  ok({"mailbox", "create", "m"});
+  const char* files[] = {"msg/qwerty_2-with_custom_properties.msg", "msg/EmailWithAttachments.msg",
+                         "eml/mail__attachment_emails__attachment_message_rfc822.eml", "vcf/rfc6350-example.vcf",
+                         "ics/valid__rfc5545-sec4.1.ics"};
+  for (const char* rel : files) {
+    SCOPED_TRACE(rel);
+    fs::path in = corpus / rel;
+    Result r = ok({"import", "message", in.string(), "-m", "m", "-f", "Drafts"});
+    size_t at = r.out.find("as message ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    std::string id = r.out.substr(at + 11, r.out.find(' ', at + 11) - at - 11);
+    fs::path out = dir / ("out" + in.extension().string());
+    ok({"export", "message", "-m", "m", id, out.string()});
+    auto before = nlohmann::json::parse(ok({"props", in.string(), "--json"}).out);
+    auto after = nlohmann::json::parse(ok({"props", out.string(), "--json"}).out);
+    auto find = [](const nlohmann::json& bag, const std::string& name) -> nlohmann::json {
+      for (const auto& p : bag)
+        if (p["name"] == name) return p["value"];
+      return nullptr;
+    };
+    for (const char* name : {"PidTagSubject", "PidTagMessageClass", "PidTagDisplayName"})
+      EXPECT_EQ(find(after["properties"], name), find(before["properties"], name)) << name;
+    // Named properties travel by name (the ids differ between file, mailbox and file).
+    auto named = [](const nlohmann::json& bag) {
+      std::set<std::string> out;
+      for (const auto& p : bag) {
+        std::string n = p["name"];
+        if (n.rfind("PidLid", 0) == 0 || n.rfind("PidName", 0) == 0 || n.find(':') != std::string::npos) out.insert(n);
+      }
+      return out;
+    };
+    std::set<std::string> lost;
+    for (const auto& n : named(before["properties"]))
+      if (!named(after["properties"]).count(n)) lost.insert(n);
+    EXPECT_TRUE(lost.empty()) << nlohmann::json(lost).dump();
+    EXPECT_EQ(after["attachments"].size(), before["attachments"].size());
+  }
+  auto drafts = nlohmann::json::parse(ok({"message", "ls", "-m", "m", "-f", "Drafts", "--json"}).out);
+  EXPECT_EQ(drafts["total"], 5);
+}
