@@ -18,7 +18,33 @@ Db::Db(const std::string& path, bool create) : path_(path) {
   sqlite3_busy_timeout(db_, 10000);
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+namespace {
+// Enough for the statements a save, a load and a table use; dynamic SQL (id lists) comes and goes.
+constexpr size_t kMaxCachedStatements = 96;
+}  // namespace
+
+Db::~Db() {
+  for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+  sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* Db::take_cached(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) return nullptr;
+  sqlite3_stmt* s = it->second;
+  cache_.erase(it);
+  return s;
+}
+
+void Db::give_back(const std::string& sql, sqlite3_stmt* s) {
+  if (cache_.size() >= kMaxCachedStatements || sql.size() > 512) {
+    sqlite3_finalize(s);
+    return;
+  }
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  cache_.emplace(sql, s);
+}
 
 void Db::fail(int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + sqlite3_errmsg(db_) + " (" + path_ + ")";
@@ -50,12 +76,16 @@ void Db::exec(std::string_view sql) {
   }
 }
 
-Stmt::Stmt(Db& db, std::string_view sql) : db_(db) {
+Stmt::Stmt(Db& db, std::string_view sql) : db_(db), sql_(sql) {
+  s_ = db_.take_cached(sql_);
+  if (s_) return;
   int rc = sqlite3_prepare_v2(db.handle(), sql.data(), int(sql.size()), &s_, nullptr);
   if (rc != SQLITE_OK) db_.fail(rc, "cannot prepare statement");
 }
 
-Stmt::~Stmt() { sqlite3_finalize(s_); }
+Stmt::~Stmt() {
+  if (s_) db_.give_back(sql_, s_);
+}
 
 Stmt& Stmt::bind(int i, int64_t v) {
   if (int rc = sqlite3_bind_int64(s_, i, v); rc != SQLITE_OK) db_.fail(rc, "bind");

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/bytes.h"
 #include "core/error.h"
@@ -14,6 +15,9 @@ namespace openmapi::store::sqlite {
 
 class Db;
 
+// A prepared statement. Statements are reused: a Stmt takes a prepared statement for its SQL
+// from the connection's cache (or prepares one) and gives it back, reset, when it goes; two live
+// Stmts never share one, so nesting and recursion are safe.
 class Stmt {
  public:
   Stmt(Db& db, std::string_view sql);
@@ -43,6 +47,7 @@ class Stmt {
  private:
   Db& db_;
   sqlite3_stmt* s_ = nullptr;
+  std::string sql_;
 };
 
 class Db {
@@ -61,8 +66,14 @@ class Db {
   [[noreturn]] void fail(int rc, std::string_view what);
 
  private:
+  friend class Stmt;
+  // Prepared statements not in use, by SQL text (bounded: see kMaxCachedStatements).
+  sqlite3_stmt* take_cached(const std::string& sql);
+  void give_back(const std::string& sql, sqlite3_stmt* s);
+
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::unordered_multimap<std::string, sqlite3_stmt*> cache_;
 };
 
 // A transaction that rolls back unless committed (BEGIN IMMEDIATE: writers queue up front).
