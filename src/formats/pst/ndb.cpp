@@ -271,6 +271,19 @@ void Ndb::problem(std::string what) {
 // Reads a B-tree page (MS-PST 2.2.2.7.7.1 BTPAGE) and checks its trailer (2.2.2.7.1 PAGETRAILER).
 bool Ndb::read_page(const Bref& ref, uint8_t expect_type, Bytes& page, uint8_t& level, uint8_t& count,
                     uint8_t& entry_size) {
+  const size_t meta = unicode() ? 488 : 496;
+  const uint64_t cache_key = ref.ib ^ (uint64_t(expect_type) << 56);
+  if (auto hit = page_cache_.find(cache_key); hit != page_cache_.end() && hit->second.size() == kPageSize + 8) {
+    // Cached with the BID it was checked against, in the last 8 bytes.
+    BinaryReader b(ByteView(hit->second).subspan(kPageSize));
+    if ((b.u64() & kBidMask) == (ref.bid & kBidMask)) {
+      page.assign(hit->second.begin(), hit->second.begin() + kPageSize);
+      count = page[meta];
+      entry_size = page[meta + 2];
+      level = page[meta + 3];
+      return true;
+    }
+  }
   page.assign(kPageSize, 0);
   std::string where = (expect_type == kPtypeNBT ? "NBT" : "BBT") + std::string(" page at ") + hex(ref.ib);
   if (!src_->read(ref.ib, page)) {
@@ -305,7 +318,6 @@ bool Ndb::read_page(const Bref& ref, uint8_t expect_type, Bytes& page, uint8_t& 
     problem(where + ": CRC mismatch");
     return false;
   }
-  size_t meta = unicode() ? 488 : 496;
   count = page[meta];
   uint8_t count_max = page[meta + 1];
   entry_size = page[meta + 2];
@@ -314,6 +326,12 @@ bool Ndb::read_page(const Bref& ref, uint8_t expect_type, Bytes& page, uint8_t& 
     problem(where + ": bad entry counts");
     return false;
   }
+  if (page_cache_.size() >= kPageCacheEntries) page_cache_.clear();
+  Bytes cached = page;
+  BinaryWriter w;
+  w.u64(ref.bid);
+  cached.insert(cached.end(), w.data().begin(), w.data().end());
+  page_cache_[cache_key] = std::move(cached);
   return true;
 }
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/bytes.h"
@@ -172,6 +173,11 @@ class Ndb {
   void subnode_tree(uint64_t bid, int depth, std::vector<uint64_t>& seen, SubnodeMap& out);
 
   std::unique_ptr<ByteSource> src_;
+  // B-tree pages already read and checked, by file offset and page type: every look-up walks
+  // from the root, so the upper levels are read again and again. Bounded (cleared when full),
+  // so memory stays flat whatever the file's size.
+  std::unordered_map<uint64_t, Bytes> page_cache_;
+  static constexpr size_t kPageCacheEntries = 2048;  // 1 MiB of 512-byte pages
   Header header_;
   std::vector<Problem> problems_;
 };
