@@ -9,16 +9,15 @@
 #include "formats/rtf/compressed_rtf.h"
 #include "formats/rtf/rtf_deencapsulate.h"
 
+#include "test_util.h"
+
 using namespace openmapi;
 using namespace openmapi::formats;
 namespace fs = std::filesystem;
 
 namespace {
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 
 std::string html_of(const Message& m) {
   const PropValue* h = m.props.find(tags::PidTagHtml);

@@ -15,6 +15,8 @@
 
 #include "core/error.h"
 
+#include "test_util.h"
+
 using namespace openmapi;
 using namespace openmapi::cfb;
 namespace fs = std::filesystem;
@@ -24,10 +26,7 @@ namespace {
 const fs::path kCorpus = fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "msg";
 const fs::path kExpected = fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "expected" / "msg";
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 
 void write_file(const fs::path& p, const Bytes& b) {
   std::ofstream out(p, std::ios::binary);
@@ -96,14 +95,7 @@ std::vector<std::string> tsv_lines(const fs::path& p) {
   return out;
 }
 
-ErrorCode code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const MapiError& e) {
-    return e.code();
-  }
-  return ErrorCode::Success;
-}
+using openmapi::testing::code_of;
 
 std::string run(const std::string& cmd, int& status) {
   std::string out;

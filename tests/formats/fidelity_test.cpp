@@ -10,15 +10,14 @@
 #include "formats/msg/msg.h"
 #include "formats/tnef/tnef.h"
 
+#include "test_util.h"
+
 using namespace openmapi;
 namespace fs = std::filesystem;
 
 namespace {
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 
 struct Compare {
   const NamedPropertyMap& na;

@@ -23,10 +23,7 @@ namespace {
 
 const fs::path kEml = fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "eml";
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 
 std::vector<fs::path> corpus() {
   std::vector<fs::path> files;

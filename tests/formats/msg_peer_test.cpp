@@ -9,16 +9,15 @@
 
 #include "formats/msg/msg.h"
 
+#include "test_util.h"
+
 using namespace openmapi;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 
 json peer_dump(const std::vector<fs::path>& files) {
   std::string cmd = "cd '" + std::string(OPENMAPI_SOURCE_DIR) + "/tests/peers' && node msgreader-dump.js";

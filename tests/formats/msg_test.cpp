@@ -19,6 +19,8 @@
 #include "core/error.h"
 #include "core/unicode.h"
 
+#include "test_util.h"
+
 using namespace openmapi;
 using namespace openmapi::msg;
 namespace fs = std::filesystem;
@@ -36,10 +38,7 @@ const fs::path kExpected = kShared / "corpus" / "expected" / "msg";
 const std::set<std::string> kMalformed = {"clusterfuzz-testcase-minimized-POIHSMFFuzzer-4735011465854976.msg",
                                           "unknown_properties.msg"};
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 std::string read_text(const fs::path& p) {
   Bytes b = read_file(p);
   return std::string(b.begin(), b.end());
@@ -57,14 +56,7 @@ std::vector<fs::path> corpus_files() {
   return out;
 }
 
-ErrorCode code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const MapiError& e) {
-    return e.code();
-  }
-  return ErrorCode::Success;
-}
+using openmapi::testing::code_of;
 
 std::string run(const std::string& cmd, int& status) {
   std::string out;

@@ -20,6 +20,8 @@
 #include "formats/pst/ndb.h"
 #include "formats/pst/pst.h"
 
+#include "test_util.h"
+
 using namespace openmapi;
 using namespace openmapi::pst;
 namespace fs = std::filesystem;
@@ -28,10 +30,7 @@ namespace {
 
 const fs::path kShared = OPENMAPI_SHARED_DIR;
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 
 std::vector<fs::path> corpus() {
   std::vector<fs::path> out;

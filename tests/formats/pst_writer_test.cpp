@@ -17,6 +17,8 @@
 #include "formats/pst/pst.h"
 #include "formats/pst/pst_writer.h"
 
+#include "test_util.h"
+
 using namespace openmapi;
 using namespace openmapi::pst;
 namespace fs = std::filesystem;
@@ -25,10 +27,7 @@ namespace {
 
 const fs::path kShared = OPENMAPI_SHARED_DIR;
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 
 fs::path temp_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / ("pstw_" + name + "_" + std::to_string(::getpid()));

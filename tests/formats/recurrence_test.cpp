@@ -15,10 +15,7 @@ using openmapi::testing::code_of;
 
 namespace {
 
-Bytes read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
+using openmapi::testing::read_file;
 
 const std::string kVector = std::string(OPENMAPI_SHARED_DIR) + "/spec-vectors/oxocal/spec_recurrence_blob_with_exception.bin";
 

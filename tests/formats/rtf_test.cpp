@@ -27,11 +27,7 @@ namespace {
 
 const fs::path kShared = OPENMAPI_SHARED_DIR;
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + p.string());
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 
 std::string as_string(const Bytes& b) { return std::string(b.begin(), b.end()); }
 Bytes as_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }

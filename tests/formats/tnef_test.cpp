@@ -24,6 +24,8 @@
 #include "formats/msg/msg.h"
 #include "formats/rtf/compressed_rtf.h"
 
+#include "test_util.h"
+
 using namespace openmapi;
 using namespace openmapi::tnef;
 namespace fs = std::filesystem;
@@ -34,10 +36,7 @@ const fs::path kShared = OPENMAPI_SHARED_DIR;
 const fs::path kCorpus = kShared / "corpus" / "tnef";
 const fs::path kExpected = kShared / "corpus" / "expected" / "tnef";
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 std::string read_text(const fs::path& p) {
   Bytes b = read_file(p);
   return std::string(b.begin(), b.end());
@@ -47,14 +46,7 @@ void write_file(const fs::path& p, ByteView b) {
   out.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
 }
 
-ErrorCode code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const MapiError& e) {
-    return e.code();
-  }
-  return ErrorCode::Success;
-}
+using openmapi::testing::code_of;
 
 std::vector<fs::path> corpus_files() {
   std::vector<fs::path> out;

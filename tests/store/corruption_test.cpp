@@ -18,16 +18,15 @@
 #include "core/error.h"
 #include "store/store.h"
 
+#include "test_util.h"
+
 using namespace openmapi;
 using namespace openmapi::store;
 namespace fs = std::filesystem;
 
 namespace {
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using openmapi::testing::read_file;
 
 void write_file(const fs::path& p, const Bytes& data) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);

@@ -65,23 +65,6 @@ std::string string8(ByteView raw, uint32_t codepage) {
   return msg::decode_codepage(raw.first(n), codepage ? codepage : 1252);
 }
 
-// Fixed sizes of the types stored in place (MS-PST 2.3.3.4, 2.3.4.4.1); 0 for the others.
-size_t inline_size(PropType t) {
-  switch (t) {
-    case PropType::Integer16: return 2;
-    case PropType::Integer32:
-    case PropType::Floating32:
-    case PropType::ErrorCode: return 4;
-    case PropType::Boolean: return 1;
-    case PropType::Floating64:
-    case PropType::Currency:
-    case PropType::FloatingTime:
-    case PropType::Integer64:
-    case PropType::Time: return 8;
-    default: return 0;
-  }
-}
-
 template <class T, class F>
 std::vector<T> fixed_array(ByteView raw, size_t size, F read) {
   std::vector<T> v;
@@ -108,6 +91,23 @@ std::vector<ByteView> multi_items(ByteView raw) {
 }
 
 }  // namespace
+
+// Fixed sizes of the types stored in place (MS-PST 2.3.3.4, 2.3.4.4.1); 0 for the others.
+size_t inline_size(PropType t) {
+  switch (t) {
+    case PropType::Integer16: return 2;
+    case PropType::Integer32:
+    case PropType::Floating32:
+    case PropType::ErrorCode: return 4;
+    case PropType::Boolean: return 1;
+    case PropType::Floating64:
+    case PropType::Currency:
+    case PropType::FloatingTime:
+    case PropType::Integer64:
+    case PropType::Time: return 8;
+    default: return 0;
+  }
+}
 
 LtpNode load_node(Ndb& ndb, uint64_t bid_data, uint64_t bid_sub) {
   LtpNode n;

@@ -79,4 +79,7 @@ class Ltp {
   Ndb& ndb_;
 };
 
+// Fixed sizes of the types a PC or TC stores in place (MS-PST 2.3.3.4, 2.3.4.4.1); 0 for the others.
+size_t inline_size(PropType t);
+
 }  // namespace openmapi::pst

@@ -67,23 +67,6 @@ PropTag stored_tag(PropTag t) {
   return t;
 }
 
-// Size of the types stored in place in a TC row (MS-PST 2.3.4.4.1); 0 for variable ones.
-size_t cell_size(PropType t) {
-  switch (t) {
-    case PropType::Integer16: return 2;
-    case PropType::Integer32:
-    case PropType::Floating32:
-    case PropType::ErrorCode: return 4;
-    case PropType::Boolean: return 1;
-    case PropType::Floating64:
-    case PropType::Currency:
-    case PropType::FloatingTime:
-    case PropType::Integer64:
-    case PropType::Time: return 8;
-    default: return 0;
-  }
-}
-
 // MS-PST 2.3.3.4: a value's stored bytes; nullopt for a type PST does not store.
 std::optional<Bytes> raw_value(const PropValue& v) {
   BinaryWriter w;
@@ -530,7 +513,7 @@ struct PstWriter::Impl {
       if (tag.id() == 0 || recs.count(tag.id())) continue;
       auto raw = raw_value(v);
       if (!raw) continue;
-      size_t fixed = cell_size(tag.type());
+      size_t fixed = inline_size(tag.type());
       uint32_t data = 0;
       if (fixed > 0 && fixed <= 4) {
         for (size_t i = 0; i < raw->size() && i < 4; ++i) data |= uint32_t((*raw)[i]) << (8 * i);
@@ -583,7 +566,7 @@ struct PstWriter::Impl {
     cols.push_back({kRowId, 0, 4, 0});
     cols.push_back({kRowVer, 4, 4, 1});
     uint8_t bit = 2;
-    for (auto t : columns) cols.push_back({t, 0, uint8_t(cell_size(t.type()) ? cell_size(t.type()) : 4), bit++});
+    for (auto t : columns) cols.push_back({t, 0, uint8_t(inline_size(t.type()) ? inline_size(t.type()) : 4), bit++});
     // Row layout: 8- and 4-byte cells, then 2-byte, then 1-byte, then the cell existence bitmap.
     uint16_t at = 8;
     uint16_t rgib[4];
@@ -615,7 +598,7 @@ struct PstWriter::Impl {
         if (!v) continue;
         auto raw = raw_value(*v);
         if (!raw) continue;
-        if (cell_size(cols[i].tag.type())) {
+        if (inline_size(cols[i].tag.type())) {
           std::copy_n(raw->begin(), std::min(raw->size(), size_t(cols[i].cb)), row.begin() + cols[i].ib);
         } else {
           uint32_t hnid = store_hnid(heap, subs, *raw);
