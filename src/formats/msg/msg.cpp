@@ -181,21 +181,10 @@ bool stored_in_stream(PropType t) {
 
 // The value of a fixed-length entry (2.4.2.1): the first bytes of the 8-byte Value field.
 PropValue fixed_value(PropTag tag, ByteView v8) {
+  if (tag.type() == PropType::Null) return PropValue(tag, std::monostate{});
+  if (is_multi_valued(tag.type()) || fixed_size(tag.type()) == 0) corrupt("not a fixed-length type");
   BinaryReader r(v8);
-  switch (tag.type()) {
-    case PropType::Integer16: return PropValue(tag, r.i16());
-    case PropType::Integer32:
-    case PropType::ErrorCode: return PropValue(tag, r.i32());
-    case PropType::Floating32: return PropValue(tag, r.f32());
-    case PropType::Floating64:
-    case PropType::FloatingTime: return PropValue(tag, r.f64());
-    case PropType::Currency:
-    case PropType::Integer64:
-    case PropType::Time: return PropValue(tag, r.i64());
-    case PropType::Boolean: return PropValue(tag, r.u8() != 0);
-    case PropType::Null: return PropValue(tag, std::monostate{});
-    default: corrupt("not a fixed-length type");
-  }
+  return read_value(r, tag);  // the fixed forms of MS-OXCDATA 2.11.1, as every format stores them
 }
 
 std::string decode_string(ByteView b, PropType base, uint32_t cp) {

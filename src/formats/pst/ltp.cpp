@@ -189,25 +189,11 @@ std::optional<PropValue> decode_value(PropTag tag, ByteView raw, uint32_t codepa
   try {
     BinaryReader r(raw);
     PropType t = tag.type();
+    // Fixed-size scalars (GUIDs too) in their MS-OXCDATA 2.11.1 form.
+    if (!is_multi_valued(t) && fixed_size(t) != 0) return read_value(r, tag);
     switch (t) {
-      case PropType::Integer16: return PropValue(tag, r.i16());
-      case PropType::Integer32:
-      case PropType::ErrorCode: return PropValue(tag, r.i32());
-      case PropType::Floating32: return PropValue(tag, r.f32());
-      case PropType::Floating64:
-      case PropType::FloatingTime: return PropValue(tag, r.f64());
-      case PropType::Currency:
-      case PropType::Integer64:
-      case PropType::Time: return PropValue(tag, r.i64());
-      case PropType::Boolean: return PropValue(tag, r.u8() != 0);
       case PropType::String: return PropValue(tag, utf16_lenient(raw));
       case PropType::String8: return PropValue(tag.with_type(PropType::String), string8(raw, codepage));
-      case PropType::Guid: {
-        Guid g;
-        auto b = r.bytes(16);
-        std::copy(b.begin(), b.end(), g.bytes.begin());
-        return PropValue(tag, g);
-      }
       case PropType::Binary:
       case PropType::ServerId: return PropValue(tag, Bytes(raw.begin(), raw.end()));
       case PropType::MultipleInteger16:
