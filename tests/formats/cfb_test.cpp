@@ -26,7 +26,9 @@ namespace {
 const fs::path kCorpus = fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "msg";
 const fs::path kExpected = fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "expected" / "msg";
 
+using openmapi::testing::have_tool;
 using openmapi::testing::read_file;
+using openmapi::testing::run_command;
 
 void write_file(const fs::path& p, const Bytes& b) {
   std::ofstream out(p, std::ios::binary);
@@ -96,26 +98,6 @@ std::vector<std::string> tsv_lines(const fs::path& p) {
 }
 
 using openmapi::testing::code_of;
-
-std::string run(const std::string& cmd, int& status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    status = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  status = pclose(p);
-  return out;
-}
-
-bool have_tool(const std::string& name) {
-  int st;
-  run("command -v " + name + " >/dev/null 2>&1", st);
-  return st == 0;
-}
 
 // A small valid file to damage.
 Bytes sample_file() {
@@ -372,10 +354,10 @@ TEST(CfbWrite, OlecfReadsOurFiles) {
   fs::path p = dir / "ours.cfb";
   write_file(p, file);
   int st;
-  std::string info = run("olecfinfo '" + p.string() + "' 2>&1", st);
+  std::string info = run_command("olecfinfo '" + p.string() + "' 2>&1", &st);
   EXPECT_EQ(st, 0) << info;
   EXPECT_NE(info.find("Sector size\t\t: 512"), std::string::npos) << info;
-  std::string log = run("cd '" + dir.string() + "' && olecfexport -t out ours.cfb 2>&1", st);
+  std::string log = run_command("cd '" + dir.string() + "' && olecfexport -t out ours.cfb 2>&1", &st);
   EXPECT_EQ(st, 0) << log;
   // Compare what olecfexport wrote with our tree.
   std::vector<std::string> exported;

@@ -38,7 +38,9 @@ const fs::path kExpected = kShared / "corpus" / "expected" / "msg";
 const std::set<std::string> kMalformed = {"clusterfuzz-testcase-minimized-POIHSMFFuzzer-4735011465854976.msg",
                                           "unknown_properties.msg"};
 
+using openmapi::testing::have_tool;
 using openmapi::testing::read_file;
+using openmapi::testing::run_command;
 std::string read_text(const fs::path& p) {
   Bytes b = read_file(p);
   return std::string(b.begin(), b.end());
@@ -57,25 +59,6 @@ std::vector<fs::path> corpus_files() {
 }
 
 using openmapi::testing::code_of;
-
-std::string run(const std::string& cmd, int& status) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    status = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  status = pclose(p);
-  return out;
-}
-bool have_tool(const std::string& name) {
-  int st;
-  run("command -v " + name + " >/dev/null 2>&1", st);
-  return st == 0;
-}
 
 constexpr PropTag kSubject(0x0037, PropType::String);
 constexpr PropTag kMessageClass(0x001A, PropType::String);
@@ -486,7 +469,7 @@ TEST(MsgIndependent, OlecfReadsOurMsgFiles) {
     write_file(tmp.path / "ours.msg", bytes);
     fs::remove_all(tmp.path / "x.export");
     int st;
-    std::string log = run("cd '" + tmp.path.string() + "' && olecfexport -t x ours.msg 2>&1", st);
+    std::string log = run_command("cd '" + tmp.path.string() + "' && olecfexport -t x ours.msg 2>&1", &st);
     ASSERT_EQ(st, 0) << log;
     std::vector<std::string> exported, expected;
     for (auto& e : fs::recursive_directory_iterator(tmp.path / "x.export"))
@@ -515,7 +498,7 @@ TEST(MsgIndependent, MsgconvertReadsOurMsgFiles) {
     write_file(tmp.path / "ours.msg", write_msg(f.message, f.names));
     fs::remove(tmp.path / "ours.eml");
     int st;
-    std::string log = run("cd '" + tmp.path.string() + "' && msgconvert ours.msg 2>&1", st);
+    std::string log = run_command("cd '" + tmp.path.string() + "' && msgconvert ours.msg 2>&1", &st);
     ASSERT_EQ(st, 0) << log;
     std::string ours = read_text(tmp.path / "ours.eml");
     std::string theirs = read_text(kExpected / (name + ".msgconvert.eml"));

@@ -9,6 +9,7 @@
 
 #include "formats/pst/pst.h"
 #include "formats/pst/pst_writer.h"
+#include "test_util.h"
 
 using namespace openmapi;
 namespace fs = std::filesystem;
@@ -25,7 +26,6 @@ Bytes pattern(size_t n, uint32_t seed) {
   return b;
 }
 
-bool have(const char* tool) { return std::system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0; }
 
 }  // namespace
 
@@ -77,7 +77,7 @@ TEST(PstLarge, PastTheFirstFMapRange) {
   }
   EXPECT_TRUE(f.problems().empty());
   // The peers.
-  if (!have("pffinfo") || !have("readpst") || !have("pffexport")) GTEST_SKIP() << "pff-tools / pst-utils missing (scripts/install-deps)";
+  if (!openmapi::testing::have_tool("pffinfo") || !openmapi::testing::have_tool("readpst") || !openmapi::testing::have_tool("pffexport")) GTEST_SKIP() << "pff-tools / pst-utils missing (scripts/install-deps)";
   EXPECT_EQ(std::system(("pffinfo '" + file.string() + "' >/dev/null 2>&1").c_str()), 0);
   fs::create_directories(dir / "readpst");
   EXPECT_EQ(std::system(("readpst -q -o '" + (dir / "readpst").string() + "' '" + file.string() + "' >/dev/null 2>&1").c_str()), 0);

@@ -27,6 +27,7 @@ namespace {
 
 const fs::path kShared = OPENMAPI_SHARED_DIR;
 
+using openmapi::testing::have_tool;
 using openmapi::testing::read_file;
 
 fs::path temp_dir(const std::string& name) {
@@ -34,10 +35,6 @@ fs::path temp_dir(const std::string& name) {
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
-}
-
-bool have_tool(const std::string& name) {
-  return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
 }
 
 // Runs a command; returns its exit status and stdout+stderr.

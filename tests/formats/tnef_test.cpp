@@ -36,7 +36,9 @@ const fs::path kShared = OPENMAPI_SHARED_DIR;
 const fs::path kCorpus = kShared / "corpus" / "tnef";
 const fs::path kExpected = kShared / "corpus" / "expected" / "tnef";
 
+using openmapi::testing::have_tool;
 using openmapi::testing::read_file;
+using openmapi::testing::run_command;
 std::string read_text(const fs::path& p) {
   Bytes b = read_file(p);
   return std::string(b.begin(), b.end());
@@ -69,29 +71,11 @@ struct TempDir {
 };
 
 // Runs a shell command; returns its standard output and sets `status` to its exit code.
-std::string run(const std::string& cmd, int* status = nullptr) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = pclose(p);
-  if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return out;
-}
-
-bool have_tool(const std::string& name) {
-  int status = 0;
-  run("command -v " + name + " >/dev/null 2>&1", &status);
-  return status == 0;
-}
-
 // The md5 of `data` as `md5sum` prints it (the peers' .tsv files hold md5s).
 std::string md5_of(ByteView data) {
   TempDir d;
   write_file(d.path / "x", data);
-  std::string out = run("md5sum '" + (d.path / "x").string() + "'");
+  std::string out = run_command("md5sum '" + (d.path / "x").string() + "'");
   return out.substr(0, 32);
 }
 
@@ -509,7 +493,7 @@ TEST(TnefPeers, TnefExtractsOurAttachments) {
     write_file(d.path / "winmail.dat", write_tnef(s.message, s.names));
     fs::create_directories(d.path / "out");
     int status = -1;
-    std::string log = run("tnef --overwrite -C '" + (d.path / "out").string() + "' -f '" + (d.path / "winmail.dat").string() + "' 2>&1", &status);
+    std::string log = run_command("tnef --overwrite -C '" + (d.path / "out").string() + "' -f '" + (d.path / "winmail.dat").string() + "' 2>&1", &status);
     EXPECT_EQ(status, 0) << log;
     std::map<std::string, Bytes> got = files_in(d.path / "out");
     size_t expected = 0;
@@ -540,7 +524,7 @@ TEST(TnefPeers, YtnefExtractsOurAttachments) {
     write_file(d.path / "winmail.dat", write_tnef(s.message, s.names));
     fs::create_directories(d.path / "out");
     int status = -1;
-    std::string log = run("cd '" + (d.path / "out").string() + "' && ytnef -f . ../winmail.dat 2>&1", &status);
+    std::string log = run_command("cd '" + (d.path / "out").string() + "' && ytnef -f . ../winmail.dat 2>&1", &status);
     EXPECT_EQ(status, 0) << log;
     EXPECT_EQ(log.find("ERROR"), std::string::npos) << log;
     std::map<std::string, Bytes> got = files_in(d.path / "out");
