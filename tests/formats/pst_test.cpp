@@ -88,10 +88,17 @@ TEST(PstHeader, RejectsNonPstAndUnsupported) {
   wrong[0] = 'X';
   EXPECT_THROW(parse_header(wrong), MapiError);
   Bytes four_k = b;
-  four_k[10] = 36;
+  four_k[10] = 36;  // the 4K-page layout shares the Unicode header
+  Header h = parse_header(four_k);
+  EXPECT_TRUE(h.unicode);
+  EXPECT_TRUE(h.four_k());
+  EXPECT_EQ(h.page_size(), 4096u);
+  EXPECT_EQ(h.bbt.ib, 0x900A00u);
+  Bytes future = b;
+  future[10] = 37;
   try {
-    parse_header(four_k);
-    FAIL() << "wVer 36 accepted";
+    parse_header(future);
+    FAIL() << "wVer 37 accepted";
   } catch (const MapiError& e) {
     EXPECT_EQ(e.code(), ErrorCode::MAPI_E_NO_SUPPORT);
   }

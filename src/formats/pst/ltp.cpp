@@ -117,7 +117,7 @@ LtpNode load_node(Ndb& ndb, uint64_t bid_data, uint64_t bid_sub) {
 }
 
 // MS-PST 2.3.1.2 HNHDR
-Heap::Heap(const std::vector<Bytes>& blocks) : blocks_(blocks) {
+Heap::Heap(const std::vector<Bytes>& blocks, bool wide_hids) : blocks_(blocks), wide_hids_(wide_hids) {
   if (blocks.empty()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "heap: node has no data");
   BinaryReader r(blocks[0]);
   r.u16();  // ibHnpm
@@ -130,8 +130,8 @@ Heap::Heap(const std::vector<Bytes>& blocks) : blocks_(blocks) {
 ByteView Heap::item(uint32_t hid) const {
   if (hid == 0) return {};
   if ((hid & 0x1F) != 0) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "heap: " + hex(hid) + " is not a HID");
-  uint32_t index = (hid >> 5) & 0x7FF;
-  uint32_t block = hid >> 16;
+  uint32_t index = wide_hids_ ? (hid >> 5) & 0x3FFF : (hid >> 5) & 0x7FF;
+  uint32_t block = wide_hids_ ? hid >> 19 : hid >> 16;
   if (block >= blocks_.size() || index == 0)
     throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "heap: HID " + hex(hid) + " out of range");
   const Bytes& b = blocks_[block];
@@ -289,7 +289,7 @@ PropertyBag decode_all(Ndb& ndb, const std::vector<RawValue>& raws, uint32_t cod
 }  // namespace
 
 PropertyBag Ltp::read_pc(const LtpNode& node, uint32_t codepage, std::vector<ObjectRef>* objects) {
-  Heap heap(node.blocks);
+  Heap heap(node.blocks, ndb_.four_k());
   if (heap.client_sig() != 0xBC) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "PC: heap is not a property context");
   uint8_t ks = 0, ds = 0;
   auto records = read_bth(heap, heap.user_root(), ks, ds);
@@ -328,7 +328,7 @@ PropertyBag Ltp::read_pc(const LtpNode& node, uint32_t codepage, std::vector<Obj
 
 // MS-PST 2.3.4.1 TCINFO, 2.3.4.2 TCOLDESC, 2.3.4.4 row matrix
 Ltp::Table Ltp::read_tc(const LtpNode& node, uint32_t codepage, bool cells) {
-  Heap heap(node.blocks);
+  Heap heap(node.blocks, ndb_.four_k());
   if (heap.client_sig() != 0x7C) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "TC: heap is not a table context");
   BinaryReader r(heap.item(heap.user_root()));
   if (r.u8() != 0x7C) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "TC: bad TCINFO bType");
@@ -395,7 +395,9 @@ Ltp::Table Ltp::read_tc(const LtpNode& node, uint32_t codepage, bool cells) {
       }
     }
   }
-  const size_t per_block = std::max<size_t>(1, ndb_.max_block_data() / row_size);
+  // MS-PST 2.3.4.4: every block of the row matrix but the last is full of whole rows (8176 bytes of
+  // payload in both 512-byte layouts; the 4K layout's block size is read from the first block).
+  const size_t per_block = std::max<size_t>(1, (matrix.size() > 1 ? matrix[0].size() : 8176) / row_size);
   for (const auto& [ix, id] : order) {
     size_t block = matrix.size() == 1 && (hnid_rows & 0x1F) == 0 ? 0 : ix / per_block;
     size_t off = matrix.size() == 1 && (hnid_rows & 0x1F) == 0 ? size_t(ix) * row_size : (ix % per_block) * row_size;

@@ -24,8 +24,9 @@ LtpNode load_node(Ndb& ndb, uint64_t bid_data, uint64_t bid_sub);
 // MS-PST 2.3.1 heap-on-node over the blocks of a node.
 class Heap {
  public:
-  // Throws MAPI_E_CORRUPT_DATA if the first block has no valid HNHDR.
-  explicit Heap(const std::vector<Bytes>& blocks);
+  // Throws MAPI_E_CORRUPT_DATA if the first block has no valid HNHDR. `wide_hids`: the 4K layout's
+  // HIDs (14-bit index, block number from bit 19) instead of MS-PST 2.3.1.1's (11 bits, bit 16).
+  explicit Heap(const std::vector<Bytes>& blocks, bool wide_hids = false);
   uint8_t client_sig() const { return client_sig_; }  // 0xBC PC, 0x7C TC, 0xB5 BTH
   uint32_t user_root() const { return user_root_; }
   // The allocation `hid` names (MS-PST 2.3.1.1 HID); empty for hid 0. Throws MAPI_E_CORRUPT_DATA
@@ -34,6 +35,7 @@ class Heap {
 
  private:
   const std::vector<Bytes>& blocks_;
+  bool wide_hids_ = false;
   uint8_t client_sig_ = 0;
   uint32_t user_root_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -78,7 +79,6 @@ struct CrcTable {
   }
 };
 
-constexpr size_t kPageSize = 512;
 constexpr uint8_t kPtypeBBT = 0x80;
 constexpr uint8_t kPtypeNBT = 0x81;
 constexpr int kMaxBtDepth = 16;
@@ -210,10 +210,8 @@ Header parse_header(ByteView data) {
     r.skip(128 + 128);  // rgbFM, rgbFP
     h.sentinel = r.u8();
     h.crypt_method = r.u8();
-  } else if (h.ver >= 23) {
-    if (h.ver == 36)
-      throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "PST header: wVer 36 (4K pages, OST 2013) is not supported");
-    if (h.ver > 36) throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "PST header: unknown wVer " + std::to_string(h.ver));
+  } else if (h.ver == 23 || h.ver == 36) {
+    // MS-PST 2.2.2.6 Unicode layout; wVer 36 (4 KiB pages) shares it.
     if (data.size() < 564) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "PST header: Unicode header is 564 bytes");
     h.unicode = true;
     h.bid_unused = r.u64();
@@ -269,28 +267,38 @@ void Ndb::problem(std::string what) {
 }
 
 // Reads a B-tree page (MS-PST 2.2.2.7.7.1 BTPAGE) and checks its trailer (2.2.2.7.1 PAGETRAILER).
-bool Ndb::read_page(const Bref& ref, uint8_t expect_type, Bytes& page, uint8_t& level, uint8_t& count,
-                    uint8_t& entry_size) {
-  const size_t meta = unicode() ? 488 : 496;
+// In the 4K layout the page is 4096 bytes: entries up to 4056, then 16-bit cEnt and cEntMax, cbEnt
+// and cLevel, and the trailer at 4072 (its CRC covering the 4072 bytes before it).
+bool Ndb::read_page(const Bref& ref, uint8_t expect_type, Bytes& page, size_t& level, size_t& count,
+                    size_t& entry_size) {
+  const size_t psize = header_.page_size();
+  const size_t meta = four_k() ? 4056 : unicode() ? 488 : 496;
+  const size_t trailer = four_k() ? 4072 : unicode() ? 496 : 500;
+  auto parse_meta = [&](size_t& count_max) {
+    BinaryReader m(ByteView(page).subspan(meta, 4 + 2 * four_k()));
+    count = four_k() ? m.u16() : m.u8();
+    count_max = four_k() ? m.u16() : m.u8();
+    entry_size = m.u8();
+    level = m.u8();
+  };
+  size_t count_max = 0;
   const uint64_t cache_key = ref.ib ^ (uint64_t(expect_type) << 56);
-  if (auto hit = page_cache_.find(cache_key); hit != page_cache_.end() && hit->second.size() == kPageSize + 8) {
+  if (auto hit = page_cache_.find(cache_key); hit != page_cache_.end() && hit->second.size() == psize + 8) {
     // Cached with the BID it was checked against, in the last 8 bytes.
-    BinaryReader b(ByteView(hit->second).subspan(kPageSize));
+    BinaryReader b(ByteView(hit->second).subspan(psize));
     if ((b.u64() & kBidMask) == (ref.bid & kBidMask)) {
-      page.assign(hit->second.begin(), hit->second.begin() + kPageSize);
-      count = page[meta];
-      entry_size = page[meta + 2];
-      level = page[meta + 3];
+      page.assign(hit->second.begin(), hit->second.begin() + ptrdiff_t(psize));
+      parse_meta(count_max);
       return true;
     }
   }
-  page.assign(kPageSize, 0);
+  page.assign(psize, 0);
   std::string where = (expect_type == kPtypeNBT ? "NBT" : "BBT") + std::string(" page at ") + hex(ref.ib);
   if (!src_->read(ref.ib, page)) {
     problem(where + ": past the end of the file");
     return false;
   }
-  BinaryReader t(ByteView(page).subspan(unicode() ? 496 : 500));
+  BinaryReader t(ByteView(page).subspan(trailer));
   uint8_t ptype = t.u8(), ptype_repeat = t.u8();
   uint16_t sig = t.u16();
   uint32_t crc = 0;
@@ -314,19 +322,16 @@ bool Ndb::read_page(const Bref& ref, uint8_t expect_type, Bytes& page, uint8_t& 
     problem(where + ": bad wSig");
     return false;
   }
-  if (crc != crc32(ByteView(page).first(unicode() ? 496 : 500))) {
+  if (crc != crc32(ByteView(page).first(four_k() ? 4072 : unicode() ? 496 : 500))) {
     problem(where + ": CRC mismatch");
     return false;
   }
-  count = page[meta];
-  uint8_t count_max = page[meta + 1];
-  entry_size = page[meta + 2];
-  level = page[meta + 3];
-  if (entry_size == 0 || count > count_max || size_t(count) * entry_size > meta) {
+  parse_meta(count_max);
+  if (entry_size == 0 || count > count_max || count * entry_size > meta) {
     problem(where + ": bad entry counts");
     return false;
   }
-  if (page_cache_.size() >= kPageCacheEntries) page_cache_.clear();
+  if (page_cache_.size() >= kPageCacheBytes / psize) page_cache_.clear();
   Bytes cached = page;
   BinaryWriter w;
   w.u64(ref.bid);
@@ -345,9 +350,9 @@ bool Ndb::walk_bt(const Bref& ref, uint8_t expect_type, int expect_level, uint64
     return true;
   }
   Bytes page;
-  uint8_t level = 0, count = 0, esize = 0;
+  size_t level = 0, count = 0, esize = 0;
   if (!read_page(ref, expect_type, page, level, count, esize)) return true;
-  if (expect_level >= 0 && level != expect_level) {
+  if (expect_level >= 0 && level != size_t(expect_level)) {
     // Levels must decrease by one per step: this also rules out cycles.
     problem("B-tree page at " + hex(ref.ib) + ": cLevel " + std::to_string(level) + ", expected " +
             std::to_string(expect_level));
@@ -373,7 +378,7 @@ bool Ndb::walk_bt(const Bref& ref, uint8_t expect_type, int expect_level, uint64
       Bref child;
       child.bid = unicode() ? r.u64() : r.u32();
       child.ib = unicode() ? r.u64() : r.u32();
-      if (!walk_bt(child, expect_type, level - 1, key, find, depth + 1, leaf)) return false;
+      if (!walk_bt(child, expect_type, int(level) - 1, key, find, depth + 1, leaf)) return false;
       if (find) break;
     }
     return true;
@@ -458,21 +463,26 @@ std::optional<BlockEntry> Ndb::find_block(uint64_t bid) {
   return out;
 }
 
-// MS-PST 2.2.2.8 blocks: payload, padding to a multiple of 64 bytes, BLOCKTRAILER.
+// MS-PST 2.2.2.8 blocks: payload, padding to a multiple of 64 bytes, BLOCKTRAILER. In the 4K
+// layout: padding to a multiple of 512 bytes and a 24-byte trailer (cb, wSig, dwCRC, bid, then a
+// 16-bit word, the inflated size and 4 zero bytes); cb and the CRC are those of the stored bytes,
+// which are zlib data when the inflated size differs from cb.
 std::optional<Bytes> Ndb::read_block(uint64_t bid) {
   auto entry = find_block(bid);
   if (!entry) {
     problem("block " + hex(bid) + ": not in the BBT");
     return std::nullopt;
   }
-  const size_t trailer = unicode() ? 16 : 12;
-  const size_t total = (size_t(entry->cb) + trailer + 63) / 64 * 64;
-  Bytes raw(total);
+  const size_t trailer = four_k() ? 24 : unicode() ? 16 : 12;
+  const size_t align = four_k() ? 512 : 64;
+  const size_t limit = four_k() ? 65536 : 8192;
+  const size_t total = (size_t(entry->cb) + trailer + align - 1) / align * align;
   std::string where = "block " + hex(bid) + " at " + hex(entry->bref.ib);
-  if (total > 8192) {
-    problem(where + ": larger than 8192 bytes");
+  if (total > limit) {
+    problem(where + ": larger than " + std::to_string(limit) + " bytes");
     return std::nullopt;
   }
+  Bytes raw(total);
   if (!src_->read(entry->bref.ib, raw)) {
     problem(where + ": past the end of the file");
     return std::nullopt;
@@ -482,9 +492,14 @@ std::optional<Bytes> Ndb::read_block(uint64_t bid) {
   uint16_t sig = t.u16();
   uint32_t crc = 0;
   uint64_t tbid = 0;
+  uint16_t inflated = cb;
   if (unicode()) {
     crc = t.u32();
     tbid = t.u64();
+    if (four_k()) {
+      t.u16();
+      inflated = t.u16();
+    }
   } else {
     tbid = t.u32();
     crc = t.u32();
@@ -502,6 +517,15 @@ std::optional<Bytes> Ndb::read_block(uint64_t bid) {
     return std::nullopt;
   }
   raw.resize(cb);
+  if (four_k() && inflated != 0 && inflated != cb) {
+    Bytes out(inflated);
+    uLongf out_size = inflated;
+    if (::uncompress(out.data(), &out_size, raw.data(), uLong(raw.size())) != Z_OK || out_size != inflated) {
+      problem(where + ": compressed data does not inflate to " + std::to_string(inflated) + " bytes");
+      return std::nullopt;
+    }
+    raw = std::move(out);
+  }
   const bool internal = (bid & 2) != 0;
   if (!internal) {
     if (header_.crypt_method == uint8_t(CryptMethod::Permute)) decode_permute(raw);

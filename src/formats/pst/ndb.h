@@ -6,7 +6,15 @@
 // header is kept, so memory does not grow with the file. Damage found while reading (bad page
 // trailers, CRC mismatches, cycles, out-of-range offsets) is added to a problem list and the
 // damaged part is skipped; only an unreadable header throws (MAPI_E_CORRUPT_DATA, or
-// MAPI_E_NO_SUPPORT for a layout this reader does not handle, such as 4K-page OST files).
+// MAPI_E_NO_SUPPORT for an unknown wVer).
+//
+// Three layouts are read: ANSI (wVer 14/15), Unicode (wVer 23) and the Unicode layout with 4 KiB
+// pages that Outlook 2013 and later use for OST files (wVer 36). MS-PST does not describe the last
+// one; what this reader assumes of it (from libpff's format notes, checked against pffexport on
+// files we write) is: B-tree pages of 4096 bytes with 16-bit entry counts at 4056 and the page
+// trailer at 4072; blocks aligned to 512 bytes with a 24-byte trailer that adds the inflated size,
+// a block whose inflated size differs from its stored size being zlib-compressed; HIDs with a
+// 14-bit index and a 13-bit block number.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -53,7 +61,7 @@ struct Header {
   uint32_t crc_full = 0;       // stored dwCRCFull (Unicode only)
   uint32_t crc_full_computed = 0;
   uint16_t magic_client = 0;   // "SM" (PST) or "SO" (OST)
-  uint16_t ver = 0;            // 14/15 ANSI, 23 Unicode, 36 Unicode 4K pages
+  uint16_t ver = 0;            // 14/15 ANSI, 23 Unicode, 36 Unicode with 4 KiB pages
   uint16_t ver_client = 0;
   uint8_t platform_create = 0, platform_access = 0;
   uint32_t reserved1 = 0, reserved2 = 0;
@@ -68,11 +76,14 @@ struct Header {
   bool crc_partial_ok() const { return crc_partial == crc_partial_computed; }
   bool crc_full_ok() const { return !unicode || crc_full == crc_full_computed; }
   bool is_ost() const { return magic_client == 0x4F53; }
+  bool four_k() const { return ver == 36; }
+  // Size of a B-tree or allocation-map page: 512, or 4096 in the 4K layout.
+  size_t page_size() const { return four_k() ? 4096 : 512; }
 };
 
 // Parses the header from the first bytes of the file (at least 512 bytes for ANSI, 564 for
 // Unicode). Throws MAPI_E_CORRUPT_DATA for a bad magic or a short buffer and MAPI_E_NO_SUPPORT for
-// an unknown or unsupported version (4K-page files, wVer 36). CRC mismatches are not thrown: the
+// an unknown version. CRC mismatches are not thrown: the
 // caller sees them through crc_partial_ok()/crc_full_ok().
 Header parse_header(ByteView data);
 
@@ -140,8 +151,7 @@ class Ndb {
 
   const Header& header() const { return header_; }
   bool unicode() const { return header_.unicode; }
-  // Largest payload of a data block: 8192 minus the block trailer.
-  size_t max_block_data() const { return unicode() ? 8176 : 8180; }
+  bool four_k() const { return header_.four_k(); }
 
   // NBT look-up; nullopt (and perhaps a problem) when absent or unreachable.
   std::optional<NodeEntry> find_node(uint32_t nid);
@@ -150,7 +160,8 @@ class Ndb {
   // BBT look-up (the low bit of `bid` is ignored).
   std::optional<BlockEntry> find_block(uint64_t bid);
 
-  // One block's payload, checked against its trailer and decoded (external blocks only).
+  // One block's payload, checked against its trailer, inflated (4K layout) and decoded (external
+  // blocks only).
   std::optional<Bytes> read_block(uint64_t bid);
   // The data blocks of a data tree rooted at `bid` (a data block or an XBLOCK/XXBLOCK), in order.
   // Missing or damaged blocks are reported and left out.
@@ -165,8 +176,8 @@ class Ndb {
 
  private:
   struct PageRef;
-  bool read_page(const Bref& ref, uint8_t expect_type, Bytes& page, uint8_t& level, uint8_t& count,
-                 uint8_t& entry_size);
+  bool read_page(const Bref& ref, uint8_t expect_type, Bytes& page, size_t& level, size_t& count,
+                 size_t& entry_size);
   bool walk_bt(const Bref& ref, uint8_t expect_type, int expect_level, uint64_t key, bool find, int depth,
                const std::function<bool(ByteView)>& leaf);
   void data_tree(uint64_t bid, int depth, std::vector<uint64_t>& seen, std::vector<Bytes>& out, uint64_t& total);
@@ -177,7 +188,7 @@ class Ndb {
   // from the root, so the upper levels are read again and again. Bounded (cleared when full),
   // so memory stays flat whatever the file's size.
   std::unordered_map<uint64_t, Bytes> page_cache_;
-  static constexpr size_t kPageCacheEntries = 2048;  // 1 MiB of 512-byte pages
+  static constexpr size_t kPageCacheBytes = size_t(1) << 20;
   Header header_;
   std::vector<Problem> problems_;
 };
