@@ -84,7 +84,8 @@ void pst_info(const std::string& file, bool as_json) {
   });
   static const char* kCrypt[] = {"none", "permute", "cyclic"};
   json j{{"file", file},
-         {"format", std::string(info.ost ? "OST" : "PST") + (info.unicode ? " (Unicode)" : " (ANSI)")},
+         {"format", std::string(info.ost ? "OST" : "PST") +
+                        (info.version == 36 ? " (Unicode, 4K pages)" : info.unicode ? " (Unicode)" : " (ANSI)")},
          {"version", info.version},
          {"encryption", kCrypt[std::min<int>(int(info.crypt), 2)]},
          {"size", info.file_size},

@@ -431,35 +431,23 @@ void Ndb::for_each_node(const std::function<bool(const NodeEntry&)>& fn) {
 
 std::optional<BlockEntry> Ndb::find_block(uint64_t bid) {
   std::optional<BlockEntry> out;
-  walk_bt(header_.bbt, kPtypeBBT, -1, bid & kBidMask, true, 0, [&](ByteView e) {
+  auto parse = [&](ByteView e) {
     BinaryReader r(e);
     try {
       BlockEntry b;
       b.bref.bid = unicode() ? r.u64() : r.u32();
       b.bref.ib = unicode() ? r.u64() : r.u32();
       b.cb = r.u16();
+      if (four_k()) b.inflated = r.u16();
       b.refs = r.u16();
       out = b;
     } catch (const MapiError&) {
     }
     return false;
-  });
-  if (!out) {
-    // BBT keys may carry the reserved low bit; retry with it set.
-    walk_bt(header_.bbt, kPtypeBBT, -1, bid | 1, true, 0, [&](ByteView e) {
-      BinaryReader r(e);
-      try {
-        BlockEntry b;
-        b.bref.bid = unicode() ? r.u64() : r.u32();
-        b.bref.ib = unicode() ? r.u64() : r.u32();
-        b.cb = r.u16();
-        b.refs = r.u16();
-        out = b;
-      } catch (const MapiError&) {
-      }
-      return false;
-    });
-  }
+  };
+  walk_bt(header_.bbt, kPtypeBBT, -1, bid & kBidMask, true, 0, parse);
+  // BBT keys may carry the reserved low bit; retry with it set.
+  if (!out) walk_bt(header_.bbt, kPtypeBBT, -1, bid | 1, true, 0, parse);
   return out;
 }
 
@@ -517,6 +505,7 @@ std::optional<Bytes> Ndb::read_block(uint64_t bid) {
     return std::nullopt;
   }
   raw.resize(cb);
+  if (four_k() && inflated == 0) inflated = entry->inflated;  // the trailer's, else the BBT entry's
   if (four_k() && inflated != 0 && inflated != cb) {
     Bytes out(inflated);
     uLongf out_size = inflated;

@@ -111,11 +111,13 @@ struct NodeEntry {
   uint32_t nid_parent = 0;
 };
 
-// MS-PST 2.2.2.7.7.3 BBTENTRY
+// MS-PST 2.2.2.7.7.3 BBTENTRY. In the 4K layout the entry also gives the inflated size (at offset
+// 18, the reference count moving to 20), as libpst reads it.
 struct BlockEntry {
   Bref bref;
-  uint16_t cb = 0;
+  uint16_t cb = 0;  // stored bytes
   uint16_t refs = 0;
+  uint16_t inflated = 0;  // 4K layout only
 };
 
 // MS-PST 2.2.2.8.3.3.1 SLENTRY

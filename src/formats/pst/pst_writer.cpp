@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -20,20 +21,40 @@ namespace openmapi::pst {
 namespace {
 
 // --- sizes (MS-PST 2.2.2.7, 2.2.2.8, 2.3.1) -------------------------------------------------
-constexpr uint64_t kPageSize = 512;
-constexpr uint64_t kFirstAMap = 0x4400;                // MS-PST 2.2.2.7.2
-constexpr uint64_t kAMapRange = 496 * 8 * 64;          // bytes one AMap page covers
-// MS-PST 2.2.2.7.4/2.2.2.7.5: from AMap range 128 on, every 496th range also holds an FMap page
-// (after its AMap and PMap); an FPMap page would be due in range 8192 (about 2 GB), which this
-// writer does not reach.
+// The file's geometry: MS-PST's Unicode layout, or the 4K-page layout of Outlook 2013+ OST files
+// (see ndb.h for what is assumed of it).
+struct Layout {
+  bool four_k = false;
+  uint64_t page = 512;            // B-tree and map pages
+  uint64_t first_amap = 0x4400;   // MS-PST 2.2.2.7.2
+  uint64_t slot = 64;             // bytes per AMap bit
+  uint64_t amap_bytes = 496;      // bitmap bytes in an AMap page
+  uint64_t align = 64;            // block alignment
+  size_t block_trailer = 16;
+  size_t page_data = 496;         // bytes before the page trailer (and under its CRC)
+  size_t bt_entries = 488;        // bytes of entries in a B-tree page
+  uint64_t range() const { return amap_bytes * 8 * slot; }
+  static Layout make(bool four_k) {
+    Layout l;
+    if (four_k) {
+      l = {true, 4096, 0x22000, 512, 4072, 512, 24, 4072, 4056};
+    }
+    return l;
+  }
+};
+// MS-PST 2.2.2.7.4/2.2.2.7.5 (512-byte layout): every 8th range holds a PMap after its AMap; from
+// range 128 on, every 496th range an FMap (the header's rgbFM covers the first 128); from range
+// 8192 on, every 31744th range an FPMap, one bit per PMap (the header's rgbFP covers the first
+// 1024 PMaps, 8192 ranges).
 constexpr uint64_t kFirstFMapRange = 128, kAMapsPerFMap = 496;
-constexpr uint64_t kMaxAMaps = 8192;
+constexpr uint64_t kFirstFPMapRange = 8192, kAMapsPerFPMap = 496 * 8 * 8;
 constexpr size_t kMaxBlockData = 8176;                 // 8192 - BLOCKTRAILER
 constexpr size_t kMaxHeapItem = 3580;                  // MS-PST 2.3.1.1
 constexpr size_t kXEntries = (kMaxBlockData - 8) / 8;  // BIDs per XBLOCK
 constexpr size_t kSlEntries = (kMaxBlockData - 8) / 24;
 constexpr size_t kSiEntries = (kMaxBlockData - 8) / 16;
-constexpr uint8_t kPtypeBBT = 0x80, kPtypeNBT = 0x81, kPtypeFMap = 0x82, kPtypeAMap = 0x84, kPtypePMap = 0x83;
+constexpr uint8_t kPtypeBBT = 0x80, kPtypeNBT = 0x81, kPtypeFMap = 0x82, kPtypeAMap = 0x84, kPtypePMap = 0x83,
+                  kPtypeFPMap = 0x85;
 
 constexpr uint32_t NID_SEARCH_MANAGEMENT_QUEUE = 0x1E1;
 constexpr uint32_t NID_SEARCH_ACTIVITY_LIST = 0x201;
@@ -144,19 +165,18 @@ void put64(Bytes& b, size_t at, uint64_t v) {
 // --- heap-on-node (MS-PST 2.3.1) -------------------------------------------------------------
 class HeapBuilder {
  public:
-  explicit HeapBuilder(uint8_t client_sig) : sig_(client_sig) {}
+  // `wide_hids`: the 4K layout's HIDs (block number from bit 19, not 16).
+  HeapBuilder(uint8_t client_sig, bool wide_hids) : sig_(client_sig), block_shift_(wide_hids ? 19 : 16) {}
 
   uint32_t alloc(ByteView v) {
     if (v.size() > kMaxHeapItem) throw_error(ErrorCode::MAPI_E_CALL_FAILED, "heap item too large");
     if (blocks_.empty() || !fits(blocks_.size() - 1, v.size())) blocks_.emplace_back();
+    if (blocks_.size() > (size_t(1) << (32 - block_shift_)))
+      throw_error(ErrorCode::MAPI_E_TOO_BIG, "PST writer: heap larger than its HIDs can name");
     Block& b = blocks_.back();
     b.items.emplace_back(v.begin(), v.end());
     b.used += v.size();
-    return uint32_t((blocks_.size() - 1) << 16) | uint32_t(b.items.size() << 5);
-  }
-  void replace(uint32_t hid, ByteView v) {
-    Bytes& item = blocks_.at(hid >> 16).items.at(((hid >> 5) & 0x7FF) - 1);
-    item.assign(v.begin(), v.end());
+    return uint32_t((blocks_.size() - 1) << block_shift_) | uint32_t(b.items.size() << 5);
   }
   void set_root(uint32_t hid) { root_ = hid; }
 
@@ -217,6 +237,7 @@ class HeapBuilder {
     return 15;
   }
   uint8_t sig_;
+  int block_shift_;
   uint32_t root_ = 0;
   std::vector<Block> blocks_;
 };
@@ -317,10 +338,11 @@ struct PstWriter::Impl {
   uint32_t sub_counter = 1;
   std::string path;
   PstWriterOptions opt;
+  Layout lay;
   bool finished = false;
-  uint64_t eof = kFirstAMap;
+  uint64_t eof = 0;
   uint64_t next_bid = 4;
-  std::vector<uint8_t> amap;  // one bit per 64 bytes from kFirstAMap
+  std::vector<uint8_t> amap;  // one bit per slot from lay.first_amap
   std::map<uint32_t, NodeEntry> nbt;
   std::map<uint64_t, BlockEntry> bbt;
   std::map<uint32_t, Folder> folders;
@@ -329,16 +351,26 @@ struct PstWriter::Impl {
   Guid store_uid = Guid::random();
 
   // --- space --------------------------------------------------------------------------------
-  static uint64_t range_start(uint64_t k) { return kFirstAMap + k * kAMapRange; }
-  static bool fmap_range(uint64_t k) { return k >= kFirstFMapRange && (k - kFirstFMapRange) % kAMapsPerFMap == 0; }
-  // The map pages at the start of range k: the AMap, a PMap every 8 ranges, an FMap in FMap ranges.
-  static uint64_t reserved(uint64_t k) { return kPageSize * (1 + (k % 8 == 0 ? 1 : 0) + (fmap_range(k) ? 1 : 0)); }
+  uint64_t range_start(uint64_t k) const { return lay.first_amap + k * lay.range(); }
+  bool pmap_range(uint64_t k) const { return !lay.four_k && k % 8 == 0; }
+  bool fmap_range(uint64_t k) const {
+    return !lay.four_k && k >= kFirstFMapRange && (k - kFirstFMapRange) % kAMapsPerFMap == 0;
+  }
+  bool fpmap_range(uint64_t k) const {
+    return !lay.four_k && k >= kFirstFPMapRange && (k - kFirstFPMapRange) % kAMapsPerFPMap == 0;
+  }
+  // The map pages at the start of range k, in this order: the AMap, a PMap, an FMap, an FPMap
+  // (no range holds both of the last two).
+  uint64_t reserved(uint64_t k) const {
+    return lay.page * (1 + pmap_range(k) + fmap_range(k) + fpmap_range(k));
+  }
 
   // MS-PST 2.2.2.7.4: the longest run of free 64-byte slots in AMap range k, at most 255.
   uint8_t longest_free_run(uint64_t k) const {
     size_t best = 0, run = 0;
-    for (size_t i = 0; i < 496 * 8; ++i) {
-      size_t bit = size_t(k * 496 * 8 + i);
+    const size_t bits = size_t(lay.amap_bytes * 8);
+    for (size_t i = 0; i < bits; ++i) {
+      size_t bit = size_t(k * bits + i);
       bool used = bit / 8 < amap.size() && (amap[bit / 8] & (0x80 >> (bit % 8)));
       run = used ? 0 : run + 1;
       best = std::max(best, run);
@@ -347,7 +379,7 @@ struct PstWriter::Impl {
   }
 
   void mark(uint64_t pos, uint64_t size) {
-    uint64_t first = (pos - kFirstAMap) / 64, last = (pos + size - kFirstAMap + 63) / 64;
+    uint64_t first = (pos - lay.first_amap) / lay.slot, last = (pos + size - lay.first_amap + lay.slot - 1) / lay.slot;
     if (amap.size() * 8 < last) amap.resize((last + 7) / 8 + 4096, 0);
     for (uint64_t u = first; u < last; ++u) amap[u / 8] |= uint8_t(0x80 >> (u % 8));
   }
@@ -355,12 +387,10 @@ struct PstWriter::Impl {
   uint64_t alloc(uint64_t size, uint64_t align) {
     uint64_t pos = (eof + align - 1) / align * align;
     for (;;) {
-      uint64_t k = (pos - kFirstAMap) / kAMapRange;
-      if (k >= kMaxAMaps)
-        throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_DISK, "PST writer: files past 8192 AMap ranges (about 2 GB) are not supported");
+      uint64_t k = (pos - lay.first_amap) / lay.range();
       uint64_t start = range_start(k);
       if (pos < start + reserved(k)) pos = start + reserved(k);
-      if (pos + size > start + kAMapRange) {
+      if (pos + size > start + lay.range()) {
         pos = range_start(k + 1);
         continue;
       }
@@ -388,20 +418,36 @@ struct PstWriter::Impl {
   }
 
   // --- blocks (MS-PST 2.2.2.8) --------------------------------------------------------------
+  // In the 4K layout an external block is stored deflated (zlib) when that is shorter; its
+  // trailer then gives both sizes.
   uint64_t write_block(Bytes data, bool internal) {
     uint64_t bid = new_bid(internal);
     if (!internal && opt.crypt == CryptMethod::Permute) encode_permute(data);
-    size_t total = (data.size() + 16 + 63) / 64 * 64;
-    uint64_t ib = alloc(total, 64);
+    const size_t inflated = data.size();
+    if (lay.four_k && !internal && !data.empty()) {
+      Bytes z(compressBound(uLong(data.size())));
+      uLongf zsize = z.size();
+      if (compress2(z.data(), &zsize, data.data(), uLong(data.size()), Z_DEFAULT_COMPRESSION) == Z_OK &&
+          zsize < data.size()) {
+        z.resize(zsize);
+        data = std::move(z);
+      }
+    }
+    size_t total = (data.size() + lay.block_trailer + lay.align - 1) / lay.align * lay.align;
+    uint64_t ib = alloc(total, lay.align);
     Bytes blk(total, 0);
     std::copy(data.begin(), data.end(), blk.begin());
-    size_t t = total - 16;
+    size_t t = total - lay.block_trailer;
     put16(blk, t, uint16_t(data.size()));
     put16(blk, t + 2, compute_sig(ib, bid));
     put32(blk, t + 4, crc32(data));
     put64(blk, t + 8, bid);
+    if (lay.four_k) {
+      put16(blk, t + 16, 2);
+      put16(blk, t + 18, uint16_t(inflated));
+    }
     pwrite_all(ib, blk);
-    bbt[bid & ~uint64_t(1)] = {{bid, ib}, uint16_t(data.size()), 2};
+    bbt[bid & ~uint64_t(1)] = {{bid, ib}, uint16_t(data.size()), 2, uint16_t(inflated)};
     return bid;
   }
 
@@ -506,7 +552,7 @@ struct PstWriter::Impl {
     uint32_t size;
   };
   Written write_pc(const PropertyBag& bag, Subnodes& subs, const std::vector<ObjectValue>& objects = {}) {
-    HeapBuilder heap(0xBC);
+    HeapBuilder heap(0xBC, lay.four_k);
     std::map<uint16_t, std::pair<uint16_t, uint32_t>> recs;  // id -> type, HNID or inline value
     for (const auto& v : bag.values()) {
       PropTag tag = stored_tag(v.tag());
@@ -548,7 +594,7 @@ struct PstWriter::Impl {
   // `columns` (without the row id / version); each row's cells are those of its bag present in
   // the columns.
   Written write_tc(std::vector<PropTag> columns, const std::vector<std::pair<uint32_t, const PropertyBag*>>& rows) {
-    HeapBuilder heap(0x7C);
+    HeapBuilder heap(0x7C, lay.four_k);
     Subnodes subs(sub_counter);
     for (auto& c : columns) c = stored_tag(c);
     columns.erase(std::remove_if(columns.begin(), columns.end(),
@@ -829,36 +875,46 @@ struct PstWriter::Impl {
 
   // --- B-trees (MS-PST 2.2.2.7.7) -----------------------------------------------------------
   void write_page(uint64_t ib, Bytes& page, uint8_t ptype, uint64_t bid, uint16_t sig) {
-    page[496] = ptype;
-    page[497] = ptype;
-    put16(page, 498, sig);
-    put32(page, 500, crc32(ByteView(page).first(496)));
-    put64(page, 504, bid);
+    const size_t t = lay.page_data;
+    page[t] = ptype;
+    page[t + 1] = ptype;
+    put16(page, t + 2, sig);
+    put32(page, t + 4, crc32(ByteView(page).first(t)));
+    put64(page, t + 8, bid);
     pwrite_all(ib, page);
   }
 
   Bref write_btree(uint8_t ptype, const std::vector<Bytes>& entries, size_t esize) {
     std::vector<std::pair<uint64_t, Bref>> level;  // first key, page
     uint8_t clevel = 0;
+    const size_t room = lay.bt_entries;
     auto emit = [&](const std::vector<Bytes>& es, size_t from, size_t to, size_t size) {
-      Bytes page(kPageSize, 0);
+      Bytes page(lay.page, 0);
       for (size_t k = from; k < to; ++k) std::copy(es[k].begin(), es[k].end(), page.begin() + ptrdiff_t((k - from) * size));
-      page[488] = uint8_t(to - from);
-      page[489] = uint8_t(488 / size);
-      page[490] = uint8_t(size);
-      page[491] = clevel;
+      if (lay.four_k) {  // 16-bit cEnt and cEntMax
+        put16(page, room, uint16_t(to - from));
+        put16(page, room + 2, uint16_t(room / size));
+        page[room + 4] = uint8_t(size);
+        page[room + 5] = clevel;
+      } else {
+        page[room] = uint8_t(to - from);
+        page[room + 1] = uint8_t(room / size);
+        page[room + 2] = uint8_t(size);
+        page[room + 3] = clevel;
+      }
       uint64_t bid = new_bid(false);
-      uint64_t ib = alloc(kPageSize, kPageSize);
+      uint64_t ib = alloc(lay.page, lay.page);
       write_page(ib, page, ptype, bid, compute_sig(ib, bid));
       uint64_t key = 0;
       for (int i = 0; i < 8; ++i) key |= uint64_t(es[from][i]) << (8 * i);
       return std::make_pair(key, Bref{bid, ib});
     };
-    size_t per = 488 / esize;
+    size_t per = room / esize;
     for (size_t i = 0; i < entries.size() || i == 0; i += per) {
       level.push_back(emit(entries, i, std::min(entries.size(), i + per), esize));
       if (entries.empty()) break;
     }
+    const size_t per_branch = room / 24;
     while (level.size() > 1) {
       ++clevel;
       std::vector<Bytes> es;
@@ -870,7 +926,8 @@ struct PstWriter::Impl {
         es.push_back(std::move(e));
       }
       std::vector<std::pair<uint64_t, Bref>> up;
-      for (size_t i = 0; i < es.size(); i += 20) up.push_back(emit(es, i, std::min(es.size(), i + 20), 24));
+      for (size_t i = 0; i < es.size(); i += per_branch)
+        up.push_back(emit(es, i, std::min(es.size(), i + per_branch), 24));
       level = std::move(up);
     }
     return level[0].second;
@@ -909,7 +966,12 @@ struct PstWriter::Impl {
       put64(e, 0, b.bref.bid);
       put64(e, 8, b.bref.ib);
       put16(e, 16, b.cb);
-      put16(e, 18, b.refs);
+      if (lay.four_k) {
+        put16(e, 18, b.inflated);
+        put16(e, 20, b.refs);
+      } else {
+        put16(e, 18, b.refs);
+      }
       bentries.push_back(std::move(e));
     }
     std::vector<Bytes> nentries;
@@ -924,30 +986,38 @@ struct PstWriter::Impl {
     Bref nbt_ref = write_btree(kPtypeNBT, nentries, 32);
     Bref bbt_ref = write_btree(kPtypeBBT, bentries, 24);
 
-    // MS-PST 2.2.2.7.2 AMap pages (and the deprecated PMap pages, all bits set).
-    uint64_t ranges = (eof - kFirstAMap + kAMapRange - 1) / kAMapRange;
+    // MS-PST 2.2.2.7.2 AMap pages, and in the 512-byte layout the deprecated PMap and FPMap pages
+    // (all bits set, as the header's rgbFP).
+    uint64_t ranges = (eof - lay.first_amap + lay.range() - 1) / lay.range();
     uint64_t free_bytes = 0;
+    const size_t ab = size_t(lay.amap_bytes);
     for (uint64_t k = 0; k < ranges; ++k) {
       uint64_t start = range_start(k);
       mark(start, reserved(k));
-      Bytes page(kPageSize, 0);
-      for (size_t i = 0; i < 496; ++i) {
-        size_t at = size_t(k * 496 + i);
+      Bytes page(lay.page, 0);
+      for (size_t i = 0; i < ab; ++i) {
+        size_t at = size_t(k * ab + i);
         page[i] = at < amap.size() ? amap[at] : 0;
-        free_bytes += 64 * (8 - size_t(__builtin_popcount(page[i])));
+        free_bytes += lay.slot * (8 - size_t(__builtin_popcount(page[i])));
       }
       write_page(start, page, kPtypeAMap, start, 0);
-      if (k % 8 == 0) {
-        Bytes pmap(kPageSize, 0xFF);
-        write_page(start + kPageSize, pmap, kPtypePMap, start + kPageSize, 0);
+      uint64_t at = start + lay.page;
+      if (pmap_range(k)) {
+        Bytes pmap(lay.page, 0xFF);
+        write_page(at, pmap, kPtypePMap, at, 0);
+        at += lay.page;
       }
-    }
-    // FMap pages: one byte per AMap from the FMap's own range on (the header's rgbFM covers the first 128).
-    for (uint64_t k = kFirstFMapRange; k < ranges; k += kAMapsPerFMap) {
-      Bytes fmap(kPageSize, 0);
-      for (uint64_t i = 0; i < 496 && k + i < ranges; ++i) fmap[i] = longest_free_run(k + i);
-      uint64_t at = range_start(k) + 2 * kPageSize;
-      write_page(at, fmap, kPtypeFMap, at, 0);
+      if (fmap_range(k)) {
+        // One byte per AMap from the FMap's own range on.
+        Bytes fmap(lay.page, 0);
+        for (uint64_t i = 0; i < 496 && k + i < ranges; ++i) fmap[i] = longest_free_run(k + i);
+        write_page(at, fmap, kPtypeFMap, at, 0);
+        at += lay.page;
+      }
+      if (fpmap_range(k)) {
+        Bytes fpmap(lay.page, 0xFF);
+        write_page(at, fpmap, kPtypeFPMap, at, 0);
+      }
     }
     uint64_t file_eof = range_start(ranges);
     if (::ftruncate(fd, off_t(file_eof)) != 0)
@@ -956,8 +1026,8 @@ struct PstWriter::Impl {
     // MS-PST 2.2.2.6 HEADER (Unicode)
     Bytes h(564, 0);
     put32(h, 0, 0x4E444221);  // !BDN
-    put16(h, 8, 0x4D53);      // SM
-    put16(h, 10, 23);
+    put16(h, 8, lay.four_k ? 0x4F53 : 0x4D53);  // SO (OST) or SM (PST)
+    put16(h, 10, lay.four_k ? 36 : 23);
     put16(h, 12, 19);
     h[14] = 1;
     h[15] = 1;
@@ -990,8 +1060,12 @@ struct PstWriter::Impl {
 PstWriter::PstWriter(const std::string& path, PstWriterOptions options) : impl_(std::make_unique<Impl>()) {
   if (options.crypt == CryptMethod::Cyclic)
     throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "PST writer: NDB_CRYPT_CYCLIC is not written");
+  if (options.four_k && options.crypt != CryptMethod::None)
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "PST writer: the 4K-page layout is written unencoded (crypt None)");
   impl_->path = path;
   impl_->opt = std::move(options);
+  impl_->lay = Layout::make(impl_->opt.four_k);
+  impl_->eof = impl_->lay.first_amap;
   impl_->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (impl_->fd < 0) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "PST writer: cannot create '" + path + "'");
   // MS-PST 2.7.1 folders: the root, the IPM subtree, the search root and Deleted Items.

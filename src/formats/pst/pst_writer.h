@@ -1,4 +1,4 @@
-// Writing Unicode PST files (MS-PST, wVer 23) from the core model.
+// Writing Unicode PST files (MS-PST, wVer 23) from the core model, or 4K-page OST files (wVer 36).
 //
 //   PstWriter w("out.pst");                                   // creates/truncates the file
 //   FolderId inbox = w.add_folder(w.ipm_subtree(), "Inbox", "IPF.Note");
@@ -17,9 +17,9 @@
 // own map (NID 0x61, with its hash buckets); a value whose named id `names` does not name is left
 // out. PtypString8 values are written as PtypString.
 //
-// Limits: files up to 8192 AMap ranges (about 2 GB; FMap pages are written, the FPMap page due
-// after that is not) — past that add_message throws MAPI_E_NOT_ENOUGH_DISK; objects whose type has no PST form (PtypObject
-// values other than embedded messages, restrictions) are left out.
+// Every allocation map MS-PST asks for is written at its interval (AMaps, PMaps, FMaps, FPMaps), so
+// files may pass 2 GB. Objects whose type has no PST form (PtypObject values other than embedded
+// messages, restrictions) are left out.
 //
 // Errors: an unwritable path throws MAPI_E_NO_ACCESS; an unknown folder MAPI_E_NOT_FOUND; any
 // call after finish() MAPI_E_CALL_FAILED. If finish() is never called the file is not a valid PST.
@@ -40,6 +40,10 @@ using FolderId = uint32_t;  // the folder's NID
 struct PstWriterOptions {
   CryptMethod crypt = CryptMethod::Permute;  // None or Permute (Cyclic is refused)
   std::string display_name = "Personal Folders";
+  // The 4K-page layout of Outlook 2013+ OST files (wVer 36, client "SO"), external blocks deflated
+  // where that is shorter; needs crypt None. Meant for exercising OST readers (ours and the
+  // peers'): Outlook opens an OST only as the cache of its own Exchange account.
+  bool four_k = false;
 };
 
 class PstWriter {
