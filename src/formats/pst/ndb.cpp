@@ -68,16 +68,6 @@ const CryptTables& tables() {
   return t;
 }
 
-struct CrcTable {
-  std::array<uint32_t, 256> t{};
-  CrcTable() {
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[n] = c;
-    }
-  }
-};
 
 constexpr uint8_t kPtypeBBT = 0x80;
 constexpr uint8_t kPtypeNBT = 0x81;
@@ -133,10 +123,16 @@ class MemorySource : public ByteSource {
 
 }  // namespace
 
+// zlib's crc32 is the same CRC with the register inverted before and after: MS-PST's value is
+// ~zlib(~crc). zlib's is table-sliced, several times faster than a byte-wise loop.
 uint32_t crc32(ByteView data, uint32_t crc) {
-  static const CrcTable table;
-  for (uint8_t b : data) crc = table.t[(crc ^ b) & 0xFF] ^ (crc >> 8);
-  return crc;
+  uLong z = ~crc & 0xFFFFFFFFu;
+  while (!data.empty()) {
+    uInt n = uInt(std::min<size_t>(data.size(), 1u << 30));
+    z = ::crc32(z, data.data(), n);
+    data = data.subspan(n);
+  }
+  return ~uint32_t(z);
 }
 
 void decode_permute(std::span<uint8_t> data) {
