@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -419,6 +420,124 @@ TEST(PstMessaging, CorpusMatchesPffexportTree) {
     }
     EXPECT_TRUE(f.names().size() > 0);
   }
+}
+
+namespace {
+
+// The value of the first line of `text` that starts with `key` (e.g. "Subject: ", "SUMMARY:"), with
+// an RFC 2047 UTF-8 B-encoded value decoded and vCard's "\," unescaped.
+std::string field(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key, 0) != 0) continue;
+    std::string v = line.substr(key.size());
+    while (!v.empty() && (v.back() == '\r' || v.back() == ' ')) v.pop_back();
+    if (v.rfind("=?utf-8?B?", 0) == 0 && v.size() > 12) {
+      std::string b = v.substr(10, v.size() - 12), out;
+      uint32_t acc = 0;
+      int bits = 0;
+      for (char c : b) {
+        const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char* at = std::strchr(a, c);
+        if (!at || !c) continue;
+        acc = (acc << 6) | uint32_t(at - a);
+        bits += 6;
+        if (bits >= 8) out += char((acc >> (bits -= 8)) & 0xFF);
+      }
+      v = out;
+    }
+    std::string un;
+    for (size_t i = 0; i < v.size(); ++i) un += (v[i] == '\\' && i + 1 < v.size() && v[i + 1] == ',') ? v[++i] : v[i];
+    return un;
+  }
+  return {};
+}
+
+}  // namespace
+
+// readpst (libpst) run on each corpus file with -e (one file per item it exports): its folders and
+// per-folder item counts, and the subject / summary / name of every file it writes, against our
+// reader. readpst finds a folder's items through the node B-tree's parent links and counts
+// subfolders and associated (FAI) messages as items too; it prints no line for an empty folder.
+TEST(PstMessaging, CorpusMatchesReadpst) {
+  if (!openmapi::testing::have_tool("readpst")) GTEST_SKIP() << "readpst not installed";
+  fs::path tmp = fs::temp_directory_path() / ("pst_readpst_" + std::to_string(::getpid()));
+  for (const auto& path : corpus()) {
+    const std::string name = path.filename().string();
+    SCOPED_TRACE(name);
+    fs::path out = tmp / name;
+    fs::create_directories(out);
+    int status = -1;
+    std::string log = openmapi::testing::run_command("readpst -e -o '" + out.string() + "' '" + path.string() + "' 2>&1", &status);
+    ASSERT_EQ(status, 0) << log;
+    // Its summary lines: the same as recorded with the corpus (same peer version and behaviour).
+    auto summaries = [](std::istream& in) {
+      std::vector<std::string> v;
+      for (std::string line; std::getline(in, line);)
+        if (line.find(" items done, ") != std::string::npos) v.push_back(line);
+      return v;
+    };
+    std::istringstream live(log);
+    std::ifstream recorded(kShared / "corpus/expected/pst" / (name + ".readpst.log"));
+    auto lines = summaries(live), expected = summaries(recorded);
+    std::sort(lines.begin(), lines.end());  // readpst's folder order varies from run to run
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(lines, expected);
+    std::map<std::string, std::pair<size_t, size_t>> counts;  // folder name -> done, skipped
+    for (const auto& line : lines) {
+      size_t q1 = line.find('"'), q2 = line.find('"', q1 + 1);
+      size_t done = std::stoul(line.substr(q2 + 4));
+      size_t skipped = std::stoul(line.substr(line.find(" items done, ") + 13));
+      EXPECT_TRUE(counts.emplace(line.substr(q1 + 1, q2 - q1 - 1), std::make_pair(done, skipped)).second) << line;
+    }
+
+    PstFile f = PstFile::open(path.string());
+    // readpst names the IPM subtree after the store.
+    std::map<std::string, uint32_t> folders;  // readpst's path -> NID
+    std::function<void(uint32_t, const std::string&)> walk = [&](uint32_t nid, const std::string& p) {
+      folders[p] = nid;
+      for (uint32_t c : f.subfolders(nid)) walk(c, p + "/" + f.folder_name(c));
+    };
+    const std::string top = f.info().display_name;
+    walk(f.ipm_subtree(), top);
+    size_t with_items = 0;
+    for (const auto& [p, nid] : folders) {
+      size_t subfolders = f.subfolders(nid).size(), normal = f.messages(nid).size(), fai = f.messages(nid, true).size();
+      size_t total = subfolders + normal + fai;
+      std::string leaf = p.substr(p.rfind('/') + 1);
+      if (total == 0) continue;
+      ++with_items;
+      ASSERT_TRUE(counts.count(leaf)) << p << " holds " << total << " items\n" << log;
+      EXPECT_EQ(counts[leaf].first + counts[leaf].second, total) << p;
+      EXPECT_GE(counts[leaf].first, subfolders) << p;
+      // Every file readpst wrote for this folder names one of its messages.
+      // (a contact's vCard FN is its PidLidFileUnder)
+      std::set<std::string> facts;
+      auto file_under = f.names().find(PropertyName::by_id(propset::PSETID_Address, 0x8005));
+      for (uint32_t id : f.messages(nid)) {
+        Message m = f.read_message(id);
+        for (PropTag t : {tags::PidTagSubject, tags::PidTagDisplayName})
+          if (auto v = m.props.get_string(t)) facts.insert(*v);
+        if (file_under)
+          if (auto v = m.props.get_string(PropTag(*file_under, PropType::String))) facts.insert(*v);
+      }
+      size_t files = 0;
+      if (fs::is_directory(out / p))
+        for (auto& e : fs::directory_iterator(out / p)) {
+          if (!e.is_regular_file()) continue;
+          ++files;
+          Bytes b = read_file(e.path());
+          std::string text(b.begin(), b.end()), ext = e.path().extension().string(), fact;
+          if (ext == ".eml") fact = field(text, "Subject: ");
+          else if (ext == ".ics") fact = field(text, "SUMMARY:");
+          else if (ext == ".vcf") fact = field(text, "FN:");
+          EXPECT_TRUE(facts.count(fact)) << e.path() << ": '" << fact << "'";
+        }
+      EXPECT_EQ(files, counts[leaf].first - subfolders) << p;
+    }
+    EXPECT_EQ(with_items, counts.size()) << log;
+  }
+  fs::remove_all(tmp);
 }
 
 // Runs pffexport (libpff) on each corpus file and compares the facts it prints per item.
