@@ -3,7 +3,8 @@
 // throughput (messages/s, MB/s) and the peak memory (max RSS of the process) can be compared
 // and seen to stay flat as the PST grows.
 //
-// Usage: pst_bench [--messages N] [--dir DIR]   (a PST of N/4 and one of N messages; default 4000)
+// Usage: pst_bench [--messages N] [--dir DIR]   (files of N/4 and N messages, default 4000, each
+// written twice: as a permute-encoded PST and as a 4K-page OST with deflated blocks)
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -60,9 +61,14 @@ Message synthetic(std::mt19937_64& rng, int i) {
   return m;
 }
 
-void make_pst(const fs::path& path, int n) {
+void make_pst(const fs::path& path, int n, bool four_k) {
   std::mt19937_64 rng(7);
-  pst::PstWriter w(path.string());
+  pst::PstWriterOptions o;
+  if (four_k) {
+    o.four_k = true;
+    o.crypt = pst::CryptMethod::None;
+  }
+  pst::PstWriter w(path.string(), o);
   pst::FolderId inbox = w.add_folder(w.ipm_subtree(), "Inbox", "IPF.Note");
   pst::FolderId archive = w.add_folder(inbox, "Archive", "IPF.Note");
   NamedPropertyMap names;
@@ -123,11 +129,13 @@ int main(int argc, char** argv) {
   }
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::printf("| messages | PST MiB | tool | seconds | messages/s | MB/s | peak RSS MiB | files out |\n");
-  std::printf("|---:|---:|---|---:|---:|---:|---:|---:|\n");
+  std::printf("| file | messages | MiB | tool | seconds | messages/s | MB/s | peak RSS MiB | files out |\n");
+  std::printf("|---|---:|---:|---|---:|---:|---:|---:|---:|\n");
+  for (bool four_k : {false, true})
   for (int size : {n / 4, n}) {
-    fs::path pst = dir / ("bench-" + std::to_string(size) + ".pst");
-    make_pst(pst, size);
+    const char* kind = four_k ? "4K OST, deflated" : "PST, permute";
+    fs::path pst = dir / ("bench-" + std::to_string(size) + (four_k ? ".ost" : ".pst"));
+    make_pst(pst, size, four_k);
     double mb = double(fs::file_size(pst)) / 1e6;
     struct Tool {
       const char* name;
@@ -135,22 +143,22 @@ int main(int argc, char** argv) {
       fs::path out;
       const char* ext;
     };
-    fs::path o1 = dir / ("openmapi-" + std::to_string(size)), o2 = dir / ("readpst-" + std::to_string(size)),
-             o3 = dir / ("pffexport-" + std::to_string(size));
+    const std::string tag = std::to_string(size) + (four_k ? "-4k" : "");
+    fs::path o1 = dir / ("openmapi-" + tag), o2 = dir / ("readpst-" + tag), o3 = dir / ("pffexport-" + tag);
     fs::create_directories(o2);
     std::vector<Tool> tools = {
         {"openmapi pst export", {OPENMAPI_BIN, "pst", "export", pst.string(), o1.string()}, o1, ".eml"},
-        {"readpst -e", {"readpst", "-e", "-q", "-o", o2.string(), pst.string()}, o2, ".eml"},
+        {"readpst -j 0 -e", {"readpst", "-j", "0", "-e", "-q", "-o", o2.string(), pst.string()}, o2, ".eml"},
         {"pffexport", {"pffexport", "-q", "-t", o3.string(), pst.string()}, o3, ""},
     };
     for (const auto& t : tools) {
       Run r = run(t.argv);
       size_t files = count_files(t.out.string() + (std::string(t.name) == "pffexport" ? ".export" : ""), t.ext);
-      std::printf("| %d | %.1f | %s | %.2f | %.0f | %.1f | %.1f | %zu%s |\n", size, mb / 1.048576, t.name, r.seconds,
+      std::printf("| %s | %d | %.1f | %s | %.2f | %.0f | %.1f | %.1f | %zu%s |\n", kind, size, mb / 1.048576, t.name, r.seconds,
                   size / r.seconds, mb / r.seconds, r.max_rss_kb / 1024.0, files, r.status ? " (exit != 0)" : "");
       std::fflush(stdout);
     }
   }
-  fs::remove_all(dir);
+  if (!std::getenv("PST_BENCH_KEEP")) fs::remove_all(dir);
   return 0;
 }

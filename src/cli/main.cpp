@@ -268,7 +268,8 @@ void props_file(const std::string& path, const std::string& format, bool as_json
 void convert(const std::string& in, const std::string& out, const std::string& from, const std::string& to, bool tnef) {
   std::string target = cli::format_of(out, to);
   cli::MessageFile f = cli::read_message_file(in, from);
-  formats::complete_bodies(f.message);  // e.g. the HTML an RTF-only .msg carries, for the .eml
+  // e.g. the HTML an RTF-only .msg carries, for the .eml; RTF only for the formats that carry it
+  formats::complete_bodies(f.message, target == "msg" || target == "tnef" || tnef);
   cli::write_message_file(f, out, target, tnef);
   std::cout << "converted " << in << " (" << f.format << ") to " << out << " (" << target << ")\n";
 }

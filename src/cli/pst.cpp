@@ -158,7 +158,7 @@ void pst_export(const std::string& file, const std::string& dir, const std::stri
         MessageFile mf;
         mf.message = f.read_message(id);
         mf.names = f.names();
-        formats::complete_bodies(mf.message);
+        formats::complete_bodies(mf.message, format == "msg");
         std::string subject = safe_name(mf.message.props.get_string(tags::PidTagSubject).value_or(""));
         char prefix[16];
         std::snprintf(prefix, sizeof prefix, "%05zu", n);

@@ -344,7 +344,7 @@ TEST_F(CliTest, MailboxToPstToMailboxKeepsEveryProperty) {
   if (std::system(("pffinfo " + quote(pst.string()) + " >/dev/null 2>&1").c_str()) != 0)
     ADD_FAILURE() << "pffinfo cannot open our PST";
   fs::create_directories(dir / "readpst");
-  EXPECT_EQ(std::system(("readpst -q -o " + quote((dir / "readpst").string()) + " " + quote(pst.string()) + " >/dev/null 2>&1").c_str()), 0);
+  EXPECT_EQ(std::system(("readpst -j 0 -q -o " + quote((dir / "readpst").string()) + " " + quote(pst.string()) + " >/dev/null 2>&1").c_str()), 0);
   ok({"mailbox", "create", "copy"});
   ok({"import", "pst", pst.string(), "-m", "copy"});
 

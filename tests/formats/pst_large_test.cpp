@@ -83,7 +83,7 @@ TEST(PstLarge, PastTheFirstFMapRange) {
   EXPECT_EQ(std::system(("pffinfo '" + file.string() + "' >/dev/null 2>&1").c_str()), 0);
   fs::create_directories(dir / "readpst");
   int status = -1;
-  std::string out = openmapi::testing::run_command("readpst -o '" + (dir / "readpst").string() + "' '" + file.string() + "' 2>&1", &status);
+  std::string out = openmapi::testing::run_command("readpst -j 0 -o '" + (dir / "readpst").string() + "' '" + file.string() + "' 2>&1", &status);
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("\"Inbox\" - " + std::to_string(kMessages) + " items done, 0 items skipped"), std::string::npos) << out;
   EXPECT_EQ(std::system(("cd '" + dir.string() + "' && pffexport -q -t out '" + file.string() + "' >/dev/null 2>&1").c_str()), 0);
@@ -176,7 +176,7 @@ TEST(PstLarge, PastTwoGigabytes) {
   EXPECT_TRUE(openmapi::testing::read_file(exported) == tail);
   fs::create_directories(dir / "readpst");
   int status = -1;
-  std::string out = openmapi::testing::run_command("readpst -o '" + (dir / "readpst").string() + "' '" + file.string() + "' 2>&1", &status);
+  std::string out = openmapi::testing::run_command("readpst -j 0 -o '" + (dir / "readpst").string() + "' '" + file.string() + "' 2>&1", &status);
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("\"Last\" - 1 items done, 0 items skipped"), std::string::npos) << out;
   EXPECT_NE(out.find("\"Bulk\" - " + std::to_string(fillers) + " items done, 0 items skipped"), std::string::npos) << out;

@@ -131,7 +131,7 @@ std::string text_to_rtf(std::string_view text) {
   return rtf;
 }
 
-void complete_bodies(Message& m) {
+void complete_bodies(Message& m, bool with_rtf) {
   auto& p = m.props;
   const PropValue* rtf = p.find(tags::PidTagRtfCompressed);
   if (rtf && rtf->get_if<Bytes>() && (!p.has(tags::PidTagHtml) || !p.has(tags::PidTagBody))) {
@@ -154,13 +154,13 @@ void complete_bodies(Message& m) {
         p.set(PropValue::string(tags::PidTagBody, html_to_text(*s)));
     }
   }
-  if (!p.has(tags::PidTagRtfCompressed) && p.has(tags::PidTagBody) && !p.has(tags::PidTagHtml)) {
+  if (with_rtf && !p.has(tags::PidTagRtfCompressed) && p.has(tags::PidTagBody) && !p.has(tags::PidTagHtml)) {
     std::string r = text_to_rtf(*p.get_string(tags::PidTagBody));
     p.set(PropValue::binary(tags::PidTagRtfCompressed, rtf::compress_rtf(ByteView(reinterpret_cast<const uint8_t*>(r.data()), r.size()))));
     p.set(PropValue::boolean(tags::PidTagRtfInSync, true));
   }
   for (auto& a : m.attachments)
-    if (a.embedded) complete_bodies(*a.embedded);
+    if (a.embedded) complete_bodies(*a.embedded, with_rtf);
 }
 
 }  // namespace openmapi::formats

@@ -15,8 +15,9 @@ namespace openmapi::formats {
 //  * PidTagRtfCompressed from PidTagBody when there is no RTF: the text encapsulated in RTF
 //    (\fromtext), compressed (MS-OXRTFCP), with PidTagRtfInSync set.
 // A damaged RTF stream is left as it is (the other bodies are still derived where possible).
-// Embedded messages are completed too.
-void complete_bodies(Message& m);
+// Embedded messages are completed too. Without `with_rtf` no RTF is made (for targets that do
+// not carry it, such as plain MIME: compressing it is a tenth of a PST export's time).
+void complete_bodies(Message& m, bool with_rtf = true);
 
 // The text of an HTML document: markup and comments removed, script and style dropped, block
 // elements and <br> as line breaks, entities decoded, runs of white space folded.
