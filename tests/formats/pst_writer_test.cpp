@@ -184,6 +184,8 @@ std::map<std::string, uint32_t> write_sample(const Sample& s, const fs::path& pa
   ids["Inbox"] = w.add_folder(w.ipm_subtree(), "Inbox", "IPF.Note");
   ids["Inbox/Sub"] = w.add_folder(ids["Inbox"], "Sub", "IPF.Note");
   ids["Archive"] = w.add_folder(w.ipm_subtree(), "Archive", "IPF.Note");
+  for (const auto& [folder, msgs] : s.by_folder)  // any other folder goes under the IPM subtree
+    if (!ids.count(folder)) ids[folder] = w.add_folder(w.ipm_subtree(), folder, "IPF.Note");
   for (const auto& [folder, msgs] : s.by_folder)
     for (const auto& m : msgs) w.add_message(ids.at(folder), m, s.names);
   w.finish();
@@ -489,28 +491,12 @@ Sample make_sample_4k() {
   return s;
 }
 
-std::map<std::string, uint32_t> write_sample_4k(const Sample& s, const fs::path& path) {
-  PstWriterOptions o;
-  o.crypt = CryptMethod::None;
-  o.four_k = true;
-  PstWriter w(path.string(), o);
-  std::map<std::string, uint32_t> ids;
-  ids["Inbox"] = w.add_folder(w.ipm_subtree(), "Inbox", "IPF.Note");
-  ids["Inbox/Sub"] = w.add_folder(ids["Inbox"], "Sub", "IPF.Note");
-  ids["Archive"] = w.add_folder(w.ipm_subtree(), "Archive", "IPF.Note");
-  ids["Bulk"] = w.add_folder(w.ipm_subtree(), "Bulk", "IPF.Note");
-  for (const auto& [folder, msgs] : s.by_folder)
-    for (const auto& m : msgs) w.add_message(ids.at(folder), m, s.names);
-  w.finish();
-  return ids;
-}
-
 }  // namespace
 
 TEST(PstWriter4K, ReadsBackEqual) {
   fs::path d = temp_dir("4k");
   Sample s = make_sample_4k();
-  auto ids = write_sample_4k(s, d / "s.ost");
+  auto ids = write_sample(s, d / "s.ost", CryptMethod::None, true);
   PstFile f = PstFile::open((d / "s.ost").string());
   EXPECT_EQ(f.header().ver, 36);
   EXPECT_TRUE(f.header().is_ost());
@@ -548,7 +534,7 @@ TEST(PstWriter4K, PffinfoAndPffexportAgree) {
   if (!have_tool("pffexport")) GTEST_SKIP() << "pffexport not installed";
   fs::path d = temp_dir("4k_pff");
   Sample s = make_sample_4k();
-  write_sample_4k(s, d / "s.ost");
+  write_sample(s, d / "s.ost", CryptMethod::None, true);
   std::string out;
   ASSERT_EQ(run("pffinfo '" + (d / "s.ost").string() + "'", out), 0) << out;
   EXPECT_NE(out.find("Offline Storage Tables (OST)"), std::string::npos) << out;
