@@ -186,6 +186,29 @@ void import_pst(const std::string& file, const std::string& data_dir, const std:
   size_t imported = 0, skipped = 0, failed = 0;
   const auto specials = store::pst_special_folders(f);
   std::vector<store::FolderId> stack;
+  // Messages are saved in batches of kBatch, one flush each: a crash loses at most the open batch,
+  // and a re-run imports it again (what was imported is recognised and skipped).
+  constexpr size_t kBatch = 500;
+  std::unique_ptr<store::Mailbox::Batch> batch;
+  size_t in_batch = 0;
+  auto flush = [&] {
+    if (batch) batch->commit();
+    batch.reset();
+    in_batch = 0;
+  };
+  // Each save is whole on its own: when the import stops early (store full, a disk error), what
+  // was saved before is kept.
+  struct KeepOnUnwind {
+    std::unique_ptr<store::Mailbox::Batch>& batch;
+    ~KeepOnUnwind() {
+      if (!batch) return;
+      try {
+        batch->commit();
+      } catch (const MapiError& e) {
+        std::cerr << "could not keep the last batch: " << e.describe() << '\n';
+      }
+    }
+  } keep{batch};
   walk(f, top(f), 0, [&](uint32_t folder, int depth) {
     stack.resize(size_t(depth));
     store::FolderId target;
@@ -222,8 +245,10 @@ void import_pst(const std::string& file, const std::string& data_dir, const std:
         }
         Message m = to_mailbox_ids(original, f.names(), *mb);
         m.props.set(PropValue::string(source_tag, source));
+        if (!batch) batch = mb->begin_batch();
         mb->save_message(target, m);
         ++imported;
+        if (++in_batch == kBatch) flush();
       } catch (const MapiError& e) {
         if (e.code() == ErrorCode::MAPI_E_STORE_FULL) throw;
         ++failed;
@@ -231,6 +256,7 @@ void import_pst(const std::string& file, const std::string& data_dir, const std:
       }
     }
   });
+  flush();
   std::cout << "imported " << imported << " message(s) into '" << mailbox << "'";
   if (skipped) std::cout << ", " << skipped << " already there";
   if (failed) std::cout << ", " << failed << " could not be read (listed above)";

@@ -137,6 +137,19 @@ class Mailbox {
   virtual void move_messages(const std::vector<MessageId>& ids, FolderId to) = 0;
   virtual std::vector<MessageId> copy_messages(const std::vector<MessageId>& ids, FolderId to) = 0;
 
+  // ---- batches (bulk import)
+  // Opens a batch: until it commits, the calls made through this Mailbox stay each all-or-nothing
+  // (a failed call changes nothing) but none is durable, and other connections do not see them;
+  // commit() makes them durable together, with one flush instead of one per call. A batch that
+  // goes without commit() is rolled back whole, and so is one cut short by a crash: the mailbox
+  // is then as it was before the batch. One batch at a time per Mailbox (MAPI_E_CALL_FAILED).
+  class Batch {
+   public:
+    virtual ~Batch() = default;
+    virtual void commit() = 0;
+  };
+  virtual std::unique_ptr<Batch> begin_batch() = 0;
+
   // ---- tables (MS-OXCTABL)
   virtual std::unique_ptr<Table> hierarchy_table(FolderId id, uint32_t flags = 0) = 0;
   virtual std::unique_ptr<Table> contents_table(FolderId id, uint32_t flags = 0) = 0;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -430,4 +431,71 @@ TEST(Crash, SigkillDuringSavesLosesNothingCommitted) {
   // Not vacuous: saves were committed, and kills did land while saves were in flight.
   EXPECT_GT(committed.size(), 0u);
   EXPECT_GT(mid_save_kills, 0u);
+}
+
+// SIGKILL in the middle of a batch: the batches committed before are all there, the open one not
+// at all (never a part of it), and the mailbox passes its integrity check.
+TEST(Crash, SigkillDuringABatchLosesOnlyThatBatch) {
+  fs::path dir = fs::temp_directory_path() / ("openmapi-crash-batch-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "mailbox.db").string();
+  FolderId inbox;
+  {
+    auto mb = create_sqlite_mailbox(path, {"Batch Crash", "batch@example.org", 0});
+    inbox = mb->special_folder(SpecialFolder::Inbox);
+  }
+  constexpr int kPerBatch = 40;
+  for (int round = 1; round <= 3; ++round) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(fds[0]);
+      try {
+        auto mb = open_sqlite_mailbox(path);
+        {
+          auto batch = mb->begin_batch();
+          for (int i = 0; i < kPerBatch; ++i) {
+            Message m;
+            m.props.set(PropValue::string(tags::PidTagSubject, "round " + std::to_string(round)));
+            m.props.set(PropValue::string(tags::PidTagBody, std::string(2000, 'c')));
+            mb->save_message(inbox, m);
+          }
+          batch->commit();
+        }
+        char c = 1;
+        if (::write(fds[1], &c, 1) != 1) _exit(3);
+        auto open = mb->begin_batch();  // never committed: saves until killed
+        for (;;) {
+          Message m;
+          m.props.set(PropValue::string(tags::PidTagSubject, "uncommitted"));
+          m.props.set(PropValue::string(tags::PidTagBody, std::string(2000, 'u')));
+          mb->save_message(inbox, m);
+        }
+      } catch (...) {
+        _exit(2);
+      }
+    }
+    ::close(fds[1]);
+    char c = 0;
+    ASSERT_EQ(::read(fds[0], &c, 1), 1);
+    ::close(fds[0]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 * round));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer ended before it was killed";
+    auto mb = open_sqlite_mailbox(path);
+    EXPECT_EQ(mb->folder_properties(inbox).get_i32(tags::PidTagContentCount), kPerBatch * round) << round;
+    auto t = mb->contents_table(inbox);
+    t->set_columns({tags::PidTagSubject});
+    for (const auto& row : t->query_rows(100000))
+      EXPECT_NE(row[0].get_if<std::string>() ? *row[0].get_if<std::string>() : "", "uncommitted");
+    EXPECT_TRUE(mb->check_integrity().empty());
+  }
+  fs::remove_all(dir);
 }

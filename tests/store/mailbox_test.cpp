@@ -338,6 +338,48 @@ TEST_F(MailboxTest, NamedPropertiesMapFrom0x8000AndPersist) {
   EXPECT_EQ(mb->named_property_name(0x9999), std::nullopt);
 }
 
+// A batch: calls inside it stay each all-or-nothing; other connections see nothing until the
+// batch commits; a batch dropped without commit leaves the mailbox (names included) as before.
+TEST_F(MailboxTest, BatchesCommitTogetherOrNotAtAll) {
+  const std::string path = dir.file("mb.sqlite");
+  PropertyName tag = PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "BatchTag");
+  {
+    auto batch = mb->begin_batch();
+    EXPECT_EQ(code_of([&] { mb->begin_batch(); }), ErrorCode::MAPI_E_CALL_FAILED);  // one at a time
+    uint16_t id = mb->named_property_id(tag, true);
+    for (int i = 0; i < 3; ++i) {
+      Message m = simple_message("kept " + std::to_string(i));
+      m.props.set(PropValue::string(PropTag(id, PropType::String), "x"));
+      mb->save_message(inbox(), m);
+    }
+    // A failing call inside the batch changes nothing and does not spoil the rest.
+    EXPECT_EQ(code_of([&] { mb->save_message(77777, simple_message("nowhere")); }), ErrorCode::MAPI_E_NOT_FOUND);
+    EXPECT_EQ(mb->folder_properties(inbox()).get_i32(tags::PidTagContentCount), 3);  // seen from inside
+    auto other = store::open_sqlite_mailbox(path);
+    EXPECT_EQ(other->folder_properties(other->special_folder(store::SpecialFolder::Inbox)).get_i32(tags::PidTagContentCount), 0);
+    batch->commit();
+    EXPECT_EQ(code_of([&] { batch->commit(); }), ErrorCode::MAPI_E_CALL_FAILED);
+    EXPECT_EQ(other->folder_properties(other->special_folder(store::SpecialFolder::Inbox)).get_i32(tags::PidTagContentCount), 3);
+  }
+  const uint16_t kept_id = mb->named_property_id(tag, false);
+  {
+    auto batch = mb->begin_batch();
+    mb->save_message(inbox(), simple_message("dropped"));
+    mb->named_property_id(PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "Dropped"), true);
+  }  // no commit
+  EXPECT_EQ(mb->folder_properties(inbox()).get_i32(tags::PidTagContentCount), 3);
+  EXPECT_EQ(code_of([&] { mb->named_property_id(PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "Dropped"), false); }),
+            ErrorCode::MAPI_E_NOT_FOUND);
+  // The id the dropped name had is handed out again, and this time it lasts.
+  uint16_t next = mb->named_property_id(PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "After"), true);
+  EXPECT_EQ(next, kept_id + 1);
+  reopen();
+  EXPECT_EQ(mb->named_property_id(PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "After"), false), next);
+  EXPECT_EQ(mb->named_property_id(tag, false), kept_id);
+  EXPECT_EQ(mb->folder_properties(inbox()).get_i32(tags::PidTagContentCount), 3);
+  EXPECT_TRUE(mb->check_integrity().empty());
+}
+
 TEST_F(MailboxTest, UnknownObjectsGiveNotFound) {
   EXPECT_EQ(code_of([&] { mb->load_message(77777); }), ErrorCode::MAPI_E_NOT_FOUND);
   EXPECT_EQ(code_of([&] { mb->contents_table(77777); }), ErrorCode::MAPI_E_NOT_FOUND);

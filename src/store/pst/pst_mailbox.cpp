@@ -130,6 +130,7 @@ class PstMailbox final : public Mailbox {
   MessageId save_message(FolderId, const Message&, std::optional<MessageId>, const std::vector<StreamedValue>&) override {
     read_only("save a message");
   }
+  std::unique_ptr<Batch> begin_batch() override { read_only("begin a batch of writes"); }
   Message load_message(MessageId id, bool) override {
     FolderId folder = message_folder(id);
     Message m = f_.read_message(uint32_t(id));

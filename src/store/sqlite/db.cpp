@@ -143,20 +143,25 @@ Bytes Stmt::blob(int i) const {
   return Bytes(v.begin(), v.end());
 }
 
-Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Db& db) : db_(db) {
+  db_.exec(db_.tx_depth_ == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested");
+  ++db_.tx_depth_;
+}
 
 Transaction::~Transaction() {
-  if (!done_) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, &err) != SQLITE_OK) {
-      spdlog::warn("rollback failed: {}", err ? err : "?");
-      sqlite3_free(err);
-    }
+  if (done_) return;
+  --db_.tx_depth_;
+  const char* sql = db_.tx_depth_ == 0 ? "ROLLBACK" : "ROLLBACK TO nested; RELEASE nested";
+  char* err = nullptr;
+  if (sqlite3_exec(db_.handle(), sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    spdlog::warn("rollback failed: {}", err ? err : "?");
+    sqlite3_free(err);
   }
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  db_.exec(db_.tx_depth_ == 1 ? "COMMIT" : "RELEASE nested");
+  --db_.tx_depth_;
   done_ = true;
 }
 

@@ -71,12 +71,16 @@ class Db {
   sqlite3_stmt* take_cached(const std::string& sql);
   void give_back(const std::string& sql, sqlite3_stmt* s);
 
+  friend class Transaction;
+  int tx_depth_ = 0;  // open Transactions: the outermost is BEGIN IMMEDIATE, inner ones savepoints
   sqlite3* db_ = nullptr;
   std::string path_;
   std::unordered_multimap<std::string, sqlite3_stmt*> cache_;
 };
 
 // A transaction that rolls back unless committed (BEGIN IMMEDIATE: writers queue up front).
+// Transactions nest: one opened inside another is a savepoint, so it is still all-or-nothing,
+// but what it commits becomes durable only when the outermost one commits.
 class Transaction {
  public:
   explicit Transaction(Db& db);

@@ -659,6 +659,38 @@ class SqliteMailbox final : public Mailbox {
     tx.commit();
   }
 
+  // ---- batches: one outer transaction; each call's own Transaction nests in it as a savepoint.
+  class SqliteBatch final : public Batch {
+   public:
+    explicit SqliteBatch(SqliteMailbox& mb) : mb_(mb) {
+      tx_.emplace(mb_.db_);
+      mb_.in_batch_ = true;
+    }
+    ~SqliteBatch() override {
+      mb_.in_batch_ = false;
+      if (!tx_) return;
+      tx_.reset();  // rolls back
+      try {
+        mb_.reload_named();  // names mapped in the batch are gone with it
+      } catch (const MapiError& e) {
+        spdlog::warn("after rolling back a batch: {}", e.what());
+      }
+    }
+    void commit() override {
+      if (!tx_) throw_error(ErrorCode::MAPI_E_CALL_FAILED, "the batch is already committed");
+      tx_->commit();
+      tx_.reset();
+    }
+
+   private:
+    SqliteMailbox& mb_;
+    std::optional<Transaction> tx_;
+  };
+  std::unique_ptr<Batch> begin_batch() override {
+    if (in_batch_) throw_error(ErrorCode::MAPI_E_CALL_FAILED, "a batch is already open on this mailbox");
+    return std::make_unique<SqliteBatch>(*this);
+  }
+
   std::vector<MessageId> copy_messages(const std::vector<MessageId>& ids, FolderId to) override {
     require_folder(to);
     std::vector<Message> copies;
@@ -1062,6 +1094,7 @@ class SqliteMailbox final : public Mailbox {
   Guid mailbox_guid_, replica_guid_;
   std::map<SpecialFolder, FolderId> specials_;
   NamedPropertyMap named_;
+  bool in_batch_ = false;
 };
 
 // ---- contents tables ---------------------------------------------------------
