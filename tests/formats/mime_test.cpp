@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +13,9 @@
 #include <tuple>
 
 #include "core/filetime.h"
+#include "formats/body/body.h"
 #include "formats/mime/mime.h"
+#include "formats/msg/msg.h"
 #include "test_util.h"
 
 using namespace openmapi;
@@ -395,6 +399,37 @@ TEST(Mime, AttachmentsInlineEmbeddedAndSmime) {
   auto fname = n.attachments[0].props.get_string(tags::PidTagAttachLongFilename);
   ASSERT_TRUE(fname);
   EXPECT_TRUE(std::any_of(fname->begin(), fname->end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }));
+}
+
+// PidTagHtml is in the message's PidTagInternetCodepage (MS-OXBBODY): an Outlook .msg whose HTML
+// is Windows-1251 becomes a .eml whose HTML and derived text read right in mailparser.
+TEST(Mime, HtmlBodiesAreDecodedWithTheirCodePage) {
+  msg::MsgFile f = msg::read_msg(openmapi::testing::read_file(fs::path(OPENMAPI_SHARED_DIR) / "corpus/msg/HTMLBodyBinary_CP1251.msg"));
+  ASSERT_EQ(f.message.props.get_i32(tags::PidTagInternetCodepage), 1251);
+  const std::string word = "\xD0\xB0\xD0\xB2\xD1\x82\xD0\xBE\xD0\xBC\xD0\xB0\xD1\x82\xD0\xB8\xD1\x87\xD0\xB5\xD1\x81\xD0\xBA\xD0\xB8";  // "автоматически"
+  auto html = html_text(f.message.props);
+  ASSERT_TRUE(html);
+  EXPECT_NE(html->find("HTML " + word), std::string::npos) << *html;
+  complete_bodies(f.message, false);
+  EXPECT_EQ(f.message.props.get_string(tags::PidTagBody), "HTML " + word);
+  fs::path out = fs::temp_directory_path() / ("cp1251-" + std::to_string(::getpid()) + ".eml");
+  {
+    Bytes eml = write_mime(f.message, f.names);
+    std::ofstream(out, std::ios::binary).write(reinterpret_cast<const char*>(eml.data()), std::streamsize(eml.size()));
+  }
+  std::string cmd = "node " + std::string(OPENMAPI_SOURCE_DIR) + "/tests/peers/mailparser-dump.js '" + out.string() + "'";
+  json peer_view = json::parse(openmapi::testing::run_command(cmd));
+  fs::remove(out);
+  const json& e = peer_view[out.filename().string()];
+  ASSERT_TRUE(e["htmlText"].is_string()) << e.dump();
+  EXPECT_NE(e["htmlText"].get<std::string>().find("HTML " + word), std::string::npos) << e.dump();
+  EXPECT_EQ(norm_text(e["text"].get<std::string>()), "HTML " + word);
+  // Without a code page, HTML bytes are UTF-8 when they are valid UTF-8, else Windows-1252.
+  PropertyBag p;
+  p.set(PropValue::binary(tags::PidTagHtml, Bytes{'<', 'p', '>', 0xE9, '<', '/', 'p', '>'}));
+  EXPECT_EQ(html_text(p), "<p>\xC3\xA9</p>");
+  p.set(PropValue::binary(tags::PidTagHtml, Bytes{'<', 'p', '>', 0xC3, 0xA9, '<', '/', 'p', '>'}));
+  EXPECT_EQ(html_text(p), "<p>\xC3\xA9</p>");
 }
 
 TEST(Mime, BadInputIsAClearError) {

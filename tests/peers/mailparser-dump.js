@@ -26,6 +26,7 @@ function addresses(a) {
         from: addresses(m.from), to: addresses(m.to), cc: addresses(m.cc),
         text: m.text === undefined ? null : m.text,
         html: typeof m.html === 'string',
+        htmlText: typeof m.html === 'string' ? m.html : null,
         messageId: m.messageId || null,
         date: m.date ? m.date.toISOString() : null,
         attachments: (m.attachments || []).map(a => ({ filename: a.filename || null, contentType: a.contentType, size: a.size, related: !!a.related })),

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "core/unicode.h"
+#include "formats/msg/msg.h"
 #include "formats/rtf/compressed_rtf.h"
 #include "formats/rtf/rtf_deencapsulate.h"
 
@@ -131,6 +132,18 @@ std::string text_to_rtf(std::string_view text) {
   return rtf;
 }
 
+std::optional<std::string> html_text(const PropertyBag& props) {
+  const PropValue* h = props.find(tags::PidTagHtml);
+  if (!h) return std::nullopt;
+  if (const auto* s = h->get_if<std::string>()) return *s;
+  const auto* b = h->get_if<Bytes>();
+  if (!b) return std::nullopt;
+  const uint32_t cp = uint32_t(props.get_i32(tags::PidTagInternetCodepage).value_or(0));
+  std::string raw(b->begin(), b->end());
+  if ((cp == 0 || cp == 65001) && is_valid_utf8(raw)) return raw;
+  return msg::decode_codepage(*b, cp == 0 || cp == 65001 ? 1252 : cp);
+}
+
 void complete_bodies(Message& m, bool with_rtf) {
   auto& p = m.props;
   const PropValue* rtf = p.find(tags::PidTagRtfCompressed);
@@ -138,22 +151,19 @@ void complete_bodies(Message& m, bool with_rtf) {
     try {
       Bytes raw = rtf::decompress_rtf(*rtf->get_if<Bytes>());
       rtf::DeencapsulatedRtf d = rtf::deencapsulate_rtf(raw);
-      if (d.kind == rtf::RtfEncapsulation::Html && !p.has(tags::PidTagHtml))
+      if (d.kind == rtf::RtfEncapsulation::Html && !p.has(tags::PidTagHtml)) {
+        // De-encapsulated HTML is UTF-8: say so, as PidTagHtml is read in the internet code page.
         p.set(PropValue::binary(tags::PidTagHtml, Bytes(d.content.begin(), d.content.end())));
+        p.set(PropValue::i32(tags::PidTagInternetCodepage, 65001));
+      }
       else if (d.kind == rtf::RtfEncapsulation::Text && !p.has(tags::PidTagBody))
         p.set(PropValue::string(tags::PidTagBody, d.content));
     } catch (const MapiError&) {
       // A damaged RTF body is kept as it is; the other bodies are derived without it.
     }
   }
-  if (!p.has(tags::PidTagBody)) {
-    if (const PropValue* html = p.find(tags::PidTagHtml)) {
-      if (const auto* b = html->get_if<Bytes>())
-        p.set(PropValue::string(tags::PidTagBody, html_to_text(std::string_view(reinterpret_cast<const char*>(b->data()), b->size()))));
-      else if (const auto* s = html->get_if<std::string>())
-        p.set(PropValue::string(tags::PidTagBody, html_to_text(*s)));
-    }
-  }
+  if (!p.has(tags::PidTagBody))
+    if (auto html = html_text(p)) p.set(PropValue::string(tags::PidTagBody, html_to_text(*html)));
   if (with_rtf && !p.has(tags::PidTagRtfCompressed) && p.has(tags::PidTagBody) && !p.has(tags::PidTagHtml)) {
     std::string r = text_to_rtf(*p.get_string(tags::PidTagBody));
     p.set(PropValue::binary(tags::PidTagRtfCompressed, rtf::compress_rtf(ByteView(reinterpret_cast<const uint8_t*>(r.data()), r.size()))));

@@ -1,6 +1,7 @@
 // The three bodies of a message (PidTagBody, PidTagHtml, PidTagRtfCompressed) kept consistent
 // as Outlook keeps them: a body a message lacks is derived from one it has.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,11 @@ namespace openmapi::formats {
 // Embedded messages are completed too. Without `with_rtf` no RTF is made (for targets that do
 // not carry it, such as plain MIME: compressing it is a tenth of a PST export's time).
 void complete_bodies(Message& m, bool with_rtf = true);
+
+// PidTagHtml as UTF-8 text. Its bytes are in the message's PidTagInternetCodepage (MS-OXBBODY);
+// without one, or with 65001, they are taken as UTF-8 when valid and as Windows-1252 otherwise.
+// A PtypString PidTagHtml is returned as it is; nullopt when there is none.
+std::optional<std::string> html_text(const PropertyBag& props);
 
 // The text of an HTML document: markup and comments removed, script and style dropped, block
 // elements and <br> as line breaks, entities decoded, runs of white space folded.

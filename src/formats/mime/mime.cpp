@@ -10,6 +10,7 @@
 #include "core/entryid.h"
 #include "core/filetime.h"
 #include "core/unicode.h"
+#include "formats/body/body.h"
 #include "formats/tnef/tnef.h"
 
 namespace openmapi::formats {
@@ -833,11 +834,7 @@ class MimeWriter {
 
   static GMimeObject* body_part(const Message& m) {
     std::optional<std::string> text = m.props.get_string(tags::PidTagBody);
-    std::optional<std::string> html;
-    if (const PropValue* h = m.props.find(tags::PidTagHtml)) {
-      if (const auto* b = h->get_if<Bytes>()) html = clean_utf8(std::string(b->begin(), b->end()));
-      else if (const auto* s = h->get_if<std::string>()) html = *s;
-    }
+    std::optional<std::string> html = html_text(m.props);  // decoded with its code page
     if (text && html) {
       GMimeMultipart* alt = g_mime_multipart_new_with_subtype("alternative");
       GMimeObject* a = text_part("plain", *text);
