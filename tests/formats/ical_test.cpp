@@ -49,6 +49,7 @@ struct Peer {
   int64_t start = 0, end = 0;  // FILETIME
   bool has_rrule = false;
   std::string rrule;
+  bool timeless = false;  // a METHOD:REPLY event without DTSTART (RFC 5546 allows it)
 };
 
 int64_t ft_of(icalcomponent* cal, icalproperty* p, icaltimetype t) {
@@ -65,7 +66,8 @@ int64_t ft_of(icalcomponent* cal, icalproperty* p, icaltimetype t) {
   return (int64_t(icaltime_as_timet_with_zone(t, z)) + kFileTimeEpochOffsetSeconds) * 10'000'000LL;
 }
 
-// Masters (no RECURRENCE-ID) with a DTSTART, in file order, across every VCALENDAR.
+// Masters (no RECURRENCE-ID) with a DTSTART, or in a METHOD:REPLY calendar without one, in file
+// order, across every VCALENDAR.
 std::vector<Peer> peer_events(const std::string& text, size_t* overrides_without_master = nullptr) {
   std::vector<Peer> out;
   icalcomponent* root = icalparser_parse_string(text.c_str());
@@ -87,9 +89,17 @@ std::vector<Peer> peer_events(const std::string& text, size_t* overrides_without
         continue;
       }
       icalproperty* sp = icalcomponent_get_first_property(ev, ICAL_DTSTART_PROPERTY);
-      if (!sp) continue;
-      icaltimetype st = icalproperty_get_dtstart(sp);
-      if (icaltime_is_null_time(st) || !icaltime_is_valid_time(st)) continue;
+      icaltimetype st = sp ? icalproperty_get_dtstart(sp) : icaltime_null_time();
+      if (icaltime_is_null_time(st) || !icaltime_is_valid_time(st)) {
+        icalproperty* mp = icalcomponent_get_first_property(cal, ICAL_METHOD_PROPERTY);
+        if (!mp || icalproperty_get_method(mp) != ICAL_METHOD_REPLY) continue;
+        Peer p;
+        p.summary = icalcomponent_get_summary(ev) ? icalcomponent_get_summary(ev) : "";
+        p.uid = uid ? uid : "";
+        p.timeless = true;
+        out.push_back(p);
+        continue;
+      }
       if (uid) master_uids.insert(uid);
       Peer p;
       p.summary = icalcomponent_get_summary(ev) ? icalcomponent_get_summary(ev) : "";
@@ -294,6 +304,85 @@ TEST(Ical, AllDayAndMonthly) {
   EXPECT_EQ(a.recurrence.end_date, uint32_t(recur::days_from_civil(2024, 12, 27) * 1440));
 }
 
+// MS-OXCICAL 2.1.3.1.1.1: REPLY and COUNTER calendars are meeting responses, their class chosen by
+// the one ATTENDEE's PARTSTAT; a COUNTER's DTSTART/DTEND are the proposed times, the meeting's own
+// coming from X-MS-OLK-ORIGINALSTART/END. Written back, the class chooses METHOD and PARTSTAT.
+TEST(Ical, MeetingResponsesAndCounterProposals) {
+  // The iTIP examples in the corpus: two acceptances and two refusals (without DTSTART, which a
+  // REPLY may leave out), and a COUNTER without PARTSTAT, which no row of the table matches.
+  NamedPropertyMap names;
+  auto msgs = read_ical(slurp(ics_dir() + "/valid__incoming.ics"), names);
+  std::map<std::string, std::string> replies;  // responder -> class
+  for (const auto& m : msgs) {
+    std::string cls = *m.props.get_string(tags::PidTagMessageClass);
+    if (cls.rfind("IPM.Schedule.Meeting.Resp.", 0) == 0)
+      replies[*m.props.get_string(tags::PidTagSentRepresentingEmailAddress)] = cls;
+  }
+  EXPECT_EQ(replies, (std::map<std::string, std::string>{{"B@example.com", "IPM.Schedule.Meeting.Resp.Pos"},
+                                                         {"C@example.com", "IPM.Schedule.Meeting.Resp.Neg"},
+                                                         {"X@example.com", "IPM.Schedule.Meeting.Resp.Pos"},
+                                                         {"Y@example.com", "IPM.Schedule.Meeting.Resp.Neg"}}));
+  const char* counter =
+      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nMETHOD:COUNTER\r\nBEGIN:VEVENT\r\nUID:meeting-7\r\n"
+      "DTSTAMP:20240301T090000Z\r\nDTSTART:20240305T150000Z\r\nDTEND:20240305T160000Z\r\n"
+      "X-MS-OLK-ORIGINALSTART:20240305T140000Z\r\nX-MS-OLK-ORIGINALEND:20240305T143000Z\r\n"
+      "ORGANIZER;CN=Olga:mailto:olga@example.com\r\nATTENDEE;CN=Tim;PARTSTAT=TENTATIVE:mailto:tim@example.com\r\n"
+      "SUMMARY:Planning\r\nDESCRIPTION:ignored for responses\r\nCOMMENT:Could we start an hour later?\r\n"
+      "END:VEVENT\r\nEND:VCALENDAR\r\n";
+  NamedPropertyMap n2;
+  auto cm = read_ical(counter, n2);
+  ASSERT_EQ(cm.size(), 1u);
+  const Message& c = cm[0];
+  EXPECT_EQ(c.props.get_string(tags::PidTagMessageClass), "IPM.Schedule.Meeting.Resp.Tent");
+  EXPECT_EQ(c.props.get_bool(named(n2, "PidLidAppointmentCounterProposal")), true);
+  EXPECT_EQ(c.props.get_i32(named(n2, "PidLidResponseStatus")), 0);  // respNone
+  EXPECT_EQ(format_filetime(*c.props.get_i64(named(n2, "PidLidAppointmentProposedStartWhole"))), "2024-03-05T15:00:00Z");
+  EXPECT_EQ(format_filetime(*c.props.get_i64(named(n2, "PidLidAppointmentProposedEndWhole"))), "2024-03-05T16:00:00Z");
+  EXPECT_EQ(format_filetime(*c.props.get_i64(named(n2, "PidLidAppointmentStartWhole"))), "2024-03-05T14:00:00Z");
+  EXPECT_EQ(format_filetime(*c.props.get_i64(named(n2, "PidLidAppointmentEndWhole"))), "2024-03-05T14:30:00Z");
+  EXPECT_EQ(c.props.get_i32(named(n2, "PidLidAppointmentDuration")), 30);
+  EXPECT_EQ(c.props.get_string(tags::PidTagBody), "Could we start an hour later?");
+  EXPECT_EQ(c.props.get_string(tags::PidTagSentRepresentingEmailAddress), "tim@example.com");
+
+  // Written back and read by libical: METHOD, PARTSTAT and times as MS-OXCICAL asks.
+  std::string out = write_ical(c, n2);
+  icalcomponent* root = icalparser_parse_string(out.c_str());
+  ASSERT_TRUE(root) << out;
+  EXPECT_EQ(icalproperty_get_method(icalcomponent_get_first_property(root, ICAL_METHOD_PROPERTY)), ICAL_METHOD_COUNTER);
+  icalcomponent* ev = icalcomponent_get_first_component(root, ICAL_VEVENT_COMPONENT);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(icalcomponent_count_properties(ev, ICAL_ATTENDEE_PROPERTY), 1);
+  icalproperty* att = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
+  EXPECT_EQ(icalparameter_get_partstat(icalproperty_get_first_parameter(att, ICAL_PARTSTAT_PARAMETER)), ICAL_PARTSTAT_TENTATIVE);
+  EXPECT_STREQ(icalproperty_get_attendee(att), "mailto:tim@example.com");
+  EXPECT_STREQ(icalproperty_get_organizer(icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY)), "mailto:olga@example.com");
+  EXPECT_EQ(icaltime_as_timet(icalcomponent_get_dtstart(ev)), 1709650800);  // 2024-03-05 15:00 UTC, proposed
+  EXPECT_STREQ(icalproperty_get_comment(icalcomponent_get_first_property(ev, ICAL_COMMENT_PROPERTY)), "Could we start an hour later?");
+  EXPECT_FALSE(icalcomponent_get_first_property(ev, ICAL_DESCRIPTION_PROPERTY));
+  EXPECT_NE(out.find("X-MS-OLK-ORIGINALSTART:20240305T140000Z"), std::string::npos) << out;
+  icalcomponent_free(root);
+  NamedPropertyMap n3;
+  auto again = read_ical(out, n3);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].props.get_string(tags::PidTagMessageClass), "IPM.Schedule.Meeting.Resp.Tent");
+  EXPECT_EQ(again[0].props.get_i64(named(n3, "PidLidAppointmentStartWhole")), c.props.get_i64(named(n2, "PidLidAppointmentStartWhole")));
+
+  // An acceptance goes out as METHOD:REPLY with PARTSTAT=ACCEPTED, whatever the row's track status.
+  for (const auto& m : msgs)
+    if (m.props.get_string(tags::PidTagMessageClass) == "IPM.Schedule.Meeting.Resp.Pos") {
+      std::string text = write_ical(m, names);
+      EXPECT_NE(text.find("METHOD:REPLY"), std::string::npos) << text;
+      icalcomponent* r = icalparser_parse_string(text.c_str());
+      ASSERT_TRUE(r);
+      icalcomponent* e = icalcomponent_get_first_component(r, ICAL_VEVENT_COMPONENT);
+      icalproperty* a = icalcomponent_get_first_property(e, ICAL_ATTENDEE_PROPERTY);
+      ASSERT_TRUE(a) << text;
+      EXPECT_EQ(icalparameter_get_partstat(icalproperty_get_first_parameter(a, ICAL_PARTSTAT_PARAMETER)), ICAL_PARTSTAT_ACCEPTED);
+      icalcomponent_free(r);
+      break;
+    }
+}
+
 TEST(Ical, Errors) {
   NamedPropertyMap names;
   EXPECT_EQ(code_of([&] { read_ical("", names); }), ErrorCode::MAPI_E_CORRUPT_DATA);
@@ -325,8 +414,12 @@ TEST(Ical, ValidCorpusAgreesWithLibical) {
       const Message& m = msgs[i];
       // Text that is not UTF-8 is kept with U+FFFD for the bad bytes (documented); compare UTF-8 text only.
       if (is_valid_utf8(peer[i].summary)) EXPECT_EQ(subject(m), peer[i].summary) << i;
-      EXPECT_EQ(*m.props.get_i64(named(names, "PidLidAppointmentStartWhole")), peer[i].start) << i;
-      EXPECT_EQ(*m.props.get_i64(named(names, "PidLidAppointmentEndWhole")), std::max(peer[i].end, peer[i].start)) << i;
+      if (peer[i].timeless) {
+        EXPECT_FALSE(m.props.has(named(names, "PidLidAppointmentStartWhole"))) << i;
+      } else {
+        EXPECT_EQ(*m.props.get_i64(named(names, "PidLidAppointmentStartWhole")), peer[i].start) << i;
+        EXPECT_EQ(*m.props.get_i64(named(names, "PidLidAppointmentEndWhole")), std::max(peer[i].end, peer[i].start)) << i;
+      }
       if (!peer[i].uid.empty()) {
         const PropValue* g = m.props.find(named(names, "PidLidCleanGlobalObjectId"));
         ASSERT_TRUE(g) << i;

@@ -136,16 +136,18 @@ std::string param_cn(icalproperty* p) {
   return cn ? valid_utf8(icalparameter_get_cn(cn)) : std::string();
 }
 
-std::string x_prop(icalcomponent* ev, const char* name) {
+icalproperty* x_property(icalcomponent* ev, const char* name) {
   for (icalproperty* p = icalcomponent_get_first_property(ev, ICAL_X_PROPERTY); p;
        p = icalcomponent_get_next_property(ev, ICAL_X_PROPERTY)) {
     const char* n = icalproperty_get_x_name(p);
-    if (n && strcasecmp(n, name) == 0) {
-      const char* v = icalproperty_get_value_as_string(p);
-      return valid_utf8(v);
-    }
+    if (n && strcasecmp(n, name) == 0) return p;
   }
-  return {};
+  return nullptr;
+}
+
+std::string x_prop(icalcomponent* ev, const char* name) {
+  icalproperty* p = x_property(ev, name);
+  return p ? valid_utf8(icalproperty_get_value_as_string(p)) : std::string();
 }
 
 int32_t busy_status(icalcomponent* ev) {
@@ -434,16 +436,22 @@ struct Reader {
     m.props.set(PropValue::boolean(n("PidLidAppointmentSubType"), start.t.is_date != 0));
   }
 
-  void add_recipients(Message& m, icalcomponent* ev) {
+  void set_sent_representing(Message& m, const std::string& cn, const std::string& addr) {
+    if (!cn.empty()) m.props.set(PropValue::string(tags::PidTagSentRepresentingName, cn));
+    if (!addr.empty()) {
+      m.props.set(PropValue::string(tags::PidTagSentRepresentingEmailAddress, addr));
+      m.props.set(PropValue::string(PropTag(0x0064, PropType::String), "SMTP"));  // PidTagSentRepresentingAddressType
+    }
+  }
+
+  // Every ORGANIZER and ATTENDEE goes into the recipient table (MS-OXCICAL 2.1.3.1.1.20.2). The
+  // organizer is who a request or cancellation is sent for; a response is sent for its attendee.
+  void add_recipients(Message& m, icalcomponent* ev, bool response) {
     if (icalproperty* o = icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY)) {
       std::string addr = strip_mailto(icalproperty_get_organizer(o));
       std::string cn = param_cn(o);
       if (cn.empty()) cn = addr;
-      if (!cn.empty()) m.props.set(PropValue::string(tags::PidTagSentRepresentingName, cn));
-      if (!addr.empty()) {
-        m.props.set(PropValue::string(tags::PidTagSentRepresentingEmailAddress, addr));
-        m.props.set(PropValue::string(PropTag(0x0064, PropType::String), "SMTP"));  // PidTagSentRepresentingAddressType
-      }
+      if (!response) set_sent_representing(m, cn, addr);
       PropertyBag r;
       r.set(PropValue::string(tags::PidTagDisplayName, cn));
       r.set(PropValue::string(tags::PidTagEmailAddress, addr));
@@ -468,6 +476,7 @@ struct Reader {
         icalparameter_cutype cu = icalparameter_get_cutype(p);
         if (cu == ICAL_CUTYPE_RESOURCE || cu == ICAL_CUTYPE_ROOM) type = recipient_type::Bcc;
       }
+      if (response) set_sent_representing(m, cn, addr);
       int32_t track = 0;  // respNone
       if (icalparameter* p = icalproperty_get_first_parameter(a, ICAL_PARTSTAT_PARAMETER)) {
         switch (icalparameter_get_partstat(p)) {
@@ -519,20 +528,75 @@ struct Reader {
     m.props.set(PropValue::binary(n("PidLidCleanGlobalObjectId"), global_object_id_from_uid(uid)));
   }
 
+  // MS-OXCICAL 2.1.3.1.1.1: METHOD (with, for REPLY and COUNTER, the PARTSTAT of the one ATTENDEE)
+  // gives the message class; a COUNTER is a tentative response with PidLidAppointmentCounterProposal.
+  // A REPLY or COUNTER without exactly one ATTENDEE, or with a PARTSTAT the table has no row for,
+  // stays an appointment.
+  std::string message_class(icalcomponent* ev, bool& counter) {
+    counter = false;
+    if (method == "REQUEST") return "IPM.Schedule.Meeting.Request";
+    if (method == "CANCEL") return "IPM.Schedule.Meeting.Canceled";
+    if (method != "REPLY" && method != "COUNTER") return "IPM.Appointment";
+    if (icalcomponent_count_properties(ev, ICAL_ATTENDEE_PROPERTY) != 1) return "IPM.Appointment";
+    icalproperty* a = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
+    icalparameter* ps = icalproperty_get_first_parameter(a, ICAL_PARTSTAT_PARAMETER);
+    icalparameter_partstat p = ps ? icalparameter_get_partstat(ps) : ICAL_PARTSTAT_NONE;
+    if (method == "COUNTER") {
+      if (p != ICAL_PARTSTAT_TENTATIVE) return "IPM.Appointment";
+      counter = true;
+      return "IPM.Schedule.Meeting.Resp.Tent";
+    }
+    if (p == ICAL_PARTSTAT_ACCEPTED) return "IPM.Schedule.Meeting.Resp.Pos";
+    if (p == ICAL_PARTSTAT_TENTATIVE) return "IPM.Schedule.Meeting.Resp.Tent";
+    if (p == ICAL_PARTSTAT_DECLINED) return "IPM.Schedule.Meeting.Resp.Neg";
+    return "IPM.Appointment";
+  }
+
   Message basic(icalcomponent* ev, const Time& start, const Time& end) {
     Message m;
-    std::string cls = "IPM.Appointment";
-    if (method == "REQUEST") cls = "IPM.Schedule.Meeting.Request";
-    else if (method == "CANCEL") cls = "IPM.Schedule.Meeting.Canceled";
+    bool counter = false;
+    std::string cls = message_class(ev, counter);
+    const bool response = cls.rfind("IPM.Schedule.Meeting.Resp.", 0) == 0;
     m.props.set(PropValue::string(tags::PidTagMessageClass, cls));
     if (const char* s = icalcomponent_get_summary(ev)) m.props.set(PropValue::string(tags::PidTagSubject, valid_utf8(s)));
     if (const char* s = icalcomponent_get_location(ev))
       m.props.set(PropValue::string(n("PidLidLocation"), valid_utf8(s)));
-    if (const char* s = icalcomponent_get_description(ev)) m.props.set(PropValue::string(tags::PidTagBody, valid_utf8(s)));
-    set_times(m, start, end);
+    if (!response) {
+      if (const char* s = icalcomponent_get_description(ev)) m.props.set(PropValue::string(tags::PidTagBody, valid_utf8(s)));
+    } else if (icalproperty* c = icalcomponent_get_first_property(ev, ICAL_COMMENT_PROPERTY)) {
+      // MS-OXCICAL 2.1.3.1.1.20.5 / .11: a response's text is its COMMENT; DESCRIPTION is ignored.
+      if (const char* s = icalproperty_get_comment(c)) m.props.set(PropValue::string(tags::PidTagBody, valid_utf8(s)));
+    }
+    if (response) {
+      m.props.set(PropValue::i32(n("PidLidResponseStatus"), 0));  // respNone (MS-OXOCAL 2.2.1.11)
+      m.props.set(PropValue::boolean(n("PidLidAppointmentCounterProposal"), counter));
+    }
+    if (!start.valid()) {
+      // A REPLY need not repeat the meeting's times (RFC 5546 3.2.3): the response has none.
+    } else if (counter) {
+      // MS-OXCICAL 2.1.3.1.1.20.8/.10/.59/.60: DTSTART/DTEND are the proposed times; the meeting's
+      // own times come from X-MS-OLK-ORIGINALSTART/END, or, without both, from DTSTART/DTEND too.
+      m.props.set(PropValue::time(n("PidLidAppointmentProposedStartWhole"), start.filetime()));
+      m.props.set(PropValue::time(n("PidLidAppointmentProposedEndWhole"), std::max(start.filetime(), end.filetime())));
+      icalproperty* os = x_property(ev, "X-MS-OLK-ORIGINALSTART");
+      icalproperty* oe = x_property(ev, "X-MS-OLK-ORIGINALEND");
+      if (os && oe) {
+        Time s = prop_time(cal, os, icaltime_from_string(icalproperty_get_value_as_string(os)));
+        Time e = prop_time(cal, oe, icaltime_from_string(icalproperty_get_value_as_string(oe)));
+        if (s.valid() && e.valid()) {
+          set_times(m, s, e);
+        } else {
+          set_times(m, start, end);
+        }
+      } else {
+        set_times(m, start, end);
+      }
+    } else {
+      set_times(m, start, end);
+    }
     m.props.set(PropValue::i32(n("PidLidBusyStatus"), busy_status(ev)));
-    add_reminder(m, ev, start.filetime());
-    add_recipients(m, ev);
+    if (start.valid()) add_reminder(m, ev, start.filetime());
+    add_recipients(m, ev, response);
     if (!m.recipients.empty())
       m.props.set(PropValue::i32(n("PidLidAppointmentStateFlags"), 0x1));  // asfMeeting
     if (icalproperty* p = icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY))
@@ -781,8 +845,8 @@ struct Reader {
 
   std::optional<Message> event(icalcomponent* ev, const std::vector<icalcomponent*>& overrides) {
     Time start = get_dtstart(cal, ev);
-    if (!start.valid()) return std::nullopt;
-    Time end = get_dtend(cal, ev, start);
+    if (!start.valid() && method != "REPLY") return std::nullopt;
+    Time end = start.valid() ? get_dtend(cal, ev, start) : start;
     Message m = basic(ev, start, end);
     const char* uid = icalcomponent_get_uid(ev);
     set_uid(m, valid_utf8(uid), 0, 0, 0);
@@ -816,6 +880,8 @@ struct Reader {
       switch (icalproperty_get_method(mp)) {
         case ICAL_METHOD_REQUEST: method = "REQUEST"; break;
         case ICAL_METHOD_CANCEL: method = "CANCEL"; break;
+        case ICAL_METHOD_REPLY: method = "REPLY"; break;
+        case ICAL_METHOD_COUNTER: method = "COUNTER"; break;
         default: break;
       }
     }
@@ -1053,7 +1119,23 @@ struct Writer {
     }
   }
 
+  // The PARTSTAT a meeting response's class stands for (MS-OXCICAL 2.1.3.1.1.20.2.3); empty for
+  // other classes.
+  static std::string response_partstat(const Message& m) {
+    std::string cls = m.props.get_string(tags::PidTagMessageClass).value_or("");
+    if (cls.rfind("IPM.Schedule.Meeting.Resp.Pos", 0) == 0) return "ACCEPTED";
+    if (cls.rfind("IPM.Schedule.Meeting.Resp.Tent", 0) == 0) return "TENTATIVE";
+    if (cls.rfind("IPM.Schedule.Meeting.Resp.Neg", 0) == 0) return "DECLINED";
+    return {};
+  }
+  bool counter_proposal(const Message& m) {
+    auto t = n("PidLidAppointmentCounterProposal");
+    return response_partstat(m) == "TENTATIVE" && t && m.props.get_bool(*t).value_or(false);
+  }
+
   void message(const Message& m) {
+    const std::string reply_partstat = response_partstat(m);
+    const bool counter = counter_proposal(m);
     std::string ev = "BEGIN:VEVENT\r\n";
     std::string uid;
     if (const Bytes* g = nbin(m, "PidLidCleanGlobalObjectId"); g && g->size() >= 40) uid = uid_from_global_object_id(*g);
@@ -1068,7 +1150,8 @@ struct Writer {
           "\r\n";
     if (auto s = m.props.get_string(tags::PidTagSubject)) ev += "SUMMARY:" + escape(*s) + "\r\n";
     if (auto s = nstr(m, "PidLidLocation")) ev += "LOCATION:" + escape(*s) + "\r\n";
-    if (auto s = m.props.get_string(tags::PidTagBody)) ev += "DESCRIPTION:" + escape(*s) + "\r\n";
+    if (auto s = m.props.get_string(tags::PidTagBody))  // a response's text is its COMMENT
+      ev += (reply_partstat.empty() ? "DESCRIPTION:" : "COMMENT:") + escape(*s) + "\r\n";
     int64_t start = ntime(m, "PidLidAppointmentStartWhole").value_or(m.props.get_i64(ptag("PidTagStartDate")).value_or(0));
     int64_t end = ntime(m, "PidLidAppointmentEndWhole").value_or(m.props.get_i64(ptag("PidTagEndDate")).value_or(start));
     bool all_day = false;
@@ -1142,6 +1225,13 @@ struct Writer {
     } else if (all_day) {
       ev += "DTSTART;VALUE=DATE:" + filetime_text(start, true) + "\r\n";
       ev += "DTEND;VALUE=DATE:" + filetime_text(end > start ? end : start + 864'000'000'000LL, true) + "\r\n";
+    } else if (counter) {
+      // MS-OXCICAL 2.1.3.1.1.20.8/.10/.59/.60: a counter proposal's DTSTART/DTEND are the proposed
+      // times; the meeting's own go out as X-MS-OLK-ORIGINALSTART/END.
+      ev += "DTSTART:" + filetime_text(ntime(m, "PidLidAppointmentProposedStartWhole").value_or(start), false) + "\r\n";
+      ev += "DTEND:" + filetime_text(ntime(m, "PidLidAppointmentProposedEndWhole").value_or(end), false) + "\r\n";
+      ev += "X-MS-OLK-ORIGINALSTART:" + filetime_text(start, false) + "\r\n";
+      ev += "X-MS-OLK-ORIGINALEND:" + filetime_text(end, false) + "\r\n";
     } else {
       ev += "DTSTART:" + filetime_text(start, false) + "\r\n";
       ev += "DTEND:" + filetime_text(end, false) + "\r\n";
@@ -1150,9 +1240,10 @@ struct Writer {
     ev += std::string("TRANSP:") + (busy == 0 ? "TRANSPARENT" : "OPAQUE") + "\r\n";
     ev += "X-MICROSOFT-CDO-BUSYSTATUS:" + busy_text(busy) + "\r\n";
     if (auto seq = ni32(m, "PidLidAppointmentSequence")) ev += "SEQUENCE:" + std::to_string(*seq) + "\r\n";
-    // Organizer and attendees.
-    std::string org_name = m.props.get_string(tags::PidTagSentRepresentingName).value_or("");
-    std::string org_addr = m.props.get_string(tags::PidTagSentRepresentingEmailAddress).value_or("");
+    // Organizer and attendees. A request is sent for its organizer, a response for its attendee.
+    std::string sender_name = m.props.get_string(tags::PidTagSentRepresentingName).value_or("");
+    std::string sender_addr = m.props.get_string(tags::PidTagSentRepresentingEmailAddress).value_or("");
+    std::string org_name = reply_partstat.empty() ? sender_name : "", org_addr = reply_partstat.empty() ? sender_addr : "";
     std::string attendees;
     for (const auto& r : m.recipients) {
       int32_t flags = r.get_i32(ptag("PidTagRecipientFlags")).value_or(1);
@@ -1172,9 +1263,13 @@ struct Writer {
         case 4: partstat = "DECLINED"; break;
         default: break;
       }
+      if (!reply_partstat.empty()) partstat = reply_partstat;  // MUST follow the class
       attendees += "ATTENDEE;CN=" + quote_param(cn) + ";ROLE=" + role + ";PARTSTAT=" + partstat +
                    (type == recipient_type::Bcc ? ";CUTYPE=RESOURCE" : "") + ";RSVP=TRUE:mailto:" + addr + "\r\n";
     }
+    if (!reply_partstat.empty() && attendees.empty() && !sender_addr.empty())  // the responder, from the sender
+      attendees = "ATTENDEE;CN=" + quote_param(sender_name.empty() ? sender_addr : sender_name) +
+                  ";PARTSTAT=" + reply_partstat + ":mailto:" + sender_addr + "\r\n";
     if (!org_addr.empty() || !org_name.empty())
       ev += "ORGANIZER" + (org_name.empty() ? std::string() : ";CN=" + quote_param(org_name)) + ":mailto:" + org_addr + "\r\n";
     ev += attendees;
@@ -1226,6 +1321,9 @@ std::string write_ical(const std::vector<Message>& messages, const NamedProperty
     else if (cls.rfind("IPM.Schedule.Meeting.Canceled", 0) == 0) method = "CANCEL";
   }
   Writer w{names, {}, {}, {}, {}};
+  // MS-OXCICAL 2.1.3.1.1.1: a meeting response is a REPLY, a counter proposal a COUNTER.
+  if (!messages.empty() && !Writer::response_partstat(messages[0]).empty())
+    method = w.counter_proposal(messages[0]) ? "COUNTER" : "REPLY";
   for (const auto& m : messages) w.message(m);
   std::string text = "BEGIN:VCALENDAR\r\nPRODID:-//OpenMAPI//OpenMAPI//EN\r\nVERSION:2.0\r\nMETHOD:" + method + "\r\n" +
                      w.tzs + w.events + "END:VCALENDAR\r\n";
