@@ -68,7 +68,6 @@ const CryptTables& tables() {
   return t;
 }
 
-
 constexpr uint8_t kPtypeBBT = 0x80;
 constexpr uint8_t kPtypeNBT = 0x81;
 constexpr int kMaxBtDepth = 16;
@@ -318,7 +317,7 @@ bool Ndb::read_page(const Bref& ref, uint8_t expect_type, Bytes& page, size_t& l
     problem(where + ": bad wSig");
     return false;
   }
-  if (crc != crc32(ByteView(page).first(four_k() ? 4072 : unicode() ? 496 : 500))) {
+  if (crc != crc32(ByteView(page).first(trailer))) {  // everything before the trailer
     problem(where + ": CRC mismatch");
     return false;
   }
