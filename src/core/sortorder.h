@@ -21,7 +21,9 @@ struct SortOrder {
 
 // MS-OXCDATA 2.13.2 SortOrderSet: the first `categories` orders are category columns, of which
 // the first `expanded` start expanded. A CategoryMaximum/Minimum order right after the last
-// category column sorts categories by that column's max/min within each category.
+// category column orders the deepest categories by that column's max/min within each category (in
+// the direction of that category column), and the rows inside a category by that column,
+// descending for the maximum and ascending for the minimum.
 struct SortOrderSet {
   std::vector<SortOrder> orders;
   uint16_t categories = 0;

@@ -27,6 +27,50 @@ int compare_keys(const std::optional<PropValue>& a, const std::optional<PropValu
 
 bool descending(SortDirection d) { return d == SortDirection::Descending || d == SortDirection::CategoryMaximum; }
 
+// MS-OXCDATA 2.13.1 TABLE_SORT_CATEG_MAX / _MIN on the column after the last category column: the
+// categories of the deepest level are ordered, within their parent category, by the largest
+// (smallest) value of that column among their rows, in the direction of their own category column;
+// categories with equal aggregates keep the order of their values. `rows` are sorted by every key
+// already, so each category is a run whose first row holds the aggregate (a missing value counts
+// as the smallest, as compare_values has it).
+template <typename Keyed>
+void order_by_category_aggregate(std::vector<Keyed>& rows, const SortOrderSet& s) {
+  const size_t ncat = s.categories;
+  if (ncat == 0 || s.orders.size() <= ncat) return;
+  const SortDirection agg = s.orders[ncat].direction;
+  if (agg != SortDirection::CategoryMaximum && agg != SortDirection::CategoryMinimum) return;
+  const bool categories_descending = descending(s.orders[ncat - 1].direction);
+  auto same = [&](const Keyed& a, const Keyed& b, size_t levels) {
+    for (size_t i = 0; i < levels; ++i)
+      if (compare_values(a.keys[i], b.keys[i]) != 0) return false;
+    return true;
+  };
+  struct Run {
+    size_t begin, end;
+  };
+  std::vector<Keyed> out;
+  out.reserve(rows.size());
+  for (size_t p = 0; p < rows.size();) {  // one parent category (levels 0..ncat-2) at a time
+    size_t p_end = p + 1;
+    while (p_end < rows.size() && same(rows[p], rows[p_end], ncat - 1)) ++p_end;
+    std::vector<Run> runs;
+    for (size_t r = p; r < p_end;) {
+      size_t r_end = r + 1;
+      while (r_end < p_end && same(rows[r], rows[r_end], ncat)) ++r_end;
+      runs.push_back({r, r_end});
+      r = r_end;
+    }
+    std::stable_sort(runs.begin(), runs.end(), [&](const Run& a, const Run& b) {
+      int c = compare_values(rows[a.begin].keys[ncat], rows[b.begin].keys[ncat]);
+      return categories_descending ? c > 0 : c < 0;
+    });
+    for (const Run& r : runs)
+      for (size_t i = r.begin; i < r.end; ++i) out.push_back(std::move(rows[i]));
+    p = p_end;
+  }
+  rows = std::move(out);
+}
+
 }  // namespace
 
 std::vector<LeafRow> order_rows(std::vector<std::pair<int64_t, const PropertySource*>> rows, const Restriction* r,
@@ -58,6 +102,7 @@ std::vector<LeafRow> order_rows(std::vector<std::pair<int64_t, const PropertySou
     }
     return ties_descending ? a.id > b.id : a.id < b.id;
   });
+  order_by_category_aggregate(keyed, s);
   std::vector<LeafRow> out;
   out.reserve(keyed.size());
   for (auto& k : keyed) {
