@@ -285,6 +285,50 @@ TEST_F(TableTest, TwoCategoryLevels) {
   EXPECT_THROW(t->sort({{{tags::PidTagSenderName, SortDirection::Ascending}}, 2, 0}), MapiError);
 }
 
+// TABLE_SORT_CATEG_MAX / _MIN (MS-OXCDATA 2.13.1), as Outlook's conversation view uses it:
+// categories ordered by the newest (oldest) delivery time among their rows, not by their value.
+// The sender is stored twice: PidTagSenderName is sorted in memory, PidTagSentRepresentingName (a
+// mirrored column) would otherwise be sorted by SQL; both must give the same orders.
+TEST_F(TableTest, CategoriesOrderedByTheirNewestOrOldestRow) {
+  // (sender, day): Alice's newest is day 5, bob's day 9, Carol's day 7; oldest 1, 8, 0.
+  const std::vector<std::pair<std::string, int>> mail = {{"Alice", 1}, {"bob", 9}, {"Carol", 0}, {"Alice", 5},
+                                                         {"bob", 8},   {"Carol", 7}, {"Alice", 3}};
+  for (const auto& [who, day] : mail) {
+    Message m = simple_message(who + " " + std::to_string(day), kBase + day * kDay);
+    m.props.set(PropValue::string(tags::PidTagSenderName, who));
+    m.props.set(PropValue::string(tags::PidTagSentRepresentingName, who));
+    mb->save_message(inbox(), m);
+  }
+  for (PropTag sender : {tags::PidTagSenderName, tags::PidTagSentRepresentingName}) {
+    SCOPED_TRACE(sender.hex());
+    auto t = mb->contents_table(inbox());
+    t->set_columns({tags::PidTagRowType, sender, tags::PidTagMessageDeliveryTime});
+    auto order = [&](const SortOrderSet& s) {
+      t->sort(s);
+      t->seek_row(BookmarkOrigin::Beginning, 0);
+      std::vector<std::string> out;
+      for (const auto& r : t->query_rows(100)) {
+        std::string who = r[1].get<std::string>();
+        if (r[0].get<int32_t>() == rowtype::Leaf)
+          out.push_back(who + "@" + std::to_string((r[2].get<int64_t>() - kBase) / kDay));
+        else
+          out.push_back("[" + who + "]");
+      }
+      return out;
+    };
+    using V = std::vector<std::string>;
+    // Newest conversation first: bob (9), Carol (7), Alice (5); newest row first inside each.
+    EXPECT_EQ(order({{{sender, SortDirection::Descending}, {tags::PidTagMessageDeliveryTime, SortDirection::CategoryMaximum}}, 1, 1}),
+              (V{"[bob]", "bob@9", "bob@8", "[Carol]", "Carol@7", "Carol@0", "[Alice]", "Alice@5", "Alice@3", "Alice@1"}));
+    // By each category's oldest row, oldest first: Carol (0), Alice (1), bob (8); oldest row first inside.
+    EXPECT_EQ(order({{{sender, SortDirection::Ascending}, {tags::PidTagMessageDeliveryTime, SortDirection::CategoryMinimum}}, 1, 1}),
+              (V{"[Carol]", "Carol@0", "Carol@7", "[Alice]", "Alice@1", "Alice@3", "Alice@5", "[bob]", "bob@8", "bob@9"}));
+    // A plain descending order sorts the categories by their value (case-insensitively) instead.
+    EXPECT_EQ(order({{{sender, SortDirection::Descending}, {tags::PidTagMessageDeliveryTime, SortDirection::Descending}}, 1, 0}),
+              (V{"[Carol]", "[bob]", "[Alice]"}));
+  }
+}
+
 TEST_F(TableTest, AssociatedAndHierarchyTables) {
   fill(2);
   Message fai = simple_message("view settings", 0, msgflag::Associated);

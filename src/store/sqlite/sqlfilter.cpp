@@ -228,6 +228,12 @@ void collect_restriction_tags(const Restriction& r, std::vector<PropTag>& tags, 
 }
 
 std::optional<std::string> compile_sort(const SortOrderSet& s) {
+  // Categories ordered by an aggregate of their rows (TABLE_SORT_CATEG_MAX/MIN) are ordered in
+  // memory (store/table.cpp), over the rows the restriction keeps.
+  if (s.categories > 0 && s.orders.size() > s.categories &&
+      (s.orders[s.categories].direction == SortDirection::CategoryMaximum ||
+       s.orders[s.categories].direction == SortDirection::CategoryMinimum))
+    return std::nullopt;
   std::string out;
   for (const auto& o : s.orders) {
     PropTag t = stored_tag(o.tag);
