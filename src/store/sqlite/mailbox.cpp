@@ -391,7 +391,9 @@ class SqliteMailbox final : public Mailbox {
     q.bind(1, int64_t(id));
     if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no folder with id " + std::to_string(id));
     PropertyBag b = read_props(db_, kFolderProps, int64_t(id), true);
-    std::optional<FolderId> parent = q.is_null(0) ? std::nullopt : std::optional<FolderId>(FolderId(q.int64(0)));
+    // (a plain id and a flag rather than std::optional: GCC 12 warns of a maybe-uninitialized one)
+    const bool has_parent = !q.is_null(0);
+    const FolderId parent = has_parent ? FolderId(q.int64(0)) : FolderId(0);
     b.set(PropValue::string(tags::PidTagDisplayName, q.text(2)));
     b.set(PropValue::i32(tags::PidTagFolderType, int32_t(q.int64(1))));
     b.set(PropValue::i64(tags::PidTagChangeNumber, int64_t(ObjectId{kLocalReplicaId, GlobalCounter(q.int64(3))}.to_u64())));
@@ -402,10 +404,10 @@ class SqliteMailbox final : public Mailbox {
     b.set(PropValue::i32(tags::PidTagObjectType, 3));  // MAPI_FOLDER
     b.set(PropValue::binary(tags::PidTagStoreEntryId, store_entry_id()));
     b.set(PropValue::binary(PidTagStoreRecordKeyTag, Bytes(mailbox_guid_.bytes.begin(), mailbox_guid_.bytes.end())));
-    if (parent) {
-      b.set(PropValue::i64(tags::PidTagParentFolderId, fid(*parent)));
-      b.set(PropValue::binary(tags::PidTagParentEntryId, folder_entry_id(*parent)));
-      b.set(PropValue::binary(tags::PidTagParentSourceKey, make_xid(replica_guid_, *parent).serialize()));
+    if (has_parent) {
+      b.set(PropValue::i64(tags::PidTagParentFolderId, fid(parent)));
+      b.set(PropValue::binary(tags::PidTagParentEntryId, folder_entry_id(parent)));
+      b.set(PropValue::binary(tags::PidTagParentSourceKey, make_xid(replica_guid_, parent).serialize()));
     }
     Stmt c(db_,
            "SELECT COUNT(*), COALESCE(SUM(message_flags & 1 = 0), 0), COALESCE(SUM(message_size), 0) FROM messages "
