@@ -571,28 +571,23 @@ struct Reader {
       m.props.set(PropValue::i32(n("PidLidResponseStatus"), 0));  // respNone (MS-OXOCAL 2.2.1.11)
       m.props.set(PropValue::boolean(n("PidLidAppointmentCounterProposal"), counter));
     }
-    if (!start.valid()) {
-      // A REPLY need not repeat the meeting's times (RFC 5546 3.2.3): the response has none.
-    } else if (counter) {
-      // MS-OXCICAL 2.1.3.1.1.20.8/.10/.59/.60: DTSTART/DTEND are the proposed times; the meeting's
-      // own times come from X-MS-OLK-ORIGINALSTART/END, or, without both, from DTSTART/DTEND too.
-      m.props.set(PropValue::time(n("PidLidAppointmentProposedStartWhole"), start.filetime()));
-      m.props.set(PropValue::time(n("PidLidAppointmentProposedEndWhole"), std::max(start.filetime(), end.filetime())));
-      icalproperty* os = x_property(ev, "X-MS-OLK-ORIGINALSTART");
-      icalproperty* oe = x_property(ev, "X-MS-OLK-ORIGINALEND");
-      if (os && oe) {
-        Time s = prop_time(cal, os, icaltime_from_string(icalproperty_get_value_as_string(os)));
-        Time e = prop_time(cal, oe, icaltime_from_string(icalproperty_get_value_as_string(oe)));
-        if (s.valid() && e.valid()) {
-          set_times(m, s, e);
-        } else {
-          set_times(m, start, end);
+    // A REPLY need not repeat the meeting's times (RFC 5546 3.2.3): then the response has none.
+    if (start.valid()) {
+      Time own_start = start, own_end = end;
+      if (counter) {
+        // MS-OXCICAL 2.1.3.1.1.20.8/.10/.59/.60: DTSTART/DTEND are the proposed times; the meeting's
+        // own times come from X-MS-OLK-ORIGINALSTART/END, or, without both, from DTSTART/DTEND too.
+        m.props.set(PropValue::time(n("PidLidAppointmentProposedStartWhole"), start.filetime()));
+        m.props.set(PropValue::time(n("PidLidAppointmentProposedEndWhole"), std::max(start.filetime(), end.filetime())));
+        icalproperty* os = x_property(ev, "X-MS-OLK-ORIGINALSTART");
+        icalproperty* oe = x_property(ev, "X-MS-OLK-ORIGINALEND");
+        if (os && oe) {
+          Time s = prop_time(cal, os, icaltime_from_string(icalproperty_get_value_as_string(os)));
+          Time e = prop_time(cal, oe, icaltime_from_string(icalproperty_get_value_as_string(oe)));
+          if (s.valid() && e.valid()) own_start = s, own_end = e;
         }
-      } else {
-        set_times(m, start, end);
       }
-    } else {
-      set_times(m, start, end);
+      set_times(m, own_start, own_end);
     }
     m.props.set(PropValue::i32(n("PidLidBusyStatus"), busy_status(ev)));
     if (start.valid()) add_reminder(m, ev, start.filetime());
