@@ -139,8 +139,8 @@ std::optional<std::string> html_text(const PropertyBag& props) {
   const auto* b = h->get_if<Bytes>();
   if (!b) return std::nullopt;
   const uint32_t cp = uint32_t(props.get_i32(tags::PidTagInternetCodepage).value_or(0));
-  std::string raw(b->begin(), b->end());
-  if ((cp == 0 || cp == 65001) && is_valid_utf8(raw)) return raw;
+  std::string_view raw(reinterpret_cast<const char*>(b->data()), b->size());
+  if ((cp == 0 || cp == 65001) && is_valid_utf8(raw)) return std::string(raw);
   return msg::decode_codepage(*b, cp == 0 || cp == 65001 ? 1252 : cp);
 }
 
