@@ -8,6 +8,7 @@
 // Thread safety: one Mailbox object is used by one thread at a time; several processes may
 // open the same mailbox (SQLite WAL serialises writers).
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/namedprop.h"
 #include "core/propbag.h"
 #include "core/restriction.h"
@@ -22,6 +24,8 @@
 #include "store/table.h"
 
 namespace openmapi::store {
+
+class ChangeFeed;  // store/notify.h
 
 // Internal object ids are the 48-bit global counters of FIDs/MIDs (MS-OXCDATA 2.2.1.1);
 // PidTagFolderId/PidTagMid expose them with replica id 1.
@@ -82,6 +86,36 @@ struct StreamedValue {
   StreamSource source;
 };
 
+// ---- the change journal -------------------------------------------------------
+// Every change to a folder or message takes a change number and leaves one journal row, in
+// change-number order (which is commit order: writers are serialised). Live tables,
+// notifications, and later IMAP UIDs/MODSEQ and ICS all read this one journal.
+enum class ChangeKind : uint8_t {
+  Created = 1,           // a new object (for folders too)
+  Modified = 2,          // its properties, recipients or attachments changed
+  ReadStateChanged = 3,  // only PidTagMessageFlags' read bit: journaled apart (MS-OXCFXICS read state)
+  Moved = 4,             // messages: a new id in `parent`, gone from `old_parent` as `old_id`; folders keep their id
+  Copied = 5,            // a new object `id` in `parent`, copied from `old_id` in `old_parent`
+  SoftDeleted = 6,       // hidden as soft-deleted in its folder (recoverable)
+  HardDeleted = 7,       // gone for good (a tombstone)
+  Restored = 8,          // a soft-deleted message back in view
+};
+const char* change_kind_name(ChangeKind k);
+
+inline constexpr std::chrono::seconds kDefaultJournalRetention{30 * 24 * 3600};
+
+struct Change {
+  int64_t change_number = 0;  // the 48-bit global counter of the change (journal order)
+  int64_t time = 0;           // FILETIME of the change
+  ChangeKind kind = ChangeKind::Modified;
+  bool is_folder = false;
+  uint64_t id = 0;                      // the message or folder (after the change)
+  uint64_t parent = 0;                  // the folder holding it (for folders: the parent folder; 0 for the root)
+  std::optional<uint64_t> old_id;       // moves and copies: the source object
+  std::optional<uint64_t> old_parent;   // moves and copies: the source folder
+  int32_t message_flags = 0;            // messages: PidTagMessageFlags after the change (MSGFLAG_ASSOCIATED marks FAI)
+};
+
 class Mailbox {
  public:
   virtual ~Mailbox() = default;
@@ -134,7 +168,8 @@ class Mailbox {
   // Restores soft-deleted messages of Deleted Items into view.
   virtual void undelete_messages(const std::vector<MessageId>& ids) = 0;
   virtual void set_read_flag(const std::vector<MessageId>& ids, bool read) = 0;
-  virtual void move_messages(const std::vector<MessageId>& ids, FolderId to) = 0;
+  // Moves messages to `to`; each gets a new id there (MS-OXCFXICS: as Exchange does). Returns the new ids.
+  virtual std::vector<MessageId> move_messages(const std::vector<MessageId>& ids, FolderId to) = 0;
   virtual std::vector<MessageId> copy_messages(const std::vector<MessageId>& ids, FolderId to) = 0;
 
   // ---- batches (bulk import)
@@ -149,6 +184,24 @@ class Mailbox {
     virtual void commit() = 0;
   };
   virtual std::unique_ptr<Batch> begin_batch() = 0;
+
+  // ---- the change journal
+  // The journal rows after change number `after` in order, at most `limit`; with `folder`, only
+  // those whose object is or was in that folder (`parent` or `old_parent`). Rows older than the
+  // retention are pruned (prune_journal), so a reader that fell behind that far must resync.
+  // Providers without a journal (read-only files) return nothing.
+  virtual std::vector<Change> changes_since(int64_t after, std::optional<FolderId> folder = std::nullopt,
+                                            size_t limit = 10000) { return {}; }
+  // The newest change number in the journal (0 when empty).
+  virtual int64_t last_change_number() { return 0; }
+  // How long journal rows are kept (kDefaultJournalRetention unless set); older ones are dropped
+  // as changes are made. MAPI_E_INVALID_PARAMETER for zero or less.
+  virtual void set_journal_retention(std::chrono::seconds keep) { throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "this store keeps no journal"); }
+  // The process-wide notification feed of this mailbox (store/notify.h); nullptr for providers
+  // whose content never changes (read-only files).
+  virtual std::shared_ptr<ChangeFeed> change_feed() { return nullptr; }
+  // Removes journal rows older than `keep` (never the newest row); returns how many.
+  virtual size_t prune_journal(std::chrono::seconds keep) { return 0; }
 
   // ---- tables (MS-OXCTABL)
   virtual std::unique_ptr<Table> hierarchy_table(FolderId id, uint32_t flags = 0) = 0;

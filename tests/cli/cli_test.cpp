@@ -143,13 +143,16 @@ TEST_F(CliTest, MessageListingShowAndDelete) {
     if (p["name"] == "PidTagSubject") subject = p["value"] == "RE: Quarterly report draft";
   EXPECT_TRUE(subject);
   EXPECT_EQ(shown["recipients"].size(), 1u);
-  // Soft delete moves it to Deleted Items.
+  // Soft delete moves it to Deleted Items, where (moved, as in Exchange) it has a new id.
   ok({"message", "rm", "-m", "demo", std::to_string(id)});
-  j = nlohmann::json::parse(ok({"message", "ls", "-m", "demo", "-f", "Deleted Items", "--json"}).out);
-  ASSERT_EQ(j["total"], 1);
-  EXPECT_EQ(j["rows"][0]["id"], id);
-  ok({"message", "rm", "-m", "demo", "--hard", std::to_string(id)});
   fails_with({"message", "show", "-m", "demo", std::to_string(id)}, "MAPI_E_NOT_FOUND", "demo");
+  j = nlohmann::json::parse(ok({"message", "ls", "-m", "demo", "-f", "Deleted Items", "--json", "--columns", "subject"}).out);
+  ASSERT_EQ(j["total"], 1);
+  EXPECT_EQ(j["rows"][0]["subject"], "RE: Quarterly report draft");
+  int64_t moved = j["rows"][0]["id"];
+  EXPECT_NE(moved, id);
+  ok({"message", "rm", "-m", "demo", "--hard", std::to_string(moved)});
+  fails_with({"message", "show", "-m", "demo", std::to_string(moved)}, "MAPI_E_NOT_FOUND", "demo");
 }
 
 TEST_F(CliTest, BadInputGivesMapiErrorsAndChangesNothing) {

@@ -197,11 +197,17 @@ TEST_F(MailboxTest, ChangeKeysAndPredecessorChangeLists) {
   EXPECT_EQ(v2.props.get_i64(tags::PidTagCreationTime), v1.props.get_i64(tags::PidTagCreationTime));
   EXPECT_EQ(v2.props.find(tags::PidTagSourceKey)->get<Bytes>(), v1.props.find(tags::PidTagSourceKey)->get<Bytes>());
 
-  // A move is a change too.
+  // A move is a change too, and the message gets a new id in the target (as Exchange does).
   FolderId other = mb->create_folder(inbox(), "Other", "IPF.Note");
-  mb->move_messages({id}, other);
-  EXPECT_GT(*mb->load_message(id).props.get_i64(tags::PidTagChangeNumber), *v2.props.get_i64(tags::PidTagChangeNumber));
-  EXPECT_EQ(mb->message_folder(id), other);
+  auto moved = mb->move_messages({id}, other);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_NE(moved[0], id);
+  EXPECT_EQ(code_of([&] { mb->load_message(id); }), ErrorCode::MAPI_E_NOT_FOUND);
+  Message v3 = mb->load_message(moved[0]);
+  EXPECT_GT(*v3.props.get_i64(tags::PidTagChangeNumber), *v2.props.get_i64(tags::PidTagChangeNumber));
+  EXPECT_EQ(v3.props.get_string(tags::PidTagSubject), "v2");
+  EXPECT_EQ(mb->message_folder(moved[0]), other);
+  EXPECT_TRUE(mb->check_integrity().empty());
 }
 
 TEST_F(MailboxTest, ReadFlagAndCounts) {
@@ -225,6 +231,12 @@ TEST_F(MailboxTest, SoftDeleteMovesToDeletedItemsThenHidesThenHardDeletes) {
   MessageId id = mb->save_message(inbox(), simple_message("bye"));
   int64_t size = mb->mailbox_size();
   mb->delete_messages({id}, DeleteMode::Soft);
+  EXPECT_EQ(code_of([&] { mb->message_folder(id); }), ErrorCode::MAPI_E_NOT_FOUND);  // moved: a new id
+  auto in_deleted = mb->changes_since(0, deleted);
+  ASSERT_FALSE(in_deleted.empty());
+  EXPECT_EQ(in_deleted.back().kind, ChangeKind::Moved);
+  EXPECT_EQ(in_deleted.back().old_id, id);
+  id = in_deleted.back().id;
   EXPECT_EQ(mb->message_folder(id), deleted);
   EXPECT_EQ(mb->folder_properties(deleted).get_i32(tags::PidTagContentCount), 1);
   mb->delete_messages({id}, DeleteMode::Soft);  // from Deleted Items: soft-deleted, recoverable

@@ -155,7 +155,7 @@ class PstMailbox final : public Mailbox {
   void delete_messages(const std::vector<MessageId>&, DeleteMode) override { read_only("delete messages"); }
   void undelete_messages(const std::vector<MessageId>&) override { read_only("undelete messages"); }
   void set_read_flag(const std::vector<MessageId>&, bool) override { read_only("change read flags"); }
-  void move_messages(const std::vector<MessageId>&, FolderId) override { read_only("move messages"); }
+  std::vector<MessageId> move_messages(const std::vector<MessageId>&, FolderId) override { read_only("move messages"); }
   std::vector<MessageId> copy_messages(const std::vector<MessageId>&, FolderId) override { read_only("copy messages"); }
 
   std::unique_ptr<Table> hierarchy_table(FolderId id, uint32_t flags) override {

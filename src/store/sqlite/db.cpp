@@ -160,9 +160,11 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  db_.exec(db_.tx_depth_ == 1 ? "COMMIT" : "RELEASE nested");
+  const bool outermost = db_.tx_depth_ == 1;
+  db_.exec(outermost ? "COMMIT" : "RELEASE nested");
   --db_.tx_depth_;
   done_ = true;
+  if (outermost && db_.on_commit) db_.on_commit();
 }
 
 }  // namespace openmapi::store::sqlite

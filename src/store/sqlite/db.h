@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +65,9 @@ class Db {
   int changes() { return sqlite3_changes(db_); }
   // Throws a MapiError for SQLite result `rc` (after a failed call), naming `what`.
   [[noreturn]] void fail(int rc, std::string_view what);
+  // Called after each outermost transaction commits (not for savepoints): how a mailbox tells
+  // its change feed that the journal grew. Must not throw.
+  std::function<void()> on_commit;
 
  private:
   friend class Stmt;

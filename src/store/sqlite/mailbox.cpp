@@ -15,10 +15,26 @@
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlfilter.h"
 #include "store/sqlite/values.h"
+#include "store/engine/rules.h"
 #include "store/memory_stream.h"
+#include "store/notify.h"
 #include "store/store.h"
 
 namespace openmapi::store {
+
+const char* change_kind_name(ChangeKind k) {
+  switch (k) {
+    case ChangeKind::Created: return "created";
+    case ChangeKind::Modified: return "modified";
+    case ChangeKind::ReadStateChanged: return "read-state-changed";
+    case ChangeKind::Moved: return "moved";
+    case ChangeKind::Copied: return "copied";
+    case ChangeKind::SoftDeleted: return "soft-deleted";
+    case ChangeKind::HardDeleted: return "hard-deleted";
+    case ChangeKind::Restored: return "restored";
+  }
+  return "unknown";
+}
 
 const char* special_folder_name(SpecialFolder f) {
   switch (f) {
@@ -104,16 +120,8 @@ int64_t now_filetime() {
   return to_filetime(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
 }
 
-// Properties the store computes; values a client supplies for them are ignored on save.
-bool is_computed_message_tag(PropTag t) {
-  switch (t.id()) {
-    case 0x674A: case 0x6748: case 0x0FFF: case 0x0E09: case 0x0FF9: case 0x0FF6: case 0x0E1B:
-    case 0x67A4: case 0x0E08: case 0x0E12: case 0x0E13: case 0x0FFB: case 0x0FFA: case 0x0FFE:
-    case 0x0FF4: case 0x0FF7: case 0x65E1: case 0x65E0:
-      return true;
-    default: return false;
-  }
-}
+using engine::is_computed_message_tag;
+using engine::is_computed_folder_tag;
 
 class SqliteMailbox;
 
@@ -206,6 +214,10 @@ class SqliteMailbox final : public Mailbox {
   SqliteMailbox(const std::string& path, bool create) : path_(path), db_(path, create) {
     register_collation(db_);
     db_.exec("PRAGMA foreign_keys = ON");
+    std::error_code ec;
+    feed_key_ = std::filesystem::weakly_canonical(path_, ec).string();
+    if (ec) feed_key_ = path_;
+    db_.on_commit = [key = feed_key_] { ChangeFeed::committed(key); };
   }
 
   void initialize(const MailboxOptions& o) {
@@ -213,6 +225,7 @@ class SqliteMailbox final : public Mailbox {
     db_.exec("PRAGMA synchronous = FULL");
     Transaction tx(db_);
     db_.exec(kSchema);
+    db_.exec(kJournalSchema);
     db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     set_info("mailbox_guid", Guid::random());
@@ -250,6 +263,7 @@ class SqliteMailbox final : public Mailbox {
       throw_error(ErrorCode::MAPI_E_VERSION, "mailbox '" + path_ + "' has schema version " + std::to_string(v) +
                                                   ", newer than this build understands (" + std::to_string(kSchemaVersion) + ")");
     db_.exec("PRAGMA synchronous = FULL");
+    if (v < kSchemaVersion) migrate(int(v));
     load_info();
     Stmt q(db_, "SELECT special, id FROM folders WHERE special IS NOT NULL");
     while (q.step()) specials_[SpecialFolder(q.int64(0))] = FolderId(q.int64(1));
@@ -257,6 +271,15 @@ class SqliteMailbox final : public Mailbox {
       if (!specials_.count(s.folder))
         throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, std::string("mailbox is missing its special folder ") + special_folder_name(s.folder));
     reload_named();
+  }
+
+  // Brings an older schema up to kSchemaVersion in one transaction (all or nothing).
+  void migrate(int from) {
+    Transaction tx(db_);
+    if (from < 2) db_.exec(kJournalSchema);  // version 2: the change journal starts empty
+    db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+    tx.commit();
+    spdlog::info("mailbox '{}' migrated from schema version {} to {}", path_, from, kSchemaVersion);
   }
 
   // A cheap look for truncation: with no write-ahead log to supply pages, the file must hold
@@ -486,8 +509,9 @@ class SqliteMailbox final : public Mailbox {
     for (std::optional<FolderId> at = new_parent; at; at = parent_folder(*at))
       if (*at == id) throw_error(ErrorCode::MAPI_E_FOLDER_CYCLE, "cannot move a folder into itself or its subfolders");
     Transaction tx(db_);
+    std::optional<FolderId> old_parent = parent_folder(id);
     Stmt(db_, "UPDATE folders SET parent_id = ? WHERE id = ?").bind(1, int64_t(new_parent)).bind(2, int64_t(id)).run();
-    bump_folder_change(id);
+    bump_folder_change(id, ChangeKind::Moved, old_parent.value_or(0));
     tx.commit();
   }
 
@@ -519,6 +543,12 @@ class SqliteMailbox final : public Mailbox {
   // ---- messages ------------------------------------------------------------
   MessageId save_message(FolderId folder, const Message& msg, std::optional<MessageId> existing,
                          const std::vector<StreamedValue>& streams) override {
+    return save_impl(folder, msg, existing, streams, std::nullopt);
+  }
+
+  // save_message; `copied_from` (message, folder) journals the new message as a copy.
+  MessageId save_impl(FolderId folder, const Message& msg, std::optional<MessageId> existing,
+                      const std::vector<StreamedValue>& streams, std::optional<std::pair<MessageId, FolderId>> copied_from) {
     require_folder(folder);
     for (const auto& s : streams)
       if (storage_index(s.tag.type()) != 7 && storage_index(s.tag.type()) != 9)
@@ -565,6 +595,13 @@ class SqliteMailbox final : public Mailbox {
       throw_error(ErrorCode::MAPI_E_STORE_FULL, "saving this message (" + std::to_string(size) + " bytes) would exceed the mailbox quota of " +
                                                     std::to_string(quota) + " bytes");
     set_info_int("mailbox_size", total);
+    Stmt fl(db_, "SELECT message_flags FROM messages WHERE id = ?");
+    fl.bind(1, int64_t(id));
+    fl.step();
+    if (copied_from)
+      journal(cn, ChangeKind::Copied, false, id, folder, copied_from->first, copied_from->second, int32_t(fl.int64(0)));
+    else
+      journal(cn, existing ? ChangeKind::Modified : ChangeKind::Created, false, id, folder, {}, {}, int32_t(fl.int64(0)));
     tx.commit();
     return id;
   }
@@ -610,15 +647,19 @@ class SqliteMailbox final : public Mailbox {
     FolderId deleted_items = specials_.at(SpecialFolder::DeletedItems);
     for (MessageId id : ids) {
       FolderId f = message_folder(id);
+      Stmt q(db_, "SELECT message_size, message_flags FROM messages WHERE id = ?");
+      q.bind(1, int64_t(id));
+      q.step();
+      const int32_t flags = int32_t(q.int64(1));
       if (mode == DeleteMode::Hard) {
-        Stmt q(db_, "SELECT message_size FROM messages WHERE id = ?");
-        q.bind(1, int64_t(id));
-        q.step();
         set_info_int("mailbox_size", get_info_int("mailbox_size") - q.int64(0));
         Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(id)).run();
+        journal(next_cn(), ChangeKind::HardDeleted, false, id, f, {}, {}, flags);
       } else if (f == deleted_items) {
-        Stmt(db_, "UPDATE messages SET soft_deleted = 1, change_number = ? WHERE id = ?").bind(1, next_cn()).bind(2, int64_t(id)).run();
+        int64_t cn = next_cn();
+        Stmt(db_, "UPDATE messages SET soft_deleted = 1, change_number = ? WHERE id = ?").bind(1, cn).bind(2, int64_t(id)).run();
         write_props(db_, kMessageProps, int64_t(id), {PropValue::time(tags::PidTagDeletedOn, now_filetime())});
+        journal(cn, ChangeKind::SoftDeleted, false, id, f, {}, {}, flags);
       } else {
         move_in_tx(id, deleted_items);
       }
@@ -629,9 +670,11 @@ class SqliteMailbox final : public Mailbox {
   void undelete_messages(const std::vector<MessageId>& ids) override {
     Transaction tx(db_);
     for (MessageId id : ids) {
-      message_folder(id);
-      Stmt(db_, "UPDATE messages SET soft_deleted = 0, change_number = ? WHERE id = ?").bind(1, next_cn()).bind(2, int64_t(id)).run();
+      FolderId f = message_folder(id);
+      int64_t cn = next_cn();
+      Stmt(db_, "UPDATE messages SET soft_deleted = 0, change_number = ? WHERE id = ?").bind(1, cn).bind(2, int64_t(id)).run();
       delete_props(db_, kMessageProps, int64_t(id), {tags::PidTagDeletedOn});
+      journal(cn, ChangeKind::Restored, false, id, f, {}, {}, message_flags(id));
     }
     tx.commit();
   }
@@ -639,26 +682,28 @@ class SqliteMailbox final : public Mailbox {
   void set_read_flag(const std::vector<MessageId>& ids, bool read) override {
     Transaction tx(db_);
     for (MessageId id : ids) {
-      Stmt q(db_, "SELECT message_flags FROM messages WHERE id = ? AND folder_id IS NOT NULL");
+      Stmt q(db_, "SELECT message_flags, folder_id FROM messages WHERE id = ? AND folder_id IS NOT NULL");
       q.bind(1, int64_t(id));
       if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
-      int32_t flags = int32_t(q.int64(0));
-      flags = read ? (flags | msgflag::Read | msgflag::EverRead) : (flags & ~msgflag::Read);
-      // MS-OXCMSG 3.2.5.3: read-state changes do not alter the change number used for content sync.
+      const int32_t old_flags = int32_t(q.int64(0));
+      int32_t flags = read ? (old_flags | msgflag::Read | msgflag::EverRead) : (old_flags & ~msgflag::Read);
+      if (flags == old_flags) continue;  // nothing changes, nothing is journaled
+      // MS-OXCMSG 3.2.5.3: read-state changes do not alter the change number used for content
+      // sync; the journal gives them a change number of their own (MS-OXCFXICS: CnsetRead).
       Stmt(db_, "UPDATE messages SET message_flags = ? WHERE id = ?").bind(1, int64_t(flags)).bind(2, int64_t(id)).run();
       write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageFlags, flags)});
+      journal(next_cn(), ChangeKind::ReadStateChanged, false, id, FolderId(q.int64(1)), {}, {}, flags);
     }
     tx.commit();
   }
 
-  void move_messages(const std::vector<MessageId>& ids, FolderId to) override {
+  std::vector<MessageId> move_messages(const std::vector<MessageId>& ids, FolderId to) override {
     require_folder(to);
     Transaction tx(db_);
-    for (MessageId id : ids) {
-      message_folder(id);
-      move_in_tx(id, to);
-    }
+    std::vector<MessageId> moved;
+    for (MessageId id : ids) moved.push_back(move_in_tx(id, to));
     tx.commit();
+    return moved;
   }
 
   // ---- batches: one outer transaction; each call's own Transaction nests in it as a savepoint.
@@ -698,13 +743,69 @@ class SqliteMailbox final : public Mailbox {
     std::vector<Message> copies;
     for (MessageId id : ids) copies.push_back(load_message(id, true));
     std::vector<MessageId> out;
-    for (auto& m : copies) {
+    Transaction tx(db_);
+    for (size_t i = 0; i < copies.size(); ++i) {
+      Message& m = copies[i];
       // A copy is a new object: it gets its own ids and change history.
       m.props.erase(tags::PidTagChangeKey);
       m.props.erase(tags::PidTagPredecessorChangeList);
-      out.push_back(save_message(to, m, std::nullopt, {}));
+      out.push_back(save_impl(to, m, std::nullopt, {}, std::make_pair(ids[i], message_folder(ids[i]))));
+    }
+    tx.commit();
+    return out;
+  }
+
+  // ---- the change journal ---------------------------------------------------
+  std::vector<Change> changes_since(int64_t after, std::optional<FolderId> folder, size_t limit) override {
+    std::string sql = "SELECT cn, time, kind, is_folder, object_id, folder_id, old_object_id, old_folder_id, flags FROM changes WHERE cn > ?1";
+    if (folder)
+      sql = "SELECT * FROM (" + sql + " AND folder_id = ?2 UNION " + sql + " AND old_folder_id = ?2)";
+    sql += " ORDER BY cn LIMIT ?3";
+    Stmt q(db_, sql);
+    q.bind(1, after);
+    if (folder) q.bind(2, int64_t(*folder));
+    q.bind(3, int64_t(std::min<size_t>(limit, INT64_MAX)));
+    std::vector<Change> out;
+    while (q.step()) {
+      Change c;
+      c.change_number = q.int64(0);
+      c.time = q.int64(1);
+      c.kind = ChangeKind(q.int64(2));
+      c.is_folder = q.int64(3) != 0;
+      c.id = uint64_t(q.int64(4));
+      c.parent = uint64_t(q.int64(5));
+      if (!q.is_null(6)) c.old_id = uint64_t(q.int64(6));
+      if (!q.is_null(7)) c.old_parent = uint64_t(q.int64(7));
+      c.message_flags = int32_t(q.int64(8));
+      out.push_back(c);
     }
     return out;
+  }
+
+  std::shared_ptr<ChangeFeed> change_feed() override {
+    return ChangeFeed::get(feed_key_, [p = path_] { return open_sqlite_mailbox(p); });
+  }
+
+  int64_t last_change_number() override {
+    Stmt q(db_, "SELECT COALESCE(MAX(cn), 0) FROM changes");
+    q.step();
+    return q.int64(0);
+  }
+
+  void set_journal_retention(std::chrono::seconds keep) override {
+    if (keep.count() <= 0) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the journal retention must be positive");
+    Transaction tx(db_);
+    set_info_int("journal_retention", keep.count());
+    tx.commit();
+  }
+
+  size_t prune_journal(std::chrono::seconds keep) override {
+    const int64_t cutoff = now_filetime() - int64_t(keep.count()) * 10'000'000;
+    Transaction tx(db_);
+    Stmt(db_, "DELETE FROM changes WHERE time < ? AND cn < (SELECT MAX(cn) FROM changes)").bind(1, cutoff).run();
+    size_t n = size_t(db_.changes());
+    tx.commit();
+    return n;
   }
 
   // ---- tables --------------------------------------------------------------
@@ -904,14 +1005,6 @@ class SqliteMailbox final : public Mailbox {
       if (fid == id) return true;
     return false;
   }
-  static bool is_computed_folder_tag(PropTag t) {
-    switch (t.id()) {
-      case 0x3602: case 0x3603: case 0x360A: case 0x6638: case 0x6748: case 0x6749: case 0x0FFF:
-      case 0x0E09: case 0x67A4: case 0x0E08: case 0x3601: case 0x0FFE: case 0x0FFB: case 0x3617:
-        return true;
-      default: return false;
-    }
-  }
   FolderId insert_folder(std::optional<FolderId> parent, const std::string& name, FolderType type, std::optional<int> special) {
     FolderId id = FolderId(next_gc());
     int64_t cn = next_cn();
@@ -926,6 +1019,7 @@ class SqliteMailbox final : public Mailbox {
       if (e.code() == ErrorCode::MAPI_E_COLLISION) throw_error(ErrorCode::MAPI_E_COLLISION, "a folder named '" + name + "' already exists there");
       throw;
     }
+    journal(cn, ChangeKind::Created, true, id, parent.value_or(0));
     Xid change = make_xid(replica_guid_, GlobalCounter(cn));
     int64_t now = now_filetime();
     write_props(db_, kFolderProps, int64_t(id),
@@ -934,9 +1028,12 @@ class SqliteMailbox final : public Mailbox {
                  PropValue::time(tags::PidTagCreationTime, now), PropValue::time(tags::PidTagLastModificationTime, now)});
     return id;
   }
-  void bump_folder_change(FolderId id) {
+  // A new change number for folder `id`: change key, PCL, modification time and a journal row
+  // (`kind` Moved with the folder's previous parent).
+  void bump_folder_change(FolderId id, ChangeKind kind = ChangeKind::Modified, std::optional<FolderId> old_parent = std::nullopt) {
     int64_t cn = next_cn();
     Stmt(db_, "UPDATE folders SET change_number = ? WHERE id = ?").bind(1, cn).bind(2, int64_t(id)).run();
+    journal(cn, kind, true, id, parent_folder(id).value_or(0), old_parent ? std::optional<uint64_t>(id) : std::nullopt, old_parent);
     PropertyBag old = read_props(db_, kFolderProps, int64_t(id), false);
     std::vector<Xid> pcl;
     if (auto p = old.find(tags::PidTagPredecessorChangeList); p && p->get_if<Bytes>()) pcl = parse_pcl(*p->get_if<Bytes>());
@@ -971,15 +1068,30 @@ class SqliteMailbox final : public Mailbox {
       throw_error(ErrorCode::MAPI_E_HAS_MESSAGES, "folder has messages (use the delete-messages flag)");
     for (FolderId child : child_folders(id)) delete_folder_in_tx(child, flags);
     set_info_int("mailbox_size", get_info_int("mailbox_size") - m.int64(1));
+    std::optional<FolderId> parent = parent_folder(id);
     Stmt(db_, "DELETE FROM messages WHERE folder_id = ?").bind(1, int64_t(id)).run();
     Stmt(db_, "DELETE FROM folders WHERE id = ?").bind(1, int64_t(id)).run();
+    journal(next_cn(), ChangeKind::HardDeleted, true, id, parent.value_or(0));
   }
 
   // -- messages
-  void move_in_tx(MessageId id, FolderId to) {
-    int64_t cn = next_cn();
-    Stmt(db_, "UPDATE messages SET folder_id = ?, soft_deleted = 0, change_number = ? WHERE id = ?")
-        .bind(1, int64_t(to)).bind(2, cn).bind(3, int64_t(id)).run();
+  // Moves message `id` to `to` under a new id, as Exchange does (MS-OXCFXICS: a move is a new
+  // message in the target and a deletion in the source): its rows are re-pointed, not copied.
+  // Returns the new id.
+  MessageId move_in_tx(MessageId old_id, FolderId to) {
+    const FolderId from = message_folder(old_id);
+    const MessageId id = MessageId(next_gc());
+    const int64_t cn = next_cn();
+    Stmt(db_,
+         "INSERT INTO messages(id, folder_id, parent_attachment_id, associated, soft_deleted, change_number, message_size, "
+         "message_flags, delivery_time, last_modified, subject, normalized_subject, sender_name, message_class, importance) "
+         "SELECT ?, ?, NULL, associated, 0, ?, message_size, message_flags, delivery_time, last_modified, subject, "
+         "normalized_subject, sender_name, message_class, importance FROM messages WHERE id = ?")
+        .bind(1, int64_t(id)).bind(2, int64_t(to)).bind(3, cn).bind(4, int64_t(old_id)).run();
+    for (const char* table : {"message_props", "recipients", "attachments"})
+      Stmt(db_, std::string("UPDATE ") + table + " SET message_id = ? WHERE message_id = ?").bind(1, int64_t(id)).bind(2, int64_t(old_id)).run();
+    Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(old_id)).run();
+    delete_props(db_, kMessageProps, int64_t(id), {tags::PidTagDeletedOn});
     PropertyBag old = read_props(db_, kMessageProps, int64_t(id), false);
     std::vector<Xid> pcl;
     if (auto p = old.find(tags::PidTagPredecessorChangeList); p && p->get_if<Bytes>()) pcl = parse_pcl(*p->get_if<Bytes>());
@@ -987,7 +1099,38 @@ class SqliteMailbox final : public Mailbox {
     pcl_merge(pcl, change);
     write_props(db_, kMessageProps, int64_t(id),
                 {PropValue::binary(tags::PidTagChangeKey, change.serialize()),
-                 PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl(pcl))});
+                 PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl(pcl)),
+                 PropValue::binary(tags::PidTagSourceKey, make_xid(replica_guid_, id).serialize())});
+    journal(cn, ChangeKind::Moved, false, id, to, old_id, from, message_flags(id));
+    return id;
+  }
+
+  int32_t message_flags(MessageId id) {
+    Stmt q(db_, "SELECT message_flags FROM messages WHERE id = ?");
+    q.bind(1, int64_t(id));
+    return q.step() ? int32_t(q.int64(0)) : 0;
+  }
+
+  // Writes the journal row of change `cn`.
+  void journal(int64_t cn, ChangeKind kind, bool is_folder, uint64_t id, uint64_t parent,
+               std::optional<uint64_t> old_id = std::nullopt, std::optional<uint64_t> old_parent = std::nullopt,
+               int32_t flags = 0) {
+    Stmt ins(db_,
+             "INSERT INTO changes(cn, time, kind, is_folder, object_id, folder_id, old_object_id, old_folder_id, flags) "
+             "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind(1, cn).bind(2, now_filetime()).bind(3, int64_t(kind)).bind(4, int64_t(is_folder)).bind(5, int64_t(id)).bind(6, int64_t(parent));
+    if (old_id) ins.bind(7, int64_t(*old_id)); else ins.bind_null(7);
+    if (old_parent) ins.bind(8, int64_t(*old_parent)); else ins.bind_null(8);
+    ins.bind(9, int64_t(flags)).run();
+    // Every 1024th change also drops the rows past the retention, inside the same transaction.
+    if (cn % 1024 == 0) {
+      Stmt(db_, "DELETE FROM changes WHERE time < ? AND cn < ?").bind(1, now_filetime() - journal_retention().count() * 10'000'000).bind(2, cn).run();
+    }
+  }
+
+  std::chrono::seconds journal_retention() {
+    Stmt q(db_, "SELECT value FROM store_info WHERE key = 'journal_retention'");
+    return std::chrono::seconds(q.step() ? q.int64(0) : int64_t(kDefaultJournalRetention.count()));
   }
 
   // Writes the messages row, its properties, recipients and attachments (recursively for
@@ -1092,6 +1235,7 @@ class SqliteMailbox final : public Mailbox {
   }
 
   std::string path_;
+  std::string feed_key_;  // the canonical path: one change feed per file and process
   Db db_;
   Guid mailbox_guid_, replica_guid_;
   std::map<SpecialFolder, FolderId> specials_;

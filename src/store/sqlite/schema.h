@@ -5,7 +5,8 @@ namespace openmapi::store::sqlite {
 
 // PRAGMA application_id of an OpenMAPI mailbox ("OMAP") and the schema version (user_version).
 inline constexpr int kApplicationId = 0x4F4D4150;
-inline constexpr int kSchemaVersion = 1;
+// Version 2 added the change journal (kJournalSchema); a version-1 mailbox is migrated on open.
+inline constexpr int kSchemaVersion = 2;
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE store_info(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -84,6 +85,22 @@ CREATE TABLE named_props(
   id INTEGER PRIMARY KEY,                      -- 0x8000..0xFFFE
   guid BLOB NOT NULL, kind INTEGER NOT NULL, lid INTEGER, name TEXT,
   UNIQUE(guid, kind, lid, name));
+)sql";
+
+// The change journal (schema version 2): one row per change, keyed by its change number.
+inline constexpr const char* kJournalSchema = R"sql(
+CREATE TABLE changes(
+  cn INTEGER PRIMARY KEY,                      -- change number (global counter), journal order
+  time INTEGER NOT NULL,                       -- FILETIME
+  kind INTEGER NOT NULL,                       -- store::ChangeKind
+  is_folder INTEGER NOT NULL,
+  object_id INTEGER NOT NULL,                  -- message or folder id after the change
+  folder_id INTEGER NOT NULL,                  -- the folder holding it (parent folder for folders)
+  old_object_id INTEGER, old_folder_id INTEGER,  -- moves and copies: the source
+  flags INTEGER NOT NULL DEFAULT 0);           -- PidTagMessageFlags after the change
+CREATE INDEX changes_by_folder ON changes(folder_id, cn);
+CREATE INDEX changes_by_old_folder ON changes(old_folder_id, cn) WHERE old_folder_id IS NOT NULL;
+CREATE INDEX changes_by_time ON changes(time);
 )sql";
 
 }  // namespace openmapi::store::sqlite

@@ -145,11 +145,13 @@ PropValue large_value_for_table(Db& db, PropTag tag, int64_t id) {
 
 void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropValue>& values) {
   Stmt ins(db, sql("INSERT OR REPLACE INTO $T($O, tag, value, large_id) VALUES(?, ?, ?, ?)", t));
-  Stmt del(db, sql("DELETE FROM $T WHERE $O = ? AND tag >> 16 = ? AND tag != ?", t));
+  // Deleted first, never replaced in place: a REPLACE would drop an old large value's row
+  // without its delete trigger firing, and leave the chunks behind.
+  Stmt del(db, sql("DELETE FROM $T WHERE $O = ? AND tag >> 16 = ?", t));
   for (const PropValue& raw : values) {
     PropValue v = normalize(raw);
-    // One value per property id: drop a value of another type with the same id.
-    del.bind(1, owner).bind(2, int64_t(v.tag().id())).bind(3, int64_t(v.tag().value)).run();
+    // One value per property id: drop the old value, of this or another type.
+    del.bind(1, owner).bind(2, int64_t(v.tag().id())).run();
     del.reset();
     ins.bind(1, owner).bind(2, int64_t(v.tag().value));
     ByteView big = large_candidate(v);

@@ -1,0 +1,155 @@
+// The change journal: one row per change, in change-number order, queryable per folder; the
+// schema-1 mailbox migrated on open; retention.
+#include "test_util.h"
+
+#include "core/entryid.h"
+#include "store/sqlite/db.h"
+#include "store_fixture.h"
+
+using namespace openmapi;
+using namespace openmapi::store;
+using openmapi::testing::code_of;
+using openmapi::testing::MailboxTest;
+using openmapi::testing::simple_message;
+
+namespace {
+
+std::vector<ChangeKind> kinds(const std::vector<Change>& cs) {
+  std::vector<ChangeKind> out;
+  for (const auto& c : cs) out.push_back(c.kind);
+  return out;
+}
+
+}  // namespace
+
+TEST_F(MailboxTest, EveryMessageChangeLeavesOneJournalRowInOrder) {
+  const int64_t start = mb->last_change_number();
+  ASSERT_GT(start, 0);  // the default folders were created through the journal
+  FolderId other = mb->create_folder(inbox(), "Other", "IPF.Note");
+  MessageId a = mb->save_message(inbox(), simple_message("a"));
+  mb->save_message(inbox(), simple_message("a2"), a);
+  mb->set_read_flag({a}, true);
+  mb->set_read_flag({a}, true);  // no change: no row
+  MessageId moved = mb->move_messages({a}, other).at(0);
+  MessageId copy = mb->copy_messages({moved}, inbox()).at(0);
+  mb->delete_messages({copy}, DeleteMode::Hard);
+
+  auto all = mb->changes_since(start);
+  ASSERT_EQ(kinds(all), (std::vector<ChangeKind>{ChangeKind::Created, ChangeKind::Created, ChangeKind::Modified,
+                                                 ChangeKind::ReadStateChanged, ChangeKind::Moved, ChangeKind::Copied,
+                                                 ChangeKind::HardDeleted}));
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i].change_number, all[i - 1].change_number);
+  EXPECT_TRUE(all[0].is_folder);
+  EXPECT_EQ(all[0].id, other);
+  EXPECT_EQ(all[0].parent, inbox());
+  EXPECT_EQ(all[1].id, a);
+  EXPECT_EQ(all[3].message_flags & msgflag::Read, msgflag::Read);
+  // The move: a new id in the target, the old one named with the source folder.
+  EXPECT_EQ(all[4].id, moved);
+  EXPECT_NE(moved, a);
+  EXPECT_EQ(all[4].parent, other);
+  EXPECT_EQ(all[4].old_id, a);
+  EXPECT_EQ(all[4].old_parent, inbox());
+  EXPECT_EQ(all[5].old_id, moved);
+  EXPECT_EQ(all[5].parent, inbox());
+  EXPECT_EQ(all[6].id, copy);
+  EXPECT_EQ(mb->last_change_number(), all.back().change_number);
+  // The content change number is the journal's for content changes (not for read state).
+  EXPECT_EQ(int64_t(ObjectId::from_u64(uint64_t(*mb->load_message(moved).props.get_i64(tags::PidTagChangeNumber))).gc),
+            all[4].change_number);
+
+  // Per folder: what is or was in it. The Inbox saw a's creation, change, read, move away, the
+  // copy arriving and its deletion; "Other" its own creation (in the Inbox, not in it) and the move in.
+  auto in_other = mb->changes_since(start, other);
+  EXPECT_EQ(kinds(in_other), (std::vector<ChangeKind>{ChangeKind::Moved, ChangeKind::Copied}));
+  auto in_inbox = mb->changes_since(start, inbox());
+  EXPECT_EQ(in_inbox.size(), 7u);
+  // Paging with `after` and `limit` walks the same rows.
+  std::vector<Change> paged;
+  for (int64_t at = start;;) {
+    auto page = mb->changes_since(at, std::nullopt, 2);
+    if (page.empty()) break;
+    EXPECT_LE(page.size(), 2u);
+    at = page.back().change_number;
+    paged.insert(paged.end(), page.begin(), page.end());
+  }
+  EXPECT_EQ(kinds(paged), kinds(all));
+}
+
+TEST_F(MailboxTest, SoftDeleteRestoreAndFolderChangesAreJournaled) {
+  FolderId deleted = mb->special_folder(SpecialFolder::DeletedItems);
+  const int64_t start = mb->last_change_number();
+  MessageId m = mb->save_message(deleted, simple_message("x"));
+  mb->delete_messages({m}, DeleteMode::Soft);
+  mb->undelete_messages({m});
+  FolderId f = mb->create_folder(inbox(), "F", "");
+  FolderId g = mb->create_folder(inbox(), "G", "");
+  mb->rename_folder(f, "F2");
+  mb->move_folder(f, g);
+  mb->delete_folder(g, delfolder::DelFolders | delfolder::DelMessages);
+  auto all = mb->changes_since(start);
+  EXPECT_EQ(kinds(all), (std::vector<ChangeKind>{ChangeKind::Created, ChangeKind::SoftDeleted, ChangeKind::Restored,
+                                                 ChangeKind::Created, ChangeKind::Created, ChangeKind::Modified,
+                                                 ChangeKind::Moved, ChangeKind::HardDeleted, ChangeKind::HardDeleted}));
+  EXPECT_EQ(all[6].id, f);
+  EXPECT_EQ(all[6].parent, g);
+  EXPECT_EQ(all[6].old_parent, inbox());
+  EXPECT_EQ(all[7].id, f);  // the subfolder goes first
+  EXPECT_EQ(all[8].id, g);
+}
+
+TEST_F(MailboxTest, AFailedCallLeavesNoJournalRow) {
+  const int64_t start = mb->last_change_number();
+  mb->set_quota(1);
+  EXPECT_EQ(code_of([&] { mb->save_message(inbox(), simple_message("too big")); }), ErrorCode::MAPI_E_STORE_FULL);
+  EXPECT_EQ(code_of([&] { mb->move_messages({4242}, inbox()); }), ErrorCode::MAPI_E_NOT_FOUND);
+  EXPECT_TRUE(mb->changes_since(start).empty());
+}
+
+TEST_F(MailboxTest, JournalSurvivesReopenAndIsPrunedByAge) {
+  mb->save_message(inbox(), simple_message("a"));
+  const int64_t last = mb->last_change_number();
+  reopen();
+  EXPECT_EQ(mb->last_change_number(), last);
+  EXPECT_EQ(code_of([&] { mb->set_journal_retention(std::chrono::seconds(0)); }), ErrorCode::MAPI_E_INVALID_PARAMETER);
+  // Rows older than an hour: none yet. Then age them by hand and prune: only the newest stays.
+  EXPECT_EQ(mb->prune_journal(std::chrono::hours(1)), 0u);
+  {
+    store::sqlite::Db db(dir.file("mb.sqlite"), false);
+    db.exec("UPDATE changes SET time = time - 36000000000");  // an hour earlier
+  }
+  size_t rows = mb->changes_since(0).size();
+  ASSERT_GT(rows, 1u);
+  EXPECT_EQ(mb->prune_journal(std::chrono::minutes(30)), rows - 1);
+  auto left = mb->changes_since(0);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].change_number, last);
+}
+
+TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournal) {
+  openmapi::testing::TempDir dir;
+  const std::string path = dir.file("old.sqlite");
+  {
+    auto mb = create_sqlite_mailbox(path, {"Old", "old@example.com", 0});
+    mb->save_message(mb->special_folder(SpecialFolder::Inbox), openmapi::testing::simple_message("kept"));
+  }
+  {
+    // Make it what a version-1 build wrote: no journal, user_version 1.
+    store::sqlite::Db db(path, false);
+    db.exec("DROP TABLE changes");
+    db.exec("PRAGMA user_version = 1");
+  }
+  auto mb = open_sqlite_mailbox(path);
+  EXPECT_EQ(mb->last_change_number(), 0);
+  auto t = mb->contents_table(mb->special_folder(SpecialFolder::Inbox));
+  EXPECT_EQ(t->row_count(), 1u);
+  MessageId id = mb->save_message(mb->special_folder(SpecialFolder::Inbox), openmapi::testing::simple_message("new"));
+  auto cs = mb->changes_since(0);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].id, id);
+  EXPECT_TRUE(mb->check_integrity().empty());
+  store::sqlite::Db db(path, false);
+  store::sqlite::Stmt v(db, "PRAGMA user_version");
+  ASSERT_TRUE(v.step());
+  EXPECT_EQ(v.int64(0), 2);
+}
