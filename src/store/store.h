@@ -116,6 +116,32 @@ struct Change {
   int32_t message_flags = 0;            // messages: PidTagMessageFlags after the change (MSGFLAG_ASSOCIATED marks FAI)
 };
 
+// ---- partial writes (the transacted Message object saves through these) ----------------
+// Changes to one property bag: values to set, tags to remove, large values to stream in.
+struct PropChanges {
+  std::vector<PropValue> set;
+  std::vector<PropTag> removed;
+  std::vector<StreamedValue> streams;
+  bool empty() const { return set.empty() && removed.empty() && streams.empty(); }
+};
+// One attachment's changes: a new one (`created`), a removed one, or changed properties; an
+// embedded message is replaced whole.
+struct AttachmentChange {
+  uint32_t attach_num = 0;
+  bool created = false;
+  bool deleted = false;
+  PropChanges props;
+  std::optional<Message> embedded;
+};
+struct MessageChanges {
+  PropChanges props;
+  std::optional<std::vector<PropertyBag>> recipients;  // the whole new recipient table, if it changed
+  std::vector<AttachmentChange> attachments;
+  // The PidTagChangeKey the writer started from: a stored message with another one fails the
+  // write with MAPI_E_OBJECT_CHANGED (nullopt: overwrite, FORCE_SAVE).
+  std::optional<Bytes> expected_change_key;
+};
+
 class Mailbox {
  public:
   virtual ~Mailbox() = default;
@@ -128,6 +154,9 @@ class Mailbox {
   virtual Guid mailbox_guid() = 0;
   virtual Guid replica_guid() = 0;
   virtual int64_t mailbox_size() = 0;
+  // The owner's SMTP address (empty for stores without one, such as a PST file: whoever opens
+  // the file owns it).
+  virtual std::string owner_address() { return {}; }
   virtual void set_quota(int64_t bytes) = 0;
 
   // ---- named properties (per store, ids 0x8000 and up)
@@ -145,6 +174,10 @@ class Mailbox {
   // PidTagChangeNumber, PidTagMessageSizeExtended).
   virtual PropertyBag folder_properties(FolderId id) = 0;
   virtual void set_folder_properties(FolderId id, const PropertyBag& props) = 0;
+  // Removes folder properties (computed ones and the display name: MAPI_E_COMPUTED).
+  virtual void delete_folder_properties(FolderId id, const std::vector<PropTag>& tags) {
+    throw_error(ErrorCode::MAPI_E_NO_ACCESS, "this store is read-only");
+  }
   virtual void rename_folder(FolderId id, const std::string& new_name) = 0;
   virtual void move_folder(FolderId id, FolderId new_parent) = 0;
   // Special folders cannot be deleted (MAPI_E_NO_ACCESS); a folder with content needs the flags
@@ -171,6 +204,32 @@ class Mailbox {
   // Moves messages to `to`; each gets a new id there (MS-OXCFXICS: as Exchange does). Returns the new ids.
   virtual std::vector<MessageId> move_messages(const std::vector<MessageId>& ids, FolderId to) = 0;
   virtual std::vector<MessageId> copy_messages(const std::vector<MessageId>& ids, FolderId to) = 0;
+
+  // Writes `changes` to message `existing` (or, without it, a new message in `folder`, FAI when
+  // `associated`) in one transaction, touching only what changed: a new change number, change
+  // key, PCL, modification time, size and a journal row. MAPI_E_OBJECT_CHANGED (see
+  // expected_change_key), MAPI_E_STORE_FULL past the quota, MAPI_E_NO_ACCESS on read-only stores.
+  virtual MessageId write_message(FolderId folder, std::optional<MessageId> existing, bool associated,
+                                  const MessageChanges& changes) {
+    throw_error(ErrorCode::MAPI_E_NO_ACCESS, "this store is read-only");
+  }
+  // The values of a message (or of its attachment `attach_num`) that load_message(id, false)
+  // leaves out, with their sizes.
+  virtual std::vector<std::pair<PropTag, uint64_t>> large_properties(MessageId id, std::optional<uint32_t> attach_num) { return {}; }
+  // Reads a value of attachment `attach_num` of message `id` as a stream.
+  virtual std::unique_ptr<PropertyStream> open_attachment_stream(MessageId id, uint32_t attach_num, PropTag tag) {
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "this store does not stream attachment values");
+  }
+
+  // ---- receive folders (MS-OXCSTOR RopGetReceiveFolder / RopSetReceiveFolder)
+  // Every registration: message class (lower case; "" is the default) -> folder. The default
+  // is the Inbox until set otherwise.
+  virtual std::vector<std::pair<std::string, FolderId>> receive_folders() { return {{"", special_folder(SpecialFolder::Inbox)}}; }
+  // Registers `folder` for `message_class`, or removes the registration (nullopt; the default
+  // registration cannot be removed: MAPI_E_NO_ACCESS).
+  virtual void set_receive_folder(const std::string& message_class, std::optional<FolderId> folder) {
+    throw_error(ErrorCode::MAPI_E_NO_ACCESS, "this store is read-only");
+  }
 
   // ---- batches (bulk import)
   // Opens a batch: until it commits, the calls made through this Mailbox stay each all-or-nothing

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -495,6 +496,19 @@ class SqliteMailbox final : public Mailbox {
     tx.commit();
   }
 
+  void delete_folder_properties(FolderId id, const std::vector<PropTag>& tags) override {
+    require_folder(id);
+    for (PropTag t : tags)
+      if (is_computed_folder_tag(t) || t.id() == tags::PidTagDisplayName.id())
+        throw_error(ErrorCode::MAPI_E_COMPUTED, "property " + t.hex() + " cannot be deleted");
+    Transaction tx(db_);
+    delete_props(db_, kFolderProps, int64_t(id), tags);
+    bump_folder_change(id);
+    tx.commit();
+  }
+
+  std::string owner_address() override { return get_info_text("email_address"); }
+
   void rename_folder(FolderId id, const std::string& new_name) override {
     require_folder(id);
     Transaction tx(db_);
@@ -606,6 +620,228 @@ class SqliteMailbox final : public Mailbox {
     return id;
   }
 
+  MessageId write_message(FolderId folder, std::optional<MessageId> existing, bool associated,
+                          const MessageChanges& c) override {
+    require_folder(folder);
+    auto check_streams = [](const PropChanges& p) {
+      for (const auto& s : p.streams)
+        if (storage_index(s.tag.type()) != 7 && storage_index(s.tag.type()) != 9)
+          throw_error(ErrorCode::MAPI_E_INVALID_TYPE, "only string and binary properties can be streamed (" + s.tag.hex() + ")");
+    };
+    check_streams(c.props);
+    for (const auto& a : c.attachments) check_streams(a.props);
+    Transaction tx(db_);
+    int64_t old_size = 0;
+    std::vector<Xid> pcl;
+    MessageId id = 0;
+    const int64_t now = now_filetime();
+    if (existing) {
+      Stmt q(db_, "SELECT message_size, folder_id FROM messages WHERE id = ? AND folder_id IS NOT NULL");
+      q.bind(1, int64_t(*existing));
+      if (!q.step()) throw_error(ErrorCode::MAPI_E_OBJECT_DELETED, "message " + std::to_string(*existing) + " is gone (deleted or moved)");
+      if (FolderId(q.int64(1)) != folder)
+        throw_error(ErrorCode::MAPI_E_OBJECT_DELETED, "message " + std::to_string(*existing) + " is no longer in folder " + std::to_string(folder));
+      old_size = q.int64(0);
+      id = *existing;
+      PropertyBag stamps = read_tags(kMessageProps, int64_t(id), {tags::PidTagChangeKey, tags::PidTagPredecessorChangeList});
+      if (c.expected_change_key) {
+        const PropValue* ck = stamps.find(tags::PidTagChangeKey);
+        if (!ck || ck->get<Bytes>() != *c.expected_change_key)
+          throw_error(ErrorCode::MAPI_E_OBJECT_CHANGED, "message " + std::to_string(id) + " was changed since it was opened");
+      }
+      if (auto p = stamps.find(tags::PidTagPredecessorChangeList); p && p->get_if<Bytes>()) pcl = parse_pcl(*p->get_if<Bytes>());
+    } else {
+      id = MessageId(next_gc());
+      Stmt(db_, "INSERT INTO messages(id, folder_id, associated, change_number) VALUES(?, ?, ?, 0)")
+          .bind(1, int64_t(id)).bind(2, int64_t(folder)).bind(3, int64_t(associated)).run();
+    }
+    const int64_t cn = next_cn();
+    apply_changes(kMessageProps, int64_t(id), c.props, is_computed_message_tag);
+    if (c.recipients) {
+      Stmt(db_, "DELETE FROM recipients WHERE message_id = ?").bind(1, int64_t(id)).run();
+      Stmt rins(db_, "INSERT INTO recipients(message_id, row_num) VALUES(?, ?)");
+      for (size_t i = 0; i < c.recipients->size(); ++i) {
+        const PropertyBag& r = (*c.recipients)[i];
+        rins.bind(1, int64_t(id)).bind(2, int64_t(r.get_i32(tags::PidTagRowid).value_or(int32_t(i)))).run();
+        rins.reset();
+        std::vector<PropValue> rv;
+        for (const auto& v : r.values())
+          if (v.tag().id() != tags::PidTagRowid.id() && v.type() != PropType::ErrorCode && v.type() != PropType::Object)
+            rv.push_back(v);
+        write_props(db_, kRecipientProps, db_.last_insert_rowid(), rv);
+      }
+    }
+    for (const AttachmentChange& a : c.attachments) {
+      if (a.created) {
+        Stmt e(db_, "SELECT 1 FROM attachments WHERE message_id = ? AND attach_num = ?");
+        e.bind(1, int64_t(id)).bind(2, int64_t(a.attach_num));
+        if (e.step()) throw_error(ErrorCode::MAPI_E_COLLISION, "attachment " + std::to_string(a.attach_num) + " exists already");
+        Stmt(db_, "INSERT INTO attachments(message_id, attach_num) VALUES(?, ?)").bind(1, int64_t(id)).bind(2, int64_t(a.attach_num)).run();
+      }
+      const int64_t aid = attachment_row(id, a.attach_num);
+      if (a.deleted) {
+        Stmt(db_, "DELETE FROM attachments WHERE id = ?").bind(1, aid).run();
+        continue;
+      }
+      apply_changes(kAttachmentProps, aid, a.props, engine::is_computed_attachment_tag);
+      if (a.embedded) {
+        Stmt(db_, "DELETE FROM messages WHERE parent_attachment_id = ?").bind(1, aid).run();
+        write_message_rows(MessageId(next_gc()), std::nullopt, aid, *a.embedded, false, cn, {}, {});
+      }
+    }
+    // The stamps of a change (MS-OXCFXICS 2.2.1.2: change key, PCL; MS-OXCMSG: times, flags).
+    Xid change = make_xid(replica_guid_, GlobalCounter(cn));
+    pcl_merge(pcl, change);
+    std::vector<PropValue> stamps{PropValue::binary(tags::PidTagChangeKey, change.serialize()),
+                                  PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl(pcl))};
+    PropertyBag now_set;
+    for (const auto& v : c.props.set) now_set.set(v);
+    if (!existing) {
+      stamps.push_back(PropValue::binary(tags::PidTagSourceKey, make_xid(replica_guid_, id).serialize()));
+      stamps.push_back(PropValue::time(tags::PidTagCreationTime, now_set.get_i64(tags::PidTagCreationTime).value_or(now)));
+    }
+    if (existing || !now_set.has(tags::PidTagLastModificationTime))
+      stamps.push_back(PropValue::time(tags::PidTagLastModificationTime, now));
+    Stmt ac(db_, "SELECT COUNT(*) FROM attachments WHERE message_id = ?");
+    ac.bind(1, int64_t(id));
+    ac.step();
+    PropertyBag fl = read_tags(kMessageProps, int64_t(id), {tags::PidTagMessageFlags});
+    int32_t flags = fl.get_i32(tags::PidTagMessageFlags).value_or(0);
+    flags = ac.int64(0) > 0 ? (flags | msgflag::HasAttach) : (flags & ~msgflag::HasAttach);
+    Stmt as(db_, "SELECT associated FROM messages WHERE id = ?");
+    as.bind(1, int64_t(id));
+    as.step();
+    if (as.int64(0)) flags |= msgflag::Associated;
+    stamps.push_back(PropValue::i32(tags::PidTagMessageFlags, flags));
+    write_props(db_, kMessageProps, int64_t(id), stamps);
+    const int64_t size = total_size(id);
+    write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageSize, int32_t(std::min<int64_t>(size, INT32_MAX)))});
+    refresh_mirror(id, cn, size);
+    int64_t total = get_info_int("mailbox_size") - old_size + size;
+    int64_t quota = get_info_int("quota");
+    if (quota > 0 && total > quota && size > old_size)
+      throw_error(ErrorCode::MAPI_E_STORE_FULL, "saving this message (" + std::to_string(size) + " bytes) would exceed the mailbox quota of " +
+                                                    std::to_string(quota) + " bytes");
+    set_info_int("mailbox_size", total);
+    journal(cn, existing ? ChangeKind::Modified : ChangeKind::Created, false, id, folder, {}, {}, flags);
+    tx.commit();
+    return id;
+  }
+
+  // Applies one bag's changes: computed tags, errors and objects are skipped (the object model
+  // reports them as problems before it gets here).
+  void apply_changes(const PropTableSpec& t, int64_t owner, const PropChanges& p, bool (*computed)(PropTag)) {
+    std::vector<PropValue> set;
+    for (const auto& v : p.set)
+      if (!computed(v.tag()) && v.type() != PropType::Object && v.type() != PropType::ErrorCode) set.push_back(v);
+    write_props(db_, t, owner, set);
+    std::vector<PropTag> removed;
+    for (PropTag r : p.removed)
+      if (!computed(r)) removed.push_back(r);
+    if (!removed.empty()) delete_props(db_, t, owner, removed);
+    for (const StreamedValue& s : p.streams) {
+      PropTag tag = s.tag.type() == PropType::String8 ? s.tag.with_type(PropType::String) : s.tag;
+      delete_props(db_, t, owner, {tag});
+      uint64_t streamed = 0;
+      int64_t lid = write_large_stream(db_, s.source, streamed);
+      Stmt(db_, std::string("INSERT INTO ") + t.table + "(" + t.owner + ", tag, value, large_id) VALUES(?, ?, NULL, ?)")
+          .bind(1, owner).bind(2, int64_t(tag.value)).bind(3, lid).run();
+    }
+  }
+
+  // The small values of `tags` (by id) of one owner.
+  PropertyBag read_tags(const PropTableSpec& t, int64_t owner, const std::vector<PropTag>& wanted) {
+    PropertyBag b;
+    Stmt q(db_, std::string("SELECT tag, value FROM ") + t.table + " WHERE " + t.owner + " = ? AND tag >> 16 = ? AND large_id IS NULL");
+    for (PropTag w : wanted) {
+      q.bind(1, owner).bind(2, int64_t(w.id()));
+      while (q.step()) b.set(column_value(q, 1, PropTag(uint32_t(q.int64(0)))));
+      q.reset();
+    }
+    return b;
+  }
+
+  // The stored size of one owner's values (large ones by their recorded size).
+  int64_t props_size(const PropTableSpec& t, int64_t owner) {
+    Stmt q(db_, std::string("SELECT p.tag, p.value, v.size FROM ") + t.table + " p LEFT JOIN large_values v ON v.id = p.large_id WHERE p." +
+                    t.owner + " = ?");
+    q.bind(1, owner);
+    int64_t size = 0;
+    while (q.step()) {
+      PropTag tag(uint32_t(q.int64(0)));
+      if (tag.id() == tags::PidTagMessageSize.id()) continue;
+      size += q.is_null(2) ? int64_t(column_value(q, 1, tag).size()) : q.int64(2);
+    }
+    return size;
+  }
+
+  // PidTagMessageSize: everything the message holds (as save_message counts it).
+  int64_t total_size(MessageId id) {
+    int64_t size = props_size(kMessageProps, int64_t(id));
+    Stmt r(db_, "SELECT id FROM recipients WHERE message_id = ?");
+    r.bind(1, int64_t(id));
+    while (r.step()) size += props_size(kRecipientProps, r.int64(0));
+    Stmt a(db_, "SELECT id FROM attachments WHERE message_id = ?");
+    a.bind(1, int64_t(id));
+    while (a.step()) {
+      size += props_size(kAttachmentProps, a.int64(0));
+      Stmt e(db_, "SELECT id FROM messages WHERE parent_attachment_id = ?");
+      e.bind(1, a.int64(0));
+      while (e.step()) size += total_size(MessageId(e.int64(0)));
+    }
+    return size;
+  }
+
+  // The columns of `messages` that mirror properties, from message_props.
+  void refresh_mirror(MessageId id, int64_t cn, int64_t size) {
+    PropertyBag b = read_tags(kMessageProps, int64_t(id),
+                              {tags::PidTagMessageDeliveryTime, tags::PidTagLastModificationTime, tags::PidTagSubject,
+                               tags::PidTagNormalizedSubject, tags::PidTagSenderName, tags::PidTagMessageClass,
+                               tags::PidTagImportance, tags::PidTagMessageFlags});
+    Stmt u(db_,
+           "UPDATE messages SET change_number = ?, message_size = ?, message_flags = ?, delivery_time = ?, last_modified = ?, "
+           "subject = ?, normalized_subject = ?, sender_name = ?, message_class = ?, importance = ? WHERE id = ?");
+    u.bind(1, cn).bind(2, size).bind(3, int64_t(b.get_i32(tags::PidTagMessageFlags).value_or(0)));
+    auto opt_i64 = [&](int i, std::optional<int64_t> v) { if (v) u.bind(i, *v); else u.bind_null(i); };
+    auto opt_str = [&](int i, PropTag t) { if (auto v = b.get_string(t)) u.bind(i, std::string_view(*v)); else u.bind_null(i); };
+    opt_i64(4, b.get_i64(tags::PidTagMessageDeliveryTime));
+    opt_i64(5, b.get_i64(tags::PidTagLastModificationTime));
+    opt_str(6, tags::PidTagSubject);
+    opt_str(7, tags::PidTagNormalizedSubject);
+    opt_str(8, tags::PidTagSenderName);
+    opt_str(9, tags::PidTagMessageClass);
+    auto imp = b.get_i32(tags::PidTagImportance);
+    opt_i64(10, imp ? std::optional<int64_t>(*imp) : std::nullopt);
+    u.bind(11, int64_t(id)).run();
+  }
+
+  // ---- receive folders (store_info "receive_folder:<class>")
+  std::vector<std::pair<std::string, FolderId>> receive_folders() override {
+    std::vector<std::pair<std::string, FolderId>> out{{"", specials_.at(SpecialFolder::Inbox)}};
+    Stmt q(db_, "SELECT key, value FROM store_info WHERE key LIKE 'receive_folder:%' ORDER BY key");
+    while (q.step()) {
+      std::string cls = q.text(0).substr(15);
+      if (cls.empty()) out[0].second = FolderId(q.int64(1));
+      else out.emplace_back(cls, FolderId(q.int64(1)));
+    }
+    return out;
+  }
+
+  void set_receive_folder(const std::string& message_class, std::optional<FolderId> folder) override {
+    std::string cls;
+    for (char ch : message_class) cls += char(std::tolower(static_cast<unsigned char>(ch)));
+    if (cls.size() > 255) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "message class too long");
+    Transaction tx(db_);
+    if (folder) {
+      require_folder(*folder);
+      set_info_int(("receive_folder:" + cls).c_str(), int64_t(*folder));
+    } else {
+      if (cls.empty()) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the default receive folder cannot be removed");
+      Stmt(db_, "DELETE FROM store_info WHERE key = ?").bind(1, std::string_view("receive_folder:" + cls)).run();
+    }
+    tx.commit();
+  }
+
   Message load_message(MessageId id, bool large_values) override {
     Stmt q(db_, "SELECT folder_id, message_size, change_number, message_flags FROM messages WHERE id = ?");
     q.bind(1, int64_t(id));
@@ -624,12 +860,40 @@ class SqliteMailbox final : public Mailbox {
   }
 
   std::unique_ptr<PropertyStream> open_stream(MessageId id, PropTag tag) override {
+    return open_value_stream(kMessageProps, int64_t(id), tag, "message " + std::to_string(id));
+  }
+
+  std::unique_ptr<PropertyStream> open_attachment_stream(MessageId id, uint32_t attach_num, PropTag tag) override {
+    return open_value_stream(kAttachmentProps, attachment_row(id, attach_num), tag,
+                             "attachment " + std::to_string(attach_num) + " of message " + std::to_string(id));
+  }
+
+  std::vector<std::pair<PropTag, uint64_t>> large_properties(MessageId id, std::optional<uint32_t> attach_num) override {
+    const PropTableSpec& t = attach_num ? kAttachmentProps : kMessageProps;
+    const int64_t owner = attach_num ? attachment_row(id, *attach_num) : int64_t(id);
+    Stmt q(db_, std::string("SELECT p.tag, v.size FROM ") + t.table + " p JOIN large_values v ON v.id = p.large_id WHERE p." +
+                    t.owner + " = ? ORDER BY p.tag");
+    q.bind(1, owner);
+    std::vector<std::pair<PropTag, uint64_t>> out;
+    while (q.step()) out.emplace_back(PropTag(uint32_t(q.int64(0))), uint64_t(q.int64(1)));
+    return out;
+  }
+
+  // The attachments row of attachment `num` of message `id` (MAPI_E_NOT_FOUND if none).
+  int64_t attachment_row(MessageId id, uint32_t num) {
+    Stmt q(db_, "SELECT id FROM attachments WHERE message_id = ? AND attach_num = ?");
+    q.bind(1, int64_t(id)).bind(2, int64_t(num));
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "message " + std::to_string(id) + " has no attachment " + std::to_string(num));
+    return q.int64(0);
+  }
+
+  std::unique_ptr<PropertyStream> open_value_stream(const PropTableSpec& spec, int64_t owner, PropTag tag, const std::string& what) {
     PropTag t = tag.type() == PropType::String8 ? tag.with_type(PropType::String) : tag;
     if (storage_index(t.type()) != 7 && storage_index(t.type()) != 9)
       throw_error(ErrorCode::MAPI_E_INVALID_TYPE, "only string and binary properties can be streamed (" + tag.hex() + ")");
-    Stmt q(db_, "SELECT value, large_id FROM message_props WHERE message_id = ? AND tag = ?");
-    q.bind(1, int64_t(id)).bind(2, int64_t(t.value));
-    if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "message " + std::to_string(id) + " has no property " + tag.hex());
+    Stmt q(db_, std::string("SELECT value, large_id FROM ") + spec.table + " WHERE " + spec.owner + " = ? AND tag = ?");
+    q.bind(1, owner).bind(2, int64_t(t.value));
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, what + " has no property " + tag.hex());
     if (q.is_null(1)) {
       PropValue v = column_value(q, 0, t);
       if (const auto* s = v.get_if<std::string>()) return std::make_unique<MemoryStream>(Bytes(s->begin(), s->end()));

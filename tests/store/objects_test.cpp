@@ -1,0 +1,616 @@
+// The Extended MAPI object model (store/objects.h): what MS-OXCPRPT, MS-OXCMSG and MS-OXCFOLD
+// specify, through a Logon. The read part runs against every provider (the SQLite store and a
+// PST file holding the same messages); the rest against the writable ones.
+#include "test_util.h"
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "core/entryid.h"
+#include "store/objects.h"
+#include "store/pst/pst_mailbox.h"
+#include "store/sqlite/db.h"
+#include "store_fixture.h"
+
+using namespace openmapi;
+using namespace openmapi::store;
+using openmapi::testing::code_of;
+using openmapi::testing::simple_message;
+using openmapi::testing::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kPst = fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "pst";
+
+MessageId mid_of(const Row& r, size_t col) { return MessageId(ObjectId::from_u64(uint64_t(r[col].get<int64_t>())).gc); }
+
+std::vector<MessageId> message_ids(Folder& f, uint32_t flags = 0) {
+  auto t = f.contents_table(flags);
+  t->set_columns({tags::PidTagMid});
+  std::vector<MessageId> out;
+  for (auto& r : t->query_rows(100000)) out.push_back(mid_of(r, 0));
+  return out;
+}
+
+Bytes pattern(size_t n, uint8_t seed) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = uint8_t(seed + i * 31 + (i >> 12));
+  return b;
+}
+
+void write_all(Stream& s, const Bytes& data) {
+  size_t at = 0;
+  while (at < data.size()) at += s.write(data.data() + at, std::min<size_t>(100000, data.size() - at));
+}
+
+// ---- the provider-independent read suite ------------------------------------------------
+// Each provider holds the messages of the corpus PST sample1.pst: the PST itself, and a SQLite
+// mailbox the messages were copied into. The same checks run on both.
+struct Provider {
+  std::string name;
+  std::string pst;  // the corpus file whose messages the provider holds
+  bool writable;
+};
+
+// Every folder of a store, the root first.
+std::vector<FolderId> all_folders(Mailbox& mb) {
+  std::vector<FolderId> out{mb.special_folder(SpecialFolder::Root)};
+  auto t = mb.hierarchy_table(out[0], tableflag::Depth);
+  t->set_columns({tags::PidTagFolderId});
+  for (auto& r : t->query_rows(10000)) out.push_back(FolderId(ObjectId::from_u64(uint64_t(r[0].get<int64_t>())).gc));
+  return out;
+}
+
+std::shared_ptr<Mailbox> open_provider(const Provider& p, TempDir& dir) {
+  std::shared_ptr<Mailbox> pst = open_pst_mailbox((kPst / p.pst).string());
+  if (!p.writable) return pst;
+  std::shared_ptr<Mailbox> mb = create_sqlite_mailbox(dir.file("copy.sqlite"), {"Copy", "copy@example.com", 0});
+  for (FolderId f : all_folders(*pst)) {
+    auto t = pst->contents_table(f);
+    t->set_columns({tags::PidTagMid});
+    for (auto& r : t->query_rows(1000)) {
+      openmapi::Message m = pst->load_message(mid_of(r, 0), true);
+      // Named properties are the PST's ids: leave them out (this copy is for the read suite).
+      auto strip = [](PropertyBag& b) {
+        std::vector<PropTag> named;
+        for (const auto& v : b.values())
+          if (v.tag().id() >= 0x8000) named.push_back(v.tag());
+        for (PropTag t : named) b.erase(t);
+      };
+      strip(m.props);
+      for (auto& rc : m.recipients) strip(rc);
+      for (auto& a : m.attachments) {
+        strip(a.props);
+        a.embedded.reset();
+        if (a.props.get_i32(tags::PidTagAttachMethod) == attach_method::EmbeddedMessage) a.props.erase(tags::PidTagAttachMethod);
+      }
+      mb->save_message(mb->special_folder(SpecialFolder::Inbox), m);
+    }
+  }
+  return mb;
+}
+
+class ProviderRead : public ::testing::TestWithParam<Provider> {
+ protected:
+  void SetUp() override {
+    mb = open_provider(GetParam(), dir);
+    logon = Logon::open(mb, LogonIdentity{"copy@example.com"});  // the copy's owner; a PST file has none
+  }
+  TempDir dir;
+  std::shared_ptr<Mailbox> mb;
+  std::shared_ptr<Logon> logon;
+};
+
+}  // namespace
+
+TEST_P(ProviderRead, MessagesReadThroughObjectsAsTheyAreStored) {
+  std::vector<MessageId> ids;
+  for (FolderId f : all_folders(*mb)) {
+    auto more = message_ids(*logon->open_folder(f));
+    ids.insert(ids.end(), more.begin(), more.end());
+  }
+  ASSERT_FALSE(ids.empty());
+  for (MessageId id : ids) {
+    openmapi::Message stored = mb->load_message(id, true);
+    auto m = logon->open_message(id);
+    EXPECT_EQ(m->object_type(), ObjectType::Message);
+    // GetProps with PtypUnspecified gives every stored value with its stored type.
+    for (const auto& v : stored.props.values()) {
+      if (v.type() == PropType::ErrorCode || v.type() == PropType::Object) continue;
+      PropsResult r = m->get_props({PropTag(v.tag().id(), PropType::Unspecified)});
+      ASSERT_EQ(r.values.size(), 1u);
+      if (v.size() > kGetPropsLimit) {
+        EXPECT_EQ(r.values[0].type(), PropType::ErrorCode);
+        continue;
+      }
+      EXPECT_EQ(r.values[0], v) << v.tag().hex();
+      // ...and streams read the same bytes.
+      if (v.type() == PropType::Binary || v.type() == PropType::String) {
+        auto s = m->open_property(v.tag());
+        Bytes got = s->read_all();
+        Bytes want = v.type() == PropType::Binary ? v.get<Bytes>() : Bytes(v.get<std::string>().begin(), v.get<std::string>().end());
+        EXPECT_EQ(got, want) << v.tag().hex();
+        EXPECT_EQ(s->size(), want.size());
+      }
+    }
+    EXPECT_EQ(m->recipients().size(), stored.recipients.size());
+    EXPECT_EQ(m->attachments().size(), stored.attachments.size());
+    for (size_t i = 0; i < stored.attachments.size(); ++i) {
+      const auto& a = stored.attachments[i];
+      auto att = m->open_attach(uint32_t(a.props.get_i32(tags::PidTagAttachNumber).value_or(int32_t(i))));
+      if (const PropValue* data = a.props.find(tags::PidTagAttachDataBinary)) {
+        auto s = att->open_property(tags::PidTagAttachDataBinary);
+        EXPECT_EQ(s->read_all(), data->get<Bytes>());
+      }
+    }
+    // A missing property: PtypErrorCode MAPI_E_NOT_FOUND and MAPI_W_ERRORS_RETURNED.
+    PropsResult missing = m->get_props({tags::PidTagSubject, PropTag(0x7FF0, PropType::Integer32)});
+    EXPECT_EQ(missing.status, ErrorCode::MAPI_W_ERRORS_RETURNED);
+    EXPECT_EQ(missing.values[1].tag(), PropTag(0x7FF0, PropType::ErrorCode));
+    EXPECT_EQ(ErrorCode(uint32_t(missing.values[1].get<int32_t>())), ErrorCode::MAPI_E_NOT_FOUND);
+    // The entry ID opens the same message.
+    auto eid = m->get_prop(tags::PidTagEntryId);
+    if (eid) {
+      auto again = logon->open_entry(eid->get<Bytes>());
+      ASSERT_TRUE(again.message);
+      EXPECT_EQ(again.message->id(), id);
+    }
+  }
+}
+
+TEST_P(ProviderRead, WritesNeedAWritableProvider) {
+  std::shared_ptr<Folder> inbox;
+  std::vector<MessageId> ids;
+  for (FolderId f : all_folders(*mb)) {
+    inbox = logon->open_folder(f);
+    ids = message_ids(*inbox);
+    if (!ids.empty()) break;
+  }
+  ASSERT_FALSE(ids.empty());
+  auto m = logon->open_message(ids[0], true);
+  EXPECT_TRUE(m->set_props({PropValue::string(tags::PidTagSubject, "changed")}).empty());
+  ErrorCode save = code_of([&] { m->save_changes(); });
+  ErrorCode create = code_of([&] { inbox->create_folder("New"); });
+  if (GetParam().writable) {
+    EXPECT_EQ(save, ErrorCode::Success);
+    EXPECT_EQ(create, ErrorCode::Success);
+  } else {
+    EXPECT_EQ(save, ErrorCode::MAPI_E_NO_ACCESS);
+    EXPECT_EQ(create, ErrorCode::MAPI_E_NO_ACCESS);
+    EXPECT_EQ(code_of([&] { inbox->delete_messages({ids[0]}, true); }), ErrorCode::MAPI_E_NO_ACCESS);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Providers, ProviderRead,
+                         ::testing::Values(Provider{"sqlite_dist_list", "dist-list.pst", true}, Provider{"pst_dist_list", "dist-list.pst", false},
+                                           Provider{"sqlite_sample1", "sample1.pst", true}, Provider{"pst_sample1", "sample1.pst", false},
+                                           Provider{"sqlite_unicode", "test_unicode.pst", true},
+                                           Provider{"pst_unicode", "test_unicode.pst", false}),
+                         [](const auto& info) { return info.param.name; });
+
+// ---- the writable store ----------------------------------------------------------------
+namespace {
+
+class Objects : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mb = create_sqlite_mailbox(dir.file("mb.sqlite"), {"Test User", "test@example.com", 0});
+    logon = Logon::open(mb, LogonIdentity{"Test@Example.com"});
+    inbox = logon->open_special(SpecialFolder::Inbox);
+  }
+  // A second, independent connection to the same mailbox (another client).
+  std::shared_ptr<Logon> second() { return Logon::open(open_sqlite_mailbox(dir.file("mb.sqlite")), LogonIdentity{"test@example.com"}); }
+  MessageId saved(const std::string& subject) {
+    auto m = inbox->create_message();
+    m->set_props({PropValue::string(tags::PidTagSubject, subject), PropValue::string(tags::PidTagMessageClass, "IPM.Note")});
+    m->save_changes();
+    return *m->id();
+  }
+
+  TempDir dir;
+  std::shared_ptr<Mailbox> mb;
+  std::shared_ptr<Logon> logon;
+  std::shared_ptr<Folder> inbox;
+};
+
+}  // namespace
+
+TEST_F(Objects, SetPropsReportsProblemsOneByOneAndAppliesTheRest) {
+  auto m = inbox->create_message();
+  PropProblems p = m->set_props({PropValue::string(tags::PidTagSubject, "hello"),
+                                 PropValue::binary(tags::PidTagEntryId, Bytes{1, 2, 3}),           // computed
+                                 PropValue::error(0x1000, ErrorCode::MAPI_E_NOT_FOUND),            // not a value
+                                 PropValue::i32(tags::PidTagImportance, 2)});
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0], (PropProblem{1, tags::PidTagEntryId, ErrorCode::MAPI_E_COMPUTED}));
+  EXPECT_EQ(p[1].index, 2u);
+  EXPECT_EQ(p[1].error, ErrorCode::MAPI_E_INVALID_TYPE);
+  EXPECT_EQ(m->get_prop(tags::PidTagSubject)->get<std::string>(), "hello");
+  EXPECT_EQ(m->get_prop(tags::PidTagImportance)->get<int32_t>(), 2);
+  // PtypString8 asks for the same value as PtypString; PtypUnspecified for the stored type.
+  EXPECT_EQ(m->get_prop(tags::PidTagSubject.with_type(PropType::String8))->type(), PropType::String8);
+  EXPECT_EQ(m->get_prop(PropTag(tags::PidTagImportance.id(), PropType::Unspecified))->type(), PropType::Integer32);
+  // DeleteProps: computed ones refused, a missing one is no problem.
+  PropProblems d = m->delete_props({tags::PidTagImportance, tags::PidTagMid, PropTag(0x7FF1, PropType::Integer32)});
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].tag, tags::PidTagMid);
+  EXPECT_FALSE(m->get_prop(tags::PidTagImportance));
+  m->save_changes();
+  // After the first save, PidTagMessageFlags is read-only (MS-OXCMSG 2.2.1.6).
+  EXPECT_EQ(m->set_props({PropValue::i32(tags::PidTagMessageFlags, 0)}).at(0).error, ErrorCode::MAPI_E_COMPUTED);
+}
+
+TEST_F(Objects, ChangesAreInvisibleUntilSaveChanges) {
+  MessageId id = saved("v1");
+  auto other = second();
+  auto m = logon->open_message(id, true);
+  m->set_props({PropValue::string(tags::PidTagSubject, "v2")});
+  EXPECT_EQ(m->get_prop(tags::PidTagSubject)->get<std::string>(), "v2");                       // this object sees it
+  EXPECT_EQ(other->open_message(id)->get_prop(tags::PidTagSubject)->get<std::string>(), "v1");  // nobody else does
+  EXPECT_EQ(mb->load_message(id).props.get_string(tags::PidTagSubject), "v1");
+  // A new message is not in the folder before its save.
+  auto fresh = inbox->create_message();
+  fresh->set_props({PropValue::string(tags::PidTagSubject, "fresh")});
+  EXPECT_EQ(inbox->contents_table()->row_count(), 1u);
+  EXPECT_FALSE(fresh->id());
+  m->save_changes();
+  fresh->save_changes();
+  EXPECT_EQ(other->open_message(id)->get_prop(tags::PidTagSubject)->get<std::string>(), "v2");
+  EXPECT_EQ(inbox->contents_table()->row_count(), 2u);
+  // A message dropped without saving leaves nothing.
+  {
+    auto dropped = inbox->create_message();
+    dropped->set_props({PropValue::string(tags::PidTagSubject, "never")});
+  }
+  EXPECT_EQ(inbox->contents_table()->row_count(), 2u);
+}
+
+TEST_F(Objects, TheSecondOfTwoConflictingSavesFailsUnlessForced) {
+  MessageId id = saved("base");
+  auto a = logon->open_message(id, true);
+  auto b = second()->open_message(id, true);
+  a->set_props({PropValue::string(tags::PidTagSubject, "from a")});
+  b->set_props({PropValue::string(tags::PidTagSubject, "from b")});
+  a->save_changes();
+  EXPECT_EQ(code_of([&] { b->save_changes(); }), ErrorCode::MAPI_E_OBJECT_CHANGED);
+  EXPECT_EQ(mb->load_message(id).props.get_string(tags::PidTagSubject), "from a");
+  // The failed save kept b's changes: forced, they win.
+  b->save_changes(save_flags::ForceSave);
+  EXPECT_EQ(mb->load_message(id).props.get_string(tags::PidTagSubject), "from b");
+  // An object saving twice does not conflict with itself.
+  a = logon->open_message(id, true);
+  a->set_props({PropValue::i32(tags::PidTagImportance, 2)});
+  a->save_changes();
+  a->set_props({PropValue::i32(tags::PidTagImportance, 0)});
+  a->save_changes();
+  EXPECT_EQ(mb->load_message(id).props.get_i32(tags::PidTagImportance), 0);
+  // KeepOpenReadOnly: the object stays open, for reading only.
+  a->set_props({PropValue::i32(tags::PidTagImportance, 1)});
+  a->save_changes(save_flags::KeepOpenReadOnly);
+  EXPECT_EQ(code_of([&] { a->set_props({PropValue::i32(tags::PidTagImportance, 2)}); }), ErrorCode::MAPI_E_NO_ACCESS);
+  EXPECT_EQ(a->get_prop(tags::PidTagImportance)->get<int32_t>(), 1);
+  // A message deleted meanwhile: MAPI_E_OBJECT_DELETED.
+  auto c = logon->open_message(id, true);
+  inbox->delete_messages({id}, true);
+  c->set_props({PropValue::i32(tags::PidTagImportance, 2)});
+  EXPECT_EQ(code_of([&] { c->save_changes(); }), ErrorCode::MAPI_E_OBJECT_DELETED);
+  // Read-only objects refuse changes.
+  MessageId id2 = saved("ro");
+  auto ro = logon->open_message(id2);
+  EXPECT_EQ(code_of([&] { ro->set_props({PropValue::i32(tags::PidTagImportance, 2)}); }), ErrorCode::MAPI_E_NO_ACCESS);
+}
+
+TEST_F(Objects, SavingOnePropertyDoesNotRewriteALargeAttachment) {
+  auto m = inbox->create_message();
+  m->set_props({PropValue::string(tags::PidTagSubject, "with a big attachment")});
+  auto att = m->create_attach();
+  att->set_props({PropValue::i32(tags::PidTagAttachMethod, attach_method::ByValue),
+                  PropValue::string(tags::PidTagAttachLongFilename, "big.bin")});
+  const Bytes big = pattern(10 << 20, 7);
+  {
+    auto s = att->open_property(tags::PidTagAttachDataBinary, open_flags::ReadWrite | open_flags::Create);
+    write_all(*s, big);
+    s->commit();
+  }
+  att->save_changes();
+  m->save_changes();
+  const MessageId id = *m->id();
+  auto large_rows = [&] {
+    store::sqlite::Db db(dir.file("mb.sqlite"), false);
+    store::sqlite::Stmt q(db, "SELECT a.large_id, v.size FROM attachment_props a JOIN large_values v ON v.id = a.large_id");
+    std::vector<std::pair<int64_t, int64_t>> out;
+    while (q.step()) out.emplace_back(q.int64(0), q.int64(1));
+    return out;
+  };
+  auto before = large_rows();
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].second, int64_t(big.size()));
+  const int64_t size_before = *mb->load_message(id, false).props.get_i32(tags::PidTagMessageSize);
+  EXPECT_GT(size_before, int64_t(big.size()));
+
+  auto e = logon->open_message(id, true);
+  e->set_props({PropValue::i32(tags::PidTagImportance, 2)});
+  e->save_changes();
+  EXPECT_EQ(large_rows(), before);  // the same stored value: not written again
+  EXPECT_EQ(*mb->load_message(id, false).props.get_i32(tags::PidTagMessageSize), size_before + 4);
+  // The attachment reads back whole, and a seek lands where it should.
+  auto back = logon->open_message(id)->open_attach(0)->open_property(tags::PidTagAttachDataBinary);
+  EXPECT_EQ(back->size(), big.size());
+  back->seek(5'000'000, Stream::Origin::Set);
+  uint8_t buf[16];
+  ASSERT_EQ(back->read(buf, sizeof buf), sizeof buf);
+  EXPECT_TRUE(std::equal(buf, buf + 16, big.begin() + 5'000'000));
+  back->seek(0, Stream::Origin::Set);
+  EXPECT_EQ(back->read_all(), big);
+  // get_props does not return a value this large: MAPI_E_NOT_ENOUGH_MEMORY (use the stream).
+  auto r = logon->open_message(id)->open_attach(0)->get_props({tags::PidTagAttachDataBinary});
+  EXPECT_EQ(r.values[0].type(), PropType::ErrorCode);
+  EXPECT_EQ(ErrorCode(uint32_t(r.values[0].get<int32_t>())), ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY);
+  EXPECT_EQ(mb->mailbox_size(), *mb->load_message(id, false).props.get_i32(tags::PidTagMessageSize));
+  EXPECT_TRUE(mb->check_integrity().empty());
+}
+
+TEST_F(Objects, StreamsCommitToTheObjectAndRevert) {
+  MessageId id = saved("streams");
+  auto m = logon->open_message(id, true);
+  auto s = m->open_property(tags::PidTagBody, open_flags::ReadWrite | open_flags::Create);
+  const std::string text = "Hello, stream";
+  s->write(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  EXPECT_FALSE(m->get_prop(tags::PidTagBody));  // not committed: the message does not see it
+  s->commit();
+  EXPECT_EQ(m->get_prop(tags::PidTagBody)->get<std::string>(), text);
+  EXPECT_FALSE(mb->load_message(id).props.has(tags::PidTagBody));  // not saved: the store does not
+  // Writes after the commit, then revert: back to the committed text.
+  s->seek(0, Stream::Origin::End);
+  s->write(reinterpret_cast<const uint8_t*>("!!!"), 3);
+  EXPECT_EQ(s->size(), text.size() + 3);
+  s->revert();
+  EXPECT_EQ(s->size(), text.size());
+  s->set_size(5);
+  s->commit();
+  EXPECT_EQ(m->get_prop(tags::PidTagBody)->get<std::string>(), "Hello");
+  m->save_changes();
+  EXPECT_EQ(mb->load_message(id).props.get_string(tags::PidTagBody), "Hello");
+  // Read-only streams, missing properties, seeking before the start, bad types.
+  auto ro = logon->open_message(id)->open_property(tags::PidTagBody);
+  EXPECT_EQ(code_of([&] { ro->write(reinterpret_cast<const uint8_t*>("x"), 1); }), ErrorCode::MAPI_E_NO_ACCESS);
+  EXPECT_EQ(code_of([&] { ro->seek(-1, Stream::Origin::Set); }), ErrorCode::MAPI_E_INVALID_PARAMETER);
+  EXPECT_EQ(code_of([&] { m->open_property(tags::PidTagBodyHtml); }), ErrorCode::MAPI_E_NOT_FOUND);
+  EXPECT_EQ(code_of([&] { m->open_property(tags::PidTagImportance); }), ErrorCode::MAPI_E_INTERFACE_NOT_SUPPORTED);
+  // Writing into an existing value keeps what is not overwritten.
+  auto w = m->open_property(tags::PidTagBody, open_flags::ReadWrite);
+  w->seek(1, Stream::Origin::Set);
+  w->write(reinterpret_cast<const uint8_t*>("EL"), 2);
+  w->commit();
+  EXPECT_EQ(m->get_prop(tags::PidTagBody)->get<std::string>(), "HELlo");
+}
+
+TEST_F(Objects, RecipientsAreModifiedByRowId) {
+  auto m = inbox->create_message();
+  auto rcpt = [](const std::string& name, int32_t type) {
+    return PropertyBag{PropValue::string(tags::PidTagDisplayName, name), PropValue::i32(tags::PidTagRecipientType, type)};
+  };
+  m->modify_recipients(modrecip::Add, {rcpt("Alice", recipient_type::To), rcpt("Bob", recipient_type::Cc), rcpt("Carol", recipient_type::Bcc)});
+  auto rows = m->recipients();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2].get_i32(tags::PidTagRowid), 2);
+  PropertyBag bob = rcpt("Robert", recipient_type::To);
+  bob.set(PropValue::i32(tags::PidTagRowid, 1));
+  m->modify_recipients(modrecip::Modify, {bob});
+  PropertyBag alice;
+  alice.set(PropValue::i32(tags::PidTagRowid, 0));
+  m->modify_recipients(modrecip::Remove, {alice});
+  PropertyBag ghost;
+  ghost.set(PropValue::i32(tags::PidTagRowid, 42));
+  EXPECT_EQ(code_of([&] { m->modify_recipients(modrecip::Remove, {ghost}); }), ErrorCode::MAPI_E_NOT_FOUND);
+  m->modify_recipients(modrecip::Add, {rcpt("Dave", recipient_type::To)});
+  m->save_changes();
+  auto back = logon->open_message(*m->id());
+  auto t = back->recipient_table();
+  t->set_columns({tags::PidTagRowid, tags::PidTagDisplayName, tags::PidTagRecipientType});
+  auto r = t->query_rows(10);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0][1].get<std::string>(), "Robert");
+  EXPECT_EQ(r[0][0].get<int32_t>(), 1);
+  EXPECT_EQ(r[1][1].get<std::string>(), "Carol");
+  EXPECT_EQ(r[2][1].get<std::string>(), "Dave");
+  EXPECT_EQ(r[2][0].get<int32_t>(), 3);  // a new row id, never one that was used
+}
+
+TEST_F(Objects, AttachmentsAndEmbeddedMessagesGoUpOneLevelAtATime) {
+  auto m = inbox->create_message();
+  m->set_props({PropValue::string(tags::PidTagSubject, "outer")});
+  auto a0 = m->create_attach();
+  a0->set_props({PropValue::i32(tags::PidTagAttachMethod, attach_method::ByValue), PropValue::binary(tags::PidTagAttachDataBinary, Bytes{1, 2, 3})});
+  EXPECT_TRUE(m->attachments().empty());  // not saved into the message yet
+  a0->save_changes();
+  ASSERT_EQ(m->attachments().size(), 1u);
+  auto a1 = m->create_attach();
+  EXPECT_EQ(a1->number(), 1u);
+  auto inner = a1->open_embedded(true);
+  inner->set_props({PropValue::string(tags::PidTagSubject, "inner"), PropValue::string(tags::PidTagMessageClass, "IPM.Note")});
+  inner->modify_recipients(modrecip::Add, {PropertyBag{PropValue::string(tags::PidTagDisplayName, "Eve")}});
+  inner->save_changes();
+  a1->save_changes();
+  m->save_changes();
+  const MessageId id = *m->id();
+  openmapi::Message stored = mb->load_message(id);
+  ASSERT_EQ(stored.attachments.size(), 2u);
+  EXPECT_EQ(stored.attachments[0].props.find(tags::PidTagAttachDataBinary)->get<Bytes>(), (Bytes{1, 2, 3}));
+  ASSERT_TRUE(stored.attachments[1].embedded);
+  EXPECT_EQ(stored.attachments[1].embedded->props.get_string(tags::PidTagSubject), "inner");
+  EXPECT_EQ(stored.attachments[1].embedded->recipients.size(), 1u);
+  EXPECT_TRUE(*mb->load_message(id).props.get_bool(tags::PidTagHasAttachments));
+  // Change the embedded message of a stored message; delete the other attachment.
+  auto e = logon->open_message(id, true);
+  auto ea = e->open_attach(1);
+  auto ei = ea->open_embedded();
+  EXPECT_EQ(ei->get_prop(tags::PidTagSubject)->get<std::string>(), "inner");
+  ei->set_props({PropValue::string(tags::PidTagSubject, "inner v2")});
+  ei->save_changes();
+  ea->save_changes();
+  e->delete_attach(0);
+  EXPECT_EQ(code_of([&] { e->open_attach(0); }), ErrorCode::MAPI_E_NOT_FOUND);
+  e->save_changes();
+  stored = mb->load_message(id);
+  ASSERT_EQ(stored.attachments.size(), 1u);
+  EXPECT_EQ(stored.attachments[0].props.get_i32(tags::PidTagAttachNumber), 1);
+  EXPECT_EQ(stored.attachments[0].embedded->props.get_string(tags::PidTagSubject), "inner v2");
+  EXPECT_EQ(code_of([&] { logon->open_message(id)->open_attach(1)->open_embedded()->save_changes(); }), ErrorCode::MAPI_E_NO_ACCESS);
+  EXPECT_TRUE(mb->check_integrity().empty());
+}
+
+TEST_F(Objects, NamedPropertiesAndCopyToAcrossStores) {
+  const PropertyName keywords = PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "Keywords");
+  auto m = inbox->create_message();
+  EXPECT_EQ(m->get_ids_from_names({keywords}, false)[0].type(), PropType::ErrorCode);  // not mapped yet
+  PropTag kw = m->get_ids_from_names({keywords}, true)[0];
+  ASSERT_GE(kw.id(), 0x8000);
+  EXPECT_EQ(m->get_names_from_ids({kw})[0], keywords);
+  EXPECT_EQ(m->get_ids_from_names({keywords}, false)[0].id(), kw.id());
+  m->set_props({PropValue::string(tags::PidTagSubject, "named"), PropValue::string(kw.with_type(PropType::String), "red"),
+                PropValue::i32(tags::PidTagImportance, 2)});
+  m->save_changes();
+
+  // Another store maps the same name to another id first.
+  auto other_mb = std::shared_ptr<Mailbox>(create_sqlite_mailbox(dir.file("other.sqlite"), {"Other", "test@example.com", 0}));
+  other_mb->named_property_id(PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "something else"), true);
+  auto other = Logon::open(other_mb, LogonIdentity{"test@example.com"});
+  auto target = other->open_special(SpecialFolder::Inbox)->create_message();
+  target->set_props({PropValue::i32(tags::PidTagImportance, 0)});
+  PropProblems p = m->copy_to(*target, {tags::PidTagSubject}, copy_flags::NoReplace);
+  EXPECT_TRUE(p.empty());
+  target->save_changes();
+  openmapi::Message copied = other_mb->load_message(*target->id());
+  EXPECT_FALSE(copied.props.has(tags::PidTagSubject));               // excluded
+  EXPECT_EQ(copied.props.get_i32(tags::PidTagImportance), 0);         // kept: NoReplace
+  uint16_t there = other_mb->named_property_id(keywords, false);
+  EXPECT_NE(there, kw.id());
+  EXPECT_EQ(copied.props.get_string(PropTag(there, PropType::String)), "red");  // by name
+  // copy_props with Move removes what was copied from the source.
+  auto src = logon->open_message(*m->id(), true);
+  auto dst = inbox->create_message();
+  src->copy_props(*dst, {tags::PidTagImportance}, copy_flags::Move);
+  EXPECT_EQ(dst->get_prop(tags::PidTagImportance)->get<int32_t>(), 2);
+  EXPECT_FALSE(src->get_prop(tags::PidTagImportance));
+}
+
+TEST_F(Objects, FolderOperations) {
+  auto projects = inbox->create_folder("Projects", "IPF.Note");
+  EXPECT_EQ(code_of([&] { inbox->create_folder("projects"); }), ErrorCode::MAPI_E_COLLISION);
+  EXPECT_EQ(inbox->create_folder("projects", "", FolderType::Generic, folder_flags::OpenIfExists)->id(), projects->id());
+  projects->set_props({PropValue::string(tags::PidTagComment, "work")});
+  PropProblems p = projects->set_props({PropValue::i32(tags::PidTagContentCount, 9)});
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].error, ErrorCode::MAPI_E_COMPUTED);
+  auto sub = projects->create_folder("2026");
+  auto m = projects->create_message();
+  m->set_props({PropValue::string(tags::PidTagSubject, "plan")});
+  m->save_changes();
+  auto fai = projects->create_message(true);
+  fai->set_props({PropValue::string(tags::PidTagMessageClass, "IPM.Microsoft.FolderDesign.NamedView")});
+  fai->save_changes();
+  EXPECT_EQ(message_ids(*projects, tableflag::Associated).size(), 1u);
+  // CopyFolder, recursive, with its messages (normal and FAI) and properties.
+  auto archive = logon->open_special(SpecialFolder::IpmSubtree)->create_folder("Archive");
+  FolderId copy = inbox->copy_folder(projects->id(), *archive, "Projects copy");
+  auto c = logon->open_folder(copy);
+  EXPECT_EQ(c->get_prop(tags::PidTagComment)->get<std::string>(), "work");
+  EXPECT_EQ(message_ids(*c).size(), 1u);
+  EXPECT_EQ(message_ids(*c, tableflag::Associated).size(), 1u);
+  EXPECT_EQ(mb->child_folders(copy).size(), 1u);
+  EXPECT_EQ(message_ids(*projects).size(), 1u);  // the original stays
+  EXPECT_EQ(code_of([&] { archive->copy_folder(copy, *c); }), ErrorCode::MAPI_E_FOLDER_CYCLE);
+  // MoveFolder keeps the id.
+  FolderId moved = inbox->copy_folder(projects->id(), *archive, "", true, copy_flags::Move);
+  EXPECT_EQ(moved, projects->id());
+  EXPECT_EQ(*mb->parent_folder(moved), archive->id());
+  // Messages: status, read flags, moving, deleting only what is in the folder.
+  MessageId plan = message_ids(*projects)[0];
+  EXPECT_EQ(projects->set_message_status(plan, msgstatus::Highlighted | msgstatus::Tagged, msgstatus::Highlighted), 0u);
+  EXPECT_EQ(projects->get_message_status(plan), msgstatus::Highlighted);
+  projects->set_read_flags({}, readflag::ClearReadFlag);
+  EXPECT_EQ(projects->get_prop(tags::PidTagContentUnreadCount)->get<int32_t>(), 1);
+  projects->set_read_flags({plan});
+  EXPECT_EQ(projects->get_prop(tags::PidTagContentUnreadCount)->get<int32_t>(), 0);
+  EXPECT_EQ(code_of([&] { inbox->delete_messages({plan}); }), ErrorCode::MAPI_E_NOT_FOUND);
+  auto moved_ids = projects->copy_messages({plan}, *inbox, copy_flags::Move);
+  ASSERT_EQ(moved_ids.size(), 1u);
+  EXPECT_EQ(message_ids(*inbox), moved_ids);
+  // EmptyFolder: messages and subfolders; FAI only when asked.
+  projects->empty_folder();
+  EXPECT_TRUE(mb->child_folders(projects->id()).empty());
+  EXPECT_EQ(message_ids(*projects, tableflag::Associated).size(), 1u);
+  projects->empty_folder(true);
+  EXPECT_TRUE(message_ids(*projects, tableflag::Associated).empty());
+  archive->delete_folder(projects->id(), 0);
+  EXPECT_EQ(code_of([&] { logon->open_folder(projects->id()); }), ErrorCode::MAPI_E_NOT_FOUND);
+  EXPECT_TRUE(mb->check_integrity().empty());
+}
+
+TEST_F(Objects, LogonRightsEntryIdsReceiveFoldersAndLogoff) {
+  // Someone else's logon has no rights on this mailbox (ACLs and delegates come later).
+  auto stranger = Logon::open(mb, LogonIdentity{"mallory@example.com"});
+  EXPECT_EQ(code_of([&] { stranger->open_special(SpecialFolder::Inbox); }), ErrorCode::MAPI_E_NO_ACCESS);
+  EXPECT_EQ(stranger->get_prop(tags::PidTagAccessLevel)->get<int32_t>(), 0);
+  auto system = Logon::open(mb, LogonIdentity::system_user());
+  EXPECT_NO_THROW(system->open_special(SpecialFolder::Inbox));
+  // Entry IDs.
+  MessageId id = saved("by entry id");
+  Bytes eid = logon->open_message(id)->get_prop(tags::PidTagEntryId)->get<Bytes>();
+  EXPECT_EQ(logon->open_entry(eid).message->id(), id);
+  Bytes feid = inbox->get_prop(tags::PidTagEntryId)->get<Bytes>();
+  EXPECT_EQ(logon->open_entry(feid).folder->id(), inbox->id());
+  EXPECT_TRUE(logon->compare_entry_ids(feid, feid));
+  EXPECT_FALSE(logon->compare_entry_ids(feid, eid));
+  EXPECT_EQ(code_of([&] { logon->open_entry(Bytes{1, 2, 3}); }), ErrorCode::MAPI_E_INVALID_ENTRYID);
+  auto other_mb = std::shared_ptr<Mailbox>(create_sqlite_mailbox(dir.file("o.sqlite"), {"O", "test@example.com", 0}));
+  Bytes foreign = Logon::open(other_mb, LogonIdentity{"test@example.com"})->open_special(SpecialFolder::Inbox)->get_prop(tags::PidTagEntryId)->get<Bytes>();
+  EXPECT_EQ(code_of([&] { logon->open_entry(foreign); }), ErrorCode::MAPI_E_INVALID_ENTRYID);
+  // Receive folders: the longest registered prefix (MS-OXCSTOR 3.2.5.2).
+  auto reports = inbox->create_folder("Reports");
+  EXPECT_EQ(logon->get_receive_folder("IPM.Note").first, inbox->id());
+  logon->set_receive_folder("IPM.Note.Report", reports->id());
+  EXPECT_EQ(logon->get_receive_folder("IPM.Note.Report.Delivery"), std::make_pair(reports->id(), std::string("ipm.note.report")));
+  EXPECT_EQ(logon->get_receive_folder("IPM.Note.Reporting").first, inbox->id());  // not at a '.'
+  EXPECT_EQ(logon->receive_folder_table().size(), 2u);
+  logon->set_receive_folder("IPM.Note.Report", std::nullopt);
+  EXPECT_EQ(logon->get_receive_folder("IPM.Note.Report").first, inbox->id());
+  EXPECT_EQ(code_of([&] { logon->set_receive_folder("", std::nullopt); }), ErrorCode::MAPI_E_NO_ACCESS);
+  // Logoff: every object opened through the logon stops working.
+  auto m = logon->open_message(id, true);
+  auto s = m->open_property(tags::PidTagSubject);
+  auto t = inbox->contents_table();
+  logon->logoff();
+  EXPECT_EQ(code_of([&] { m->get_props({tags::PidTagSubject}); }), ErrorCode::MAPI_E_END_OF_SESSION);
+  EXPECT_EQ(code_of([&] { s->read_all(); }), ErrorCode::MAPI_E_END_OF_SESSION);
+  EXPECT_EQ(code_of([&] { inbox->create_message(); }), ErrorCode::MAPI_E_END_OF_SESSION);
+}
+
+TEST_F(Objects, AdviseThroughTheLogonEndsWithLogoff) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Notification> got;
+  logon->advise(fnev::ObjectCreated | fnev::NewMail, AdviseScope::folder(inbox->id()), [&](const Notification& n) {
+    std::lock_guard lk(mu);
+    got.push_back(n);
+    cv.notify_all();
+  });
+  MessageId id = saved("notify me");
+  {
+    std::unique_lock lk(mu);
+    cv.wait_for(lk, std::chrono::seconds(30), [&] { return got.size() >= 1; });
+  }
+  ASSERT_GE(got.size(), 1u);
+  EXPECT_EQ(got[0].change.id, id);
+  EXPECT_EQ(got[0].event, fnev::ObjectCreated);  // created unsent by a client: no NewMail
+  logon->logoff();
+  auto other = second();
+  other->open_special(SpecialFolder::Inbox)->create_message()->save_changes();
+  std::this_thread::sleep_for(ChangeFeed::kPollInterval * 2);
+  std::lock_guard lk(mu);
+  EXPECT_EQ(got.size(), 1u);
+}
