@@ -1,6 +1,7 @@
 #include "store/table.h"
 
 #include <algorithm>
+#include <set>
 
 #include "core/error.h"
 
@@ -175,6 +176,8 @@ void ViewTable::restrict(std::optional<Restriction> r) {
   restriction_ = std::move(r);
   built_ = false;
   cursor_ = 0;
+  page_anchor_.reset();
+  view_changed_ = true;
 }
 
 void ViewTable::sort(const SortOrderSet& s) {
@@ -186,6 +189,101 @@ void ViewTable::sort(const SortOrderSet& s) {
   sort_ = s;
   built_ = false;
   cursor_ = 0;
+  page_anchor_.reset();
+  view_changed_ = true;
+}
+
+void ViewTable::follow() {
+  std::optional<int64_t> v = source_->version();
+  if (!v) return;
+  if (!version_) {  // the first look: the view is as of now
+    version_ = v;
+    return;
+  }
+  if (*v == *version_) return;
+  const int64_t since = *version_;
+  version_ = v;
+  if (!built_) {
+    if (page_anchor_) {
+      // Paging: order the view whole to find the row after the last one returned.
+      source_->invalidate();
+      ensure_built();
+      size_t pos = find_visible(key_bytes(uint64_t(*page_anchor_)));
+      if (pos != SIZE_MAX) cursor_ = pos + 1;
+      cursor_ = std::min(cursor_, visible_.size());
+    }
+    if (!keep_events_) return;
+  }
+  // Remember the old view: its leaves in order, the cursor's row, collapsed categories by value.
+  std::vector<int64_t> old_ids;
+  for (const auto& vr : visible_)
+    if (!vr.header) old_ids.push_back(leaves_[vr.index].id);
+  const Bytes at = cursor_ < visible_.size() ? instance_key(visible_[cursor_]) : Bytes{};
+  const size_t old_cursor = cursor_;
+  std::vector<std::vector<std::optional<PropValue>>> collapsed;
+  for (size_t ci = 0; ci < categories_.size(); ++ci) {
+    if (categories_[ci].expanded == (categories_[ci].depth < sort_.expanded)) continue;
+    std::vector<std::optional<PropValue>> path;
+    for (size_t p = ci; p != SIZE_MAX; p = categories_[p].parent) path.insert(path.begin(), categories_[p].key);
+    collapsed.push_back(std::move(path));
+  }
+  source_->invalidate();
+  built_ = false;
+  ensure_built();
+  if (!collapsed.empty()) {
+    for (size_t ci = 0; ci < categories_.size(); ++ci) {
+      std::vector<std::optional<PropValue>> path;
+      for (size_t p = ci; p != SIZE_MAX; p = categories_[p].parent) path.insert(path.begin(), categories_[p].key);
+      for (const auto& c : collapsed)
+        if (c.size() == path.size() && std::equal(c.begin(), c.end(), path.begin(), [](const auto& a, const auto& b) {
+              return compare_keys(a, b) == 0;
+            }))
+          categories_[ci].expanded = !categories_[ci].expanded;
+    }
+    rebuild_visible();
+  }
+  size_t pos = at.empty() ? SIZE_MAX : find_visible(at);
+  cursor_ = pos != SIZE_MAX ? pos : std::min(old_cursor, visible_.size());
+  if (!keep_events_) return;
+  if (sort_.categories > 0) {
+    events_.push_back({table_event::Changed, {}, {}, {}});
+    return;
+  }
+  // Plain tables: the rows that went, came and changed, each with the row before it.
+  std::set<int64_t> now_ids, before(old_ids.begin(), old_ids.end());
+  for (const auto& l : leaves_) now_ids.insert(l.id);
+  std::set<int64_t> modified;
+  if (auto m = source_->modified_since(since)) modified.insert(m->begin(), m->end());
+  for (int64_t id : old_ids)
+    if (!now_ids.count(id)) events_.push_back({table_event::RowDeleted, key_bytes(uint64_t(id)), {}, {}});
+  for (size_t i = 0; i < visible_.size(); ++i) {
+    const int64_t id = leaves_[visible_[i].index].id;
+    const bool added = !before.count(id);
+    if (!added && !modified.count(id)) continue;
+    TableNotification n;
+    n.event = added ? table_event::RowAdded : table_event::RowModified;
+    n.instance_key = key_bytes(uint64_t(id));
+    if (i > 0) n.prior_instance_key = instance_key(visible_[i - 1]);
+    n.row = materialize(i, i + 1)[0];
+    events_.push_back(std::move(n));
+  }
+}
+
+std::vector<TableNotification> ViewTable::refresh() {
+  if (!keep_events_) {
+    keep_events_ = true;
+    ensure_built();  // events are differences between orderings: start from one
+    if (!version_) version_ = source_->version();
+    view_changed_ = false;
+    return {};
+  }
+  follow();
+  if (view_changed_) {
+    events_.clear();
+    events_.push_back({table_event::Changed, {}, {}, {}});
+    view_changed_ = false;
+  }
+  return std::exchange(events_, {});
 }
 
 void ViewTable::ensure_built() {
@@ -308,6 +406,7 @@ std::vector<Row> ViewTable::rows_for(const std::vector<VisibleRow>& refs, const 
 }
 
 size_t ViewTable::total_rows() {
+  follow();
   if (paging())
     if (auto n = source_->count(restriction_ ? &*restriction_ : nullptr)) return *n;
   ensure_built();
@@ -315,12 +414,14 @@ size_t ViewTable::total_rows() {
 }
 
 std::vector<Row> ViewTable::query_rows(uint32_t count, bool forward) {
+  follow();
   if (forward && paging()) {
     // The common first look at a table: read just the page, without ordering every row.
     if (auto ids = source_->page(restriction_ ? &*restriction_ : nullptr, sort_, cursor_, count)) {
       std::vector<VisibleRow> refs;
       for (size_t i = 0; i < ids->size(); ++i) refs.push_back({false, i});
       cursor_ += ids->size();
+      if (!ids->empty()) page_anchor_ = ids->back();
       return rows_for(refs, &*ids);
     }
   }
@@ -345,10 +446,12 @@ int32_t ViewTable::seek_row(BookmarkOrigin origin, int32_t offset) {
   int64_t target = std::clamp<int64_t>(base + offset, 0, total);
   int32_t moved = int32_t(target - base);
   cursor_ = size_t(target);
+  page_anchor_.reset();
   return moved;
 }
 
 uint32_t ViewTable::create_bookmark() {
+  follow();
   ensure_built();
   uint32_t id = next_bookmark_++;
   // A bookmark on the end of the table is remembered as an empty key.
@@ -363,6 +466,7 @@ size_t ViewTable::find_visible(const Bytes& key) const {
 }
 
 bool ViewTable::seek_row_bookmark(uint32_t bookmark, int32_t offset, int32_t* rows_sought) {
+  follow();
   ensure_built();
   auto it = bookmarks_.find(bookmark);
   if (it == bookmarks_.end()) throw_error(ErrorCode::MAPI_E_INVALID_BOOKMARK, "unknown bookmark " + std::to_string(bookmark));
@@ -389,6 +493,7 @@ void ViewTable::free_bookmark(uint32_t bookmark) {
 }
 
 std::optional<Row> ViewTable::find_row(const Restriction& r, BookmarkOrigin origin, bool forward) {
+  follow();
   ensure_built();
   int64_t pos = origin == BookmarkOrigin::Beginning ? 0
                 : origin == BookmarkOrigin::Current ? int64_t(cursor_)
@@ -432,6 +537,7 @@ size_t ViewTable::category_by_key(const Bytes& key) const {
 }
 
 uint32_t ViewTable::expand_row(const Bytes& instance_key) {
+  follow();
   ensure_built();
   size_t ci = category_by_key(instance_key);
   if (categories_[ci].expanded) return 0;
@@ -444,6 +550,7 @@ uint32_t ViewTable::expand_row(const Bytes& instance_key) {
 }
 
 uint32_t ViewTable::collapse_row(const Bytes& instance_key) {
+  follow();
   ensure_built();
   size_t ci = category_by_key(instance_key);
   if (!categories_[ci].expanded) return 0;

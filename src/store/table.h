@@ -26,13 +26,42 @@ inline constexpr int32_t ExpandedCategory = 3;
 inline constexpr int32_t CollapsedCategory = 4;
 }  // namespace rowtype
 
+// MS-OXCNOTIF 2.2.1.4.1.2 / MAPI TABLE_NOTIFICATION ulTableEvent values.
+namespace table_event {
+inline constexpr uint32_t Changed = 1;      // something changed: read the table again
+inline constexpr uint32_t RowAdded = 3;
+inline constexpr uint32_t RowDeleted = 4;
+inline constexpr uint32_t RowModified = 5;
+inline constexpr uint32_t Reload = 9;
+}  // namespace table_event
+
 // One row: a value per column, in column order. A column the row has no value for holds a
 // PtypErrorCode value MAPI_E_NOT_FOUND with the column's id (as RopQueryRows returns it).
 using Row = std::vector<PropValue>;
 
+// A table notification (fnevTableModified): for RowAdded and RowModified the row (in the
+// table's columns) and the instance key of the row now before it (empty: it is the first row);
+// for RowDeleted the instance key of the row that went.
+struct TableNotification {
+  uint32_t event = table_event::Changed;
+  Bytes instance_key;
+  Bytes prior_instance_key;
+  Row row;
+};
+
+// Tables are live: a table follows its folder as it changes, through any connection of any
+// process. Each call first looks whether the rows changed (one indexed look at the change
+// journal); if so the view is ordered again, the cursor stays on the row it was on (or, if that
+// row went, where it was) and bookmarks keep their rows.
+// Thread safety: one thread at a time; tables are not shared between sessions.
 class Table {
  public:
   virtual ~Table() = default;
+
+  // Looks for changes now and returns the notifications since the last call (the first call
+  // only starts keeping them): RowAdded / RowDeleted / RowModified for plain tables, Changed for
+  // categorized ones and for restriction or sort changes made meanwhile.
+  virtual std::vector<TableNotification> refresh() { return {}; }
 
   // RopSetColumns. Empty columns: MAPI_E_INVALID_PARAMETER.
   virtual void set_columns(std::vector<PropTag> columns) = 0;
@@ -91,6 +120,13 @@ class RowSource {
   virtual std::optional<std::vector<int64_t>> page(const Restriction* r, const SortOrderSet& s, size_t offset,
                                                    size_t limit) { return std::nullopt; }
   virtual std::optional<size_t> count(const Restriction* r) { return std::nullopt; }
+  // Live tables: a value that changes whenever the rows may have changed (the newest change
+  // number touching them), or nullopt for rows that never change. `invalidate` drops whatever
+  // the source cached.
+  virtual std::optional<int64_t> version() { return std::nullopt; }
+  virtual void invalidate() {}
+  // The rows whose content changed after version `since` (for RowModified), when known.
+  virtual std::optional<std::vector<int64_t>> modified_since(int64_t since) { return std::nullopt; }
 };
 
 // Orders in-memory rows: evaluates `r`, sorts by `s` (ties by id as RowSource says), fills category keys.
@@ -127,6 +163,7 @@ class ViewTable : public Table {
   void restrict(std::optional<Restriction> r) override;
   void sort(const SortOrderSet& s) override;
   std::vector<Row> query_rows(uint32_t count, bool forward) override;
+  std::vector<TableNotification> refresh() override;
   int32_t seek_row(BookmarkOrigin origin, int32_t offset) override;
   uint32_t create_bookmark() override;
   bool seek_row_bookmark(uint32_t bookmark, int32_t offset, int32_t* rows_sought) override;
@@ -152,6 +189,8 @@ class ViewTable : public Table {
     size_t index = 0;  // into categories_ or leaves_
   };
 
+  // Live tables: re-orders the view if the source's version moved, keeping the cursor's row.
+  void follow();
   // True while the view has not been ordered whole and may be read page by page.
   bool paging() const { return !built_ && sort_.categories == 0; }
   size_t total_rows();
@@ -176,6 +215,11 @@ class ViewTable : public Table {
   size_t cursor_ = 0;
   std::map<uint32_t, Bytes> bookmarks_;
   uint32_t next_bookmark_ = 1;
+  std::optional<int64_t> version_;        // the source's version the view was built at
+  std::optional<int64_t> page_anchor_;    // paging: the leaf id just before the cursor
+  bool keep_events_ = false;
+  bool view_changed_ = false;             // restriction or sort changed since the last refresh
+  std::vector<TableNotification> events_;
 };
 
 }  // namespace openmapi::store

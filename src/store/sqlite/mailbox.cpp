@@ -136,6 +136,9 @@ class ContentsSource : public RowSource {
   std::optional<std::vector<int64_t>> page(const Restriction* r, const SortOrderSet& s, size_t offset,
                                            size_t limit) override;
   std::optional<size_t> count(const Restriction* r) override;
+  // The newest journal row of a message in (or moved out of) this folder.
+  std::optional<int64_t> version() override;
+  std::optional<std::vector<int64_t>> modified_since(int64_t since) override;
 
  private:
   // "FROM messages m WHERE <this folder's rows> AND <filter>", with its parameters bound by bind().
@@ -154,6 +157,8 @@ class HierarchySource : public RowSource {
   std::vector<LeafRow> leaf_rows(const Restriction* r, const SortOrderSet& s) override;
   std::vector<PropertyBag> fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) override;
   std::unique_ptr<PropertySource> row_source(int64_t id) override;
+  // Any change in the store may change a folder row (its counts): the newest journal row.
+  std::optional<int64_t> version() override;
 
  private:
   void load();
@@ -1656,6 +1661,25 @@ void HierarchySource::load() {
   visit(folder_, 0);
   loaded_ = true;
 }
+
+std::optional<int64_t> ContentsSource::version() {
+  Stmt q(mb_.db(),
+         "SELECT MAX(COALESCE((SELECT MAX(cn) FROM changes WHERE folder_id = ?1), 0), "
+         "COALESCE((SELECT MAX(cn) FROM changes WHERE old_folder_id = ?1), 0))");
+  q.bind(1, int64_t(folder_));
+  q.step();
+  return q.int64(0);
+}
+
+std::optional<std::vector<int64_t>> ContentsSource::modified_since(int64_t since) {
+  Stmt q(mb_.db(), "SELECT object_id FROM changes WHERE folder_id = ? AND cn > ? AND is_folder = 0 AND kind IN (?, ?)");
+  q.bind(1, int64_t(folder_)).bind(2, since).bind(3, int64_t(ChangeKind::Modified)).bind(4, int64_t(ChangeKind::ReadStateChanged));
+  std::vector<int64_t> out;
+  while (q.step()) out.push_back(q.int64(0));
+  return out;
+}
+
+std::optional<int64_t> HierarchySource::version() { return mb_.last_change_number(); }
 
 std::vector<LeafRow> HierarchySource::leaf_rows(const Restriction* r, const SortOrderSet& s) {
   loaded_ = false;
