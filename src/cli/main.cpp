@@ -8,6 +8,7 @@
 
 #include "cli/common.h"
 #include "cli/files.h"
+#include "cli/objects.h"
 #include "cli/pst.h"
 #include "core/catalog.h"
 #include "core/entryid.h"
@@ -437,7 +438,7 @@ int main(int argc, char** argv) {
   });
 
   // message
-  auto* message = app.add_subcommand("message", "List, show and delete messages");
+  auto* message = app.add_subcommand("message", "List, show, change and delete messages");
   message->require_subcommand(1);
   LsOptions lo;
   auto* mls2 = message->add_subcommand("ls", "A folder's contents table");
@@ -464,10 +465,8 @@ int main(int argc, char** argv) {
   mshow->add_flag("--json", as_json, "JSON output");
   mshow->callback([&] {
     action = [&] {
-      auto mb = cli::open_mailbox(o.dir(), mb_name);
-      Message m = mb->load_message(parse_message_id(ids.at(0)));
-      if (as_json) std::cout << cli::message_json(m, cli::names_of(*mb)).dump(2) << '\n';
-      else cli::print_message(m, cli::names_of(*mb));
+      auto logon = cli::logon_mailbox(o.dir(), mb_name);
+      cli::message_show(*logon, parse_message_id(ids.at(0)), as_json);
     };
   });
   bool hard = false;
@@ -477,13 +476,29 @@ int main(int argc, char** argv) {
   mrm2->add_flag("--hard", hard, "Delete permanently");
   mrm2->callback([&] {
     action = [&] {
-      auto mb = cli::open_mailbox(o.dir(), mb_name);
       std::vector<store::MessageId> mids;
       for (const auto& s : ids) mids.push_back(parse_message_id(s));
-      mb->delete_messages(mids, hard ? store::DeleteMode::Hard : store::DeleteMode::Soft);
-      std::cout << "deleted " << mids.size() << " message(s)" << (hard ? " permanently" : "") << '\n';
+      cli::message_rm(*cli::logon_mailbox(o.dir(), mb_name), mids, hard);
     };
   });
+  std::vector<std::string> assignments, deletions;
+  std::string set_id;
+  auto* mset = message->add_subcommand("set", "Set and delete properties of a message in one SaveChanges");
+  mset->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  mset->add_option("id", set_id, "Message id (the ID column of 'message ls')")->required();
+  mset->add_option("assignments", assignments,
+                   "PROP=VALUE: PROP by canonical name (PidTagImportance, PidNameKeywords...), PR_ name, alias or hex tag");
+  mset->add_option("--delete", deletions, "A property to delete (repeatable)")->allow_extra_args(false);
+  mset->callback([&] {
+    action = [&] { cli::message_set(*cli::logon_mailbox(o.dir(), mb_name), parse_message_id(set_id), assignments, deletions); };
+  });
+
+  std::string watch_folder;
+  auto* watch_cmd = app.add_subcommand("watch", "Print one line per notification (new mail, created, modified, moved, deleted...) until interrupted");
+  watch_cmd->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  watch_cmd->add_option("--folder,-f", watch_folder, "Only this folder (e.g. Inbox); default the whole mailbox");
+  watch_cmd->add_flag("--json", as_json, "One JSON object per line: event, kind, change_number, object, message, folder");
+  watch_cmd->callback([&] { action = [&] { cli::watch(*cli::logon_mailbox(o.dir(), mb_name), watch_folder, as_json); }; });
 
   // message files
   std::string in_path, out_path, from_format, to_format, extract_dir;

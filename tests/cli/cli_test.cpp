@@ -2,7 +2,9 @@
 // leave the mailbox as it was.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,6 +12,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -436,4 +439,83 @@ TEST_F(CliTest, ImportAndExportMessageFiles) {
   }
   auto drafts = nlohmann::json::parse(ok({"message", "ls", "-m", "m", "-f", "Drafts", "--json"}).out);
   EXPECT_EQ(drafts["total"], 5);
+}
+
+// `message set`: several properties in one SaveChanges (one journal row), named properties by
+// name; a property that cannot be set fails the whole command and saves nothing.
+TEST_F(CliTest, MessageSetChangesPropertiesInOneSave) {
+  ok({"demo"});
+  auto j = nlohmann::json::parse(ok({"message", "ls", "-m", "demo", "--json", "-n", "1"}).out);
+  const std::string id = std::to_string(j["rows"][0]["id"].get<int64_t>());
+  auto prop = [&](const std::string& name) -> nlohmann::json {
+    auto shown = nlohmann::json::parse(ok({"message", "show", "-m", "demo", id, "--json"}).out);
+    for (const auto& p : shown["properties"])
+      if (p["name"] == name) return p["value"];
+    return nullptr;
+  };
+  const auto change_key = prop("PidTagChangeKey");
+  auto r = ok({"message", "set", "-m", "demo", id, "PidTagImportance=2", "subject=Set from the CLI", "PidNameKeywords=red,blue"});
+  EXPECT_NE(r.out.find("3 set"), std::string::npos) << r.out;
+  EXPECT_EQ(prop("PidTagImportance"), 2);
+  EXPECT_EQ(prop("PidTagSubject"), "Set from the CLI");
+  EXPECT_EQ(prop("PidNameKeywords"), nlohmann::json::array({"red", "blue"}));
+  EXPECT_NE(prop("PidTagChangeKey"), change_key);
+  // The change is in the table too (mirrored columns follow the partial save).
+  j = nlohmann::json::parse(
+      ok({"message", "ls", "-m", "demo", "--json", "--restrict", "subject == \"Set from the CLI\"", "--columns", "importance"}).out);
+  ASSERT_EQ(j["total"], 1);
+  EXPECT_EQ(j["rows"][0]["importance"], 2);
+  ok({"message", "set", "-m", "demo", id, "--delete", "PidTagImportance", "--delete", "PidNameKeywords"});
+  EXPECT_TRUE(prop("PidTagImportance").is_null());
+  EXPECT_TRUE(prop("PidNameKeywords").is_null());
+  // Refused: computed, wrong value, unknown property, nothing to do. Nothing is saved.
+  fails_with({"message", "set", "-m", "demo", id, "subject=never", "PidTagEntryId=00"}, "MAPI_E_COMPUTED", "demo");
+  fails_with({"message", "set", "-m", "demo", id, "PidTagImportance=high"}, "MAPI_E_INVALID_PARAMETER", "demo");
+  fails_with({"message", "set", "-m", "demo", id, "PidTagNoSuchThing=1"}, "MAPI_E_NOT_FOUND", "demo");
+  fails_with({"message", "set", "-m", "demo", id}, "MAPI_E_INVALID_PARAMETER", "demo");
+  fails_with({"message", "set", "-m", "demo", "999999", "subject=x"}, "MAPI_E_NOT_FOUND", "demo");
+  EXPECT_EQ(prop("PidTagSubject"), "Set from the CLI");
+}
+
+// `watch --json` in one process sees what other processes (here: the CLI) change, one object
+// per line, in order, until SIGTERM.
+TEST_F(CliTest, WatchPrintsChangesMadeByOtherProcesses) {
+  ok({"demo"});
+  auto j = nlohmann::json::parse(ok({"message", "ls", "-m", "demo", "--json", "-n", "1"}).out);
+  const int64_t id = j["rows"][0]["id"];
+  const fs::path out = dir / "watch.out", err = dir / "watch.err";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (!freopen(out.c_str(), "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(3);
+    const std::string data = (dir / "data").string();
+    execl(OPENMAPI_BIN, OPENMAPI_BIN, "--data-dir", data.c_str(), "watch", "-m", "demo", "--json", static_cast<char*>(nullptr));
+    _exit(4);
+  }
+  auto wait_for = [&](const fs::path& p, const std::string& what, size_t lines) {
+    for (int i = 0; i < 300; ++i) {  // at most 30 s
+      std::string s = slurp(p);
+      if (what.empty() ? size_t(std::count(s.begin(), s.end(), '\n')) >= lines : s.find(what) != std::string::npos) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return slurp(p);
+  };
+  EXPECT_NE(wait_for(err, "watching", 0).find("watching the whole mailbox"), std::string::npos);
+  ok({"message", "set", "-m", "demo", std::to_string(id), "PidTagImportance=2"});
+  ok({"message", "rm", "-m", "demo", std::to_string(id)});
+  std::string lines = wait_for(out, "", 2);
+  kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(err);
+  std::vector<nlohmann::json> events;
+  std::istringstream in(lines);
+  for (std::string line; std::getline(in, line);) events.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(events.size(), 2u) << lines;
+  EXPECT_EQ(events[0]["event"], "ObjectModified");
+  EXPECT_EQ(events[0]["message"], id);
+  EXPECT_EQ(events[1]["event"], "ObjectMoved");
+  EXPECT_EQ(events[1]["old_message"], id);
+  EXPECT_EQ(events[1]["kind"], "moved");
+  EXPECT_LT(events[0]["change_number"].get<int64_t>(), events[1]["change_number"].get<int64_t>());
 }
