@@ -40,6 +40,7 @@ std::vector<uint32_t> events_of(const Change& c, FolderId receive_folder) {
     case ChangeKind::Copied: return {fnev::ObjectCopied};
     case ChangeKind::SoftDeleted:
     case ChangeKind::HardDeleted: return {fnev::ObjectDeleted};
+    case ChangeKind::SearchComplete: return {fnev::SearchComplete};
   }
   return {};
 }

@@ -307,6 +307,12 @@ class Folder : public MapiProp {
   void empty_folder(bool associated = false);
   // SetReadFlags (readflag flags) on `ids` (empty: every message of the folder).
   void set_read_flags(const std::vector<MessageId>& ids, uint32_t flags = readflag::Default);
+  // SetSearchCriteria / GetSearchCriteria (search folders only: MAPI_E_NO_SUPPORT otherwise;
+  // see Mailbox::set_search_criteria). The contents table of a search folder shows the matching
+  // messages of the searched folders, live; fnevSearchComplete follows each set.
+  void set_search_criteria(const std::optional<Restriction>& restriction, const std::vector<FolderId>& folders,
+                           uint32_t flags = 0);
+  SearchCriteria get_search_criteria();
   // GetMessageStatus / SetMessageStatus: PidTagMessageStatus bits; set returns the old status.
   uint32_t get_message_status(MessageId id);
   uint32_t set_message_status(MessageId id, uint32_t status, uint32_t mask);

@@ -99,6 +99,7 @@ enum class ChangeKind : uint8_t {
   SoftDeleted = 6,       // hidden as soft-deleted in its folder (recoverable)
   HardDeleted = 7,       // gone for good (a tombstone)
   Restored = 8,          // a soft-deleted message back in view
+  SearchComplete = 9,    // a search folder's criteria were set (its contents follow the store from then on)
 };
 const char* change_kind_name(ChangeKind k);
 
@@ -114,6 +115,24 @@ struct Change {
   std::optional<uint64_t> old_id;       // moves and copies: the source object
   std::optional<uint64_t> old_parent;   // moves and copies: the source folder
   int32_t message_flags = 0;            // messages: PidTagMessageFlags after the change (MSGFLAG_ASSOCIATED marks FAI)
+};
+
+// ---- search folders (MS-OXCFOLD 2.2.1.4 RopSetSearchCriteria, 2.2.1.5 RopGetSearchCriteria)
+namespace searchflag {
+// SetSearchCriteria flags.
+inline constexpr uint32_t Stop = 0x00000001;
+inline constexpr uint32_t Restart = 0x00000002;
+inline constexpr uint32_t Recursive = 0x00000004;
+inline constexpr uint32_t Shallow = 0x00000008;
+// GetSearchCriteria state.
+inline constexpr uint32_t Running = 0x00000001;
+inline constexpr uint32_t Complete = 0x00001000;
+inline constexpr uint32_t StateRecursive = 0x00000004;
+}  // namespace searchflag
+struct SearchCriteria {
+  std::optional<Restriction> restriction;
+  std::vector<FolderId> folders;  // the folders searched (with their subfolders when recursive)
+  uint32_t state = 0;             // searchflag::Running | Complete | StateRecursive
 };
 
 // ---- partial writes (the transacted Message object saves through these) ----------------
@@ -219,6 +238,22 @@ class Mailbox {
   // Reads a value of attachment `attach_num` of message `id` as a stream.
   virtual std::unique_ptr<PropertyStream> open_attachment_stream(MessageId id, uint32_t attach_num, PropTag tag) {
     throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "this store does not stream attachment values");
+  }
+
+  // ---- search folders
+  // Sets the criteria of search folder `id` (FolderType::Search): its contents table then shows
+  // every message of `folders` (recursively with searchflag::Recursive) that satisfies
+  // `restriction`, and follows the store as messages change. searchflag::Stop freezes nothing
+  // here (searches are evaluated when read) but is remembered in the state. A restriction or
+  // folder list left empty keeps the previous one. MAPI_E_NO_SUPPORT for a folder that is not a
+  // search folder; MAPI_E_NOT_FOUND for missing scope folders.
+  virtual void set_search_criteria(FolderId id, const std::optional<Restriction>& restriction,
+                                   const std::vector<FolderId>& folders, uint32_t flags) {
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "this store has no search folders");
+  }
+  // MAPI_E_NOT_INITIALIZED before criteria were set.
+  virtual SearchCriteria get_search_criteria(FolderId id) {
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "this store has no search folders");
   }
 
   // ---- receive folders (MS-OXCSTOR RopGetReceiveFolder / RopSetReceiveFolder)

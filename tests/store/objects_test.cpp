@@ -614,3 +614,69 @@ TEST_F(Objects, AdviseThroughTheLogonEndsWithLogoff) {
   std::lock_guard lk(mu);
   EXPECT_EQ(got.size(), 1u);
 }
+
+TEST_F(Objects, SearchFoldersFollowTheStore) {
+  auto finder = logon->open_special(SpecialFolder::Finder);
+  auto search = finder->create_folder("Important", "IPF.Note", FolderType::Search);
+  EXPECT_EQ(code_of([&] { search->get_search_criteria(); }), ErrorCode::MAPI_E_NOT_INITIALIZED);
+  EXPECT_EQ(code_of([&] { inbox->set_search_criteria(Restriction(), {inbox->id()}); }), ErrorCode::MAPI_E_NO_SUPPORT);
+  auto sub = inbox->create_folder("Sub");
+  auto important = [&](Folder& f, const std::string& subject, int32_t importance) {
+    auto m = f.create_message();
+    m->set_props({PropValue::string(tags::PidTagSubject, subject), PropValue::i32(tags::PidTagImportance, importance)});
+    m->save_changes();
+    return *m->id();
+  };
+  important(*inbox, "inbox high", 2);
+  important(*inbox, "inbox low", 0);
+  MessageId deep = important(*sub, "sub high", 2);
+  std::mutex mu;
+  std::vector<Notification> got;
+  std::condition_variable cv;
+  logon->advise(fnev::SearchComplete, AdviseScope::store(), [&](const Notification& n) {
+    std::lock_guard lk(mu);
+    got.push_back(n);
+    cv.notify_all();
+  });
+  search->set_search_criteria(parse_restriction_text("importance == 2"), {inbox->id()}, searchflag::Recursive);
+  SearchCriteria c = search->get_search_criteria();
+  EXPECT_EQ(c.folders, std::vector<FolderId>{inbox->id()});
+  EXPECT_TRUE(c.state & searchflag::StateRecursive);
+  EXPECT_TRUE(c.state & searchflag::Complete);
+  ASSERT_TRUE(c.restriction);
+  EXPECT_EQ(to_text(*c.restriction), to_text(parse_restriction_text("importance == 2")));
+  {
+    std::unique_lock lk(mu);
+    cv.wait_for(lk, std::chrono::seconds(30), [&] { return !got.empty(); });
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].change.id, search->id());
+  }
+  auto t = search->contents_table();
+  t->set_columns({tags::PidTagSubject, tags::PidTagParentEntryId});
+  t->sort({{{tags::PidTagSubject, SortDirection::Ascending}}, 0, 0});
+  auto rows = t->query_rows(10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0].get<std::string>(), "inbox high");
+  EXPECT_EQ(rows[1][0].get<std::string>(), "sub high");
+  EXPECT_EQ(rows[1][1].get<Bytes>(), sub->get_prop(tags::PidTagEntryId)->get<Bytes>());  // the row's own folder
+  // The store changes: the open table follows (a new match, a changed one, a deleted one).
+  important(*inbox, "another high", 2);
+  auto e = logon->open_message(deep, true);
+  e->set_props({PropValue::i32(tags::PidTagImportance, 1)});
+  e->save_changes();
+  t->seek_row(BookmarkOrigin::Beginning, 0);
+  rows = t->query_rows(10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0].get<std::string>(), "another high");
+  EXPECT_EQ(rows[1][0].get<std::string>(), "inbox high");
+  // A new subfolder of the scope is searched too (recursive); shallow criteria stop that.
+  auto sub2 = inbox->create_folder("Sub2");
+  important(*sub2, "sub2 high", 2);
+  EXPECT_EQ(t->row_count(), 3u);
+  search->set_search_criteria(std::nullopt, {}, searchflag::Shallow);
+  EXPECT_EQ(search->contents_table()->row_count(), 2u);
+  EXPECT_EQ(code_of([&] { search->create_message(); }), ErrorCode::MAPI_E_NO_SUPPORT);
+  EXPECT_EQ(code_of([&] { search->set_search_criteria(std::nullopt, {search->id()}); }), ErrorCode::MAPI_E_INVALID_PARAMETER);
+  // The criteria are private: not among the folder's properties.
+  for (PropTag tag : search->get_prop_list()) EXPECT_LT(tag.id(), 0x67F0) << tag.hex();
+}

@@ -663,6 +663,8 @@ std::unique_ptr<Table> Folder::contents_table(uint32_t flags) {
 
 std::shared_ptr<Message> Folder::create_message(bool associated) {
   logon().require(rights::Create, id_);
+  if (logon().mailbox().folder_properties(id_).get_i32(tags::PidTagFolderType) == int32_t(FolderType::Search))
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "messages cannot be created in a search folder");
   auto st = std::make_shared<Message::State>();
   st->folder = id_;
   st->associated = associated;
@@ -848,6 +850,20 @@ void Folder::set_read_flags(const std::vector<MessageId>& ids, uint32_t flags) {
   }
   if (flags & readflag::GenerateReceiptOnly) return;  // receipts come with the transport
   if (!targets.empty()) mb.set_read_flag(targets, !(flags & readflag::ClearReadFlag));
+}
+
+void Folder::set_search_criteria(const std::optional<Restriction>& restriction, const std::vector<FolderId>& folders,
+                                 uint32_t flags) {
+  LogonState& s = logon();
+  s.require(rights::FolderOwner, id_);
+  for (FolderId f : folders) s.require(rights::ReadAny, f);
+  s.mailbox().set_search_criteria(id_, restriction, folders, flags);
+}
+
+SearchCriteria Folder::get_search_criteria() {
+  LogonState& s = logon();
+  s.require(rights::ReadAny, id_);
+  return s.mailbox().get_search_criteria(id_);
 }
 
 uint32_t Folder::get_message_status(MessageId id) {

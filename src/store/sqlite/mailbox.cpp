@@ -33,6 +33,7 @@ const char* change_kind_name(ChangeKind k) {
     case ChangeKind::SoftDeleted: return "soft-deleted";
     case ChangeKind::HardDeleted: return "hard-deleted";
     case ChangeKind::Restored: return "restored";
+    case ChangeKind::SearchComplete: return "search-complete";
   }
   return "unknown";
 }
@@ -129,7 +130,7 @@ class SqliteMailbox;
 // Rows of a contents table: SQL narrows and orders, core's evaluator decides inexact cases.
 class ContentsSource : public RowSource {
  public:
-  ContentsSource(SqliteMailbox& mb, FolderId folder, uint32_t flags) : mb_(mb), folder_(folder), flags_(flags) {}
+  ContentsSource(SqliteMailbox& mb, FolderId folder, uint32_t flags) : mb_(mb), folder_(folder), flags_(flags) { load_search(); }
   std::vector<LeafRow> leaf_rows(const Restriction* r, const SortOrderSet& s) override;
   std::vector<PropertyBag> fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) override;
   std::unique_ptr<PropertySource> row_source(int64_t id) override;
@@ -139,8 +140,13 @@ class ContentsSource : public RowSource {
   // The newest journal row of a message in (or moved out of) this folder.
   std::optional<int64_t> version() override;
   std::optional<std::vector<int64_t>> modified_since(int64_t since) override;
+  void invalidate() override { load_search(); }
 
  private:
+  // A search folder's rows: messages of the scope folders satisfying the criteria.
+  void load_search();
+  // `r` and the search criteria together (the criteria alone when `r` is null).
+  const Restriction* with_criteria(const Restriction* r, Restriction& holder) const;
   // "FROM messages m WHERE <this folder's rows> AND <filter>", with its parameters bound by bind().
   std::string from_where(const SqlFragment& filter) const;
   int bind(Stmt& q, const SqlFragment& filter) const;
@@ -148,6 +154,9 @@ class ContentsSource : public RowSource {
   SqliteMailbox& mb_;
   FolderId folder_;
   uint32_t flags_;
+  bool search_ = false;
+  std::string scope_sql_;  // "id,id,..." of the searched folders
+  std::optional<Restriction> criteria_;
 };
 
 // Rows of a hierarchy table: the child folders (or all descendants), in memory.
@@ -420,6 +429,7 @@ class SqliteMailbox final : public Mailbox {
     q.bind(1, int64_t(id));
     if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no folder with id " + std::to_string(id));
     PropertyBag b = read_props(db_, kFolderProps, int64_t(id), true);
+    for (PropTag t : {kSearchRestriction, kSearchFolders, kSearchState}) b.erase(t);  // the backend's own
     // (a plain id and a flag rather than std::optional: GCC 12 warns of a maybe-uninitialized one)
     const bool has_parent = !q.is_null(0);
     const FolderId parent = has_parent ? FolderId(q.int64(0)) : FolderId(0);
@@ -818,6 +828,77 @@ class SqliteMailbox final : public Mailbox {
     auto imp = b.get_i32(tags::PidTagImportance);
     opt_i64(10, imp ? std::optional<int64_t>(*imp) : std::nullopt);
     u.bind(11, int64_t(id)).run();
+  }
+
+  // ---- search folders: the criteria in private folder properties (MAPI's provider range)
+  static constexpr PropTag kSearchRestriction{0x67F0, PropType::Binary};
+  static constexpr PropTag kSearchFolders{0x67F1, PropType::MultipleInteger64};
+  static constexpr PropTag kSearchState{0x67F2, PropType::Integer32};
+
+  void set_search_criteria(FolderId id, const std::optional<Restriction>& restriction, const std::vector<FolderId>& folders,
+                           uint32_t flags) override {
+    require_folder(id);
+    Stmt t(db_, "SELECT folder_type FROM folders WHERE id = ?");
+    t.bind(1, int64_t(id));
+    t.step();
+    if (t.int64(0) != int64_t(FolderType::Search))
+      throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "folder " + std::to_string(id) + " is not a search folder");
+    if ((flags & searchflag::Recursive) && (flags & searchflag::Shallow))
+      throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a search is recursive or shallow, not both");
+    for (FolderId f : folders) {
+      require_folder(f);
+      Stmt ft(db_, "SELECT folder_type FROM folders WHERE id = ?");
+      ft.bind(1, int64_t(f));
+      ft.step();
+      if (ft.int64(0) == int64_t(FolderType::Search))
+        throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a search folder cannot search search folders");
+    }
+    Transaction tx(db_);
+    PropertyBag old = read_props(db_, kFolderProps, int64_t(id), false);
+    std::vector<PropValue> values;
+    if (restriction) values.push_back(PropValue::binary(kSearchRestriction, serialize_restriction(*restriction)));
+    else if (!old.has(kSearchRestriction)) values.push_back(PropValue::binary(kSearchRestriction, serialize_restriction(Restriction())));
+    if (!folders.empty()) {
+      std::vector<int64_t> ids(folders.begin(), folders.end());
+      values.push_back(PropValue(kSearchFolders, std::move(ids)));
+    } else if (!old.has(kSearchFolders)) {
+      throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the first search criteria need the folders to search");
+    }
+    int32_t state = old.get_i32(kSearchState).value_or(searchflag::Running);
+    if (flags & searchflag::Recursive) state |= searchflag::StateRecursive;
+    if (flags & searchflag::Shallow) state &= ~searchflag::StateRecursive;
+    if (flags & searchflag::Stop) state &= ~searchflag::Running;
+    if (flags & searchflag::Restart) state |= searchflag::Running;
+    state |= searchflag::Complete;  // evaluated when read: always complete
+    values.push_back(PropValue::i32(kSearchState, state));
+    write_props(db_, kFolderProps, int64_t(id), values);
+    int64_t cn = next_cn();
+    Stmt(db_, "UPDATE folders SET change_number = ? WHERE id = ?").bind(1, cn).bind(2, int64_t(id)).run();
+    journal(cn, ChangeKind::SearchComplete, true, id, parent_folder(id).value_or(0));
+    tx.commit();
+  }
+
+  SearchCriteria get_search_criteria(FolderId id) override {
+    require_folder(id);
+    return search_criteria_of(id);
+  }
+
+  // The criteria of a search folder; MAPI_E_NO_SUPPORT for other folders, MAPI_E_NOT_INITIALIZED
+  // before criteria were set.
+  SearchCriteria search_criteria_of(FolderId id) {
+    Stmt t(db_, "SELECT folder_type FROM folders WHERE id = ?");
+    t.bind(1, int64_t(id));
+    if (!t.step() || t.int64(0) != int64_t(FolderType::Search))
+      throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "folder " + std::to_string(id) + " is not a search folder");
+    PropertyBag p = read_props(db_, kFolderProps, int64_t(id), false);
+    const PropValue* r = p.find(kSearchRestriction);
+    const PropValue* f = p.find(kSearchFolders);
+    if (!r || !f) throw_error(ErrorCode::MAPI_E_NOT_INITIALIZED, "search folder " + std::to_string(id) + " has no criteria yet");
+    SearchCriteria c;
+    c.restriction = parse_restriction(r->get<Bytes>());
+    for (int64_t v : f->get<std::vector<int64_t>>()) c.folders.push_back(FolderId(v));
+    c.state = uint32_t(p.get_i32(kSearchState).value_or(0));
+    return c;
   }
 
   // ---- receive folders (store_info "receive_folder:<class>")
@@ -1515,20 +1596,66 @@ class SqliteMailbox final : public Mailbox {
 // ---- contents tables ---------------------------------------------------------
 
 std::string ContentsSource::from_where(const SqlFragment& filter) const {
+  if (search_)
+    return " FROM messages m WHERE m.folder_id IN (" + scope_sql_ + ") AND ? = ? AND m.associated = ? AND m.soft_deleted = ? AND " +
+           filter.sql;
   return " FROM messages m WHERE m.folder_id = ? AND m.associated = ? AND m.soft_deleted = ? AND " + filter.sql;
+}
+
+void ContentsSource::load_search() {
+  search_ = false;
+  criteria_.reset();
+  scope_sql_.clear();
+  SearchCriteria c;
+  try {
+    c = mb_.search_criteria_of(folder_);
+  } catch (const MapiError& e) {
+    if (e.code() == ErrorCode::MAPI_E_NO_SUPPORT) return;  // an ordinary folder
+    if (e.code() != ErrorCode::MAPI_E_NOT_INITIALIZED) throw;
+    search_ = true;  // a search folder without criteria: empty
+    scope_sql_ = "NULL";
+    return;
+  }
+  search_ = true;
+  criteria_ = c.restriction;
+  std::set<FolderId> scope;
+  std::function<void(FolderId)> add = [&](FolderId f) {
+    if (!scope.insert(f).second) return;
+    if (c.state & searchflag::StateRecursive)
+      for (FolderId child : mb_.child_folders(f)) add(child);
+  };
+  for (FolderId f : c.folders) {
+    try {
+      add(f);
+    } catch (const MapiError& e) {
+      if (e.code() != ErrorCode::MAPI_E_NOT_FOUND) throw;  // a scope folder deleted since
+    }
+  }
+  for (FolderId f : scope) scope_sql_ += (scope_sql_.empty() ? "" : ",") + std::to_string(f);
+  if (scope_sql_.empty()) scope_sql_ = "NULL";
+}
+
+const Restriction* ContentsSource::with_criteria(const Restriction* r, Restriction& holder) const {
+  if (!criteria_) return r;
+  if (!r) return &*criteria_;
+  holder = Restriction(Restriction::And{{*criteria_, *r}});
+  return &holder;
 }
 
 int ContentsSource::bind(Stmt& q, const SqlFragment& filter) const {
   int p = 1;
   q.bind(p++, int64_t(folder_));
+  if (search_) q.bind(p++, int64_t(folder_));  // "? = ?": keeps the parameter numbering
   q.bind(p++, int64_t((flags_ & tableflag::Associated) ? 1 : 0));
   q.bind(p++, int64_t((flags_ & tableflag::SoftDeletes) ? 1 : 0));
   for (const auto& v : filter.params) bind_value(q, p++, v);
   return p;
 }
 
-std::optional<std::vector<int64_t>> ContentsSource::page(const Restriction* r, const SortOrderSet& s, size_t offset,
+std::optional<std::vector<int64_t>> ContentsSource::page(const Restriction* r0, const SortOrderSet& s, size_t offset,
                                                          size_t limit) {
+  Restriction holder;
+  const Restriction* r = with_criteria(r0, holder);
   SqlFragment filter = r ? compile_restriction(*r) : SqlFragment{"1", {}, true};
   auto order = compile_sort(s);
   if (!filter.exact || !order) return std::nullopt;
@@ -1541,7 +1668,9 @@ std::optional<std::vector<int64_t>> ContentsSource::page(const Restriction* r, c
   return ids;
 }
 
-std::optional<size_t> ContentsSource::count(const Restriction* r) {
+std::optional<size_t> ContentsSource::count(const Restriction* r0) {
+  Restriction holder;
+  const Restriction* r = with_criteria(r0, holder);
   SqlFragment filter = r ? compile_restriction(*r) : SqlFragment{"1", {}, true};
   if (!filter.exact) return std::nullopt;
   Stmt q(mb_.db(), "SELECT COUNT(*)" + from_where(filter));
@@ -1550,7 +1679,10 @@ std::optional<size_t> ContentsSource::count(const Restriction* r) {
   return size_t(q.int64(0));
 }
 
-std::vector<LeafRow> ContentsSource::leaf_rows(const Restriction* r, const SortOrderSet& s) {
+std::vector<LeafRow> ContentsSource::leaf_rows(const Restriction* r0, const SortOrderSet& s) {
+  load_search();  // the scope's subfolders may have changed
+  Restriction holder;
+  const Restriction* r = with_criteria(r0, holder);
   SqlFragment filter = r ? compile_restriction(*r) : SqlFragment{"1", {}, true};
   auto order = compile_sort(s);
   const bool in_sql_order = order.has_value();
@@ -1663,6 +1795,7 @@ void HierarchySource::load() {
 }
 
 std::optional<int64_t> ContentsSource::version() {
+  if (search_) return mb_.last_change_number();  // any folder of the scope may change
   Stmt q(mb_.db(),
          "SELECT MAX(COALESCE((SELECT MAX(cn) FROM changes WHERE folder_id = ?1), 0), "
          "COALESCE((SELECT MAX(cn) FROM changes WHERE old_folder_id = ?1), 0))");
@@ -1672,6 +1805,13 @@ std::optional<int64_t> ContentsSource::version() {
 }
 
 std::optional<std::vector<int64_t>> ContentsSource::modified_since(int64_t since) {
+  if (search_) {
+    Stmt q(mb_.db(), "SELECT object_id FROM changes WHERE cn > ? AND is_folder = 0 AND kind IN (?, ?)");
+    q.bind(1, since).bind(2, int64_t(ChangeKind::Modified)).bind(3, int64_t(ChangeKind::ReadStateChanged));
+    std::vector<int64_t> out;
+    while (q.step()) out.push_back(q.int64(0));
+    return out;
+  }
   Stmt q(mb_.db(), "SELECT object_id FROM changes WHERE folder_id = ? AND cn > ? AND is_folder = 0 AND kind IN (?, ?)");
   q.bind(1, int64_t(folder_)).bind(2, since).bind(3, int64_t(ChangeKind::Modified)).bind(4, int64_t(ChangeKind::ReadStateChanged));
   std::vector<int64_t> out;
