@@ -118,6 +118,9 @@ OPENMAPI_TAG(PidTagAccess, 0x0FF4, Integer32);
 OPENMAPI_TAG(PidTagRowType, 0x0FF5, Integer32);
 OPENMAPI_TAG(PidTagInstanceKey, 0x0FF6, Binary);
 OPENMAPI_TAG(PidTagAccessLevel, 0x0FF7, Integer32);
+// Message store table columns of MAPI (PR_DEFAULT_STORE, PR_PROVIDER_DISPLAY; not in MS-OXPROPS).
+OPENMAPI_TAG(PidTagDefaultStore, 0x3400, Boolean);
+OPENMAPI_TAG(PidTagProviderDisplay, 0x3006, String);
 OPENMAPI_TAG(PidTagRecordKey, 0x0FF9, Binary);
 OPENMAPI_TAG(PidTagStoreRecordKey, 0x0FFA, Binary);
 OPENMAPI_TAG(PidTagStoreEntryId, 0x0FFB, Binary);

@@ -256,6 +256,12 @@ class Mailbox {
     throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "this store has no search folders");
   }
 
+  // ---- entry IDs
+  // What an entry ID of this store names: a folder (true) or a message, and its id.
+  // MAPI_E_INVALID_ENTRYID for a malformed one or one of another store. The default reads the
+  // MS-OXCDATA 2.2.4 folder (46 bytes) and message (70 bytes) forms of this mailbox's GUID.
+  virtual std::pair<bool, uint64_t> resolve_entry_id(const Bytes& entry_id);
+
   // ---- receive folders (MS-OXCSTOR RopGetReceiveFolder / RopSetReceiveFolder)
   // Every registration: message class (lower case; "" is the default) -> folder. The default
   // is the Inbox until set otherwise.

@@ -540,22 +540,11 @@ std::shared_ptr<Message> Logon::open_message(MessageId id, bool write) {
 }
 
 Logon::Entry Logon::open_entry(const Bytes& entry_id, bool write) {
-  Mailbox& mb = logon().mailbox();
-  const Guid store = mb.mailbox_guid();
+  auto [is_folder, id] = logon().mailbox().resolve_entry_id(entry_id);
   Entry e;
-  if (entry_id.size() == 46) {
-    FolderEntryId f = FolderEntryId::parse(entry_id);
-    if (f.provider_uid != store) throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "the entry ID is of another store");
-    e.folder = open_folder(FolderId(f.gc));
-    return e;
-  }
-  if (entry_id.size() == 70) {
-    MessageEntryId m = MessageEntryId::parse(entry_id);
-    if (m.provider_uid != store) throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "the entry ID is of another store");
-    e.message = open_message(MessageId(m.message_gc), write);
-    return e;
-  }
-  throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "not a folder or message entry ID (" + std::to_string(entry_id.size()) + " bytes)");
+  if (is_folder) e.folder = open_folder(FolderId(id));
+  else e.message = open_message(MessageId(id), write);
+  return e;
 }
 
 bool Logon::compare_entry_ids(const Bytes& a, const Bytes& b) {
@@ -1322,6 +1311,30 @@ std::shared_ptr<Message> Attach::open_embedded(bool create) {
     a->pending.put(PropValue::i32(tags::PidTagAttachMethod, attach_method::EmbeddedMessage));
   };
   return std::shared_ptr<Message>(new Message(logon_, est));
+}
+
+}  // namespace openmapi::store
+
+namespace openmapi::store {
+
+std::pair<bool, uint64_t> Mailbox::resolve_entry_id(const Bytes& entry_id) {
+  const Guid store = mailbox_guid();
+  try {
+    if (entry_id.size() == 46) {
+      FolderEntryId f = FolderEntryId::parse(entry_id);
+      if (f.provider_uid != store) throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "the entry ID is of another store");
+      return {true, f.gc};
+    }
+    if (entry_id.size() == 70) {
+      MessageEntryId m = MessageEntryId::parse(entry_id);
+      if (m.provider_uid != store) throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "the entry ID is of another store");
+      return {false, m.message_gc};
+    }
+  } catch (const MapiError& e) {
+    if (e.code() == ErrorCode::MAPI_E_INVALID_ENTRYID) throw;
+    throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, std::string("a malformed entry ID: ") + e.what());
+  }
+  throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "not a folder or message entry ID (" + std::to_string(entry_id.size()) + " bytes)");
 }
 
 }  // namespace openmapi::store

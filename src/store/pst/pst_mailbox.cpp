@@ -108,7 +108,29 @@ class PstMailbox final : public Mailbox {
     if (!b.has(tags::PidTagContentCount)) b.set(PropValue::i32(tags::PidTagContentCount, int32_t(f_.messages(uint32_t(id)).size())));
     if (!b.has(tags::PidTagContentUnreadCount)) b.set(PropValue::i32(tags::PidTagContentUnreadCount, 0));
     b.set(PropValue::i32(tags::PidTagObjectType, 3));  // MAPI_FOLDER
+    b.set(PropValue::binary(tags::PidTagEntryId, entry_id(uint32_t(id))));
+    if (auto p = parent_folder(id)) b.set(PropValue::binary(tags::PidTagParentEntryId, entry_id(uint32_t(*p))));
     return b;
+  }
+
+  // MS-PST 2.3.3.3 (the EntryID of an object in a PST): 4 flag bytes, the store's record key and
+  // the NID, 24 bytes.
+  Bytes entry_id(uint32_t nid) const {
+    BinaryWriter w;
+    w.u32(0);
+    w.bytes(ByteView(guid_.bytes));
+    w.u32(nid);
+    return w.take();
+  }
+
+  std::pair<bool, uint64_t> resolve_entry_id(const Bytes& e) override {
+    if (e.size() != 24 || !std::equal(guid_.bytes.begin(), guid_.bytes.end(), e.begin() + 4))
+      throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "not an entry ID of this PST");
+    BinaryReader r(ByteView(e.data() + 20, 4));
+    const uint32_t nid = r.u32();
+    if (message_folder_.count(nid)) return {false, nid};
+    if (nid == f_.root_folder() || parent_.count(nid)) return {true, nid};
+    throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no object " + std::to_string(nid) + " in this PST");
   }
   void set_folder_properties(FolderId, const PropertyBag&) override { read_only("change folder properties"); }
   void rename_folder(FolderId, const std::string&) override { read_only("rename a folder"); }
@@ -136,6 +158,8 @@ class PstMailbox final : public Mailbox {
     Message m = f_.read_message(uint32_t(id));
     m.props.set(PropValue::i64(tags::PidTagMid, object_id(id)));
     m.props.set(PropValue::i64(tags::PidTagFolderId, object_id(folder)));
+    m.props.set(PropValue::binary(tags::PidTagEntryId, entry_id(uint32_t(id))));
+    m.props.set(PropValue::binary(tags::PidTagParentEntryId, entry_id(uint32_t(folder))));
     return m;
   }
   FolderId message_folder(MessageId id) override {
