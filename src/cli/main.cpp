@@ -9,6 +9,8 @@
 #include "cli/common.h"
 #include "cli/files.h"
 #include "cli/objects.h"
+#include "cli/profile.h"
+#include "mapi/session.h"
 #include "cli/pst.h"
 #include "core/catalog.h"
 #include "core/entryid.h"
@@ -24,7 +26,15 @@ namespace {
 
 struct Options {
   std::string data_dir_option;
+  std::string profile;  // --profile: browse the profile's default store
   std::string dir() const { return cli::data_dir(data_dir_option); }
+  // The store a browsing command works on: -m NAME, else the default store of --profile.
+  std::shared_ptr<store::Logon> logon(const std::string& mailbox) const {
+    if (!mailbox.empty()) return cli::logon_mailbox(dir(), mailbox);
+    if (profile.empty()) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "give a mailbox (-m NAME) or a profile (--profile NAME)");
+    mapi::ProfileStore ps(mapi::ProfileStore::default_path());
+    return mapi::Session::logon(ps.get(profile), store::LogonIdentity::system_user())->default_store();
+  }
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -107,8 +117,8 @@ void mailbox_check(const Options& o, const std::string& name) {
 
 // ---- folders ----------------------------------------------------------------
 
-void print_tree(store::Mailbox& mb, store::FolderId top, bool as_json) {
-  auto table = mb.hierarchy_table(top, store::tableflag::Depth);
+void print_tree(store::Logon& logon, store::FolderId top, bool as_json) {
+  auto table = logon.open_folder(top)->hierarchy_table(store::tableflag::Depth);
   table->set_columns({tags::PidTagDisplayName, tags::PidTagDepth, tags::PidTagContentCount, tags::PidTagContentUnreadCount,
                       tags::PidTagContainerClass, tags::PidTagFolderId});
   auto rows = table->query_rows(100000);
@@ -155,9 +165,9 @@ struct LsOptions {
   bool as_json = false;
 };
 
-void message_ls(store::Mailbox& mb, const LsOptions& lo) {
+void message_ls(store::Logon& logon, const LsOptions& lo) {
   uint32_t flags = (lo.associated ? store::tableflag::Associated : 0) | (lo.deleted ? store::tableflag::SoftDeletes : 0);
-  auto table = mb.contents_table(resolve_folder(mb, lo.folder), flags);
+  auto table = logon.open_folder(resolve_folder(logon.mailbox(), lo.folder))->contents_table(flags);
   std::vector<std::string> names = lo.columns.empty() ? std::vector<std::string>{"received", "from", "subject", "size"}
                                                       : split_list(lo.columns);
   std::vector<PropTag> cols{tags::PidTagMid, tags::PidTagMessageFlags, tags::PidTagRowType, tags::PidTagDepth,
@@ -333,19 +343,20 @@ void demo(const Options& o) {
   std::string path = cli::mailbox_path(o.dir(), name);
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
   fs::create_directories(fs::path(path).parent_path());
-  auto mb = store::create_sqlite_mailbox(path, {"Demo User", "demo@openmapi.test", 0});
+  std::shared_ptr<store::Mailbox> mb = store::create_sqlite_mailbox(path, {"Demo User", "demo@openmapi.test", 0});
   cli::fill_demo_mailbox(*mb);
+  auto logon = store::Logon::open(mb, store::LogonIdentity{"demo@openmapi.test"});
   std::cout << "Demo mailbox 'demo' (" << path << "), " << mb->mailbox_size() << " bytes\n\n";
   std::cout << "Folder tree (hierarchy table of the root, all depths):\n";
-  print_tree(*mb, mb->special_folder(store::SpecialFolder::Root), false);
+  print_tree(*logon, mb->special_folder(store::SpecialFolder::Root), false);
   std::cout << "\nInbox (contents table sorted by PidTagMessageDeliveryTime, newest first):\n";
   LsOptions lo;
   lo.columns = "received,from,subject,size";
-  message_ls(*mb, lo);
+  message_ls(*logon, lo);
   std::cout << "\nInbox grouped by sender (categorized view):\n";
   lo.columns = "from,received,subject";
   lo.sort = "cat:from,-received";
-  message_ls(*mb, lo);
+  message_ls(*logon, lo);
   std::cout << "\nTry: openmapi --data-dir " << o.dir() << " message ls --mailbox demo --restrict 'subject ~ \"report\"'\n";
 }
 
@@ -358,6 +369,7 @@ int main(int argc, char** argv) {
   app.fallthrough();  // --data-dir may come after the subcommand too
   Options o;
   app.add_option("--data-dir", o.data_dir_option, "Data directory (default: $OPENMAPI_DATA_DIR or ./var)");
+  app.add_option("--profile", o.profile, "A profile (see 'openmapi profile'): browse its default store instead of -m");
 
   std::function<void()> action;
 
@@ -393,46 +405,51 @@ int main(int argc, char** argv) {
   std::string fpath, fclass = "IPF.Note", newname;
   bool recursive = false, all = false;
   auto* ftree = folder->add_subcommand("tree", "Print the folder tree (the IPM subtree; --all from the root)");
-  ftree->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  ftree->add_option("--mailbox,-m", mb_name, "Mailbox name (or the default store of --profile)");
   ftree->add_flag("--all", all, "Start at the root folder, not the IPM subtree");
   ftree->add_flag("--json", as_json, "JSON output");
   ftree->callback([&] {
     action = [&] {
-      auto mb = cli::open_mailbox(o.dir(), mb_name);
-      print_tree(*mb, mb->special_folder(all ? store::SpecialFolder::Root : store::SpecialFolder::IpmSubtree), as_json);
+      auto logon = o.logon(mb_name);
+      print_tree(*logon, logon->mailbox().special_folder(all ? store::SpecialFolder::Root : store::SpecialFolder::IpmSubtree), as_json);
     };
   });
   auto* fcreate = folder->add_subcommand("create", "Create a folder, e.g. Inbox/Projects");
-  fcreate->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  fcreate->add_option("--mailbox,-m", mb_name, "Mailbox name (or the default store of --profile)");
   fcreate->add_option("path", fpath, "Folder path below the IPM subtree")->required();
   fcreate->add_option("--class", fclass, "Container class (PidTagContainerClass)");
   fcreate->callback([&] {
     action = [&] {
-      auto mb = cli::open_mailbox(o.dir(), mb_name);
-      auto [parent, leaf] = split_parent(*mb, fpath);
-      auto id = mb->create_folder(parent, leaf, fclass);
+      auto logon = o.logon(mb_name);
+      auto [parent, leaf] = split_parent(logon->mailbox(), fpath);
+      auto id = logon->open_folder(parent)->create_folder(leaf, fclass)->id();
       std::cout << "created folder '" << fpath << "' (id " << id << ")\n";
     };
   });
   auto* frename = folder->add_subcommand("rename", "Rename a folder");
-  frename->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  frename->add_option("--mailbox,-m", mb_name, "Mailbox name (or the default store of --profile)");
   frename->add_option("path", fpath, "Folder path")->required();
   frename->add_option("new-name", newname, "New name")->required();
   frename->callback([&] {
     action = [&] {
-      auto mb = cli::open_mailbox(o.dir(), mb_name);
-      mb->rename_folder(resolve_folder(*mb, fpath), newname);
+      auto logon = o.logon(mb_name);
+      auto f = logon->open_folder(resolve_folder(logon->mailbox(), fpath));
+      for (const auto& p : f->set_props({PropValue::string(tags::PidTagDisplayName, newname)}))
+        throw_error(p.error, "cannot rename '" + fpath + "'");
       std::cout << "renamed '" << fpath << "' to '" << newname << "'\n";
     };
   });
   auto* frm = folder->add_subcommand("rm", "Delete a folder (with --recursive: and everything in it)");
-  frm->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  frm->add_option("--mailbox,-m", mb_name, "Mailbox name (or the default store of --profile)");
   frm->add_option("path", fpath, "Folder path")->required();
   frm->add_flag("--recursive,-r", recursive, "Delete messages and subfolders too");
   frm->callback([&] {
     action = [&] {
-      auto mb = cli::open_mailbox(o.dir(), mb_name);
-      mb->delete_folder(resolve_folder(*mb, fpath), recursive ? (store::delfolder::DelMessages | store::delfolder::DelFolders) : 0);
+      auto logon = o.logon(mb_name);
+      store::FolderId id = resolve_folder(logon->mailbox(), fpath);
+      auto parent = logon->mailbox().parent_folder(id);
+      if (!parent) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the root folder cannot be deleted");
+      logon->open_folder(*parent)->delete_folder(id, recursive ? (store::delfolder::DelMessages | store::delfolder::DelFolders) : 0);
       std::cout << "deleted folder '" << fpath << "'\n";
     };
   });
@@ -442,7 +459,7 @@ int main(int argc, char** argv) {
   message->require_subcommand(1);
   LsOptions lo;
   auto* mls2 = message->add_subcommand("ls", "A folder's contents table");
-  mls2->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  mls2->add_option("--mailbox,-m", mb_name, "Mailbox name (or the default store of --profile)");
   mls2->add_option("--folder,-f", lo.folder, "Folder path (default Inbox)");
   mls2->add_option("--columns,-c", lo.columns, "Columns: aliases (subject, from, received, size, ...) or PidTag names, comma-separated");
   mls2->add_option("--sort,-s", lo.sort, "Sort: e.g. '-received' or 'cat:from,-received' (default -received)");
@@ -454,51 +471,79 @@ int main(int argc, char** argv) {
   mls2->add_flag("--json", lo.as_json, "JSON output");
   mls2->callback([&] {
     action = [&] {
-      auto mb = cli::open_mailbox(o.dir(), mb_name);
-      message_ls(*mb, lo);
+      message_ls(*o.logon(mb_name), lo);
     };
   });
   std::vector<std::string> ids;
   auto* mshow = message->add_subcommand("show", "Every property of a message, its recipients and attachments");
-  mshow->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  mshow->add_option("--mailbox,-m", mb_name, "Mailbox name (or the default store of --profile)");
   mshow->add_option("id", ids, "Message id (the ID column of 'message ls')")->required()->expected(1);
   mshow->add_flag("--json", as_json, "JSON output");
   mshow->callback([&] {
     action = [&] {
-      auto logon = cli::logon_mailbox(o.dir(), mb_name);
-      cli::message_show(*logon, parse_message_id(ids.at(0)), as_json);
+      cli::message_show(*o.logon(mb_name), parse_message_id(ids.at(0)), as_json);
     };
   });
   bool hard = false;
   auto* mrm2 = message->add_subcommand("rm", "Delete messages (to Deleted Items; --hard: for good)");
-  mrm2->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  mrm2->add_option("--mailbox,-m", mb_name, "Mailbox name (or the default store of --profile)");
   mrm2->add_option("ids", ids, "Message ids")->required();
   mrm2->add_flag("--hard", hard, "Delete permanently");
   mrm2->callback([&] {
     action = [&] {
       std::vector<store::MessageId> mids;
       for (const auto& s : ids) mids.push_back(parse_message_id(s));
-      cli::message_rm(*cli::logon_mailbox(o.dir(), mb_name), mids, hard);
+      cli::message_rm(*o.logon(mb_name), mids, hard);
     };
   });
   std::vector<std::string> assignments, deletions;
   std::string set_id;
   auto* mset = message->add_subcommand("set", "Set and delete properties of a message in one SaveChanges");
-  mset->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  mset->add_option("--mailbox,-m", mb_name, "Mailbox name (or the default store of --profile)");
   mset->add_option("id", set_id, "Message id (the ID column of 'message ls')")->required();
   mset->add_option("assignments", assignments,
                    "PROP=VALUE: PROP by canonical name (PidTagImportance, PidNameKeywords...), PR_ name, alias or hex tag");
   mset->add_option("--delete", deletions, "A property to delete (repeatable)")->allow_extra_args(false);
   mset->callback([&] {
-    action = [&] { cli::message_set(*cli::logon_mailbox(o.dir(), mb_name), parse_message_id(set_id), assignments, deletions); };
+    action = [&] { cli::message_set(*o.logon(mb_name), parse_message_id(set_id), assignments, deletions); };
   });
 
   std::string watch_folder;
   auto* watch_cmd = app.add_subcommand("watch", "Print one line per notification (new mail, created, modified, moved, deleted...) until interrupted");
-  watch_cmd->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
+  watch_cmd->add_option("--mailbox,-m", mb_name, "Mailbox name (or the default store of --profile)");
   watch_cmd->add_option("--folder,-f", watch_folder, "Only this folder (e.g. Inbox); default the whole mailbox");
   watch_cmd->add_flag("--json", as_json, "One JSON object per line: event, kind, change_number, object, message, folder");
-  watch_cmd->callback([&] { action = [&] { cli::watch(*cli::logon_mailbox(o.dir(), mb_name), watch_folder, as_json); }; });
+  watch_cmd->callback([&] { action = [&] { cli::watch(*o.logon(mb_name), watch_folder, as_json); }; });
+
+  // profile
+  auto* profile = app.add_subcommand("profile", "MAPI profiles: named sets of stores (a mailbox, PST files) for --profile");
+  profile->require_subcommand(1);
+  std::string prof_name, prof_mailbox, prof_pst;
+  std::vector<std::string> prof_psts;
+  auto* pcreate = profile->add_subcommand("create", "Create a profile with a mailbox and/or PST files (the first is the default store)");
+  pcreate->add_option("name", prof_name, "Profile name")->required();
+  pcreate->add_option("--mailbox", prof_mailbox, "A mailbox of the data directory");
+  pcreate->add_option("--pst", prof_psts, "A PST or OST file (repeatable)")->allow_extra_args(false);
+  pcreate->add_option("--display-name", display, "Display name of the first store");
+  pcreate->callback([&] { action = [&] { cli::profile_create(o.dir(), prof_name, prof_mailbox, prof_psts, display); }; });
+  auto* pls2 = profile->add_subcommand("ls", "List profiles");
+  pls2->add_flag("--json", as_json, "JSON output");
+  pls2->callback([&] { action = [&] { cli::profile_ls(as_json); }; });
+  auto* pshow = profile->add_subcommand("show", "A profile's stores (its message store table)");
+  pshow->add_option("name", prof_name, "Profile name")->required();
+  pshow->add_flag("--json", as_json, "JSON output");
+  pshow->callback([&] { action = [&] { cli::profile_show(prof_name, as_json); }; });
+  auto* prm = profile->add_subcommand("rm", "Remove a profile (its stores stay)");
+  prm->add_option("name", prof_name, "Profile name")->required();
+  prm->callback([&] { action = [&] { cli::profile_rm(prof_name); }; });
+  // ab: the address book of a profile
+  auto* ab = app.add_subcommand("ab", "The address book of --profile (its Contacts folders)");
+  ab->require_subcommand(1);
+  std::string ab_text;
+  auto* abres = ab->add_subcommand("resolve", "ResolveName: one entry for a name or address");
+  abres->add_option("text", ab_text, "A name, part of one, or an address")->required();
+  abres->add_flag("--json", as_json, "JSON output");
+  abres->callback([&] { action = [&] { cli::ab_resolve(o.profile, ab_text, as_json); }; });
 
   // message files
   std::string in_path, out_path, from_format, to_format, extract_dir;

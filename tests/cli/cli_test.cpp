@@ -519,3 +519,39 @@ TEST_F(CliTest, WatchPrintsChangesMadeByOtherProcesses) {
   EXPECT_EQ(events[1]["kind"], "moved");
   EXPECT_LT(events[0]["change_number"].get<int64_t>(), events[1]["change_number"].get<int64_t>());
 }
+
+// Profiles: created, listed, shown through a session, used by --profile, removed.
+TEST_F(CliTest, ProfilesAndBrowsingThroughThem) {
+  ::setenv("XDG_CONFIG_HOME", (dir / "config").c_str(), 1);
+  ok({"demo"});
+  const std::string pst = (fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "pst" / "dist-list.pst").string();
+  ok({"profile", "create", "work", "--mailbox", "demo", "--pst", pst});
+  EXPECT_TRUE(fs::exists(dir / "config" / "openmapi" / "profiles.json"));
+  auto j = nlohmann::json::parse(ok({"profile", "ls", "--json"}).out);
+  ASSERT_EQ(j["profiles"].size(), 1u);
+  EXPECT_EQ(j["profiles"][0]["stores"][0]["kind"], "mailbox");
+  EXPECT_EQ(j["profiles"][0]["stores"][1]["path"], fs::absolute(pst).lexically_normal().string());
+  j = nlohmann::json::parse(ok({"profile", "show", "work", "--json"}).out);
+  ASSERT_EQ(j["stores"].size(), 2u);
+  EXPECT_EQ(j["stores"][0]["display_name"], "Demo User");
+  EXPECT_TRUE(j["stores"][0]["default"].get<bool>());
+  // --profile instead of -m: the profile's default store.
+  auto a = nlohmann::json::parse(ok({"--profile", "work", "message", "ls", "--json"}).out);
+  auto b = nlohmann::json::parse(ok({"message", "ls", "-m", "demo", "--json"}).out);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(ok({"--profile", "work", "folder", "tree"}).out.find("Inbox"), std::string::npos);
+  // The address book: an address nobody knows resolves to a one-off entry.
+  auto r = nlohmann::json::parse(ok({"ab", "resolve", "--profile", "work", "zoe@example.net", "--json"}).out);
+  EXPECT_EQ(r["email_address"], "zoe@example.net");
+  EXPECT_EQ(r["container"], "");
+  fails_with({"ab", "resolve", "--profile", "work", "nobody at all"}, "MAPI_E_NOT_FOUND", "demo");
+  fails_with({"profile", "create", "work", "--mailbox", "demo"}, "MAPI_E_COLLISION", "demo");
+  fails_with({"profile", "create", "bad/name", "--mailbox", "demo"}, "MAPI_E_INVALID_PARAMETER", "demo");
+  fails_with({"profile", "create", "x", "--pst", (dir / "missing.pst").string()}, "MAPI_E_NOT_FOUND", "demo");
+  fails_with({"profile", "create", "x"}, "MAPI_E_INVALID_PARAMETER", "demo");
+  fails_with({"--profile", "nope", "message", "ls"}, "MAPI_E_NOT_FOUND", "demo");
+  fails_with({"message", "ls"}, "MAPI_E_INVALID_PARAMETER", "demo");
+  ok({"profile", "rm", "work"});
+  fails_with({"profile", "show", "work"}, "MAPI_E_NOT_FOUND", "demo");
+  ::unsetenv("XDG_CONFIG_HOME");
+}
