@@ -44,6 +44,7 @@ class Stmt {
   std::string text(int i) const;
   Bytes blob(int i) const;
   ByteView blob_view(int i) const;
+  sqlite3_stmt* raw() const { return s_; }
 
  private:
   Db& db_;

@@ -683,7 +683,7 @@ class SqliteMailbox final : public Mailbox {
         for (const auto& v : r.values())
           if (v.tag().id() != tags::PidTagRowid.id() && v.type() != PropType::ErrorCode && v.type() != PropType::Object)
             rv.push_back(v);
-        write_props(db_, kRecipientProps, db_.last_insert_rowid(), rv);
+        write_props(db_, kRecipientProps, db_.last_insert_rowid(), rv, true);
       }
     }
     for (const AttachmentChange& a : c.attachments) {
@@ -1520,7 +1520,7 @@ class SqliteMailbox final : public Mailbox {
     auto imp = bag.get_i32(tags::PidTagImportance);
     bind_opt_i64(13, imp ? std::optional<int64_t>(*imp) : std::nullopt);
     ins.run();
-    write_props(db_, kMessageProps, int64_t(id), bag.values());
+    write_props(db_, kMessageProps, int64_t(id), bag.values(), true);
     int64_t size = 0;
     for (const auto& v : bag.values()) size += int64_t(v.size());
     for (const auto& s : streams) {
@@ -1538,7 +1538,7 @@ class SqliteMailbox final : public Mailbox {
       std::vector<PropValue> rv;
       for (const auto& v : msg.recipients[i].values())
         if (v.tag().id() != tags::PidTagRowid.id()) rv.push_back(v);
-      write_props(db_, kRecipientProps, db_.last_insert_rowid(), rv);
+      write_props(db_, kRecipientProps, db_.last_insert_rowid(), rv, true);
       for (const auto& v : rv) size += int64_t(v.size());
     }
     Stmt ains(db_, "INSERT INTO attachments(message_id, attach_num) VALUES(?, ?)");
@@ -1550,7 +1550,7 @@ class SqliteMailbox final : public Mailbox {
       std::vector<PropValue> av;
       for (const auto& v : a.props.values())
         if (v.tag().id() != tags::PidTagAttachNumber.id() && v.type() != PropType::Object) av.push_back(v);
-      write_props(db_, kAttachmentProps, aid, av);
+      write_props(db_, kAttachmentProps, aid, av, true);
       for (const auto& v : av) size += int64_t(v.size());
       if (a.embedded) {
         MessageId eid = MessageId(next_gc());
@@ -1734,10 +1734,55 @@ std::vector<LeafRow> ContentsSource::leaf_rows(const Restriction* r0, const Sort
   return order_rows(std::move(candidates), filter.exact ? nullptr : r, s, tags::PidTagMessageFlags);
 }
 
+namespace {
+// Columns a table makes itself (MS-OXCTABL 2.2.1): never read from the message.
+bool made_by_table(PropTag t) {
+  switch (t.id()) {
+    case 0x0FF5: case 0x3005: case 0x0FF6: case 0x674E: case 0x3602: case 0x3603: return true;
+    default: return false;
+  }
+}
+}  // namespace
+
 std::vector<PropertyBag> ContentsSource::fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) {
   Db& db = mb_.db();
   std::string idlist;
   for (int64_t id : ids) idlist += (idlist.empty() ? "" : ",") + std::to_string(id);
+  // The common case: every column is mirrored in `messages`, computed, or made by the table;
+  // one indexed read of the rows then gives the page.
+  std::vector<std::pair<PropTag, const char*>> mirrored;
+  bool fast = true;
+  for (PropTag c : columns) {
+    PropTag t = c.type() == PropType::String8 ? c.with_type(PropType::String) : c;
+    if (const char* col = mirrored_column(t)) mirrored.emplace_back(t, col);
+    else if (t.type() == PropType::Unspecified || !(made_by_table(t) || engine::is_computed_message_tag(t))) fast = false;
+  }
+  if (fast) {
+    std::string sql = "SELECT id, folder_id, change_number, message_flags";
+    for (const auto& [t, col] : mirrored) sql += std::string(", ") + col;
+    Stmt q(db, sql + " FROM messages WHERE id IN (" + idlist + ")");
+    std::map<int64_t, PropertyBag> rows;
+    while (fast && q.step()) {
+      std::map<uint32_t, PropValue> stored;
+      stored.emplace(tags::PidTagMessageFlags.value, PropValue::i32(tags::PidTagMessageFlags, int32_t(q.int64(3))));
+      for (size_t i = 0; i < mirrored.size(); ++i) {
+        const int c = int(4 + i);
+        if (q.is_null(c)) continue;
+        if (q.column_type(c) == SQLITE_TEXT && sqlite3_column_bytes(q.raw(), c) > int(kLargeValueThreshold)) {
+          fast = false;  // a large text: tables cut it, on the general path
+          break;
+        }
+        stored.insert_or_assign(mirrored[i].first.value, column_value(q, c, mirrored[i].first));
+      }
+      rows[q.int64(0)] = mb_.message_columns(q.int64(0), FolderId(q.int64(1)), q.int64(2), columns, stored);
+    }
+    if (fast) {
+      std::vector<PropertyBag> out;
+      out.reserve(ids.size());
+      for (int64_t id : ids) out.push_back(rows.count(id) ? std::move(rows[id]) : PropertyBag());
+      return out;
+    }
+  }
   std::string taglist;
   for (PropTag c : columns) {
     PropTag t = c.type() == PropType::String8 ? c.with_type(PropType::String) : c;

@@ -143,7 +143,7 @@ PropValue large_value_for_table(Db& db, PropTag tag, int64_t id) {
   return from_large_bytes(tag, std::move(data));
 }
 
-void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropValue>& values) {
+void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropValue>& values, bool fresh) {
   Stmt ins(db, sql("INSERT OR REPLACE INTO $T($O, tag, value, large_id) VALUES(?, ?, ?, ?)", t));
   // Deleted first, never replaced in place: a REPLACE would drop an old large value's row
   // without its delete trigger firing, and leave the chunks behind.
@@ -151,8 +151,10 @@ void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vecto
   for (const PropValue& raw : values) {
     PropValue v = normalize(raw);
     // One value per property id: drop the old value, of this or another type.
-    del.bind(1, owner).bind(2, int64_t(v.tag().id())).run();
-    del.reset();
+    if (!fresh) {
+      del.bind(1, owner).bind(2, int64_t(v.tag().id())).run();
+      del.reset();
+    }
     ins.bind(1, owner).bind(2, int64_t(v.tag().value));
     ByteView big = large_candidate(v);
     if (big.size() > kLargeValueThreshold) {

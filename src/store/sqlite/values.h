@@ -34,7 +34,8 @@ inline constexpr PropTableSpec kRecipientProps{"recipient_props", "recipient_id"
 inline constexpr PropTableSpec kAttachmentProps{"attachment_props", "attachment_id"};
 
 // Writes (insert or replace) `values` for `owner`; large strings and binaries go to chunks.
-void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropValue>& values);
+// `fresh`: the owner was just created and has no values yet (nothing to replace).
+void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropValue>& values, bool fresh = false);
 // Deletes the given tags (all when `tags` is empty).
 void delete_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropTag>& tags = {});
 // Reads every property of `owner`; large values are read whole when `large_values`, else left out.
