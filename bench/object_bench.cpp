@@ -109,8 +109,8 @@ void latency(const std::string& dir, int changes) {
         if (read(go[0], &c, 1) != 1) _exit(2);
         auto w = open_sqlite_mailbox(path);
         for (int i = 0; i < changes; ++i) {
-          Message m;
-          m.props.set(PropValue::string(tags::PidTagSubject, "n" + std::to_string(i)));
+          openmapi::Message m;
+          m.props.set(PropValue::string(tags::PidTagSubject, std::to_string(i)));
           w->save_message(inbox, m);
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
@@ -134,8 +134,8 @@ void latency(const std::string& dir, int changes) {
     } else {
       auto w = open_sqlite_mailbox(path);  // another connection of this process
       for (int i = 0; i < changes; ++i) {
-        Message m;
-        m.props.set(PropValue::string(tags::PidTagSubject, "n" + std::to_string(i)));
+        openmapi::Message m;
+        m.props.set(PropValue::string(tags::PidTagSubject, std::to_string(i)));
         w->save_message(inbox, m);
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }

@@ -1152,8 +1152,12 @@ class SqliteMailbox final : public Mailbox {
   size_t prune_journal(std::chrono::seconds keep) override {
     const int64_t cutoff = now_filetime() - int64_t(keep.count()) * 10'000'000;
     Transaction tx(db_);
-    Stmt(db_, "DELETE FROM changes WHERE time < ? AND cn < (SELECT MAX(cn) FROM changes)").bind(1, cutoff).run();
-    size_t n = size_t(db_.changes());
+    size_t n = 0;
+    for (;;) {  // in steps, each over the oldest rows, until a step finds none old enough
+      size_t k = prune_oldest(cutoff, last_change_number(), 4096);
+      n += k;
+      if (k == 0) break;
+    }
     tx.commit();
     return n;
   }
@@ -1473,9 +1477,15 @@ class SqliteMailbox final : public Mailbox {
     if (old_parent) ins.bind(8, int64_t(*old_parent)); else ins.bind_null(8);
     ins.bind(9, int64_t(flags)).run();
     // Every 1024th change also drops the rows past the retention, inside the same transaction.
-    if (cn % 1024 == 0) {
-      Stmt(db_, "DELETE FROM changes WHERE time < ? AND cn < ?").bind(1, now_filetime() - journal_retention().count() * 10'000'000).bind(2, cn).run();
-    }
+    if (cn % 1024 == 0) prune_oldest(now_filetime() - journal_retention().count() * 10'000'000, cn, 4096);
+  }
+
+  // Drops journal rows older than `cutoff` (FILETIME) among the oldest `limit` rows, never `keep`
+  // or later; returns how many. Times rise with change numbers, so the oldest rows come first.
+  size_t prune_oldest(int64_t cutoff, int64_t keep, int64_t limit) {
+    Stmt(db_, "DELETE FROM changes WHERE cn IN (SELECT cn FROM changes WHERE cn < ? ORDER BY cn LIMIT ?) AND time < ?")
+        .bind(1, keep).bind(2, limit).bind(3, cutoff).run();
+    return size_t(db_.changes());
   }
 
   std::chrono::seconds journal_retention() {
@@ -1631,7 +1641,10 @@ void ContentsSource::load_search() {
       if (e.code() != ErrorCode::MAPI_E_NOT_FOUND) throw;  // a scope folder deleted since
     }
   }
-  for (FolderId f : scope) scope_sql_ += (scope_sql_.empty() ? "" : ",") + std::to_string(f);
+  for (FolderId f : scope) {
+    if (!scope_sql_.empty()) scope_sql_ += ',';
+    scope_sql_ += std::to_string(f);
+  }
   if (scope_sql_.empty()) scope_sql_ = "NULL";
 }
 

@@ -100,7 +100,8 @@ CREATE TABLE changes(
   flags INTEGER NOT NULL DEFAULT 0);           -- PidTagMessageFlags after the change
 CREATE INDEX changes_by_folder ON changes(folder_id, cn);
 CREATE INDEX changes_by_old_folder ON changes(old_folder_id, cn) WHERE old_folder_id IS NOT NULL;
-CREATE INDEX changes_by_time ON changes(time);
 )sql";
+// (No index on time: pruning walks the oldest rows by change number, whose times rise with it;
+// an index more would cost every commit a page.)
 
 }  // namespace openmapi::store::sqlite
