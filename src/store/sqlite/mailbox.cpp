@@ -883,6 +883,12 @@ class SqliteMailbox final : public Mailbox {
     return search_criteria_of(id);
   }
 
+  bool is_search_folder(FolderId id) {
+    Stmt t(db_, "SELECT folder_type FROM folders WHERE id = ?");
+    t.bind(1, int64_t(id));
+    return t.step() && t.int64(0) == int64_t(FolderType::Search);
+  }
+
   // The criteria of a search folder; MAPI_E_NO_SUPPORT for other folders, MAPI_E_NOT_INITIALIZED
   // before criteria were set.
   SearchCriteria search_criteria_of(FolderId id) {
@@ -1616,11 +1622,11 @@ void ContentsSource::load_search() {
   search_ = false;
   criteria_.reset();
   scope_sql_.clear();
+  if (!mb_.is_search_folder(folder_)) return;  // an ordinary folder (the common case: no exception)
   SearchCriteria c;
   try {
     c = mb_.search_criteria_of(folder_);
   } catch (const MapiError& e) {
-    if (e.code() == ErrorCode::MAPI_E_NO_SUPPORT) return;  // an ordinary folder
     if (e.code() != ErrorCode::MAPI_E_NOT_INITIALIZED) throw;
     search_ = true;  // a search folder without criteria: empty
     scope_sql_ = "NULL";
@@ -1771,9 +1777,14 @@ std::vector<PropertyBag> ContentsSource::fetch(const std::vector<int64_t>& ids, 
     else if (t.type() == PropType::Unspecified || !(made_by_table(t) || engine::is_computed_message_tag(t))) fast = false;
   }
   if (fast) {
+    // Parameters, not literals: the statement is the same for every page of a size, and stays
+    // in the connection's statement cache.
     std::string sql = "SELECT id, folder_id, change_number, message_flags";
     for (const auto& [t, col] : mirrored) sql += std::string(", ") + col;
-    Stmt q(db, sql + " FROM messages WHERE id IN (" + idlist + ")");
+    sql += " FROM messages WHERE id IN (";
+    for (size_t i = 0; i < ids.size(); ++i) sql += i ? ",?" : "?";
+    Stmt q(db, sql + ")");
+    for (size_t i = 0; i < ids.size(); ++i) q.bind(int(i + 1), ids[i]);
     std::map<int64_t, PropertyBag> rows;
     while (fast && q.step()) {
       std::map<uint32_t, PropValue> stored;
