@@ -937,7 +937,14 @@ class SqliteMailbox final : public Mailbox {
   Message load_message(MessageId id, bool large_values) override {
     Stmt q(db_, "SELECT folder_id, message_size, change_number, message_flags FROM messages WHERE id = ?");
     q.bind(1, int64_t(id));
-    if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
+    if (!q.step()) {
+      // Properties without their message row: the file is damaged, not the id wrong.
+      Stmt orphan(db_, "SELECT 1 FROM message_props WHERE message_id = ? LIMIT 1");
+      orphan.bind(1, int64_t(id));
+      if (orphan.step())
+        throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "message " + std::to_string(id) + " has properties but no row: the mailbox is damaged");
+      throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
+    }
     std::optional<FolderId> folder = q.is_null(0) ? std::nullopt : std::optional<FolderId>(FolderId(q.int64(0)));
     Message m = read_message(id, large_values);
     if (folder) add_computed(m.props, id, *folder, q.int64(2));

@@ -30,7 +30,13 @@ void bind_value(Stmt& s, int i, const PropValue& v) {
 }
 
 PropValue column_value(const Stmt& s, int i, PropTag tag) {
-  switch (storage_index(tag.type())) {
+  size_t index = 0;
+  try {
+    index = storage_index(tag.type());
+  } catch (const MapiError&) {  // a tag that no writer stores: a damaged row
+    throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "a stored property has the unknown tag " + tag.hex());
+  }
+  switch (index) {
     case 0: return PropValue(tag, std::monostate{});
     case 1: return PropValue(tag, int16_t(s.int64(i)));
     case 2: return PropValue(tag, int32_t(s.int64(i)));
@@ -187,7 +193,11 @@ PropertyBag read_props(Db& db, const PropTableSpec& t, int64_t owner, bool large
   while (q.step()) {
     PropTag tag(uint32_t(q.int64(0)));
     if (!q.is_null(2)) {
-      if (large_values) bag.set(from_large_bytes(tag, read_large(db, q.int64(2))));
+      if (large_values) {
+        if (tag.type() != PropType::String && tag.type() != PropType::Binary)
+          throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "a large value has the tag " + tag.hex());
+        bag.set(from_large_bytes(tag, read_large(db, q.int64(2))));
+      }
       continue;
     }
     bag.set(column_value(q, 1, tag));
