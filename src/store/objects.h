@@ -259,6 +259,8 @@ class Logon : public MapiProp {
   std::pair<FolderId, std::string> get_receive_folder(const std::string& message_class);
   void set_receive_folder(const std::string& message_class, std::optional<FolderId> folder);
   std::vector<std::pair<std::string, FolderId>> receive_folder_table();
+  // The outgoing queue (the spooler's view): message ids, oldest submission first.
+  std::vector<MessageId> outgoing_queue();
 
   // Advise on the store (scope store), a folder or a message; see store/notify.h. The returned
   // connection belongs to this Logon: logoff ends it.
@@ -361,9 +363,11 @@ class Message : public MapiProp {
   void delete_attach(uint32_t attach_num);
   // SetReadFlag (readflag flags): at once for a stored message, pending for a new one.
   void set_read_flag(uint32_t flags = readflag::Default);
-  // SubmitMessage: not implemented yet (the outgoing queue and the spooler come with mail
-  // flow): MAPI_E_NO_SUPPORT.
+  // SubmitMessage: saves pending changes and puts the message into the store's outgoing queue
+  // (MSGFLAG_SUBMITTED; see Mailbox::submit_message for the errors). The spooler that sends
+  // queued messages comes with mail flow. AbortSubmit takes it out again.
   void submit();
+  void abort_submit();
 
   // The whole message with its pending changes (large values read whole): for converters.
   openmapi::Message snapshot();

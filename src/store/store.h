@@ -262,6 +262,16 @@ class Mailbox {
   // MS-OXCDATA 2.2.4 folder (46 bytes) and message (70 bytes) forms of this mailbox's GUID.
   virtual std::pair<bool, uint64_t> resolve_entry_id(const Bytes& entry_id);
 
+  // ---- the outgoing queue (for the spooler; MS-OXOMSG 3.2.4.1 submitting a message)
+  // Puts a message into the queue and sets MSGFLAG_SUBMITTED. MAPI_E_NO_RECIPIENTS without
+  // recipients, MAPI_E_SUBMITTED when queued already. A queued message cannot be changed
+  // (write_message: MAPI_E_SUBMITTED) until abort_submit takes it out (MAPI_E_NOT_IN_QUEUE when
+  // it is not there) or the spooler has sent it.
+  virtual void submit_message(MessageId id) { throw_error(ErrorCode::MAPI_E_NO_ACCESS, "this store is read-only"); }
+  virtual void abort_submit(MessageId id) { throw_error(ErrorCode::MAPI_E_NO_ACCESS, "this store is read-only"); }
+  // The queue, oldest first: message and FILETIME of its submission.
+  virtual std::vector<std::pair<MessageId, int64_t>> outgoing_queue() { return {}; }
+
   // ---- receive folders (MS-OXCSTOR RopGetReceiveFolder / RopSetReceiveFolder)
   // Every registration: message class (lower case; "" is the default) -> folder. The default
   // is the Inbox until set otherwise.

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.h"
 #include "core/propbag.h"
 #include "core/restriction.h"
 #include "core/sortorder.h"
@@ -75,6 +76,14 @@ class Table {
   virtual std::vector<Row> query_rows(uint32_t count, bool forward = true) = 0;
   // RopSeekRow: moves `offset` rows from `origin` (clamped to the table); returns the rows actually moved (signed).
   virtual int32_t seek_row(BookmarkOrigin origin, int32_t offset) = 0;
+  // RopSeekRowFractional / IMAPITable::SeekRowApprox: the cursor to about numerator/denominator
+  // of the table (a fraction of 1 or more: the end). MAPI_E_INVALID_PARAMETER for denominator 0.
+  virtual void seek_row_approx(uint32_t numerator, uint32_t denominator) {
+    if (denominator == 0) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "SeekRowApprox needs a denominator");
+    const uint64_t rows = row_count();
+    const uint64_t target = numerator >= denominator ? rows : rows * numerator / denominator;
+    seek_row(BookmarkOrigin::Beginning, int32_t(std::min<uint64_t>(target, INT32_MAX)));
+  }
   // RopCreateBookmark / RopSeekRowBookmark / RopFreeBookmark. A bookmark whose row has gone
   // positions on the next row and returns false ("row no longer visible"). Unknown bookmark:
   // MAPI_E_INVALID_BOOKMARK.

@@ -126,7 +126,7 @@ TEST_F(MailboxTest, JournalSurvivesReopenAndIsPrunedByAge) {
   EXPECT_EQ(left[0].change_number, last);
 }
 
-TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournal) {
+TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournalAndQueue) {
   openmapi::testing::TempDir dir;
   const std::string path = dir.file("old.sqlite");
   {
@@ -137,6 +137,7 @@ TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournal) {
     // Make it what a version-1 build wrote: no journal, user_version 1.
     store::sqlite::Db db(path, false);
     db.exec("DROP TABLE changes");
+    db.exec("DROP TABLE outgoing");
     db.exec("PRAGMA user_version = 1");
   }
   auto mb = open_sqlite_mailbox(path);
@@ -151,5 +152,5 @@ TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournal) {
   store::sqlite::Db db(path, false);
   store::sqlite::Stmt v(db, "PRAGMA user_version");
   ASSERT_TRUE(v.step());
-  EXPECT_EQ(v.int64(0), 2);
+  EXPECT_EQ(v.int64(0), 3);
 }

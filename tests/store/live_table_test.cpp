@@ -155,3 +155,17 @@ TEST_F(MailboxTest, AHierarchyTableFollowsTheFolderTree) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][1].get<int32_t>(), 1);
 }
+
+TEST_F(MailboxTest, SeekRowApproxMovesToAFractionOfTheTable) {
+  for (int i = 0; i < 10; ++i) mb->save_message(inbox(), simple_message(std::string(1, char('a' + i))));
+  auto t = mb->contents_table(inbox());
+  t->set_columns({tags::PidTagSubject});
+  t->sort({{{tags::PidTagSubject, SortDirection::Ascending}}, 0, 0});
+  t->seek_row_approx(3, 10);
+  EXPECT_EQ(subjects(t->query_rows(1)), (std::vector<std::string>{"d"}));
+  t->seek_row_approx(1, 2);
+  EXPECT_EQ(t->query_position().first, 5u);
+  t->seek_row_approx(7, 7);
+  EXPECT_TRUE(t->query_rows(1).empty());
+  EXPECT_EQ(openmapi::testing::code_of([&] { t->seek_row_approx(1, 0); }), ErrorCode::MAPI_E_INVALID_PARAMETER);
+}

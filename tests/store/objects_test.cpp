@@ -680,3 +680,33 @@ TEST_F(Objects, SearchFoldersFollowTheStore) {
   // The criteria are private: not among the folder's properties.
   for (PropTag tag : search->get_prop_list()) EXPECT_LT(tag.id(), 0x67F0) << tag.hex();
 }
+
+TEST_F(Objects, SubmitMessagePutsItIntoTheOutgoingQueueUntilAborted) {
+  auto outbox = logon->open_special(SpecialFolder::Outbox);
+  auto m = outbox->create_message();
+  m->set_props({PropValue::string(tags::PidTagSubject, "to send")});
+  EXPECT_EQ(code_of([&] { m->submit(); }), ErrorCode::MAPI_E_NO_RECIPIENTS);  // saved, but not queued
+  EXPECT_TRUE(logon->outgoing_queue().empty());
+  m->modify_recipients(modrecip::Add, {PropertyBag{PropValue::string(tags::PidTagDisplayName, "Bob"),
+                                                   PropValue::string(tags::PidTagEmailAddress, "bob@example.com"),
+                                                   PropValue::i32(tags::PidTagRecipientType, recipient_type::To)}});
+  m->submit();
+  const MessageId id = *m->id();
+  EXPECT_EQ(logon->outgoing_queue(), std::vector<MessageId>{id});
+  EXPECT_TRUE(*m->get_prop(tags::PidTagMessageFlags)->get_if<int32_t>() & msgflag::Submitted);
+  EXPECT_EQ(code_of([&] { m->submit(); }), ErrorCode::MAPI_E_SUBMITTED);
+  // A queued message cannot change.
+  auto e = logon->open_message(id, true);
+  e->set_props({PropValue::string(tags::PidTagSubject, "changed")});
+  EXPECT_EQ(code_of([&] { e->save_changes(); }), ErrorCode::MAPI_E_SUBMITTED);
+  m->abort_submit();
+  EXPECT_TRUE(logon->outgoing_queue().empty());
+  EXPECT_FALSE(*m->get_prop(tags::PidTagMessageFlags)->get_if<int32_t>() & msgflag::Submitted);
+  EXPECT_EQ(code_of([&] { m->abort_submit(); }), ErrorCode::MAPI_E_NOT_IN_QUEUE);
+  e->save_changes(save_flags::ForceSave);
+  EXPECT_EQ(mb->load_message(id).props.get_string(tags::PidTagSubject), "changed");
+  // Deleting a queued message takes it out of the queue.
+  logon->open_message(id, true)->submit();
+  outbox->delete_messages({id}, true);
+  EXPECT_TRUE(logon->outgoing_queue().empty());
+}

@@ -585,6 +585,12 @@ void Logon::set_receive_folder(const std::string& message_class, std::optional<F
 
 std::vector<std::pair<std::string, FolderId>> Logon::receive_folder_table() { return logon().mailbox().receive_folders(); }
 
+std::vector<MessageId> Logon::outgoing_queue() {
+  std::vector<MessageId> out;
+  for (const auto& [id, when] : logon().mailbox().outgoing_queue()) out.push_back(id);
+  return out;
+}
+
 uint32_t Logon::advise(uint32_t event_mask, AdviseScope scope, NotificationSink sink) {
   LogonState& s = logon();
   s.require(rights::ReadAny, scope.kind == AdviseScope::Kind::Folder ? scope.id : 0);
@@ -1106,7 +1112,23 @@ void Message::set_read_flag(uint32_t flags) {
   st_->pending.put(PropValue::i32(tags::PidTagMessageFlags, f));
 }
 
-void Message::submit() { throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "SubmitMessage needs the spooler, which does not exist yet"); }
+void Message::submit() {
+  LogonState& s = logon();
+  if (!st_->write) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the message was opened read-only");
+  if (st_->embedded_sink) throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "an embedded message cannot be submitted");
+  s.require(rights::EditAny, st_->folder);
+  if (!st_->id || !st_->pending.empty() || st_->recipients || !st_->attach.empty()) save_changes();
+  s.mailbox().submit_message(*st_->id);
+  load();
+}
+
+void Message::abort_submit() {
+  LogonState& s = logon();
+  if (!st_->id) throw_error(ErrorCode::MAPI_E_NOT_IN_QUEUE, "the message was never saved");
+  s.require(rights::EditAny, st_->folder);
+  s.mailbox().abort_submit(*st_->id);
+  load();
+}
 
 openmapi::Message Message::snapshot() {
   openmapi::Message m;

@@ -241,6 +241,7 @@ class SqliteMailbox final : public Mailbox {
     Transaction tx(db_);
     db_.exec(kSchema);
     db_.exec(kJournalSchema);
+    db_.exec(kQueueSchema);
     db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     set_info("mailbox_guid", Guid::random());
@@ -292,6 +293,7 @@ class SqliteMailbox final : public Mailbox {
   void migrate(int from) {
     Transaction tx(db_);
     if (from < 2) db_.exec(kJournalSchema);  // version 2: the change journal starts empty
+    if (from < 3) db_.exec(kQueueSchema);    // version 3: an empty outgoing queue
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     tx.commit();
     spdlog::info("mailbox '{}' migrated from schema version {} to {}", path_, from, kSchemaVersion);
@@ -658,6 +660,9 @@ class SqliteMailbox final : public Mailbox {
         throw_error(ErrorCode::MAPI_E_OBJECT_DELETED, "message " + std::to_string(*existing) + " is no longer in folder " + std::to_string(folder));
       old_size = q.int64(0);
       id = *existing;
+      Stmt sub(db_, "SELECT 1 FROM outgoing WHERE message_id = ?");
+      sub.bind(1, int64_t(id));
+      if (sub.step()) throw_error(ErrorCode::MAPI_E_SUBMITTED, "message " + std::to_string(id) + " is submitted: abort the submission to change it");
       PropertyBag stamps = read_tags(kMessageProps, int64_t(id), {tags::PidTagChangeKey, tags::PidTagPredecessorChangeList});
       if (c.expected_change_key) {
         const PropValue* ck = stamps.find(tags::PidTagChangeKey);
@@ -905,6 +910,47 @@ class SqliteMailbox final : public Mailbox {
     for (int64_t v : f->get<std::vector<int64_t>>()) c.folders.push_back(FolderId(v));
     c.state = uint32_t(p.get_i32(kSearchState).value_or(0));
     return c;
+  }
+
+  // ---- the outgoing queue
+  void submit_message(MessageId id) override {
+    Transaction tx(db_);
+    FolderId f = message_folder(id);
+    Stmt r(db_, "SELECT COUNT(*) FROM recipients WHERE message_id = ?");
+    r.bind(1, int64_t(id));
+    r.step();
+    if (r.int64(0) == 0) throw_error(ErrorCode::MAPI_E_NO_RECIPIENTS, "message " + std::to_string(id) + " has no recipients to send to");
+    Stmt in(db_, "SELECT 1 FROM outgoing WHERE message_id = ?");
+    in.bind(1, int64_t(id));
+    if (in.step()) throw_error(ErrorCode::MAPI_E_SUBMITTED, "message " + std::to_string(id) + " is submitted already");
+    const int32_t flags = message_flags(id) | msgflag::Submitted;
+    set_flags(id, flags);
+    Stmt(db_, "INSERT INTO outgoing(message_id, submitted) VALUES(?, ?)").bind(1, int64_t(id)).bind(2, now_filetime()).run();
+    journal(next_cn(), ChangeKind::Modified, false, id, f, {}, {}, flags);
+    tx.commit();
+  }
+
+  void abort_submit(MessageId id) override {
+    Transaction tx(db_);
+    FolderId f = message_folder(id);
+    Stmt(db_, "DELETE FROM outgoing WHERE message_id = ?").bind(1, int64_t(id)).run();
+    if (db_.changes() == 0) throw_error(ErrorCode::MAPI_E_NOT_IN_QUEUE, "message " + std::to_string(id) + " is not in the outgoing queue");
+    const int32_t flags = message_flags(id) & ~msgflag::Submitted;
+    set_flags(id, flags);
+    journal(next_cn(), ChangeKind::Modified, false, id, f, {}, {}, flags);
+    tx.commit();
+  }
+
+  std::vector<std::pair<MessageId, int64_t>> outgoing_queue() override {
+    Stmt q(db_, "SELECT message_id, submitted FROM outgoing ORDER BY submitted, message_id");
+    std::vector<std::pair<MessageId, int64_t>> out;
+    while (q.step()) out.emplace_back(MessageId(q.int64(0)), q.int64(1));
+    return out;
+  }
+
+  void set_flags(MessageId id, int32_t flags) {
+    Stmt(db_, "UPDATE messages SET message_flags = ? WHERE id = ?").bind(1, int64_t(flags)).bind(2, int64_t(id)).run();
+    write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageFlags, flags)});
   }
 
   // ---- receive folders (store_info "receive_folder:<class>")

@@ -5,8 +5,9 @@ namespace openmapi::store::sqlite {
 
 // PRAGMA application_id of an OpenMAPI mailbox ("OMAP") and the schema version (user_version).
 inline constexpr int kApplicationId = 0x4F4D4150;
-// Version 2 added the change journal (kJournalSchema); a version-1 mailbox is migrated on open.
-inline constexpr int kSchemaVersion = 2;
+// Version 2 added the change journal (kJournalSchema), version 3 the outgoing queue
+// (kQueueSchema); older mailboxes are migrated on open.
+inline constexpr int kSchemaVersion = 3;
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE store_info(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -100,6 +101,12 @@ CREATE TABLE changes(
   flags INTEGER NOT NULL DEFAULT 0);           -- PidTagMessageFlags after the change
 CREATE INDEX changes_by_folder ON changes(folder_id, cn);
 CREATE INDEX changes_by_old_folder ON changes(old_folder_id, cn) WHERE old_folder_id IS NOT NULL;
+)sql";
+// The outgoing queue (schema version 3): submitted messages waiting for the spooler.
+inline constexpr const char* kQueueSchema = R"sql(
+CREATE TABLE outgoing(
+  message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+  submitted INTEGER NOT NULL);                 -- FILETIME of SubmitMessage
 )sql";
 // (No index on time: pruning walks the oldest rows by change number, whose times rise with it;
 // an index more would cost every commit a page.)
