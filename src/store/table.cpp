@@ -220,28 +220,11 @@ void ViewTable::follow() {
     if (!vr.header) old_ids.push_back(leaves_[vr.index].id);
   const Bytes at = cursor_ < visible_.size() ? instance_key(visible_[cursor_]) : Bytes{};
   const size_t old_cursor = cursor_;
-  std::vector<std::vector<std::optional<PropValue>>> collapsed;
-  for (size_t ci = 0; ci < categories_.size(); ++ci) {
-    if (categories_[ci].expanded == (categories_[ci].depth < sort_.expanded)) continue;
-    std::vector<std::optional<PropValue>> path;
-    for (size_t p = ci; p != SIZE_MAX; p = categories_[p].parent) path.insert(path.begin(), categories_[p].key);
-    collapsed.push_back(std::move(path));
-  }
+  const auto collapsed = toggled_paths();
   source_->invalidate();
   built_ = false;
   ensure_built();
-  if (!collapsed.empty()) {
-    for (size_t ci = 0; ci < categories_.size(); ++ci) {
-      std::vector<std::optional<PropValue>> path;
-      for (size_t p = ci; p != SIZE_MAX; p = categories_[p].parent) path.insert(path.begin(), categories_[p].key);
-      for (const auto& c : collapsed)
-        if (c.size() == path.size() && std::equal(c.begin(), c.end(), path.begin(), [](const auto& a, const auto& b) {
-              return compare_keys(a, b) == 0;
-            }))
-          categories_[ci].expanded = !categories_[ci].expanded;
-    }
-    rebuild_visible();
-  }
+  if (!collapsed.empty()) apply_toggled(collapsed);
   size_t pos = at.empty() ? SIZE_MAX : find_visible(at);
   cursor_ = pos != SIZE_MAX ? pos : std::min(old_cursor, visible_.size());
   if (!keep_events_) return;
@@ -267,6 +250,110 @@ void ViewTable::follow() {
     n.row = materialize(i, i + 1)[0];
     events_.push_back(std::move(n));
   }
+}
+
+std::vector<std::optional<PropValue>> ViewTable::category_path(size_t category) const {
+  std::vector<std::optional<PropValue>> path;
+  for (size_t p = category; p != SIZE_MAX; p = categories_[p].parent) path.insert(path.begin(), categories_[p].key);
+  return path;
+}
+
+std::vector<std::vector<std::optional<PropValue>>> ViewTable::toggled_paths() const {
+  std::vector<std::vector<std::optional<PropValue>>> out;
+  for (size_t ci = 0; ci < categories_.size(); ++ci)
+    if (categories_[ci].expanded != (categories_[ci].depth < sort_.expanded)) out.push_back(category_path(ci));
+  return out;
+}
+
+void ViewTable::apply_toggled(const std::vector<std::vector<std::optional<PropValue>>>& toggled) {
+  for (size_t ci = 0; ci < categories_.size(); ++ci) {
+    categories_[ci].expanded = categories_[ci].depth < sort_.expanded;
+    const auto path = category_path(ci);
+    for (const auto& c : toggled)
+      if (c.size() == path.size() &&
+          std::equal(c.begin(), c.end(), path.begin(), [](const auto& a, const auto& b) { return compare_keys(a, b) == 0; }))
+        categories_[ci].expanded = !categories_[ci].expanded;
+  }
+  rebuild_visible();
+}
+
+namespace {
+constexpr uint8_t kCollapseStateVersion = 1;
+constexpr uint32_t kMaxCollapseEntries = 100000;
+}  // namespace
+
+Bytes ViewTable::get_collapse_state(const Bytes& instance_key) {
+  follow();
+  ensure_built();
+  const Bytes at = !instance_key.empty() ? instance_key : cursor_ < visible_.size() ? instance_key_of_cursor() : Bytes{};
+  // The row: a leaf by its id; a header by its category's values.
+  BinaryWriter w;
+  w.u8(kCollapseStateVersion);
+  const auto toggled = toggled_paths();
+  w.u32(uint32_t(toggled.size()));
+  auto write_path = [&](const std::vector<std::optional<PropValue>>& path) {
+    w.u32(uint32_t(path.size()));
+    for (const auto& v : path) {
+      w.u8(v ? 1 : 0);
+      if (v) write_tagged_value(w, *v);
+    }
+  };
+  for (const auto& p : toggled) write_path(p);
+  auto kv = key_value(at);
+  if (kv && (*kv & kHeaderKeyMarker) == kHeaderKeyMarker && (*kv & ~kHeaderKeyMarker) < categories_.size()) {
+    w.u8(2);
+    write_path(category_path(size_t(*kv & ~kHeaderKeyMarker)));
+  } else if (kv) {
+    w.u8(1);
+    w.u64(*kv);
+  } else {
+    w.u8(0);
+  }
+  return w.take();
+}
+
+uint32_t ViewTable::set_collapse_state(const Bytes& state) {
+  follow();
+  ensure_built();
+  std::vector<std::vector<std::optional<PropValue>>> toggled;
+  uint8_t row_kind = 0;
+  uint64_t leaf = 0;
+  std::vector<std::optional<PropValue>> header;
+  try {
+    BinaryReader r(state);
+    if (r.u8() != kCollapseStateVersion) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "not a collapse state of this table");
+    auto read_path = [&] {
+      uint32_t n = r.u32();
+      if (n > sort_.categories) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a collapse state deeper than the table's categories");
+      std::vector<std::optional<PropValue>> path;
+      for (uint32_t i = 0; i < n; ++i) path.push_back(r.u8() ? std::optional<PropValue>(read_tagged_value(r)) : std::nullopt);
+      return path;
+    };
+    uint32_t n = r.u32();
+    if (n > kMaxCollapseEntries || n > r.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a collapse state with too many entries");
+    for (uint32_t i = 0; i < n; ++i) toggled.push_back(read_path());
+    row_kind = r.u8();
+    if (row_kind == 1) leaf = r.u64();
+    else if (row_kind == 2) header = read_path();
+    else if (row_kind != 0) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a collapse state with an unknown row");
+    if (!r.at_end()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "trailing bytes in a collapse state");
+  } catch (const MapiError& e) {
+    if (e.code() == ErrorCode::MAPI_E_CORRUPT_DATA) throw;
+    throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, std::string("a malformed collapse state: ") + e.what());
+  }
+  apply_toggled(toggled);
+  size_t pos = SIZE_MAX;
+  if (row_kind == 1) pos = find_visible(key_bytes(leaf));
+  if (row_kind == 2)
+    for (size_t ci = 0; ci < categories_.size() && pos == SIZE_MAX; ++ci) {
+      const auto path = category_path(ci);
+      if (path.size() == header.size() &&
+          std::equal(path.begin(), path.end(), header.begin(), [](const auto& a, const auto& b) { return compare_keys(a, b) == 0; }))
+        pos = find_visible(instance_key({true, ci}));
+    }
+  if (pos != SIZE_MAX) cursor_ = pos;
+  cursor_ = std::min(cursor_, visible_.size());
+  return create_bookmark();
 }
 
 std::vector<TableNotification> ViewTable::refresh() {

@@ -101,6 +101,17 @@ class Table {
   // that became visible / hidden. Not a header: MAPI_E_NOT_FOUND.
   virtual uint32_t expand_row(const Bytes& instance_key) = 0;
   virtual uint32_t collapse_row(const Bytes& instance_key) = 0;
+  // RopGetCollapseState / RopSetCollapseState (MS-OXCTABL 2.2.2.18, 2.2.2.19): which categories
+  // are expanded or collapsed (by their values, so the state outlives changes to the table and
+  // the table object) and the row `instance_key` (empty: the cursor's row), as an opaque blob;
+  // setting it restores the categories and returns a bookmark on that row (or, if it is gone,
+  // on the cursor). A blob this table did not make: MAPI_E_CORRUPT_DATA.
+  virtual Bytes get_collapse_state(const Bytes& instance_key) {
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "this table has no collapse state");
+  }
+  virtual uint32_t set_collapse_state(const Bytes& state) {
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "this table has no collapse state");
+  }
 };
 
 // ---- the generic view engine behind every store table ----------------------
@@ -182,8 +193,16 @@ class ViewTable : public Table {
   std::pair<uint32_t, uint32_t> query_position() override;
   uint32_t expand_row(const Bytes& instance_key) override;
   uint32_t collapse_row(const Bytes& instance_key) override;
+  Bytes get_collapse_state(const Bytes& instance_key) override;
+  uint32_t set_collapse_state(const Bytes& state) override;
 
  private:
+  // A category by its values, outermost first.
+  std::vector<std::optional<PropValue>> category_path(size_t category) const;
+  // Toggles the categories whose paths are in `toggled` away from their default state.
+  void apply_toggled(const std::vector<std::vector<std::optional<PropValue>>>& toggled);
+  std::vector<std::vector<std::optional<PropValue>>> toggled_paths() const;
+  Bytes instance_key_of_cursor() const { return instance_key(visible_[cursor_]); }
   struct Category {
     size_t depth = 0;
     std::optional<PropValue> key;

@@ -169,3 +169,43 @@ TEST_F(MailboxTest, SeekRowApproxMovesToAFractionOfTheTable) {
   EXPECT_TRUE(t->query_rows(1).empty());
   EXPECT_EQ(openmapi::testing::code_of([&] { t->seek_row_approx(1, 0); }), ErrorCode::MAPI_E_INVALID_PARAMETER);
 }
+
+TEST_F(MailboxTest, CollapseStateOutlivesTheTableObject) {
+  auto from = [](const std::string& sender, const std::string& subject) {
+    Message m = simple_message(subject);
+    m.props.set(PropValue::string(tags::PidTagSenderName, sender));
+    return m;
+  };
+  for (const char* s : {"alice", "bob", "carol"}) {
+    mb->save_message(inbox(), from(s, std::string(s) + "1"));
+    mb->save_message(inbox(), from(s, std::string(s) + "2"));
+  }
+  const SortOrderSet byfrom{{{tags::PidTagSenderName, SortDirection::Ascending}, {tags::PidTagSubject, SortDirection::Ascending}}, 1, 1};
+  auto t = mb->contents_table(inbox());
+  t->set_columns({tags::PidTagSenderName, tags::PidTagSubject, tags::PidTagInstanceKey});
+  t->sort(byfrom);
+  auto rows = t->query_rows(20);  // alice a1 a2 bob b1 b2 carol c1 c2
+  ASSERT_EQ(rows.size(), 9u);
+  t->collapse_row(rows[3][2].get<Bytes>());  // bob
+  Bytes state = t->get_collapse_state(rows[7][2].get<Bytes>());  // remember the row "carol1"
+  // A new table object, and a message for bob meanwhile: the state is by value.
+  mb->save_message(inbox(), from("bob", "bob3"));
+  auto u = mb->contents_table(inbox());
+  u->set_columns({tags::PidTagSenderName, tags::PidTagSubject, tags::PidTagInstanceKey});
+  u->sort(byfrom);
+  EXPECT_EQ(u->row_count(), 10u);
+  uint32_t bm = u->set_collapse_state(state);
+  EXPECT_EQ(u->row_count(), 7u);  // bob collapsed: alice a1 a2 bob carol c1 c2
+  ASSERT_TRUE(u->seek_row_bookmark(bm, 0));
+  auto at = u->query_rows(1);
+  ASSERT_EQ(at.size(), 1u);
+  EXPECT_EQ(at[0][1].get<std::string>(), "carol1");
+  Bytes bad = state;
+  bad[0] = 9;
+  EXPECT_EQ(openmapi::testing::code_of([&] { u->set_collapse_state(bad); }), ErrorCode::MAPI_E_CORRUPT_DATA);
+  bad = state;
+  bad.push_back(0);
+  EXPECT_EQ(openmapi::testing::code_of([&] { u->set_collapse_state(bad); }), ErrorCode::MAPI_E_CORRUPT_DATA);
+  EXPECT_EQ(openmapi::testing::code_of([&] { u->set_collapse_state(Bytes(state.begin(), state.begin() + 3)); }),
+            ErrorCode::MAPI_E_CORRUPT_DATA);
+}
