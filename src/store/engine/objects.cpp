@@ -136,6 +136,34 @@ struct PendingProps {
     for (const auto& [id, s] : o.streams) stream(s.first, s.second);
     for (const auto& v : o.set.values()) put(v);
   }
+  // A stream's committed content: small values become ordinary ones, larger ones stay streamed.
+  void take_stream(PropTag tag, std::shared_ptr<SpillBuffer> content) {
+    PropTag t = tag.type() == PropType::String8 ? tag.with_type(PropType::String) : tag;
+    if (content->size() <= 32 * 1024) put(value_from_bytes(t, content->bytes()));
+    else stream(t, std::move(content));
+  }
+  // SetProps on a transacted object: refused values come back one by one, the rest are pending.
+  PropProblems set_values(const std::vector<PropValue>& values, bool (*computed)(PropTag),
+                          const std::function<std::optional<ErrorCode>(const PropValue&)>& extra = {}) {
+    PropProblems problems;
+    for (uint32_t i = 0; i < values.size(); ++i) {
+      const PropValue& v = values[i];
+      std::optional<ErrorCode> p = value_problem(v, computed);
+      if (!p && extra) p = extra(v);
+      if (p) problems.push_back({i, v.tag(), *p});
+      else put(v.type() == PropType::String8 ? PropValue(v.tag().with_type(PropType::String), v.storage()) : v);
+    }
+    return problems;
+  }
+  // DeleteProps on a transacted object.
+  PropProblems delete_tags(const std::vector<PropTag>& tags, const std::function<bool(PropTag)>& refused) {
+    PropProblems problems;
+    for (uint32_t i = 0; i < tags.size(); ++i) {
+      if (refused(tags[i])) problems.push_back({i, tags[i], ErrorCode::MAPI_E_COMPUTED});
+      else drop(tags[i]);
+    }
+    return problems;
+  }
   PropChanges changes() const {
     PropChanges c;
     c.set = set.values();
@@ -934,9 +962,7 @@ std::unique_ptr<PropertyStream> Message::open_value(PropTag tag) {
 
 void Message::stream_committed(PropTag tag, std::shared_ptr<SpillBuffer> content) {
   if (!st_->write) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the message was opened read-only");
-  PropTag t = tag.type() == PropType::String8 ? tag.with_type(PropType::String) : tag;
-  if (content->size() <= 32 * 1024) st_->pending.put(value_from_bytes(t, content->bytes()));
-  else st_->pending.stream(t, std::move(content));
+  st_->pending.take_stream(tag, std::move(content));
 }
 
 std::vector<PropTag> Message::get_prop_list() { return tag_list(current(), large_values()); }
@@ -944,28 +970,19 @@ std::vector<PropTag> Message::get_prop_list() { return tag_list(current(), large
 PropProblems Message::set_props(const std::vector<PropValue>& values) {
   logon();
   if (!st_->write) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the message was opened read-only");
-  PropProblems problems;
-  for (uint32_t i = 0; i < values.size(); ++i) {
-    const PropValue& v = values[i];
-    std::optional<ErrorCode> p = value_problem(v, engine::is_computed_message_tag);
-    // MS-OXCMSG 2.2.1.6: PidTagMessageFlags can be set only before the first save.
-    if (!p && v.tag().id() == tags::PidTagMessageFlags.id() && st_->id) p = ErrorCode::MAPI_E_COMPUTED;
-    if (p) problems.push_back({i, v.tag(), *p});
-    else st_->pending.put(v.type() == PropType::String8 ? PropValue(v.tag().with_type(PropType::String), v.storage()) : v);
-  }
-  return problems;
+  // MS-OXCMSG 2.2.1.6: PidTagMessageFlags can be set only before the first save.
+  const bool saved = st_->id.has_value();
+  return st_->pending.set_values(values, engine::is_computed_message_tag, [saved](const PropValue& v) -> std::optional<ErrorCode> {
+    if (saved && v.tag().id() == tags::PidTagMessageFlags.id()) return ErrorCode::MAPI_E_COMPUTED;
+    return std::nullopt;
+  });
 }
 
 PropProblems Message::delete_props(const std::vector<PropTag>& tags) {
   logon();
   if (!st_->write) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the message was opened read-only");
-  PropProblems problems;
-  for (uint32_t i = 0; i < tags.size(); ++i) {
-    if (engine::is_computed_message_tag(tags[i]) || tags[i].id() == tags::PidTagMessageFlags.id())
-      problems.push_back({i, tags[i], ErrorCode::MAPI_E_COMPUTED});
-    else st_->pending.drop(tags[i]);
-  }
-  return problems;
+  return st_->pending.delete_tags(
+      tags, [](PropTag t) { return engine::is_computed_message_tag(t) || t.id() == tags::PidTagMessageFlags.id(); });
 }
 
 std::vector<PropertyBag> Message::recipients() {
@@ -1251,9 +1268,7 @@ std::unique_ptr<PropertyStream> Attach::open_value(PropTag tag) {
 
 void Attach::stream_committed(PropTag tag, std::shared_ptr<SpillBuffer> content) {
   if (!st_->write) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the attachment was opened read-only");
-  PropTag t = tag.type() == PropType::String8 ? tag.with_type(PropType::String) : tag;
-  if (content->size() <= 32 * 1024) st_->pending.put(value_from_bytes(t, content->bytes()));
-  else st_->pending.stream(t, std::move(content));
+  st_->pending.take_stream(tag, std::move(content));
 }
 
 std::vector<PropTag> Attach::get_prop_list() { return tag_list(current(), large_values()); }
@@ -1261,24 +1276,13 @@ std::vector<PropTag> Attach::get_prop_list() { return tag_list(current(), large_
 PropProblems Attach::set_props(const std::vector<PropValue>& values) {
   logon();
   if (!st_->write) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the attachment was opened read-only");
-  PropProblems problems;
-  for (uint32_t i = 0; i < values.size(); ++i) {
-    if (auto p = value_problem(values[i], engine::is_computed_attachment_tag)) problems.push_back({i, values[i].tag(), *p});
-    else st_->pending.put(values[i].type() == PropType::String8 ? PropValue(values[i].tag().with_type(PropType::String), values[i].storage())
-                                                                 : values[i]);
-  }
-  return problems;
+  return st_->pending.set_values(values, engine::is_computed_attachment_tag);
 }
 
 PropProblems Attach::delete_props(const std::vector<PropTag>& tags) {
   logon();
   if (!st_->write) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the attachment was opened read-only");
-  PropProblems problems;
-  for (uint32_t i = 0; i < tags.size(); ++i) {
-    if (engine::is_computed_attachment_tag(tags[i])) problems.push_back({i, tags[i], ErrorCode::MAPI_E_COMPUTED});
-    else st_->pending.drop(tags[i]);
-  }
-  return problems;
+  return st_->pending.delete_tags(tags, engine::is_computed_attachment_tag);
 }
 
 void Attach::save_changes(uint32_t flags) {

@@ -620,12 +620,7 @@ class SqliteMailbox final : public Mailbox {
     int64_t size = write_message_rows(id, folder, std::nullopt, msg, associated, cn, extra, streams);
     Stmt(db_, "UPDATE messages SET message_size = ? WHERE id = ?").bind(1, size).bind(2, int64_t(id)).run();
     write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageSize, int32_t(std::min<int64_t>(size, INT32_MAX)))});
-    int64_t total = get_info_int("mailbox_size") - old_size + size;
-    int64_t quota = get_info_int("quota");
-    if (quota > 0 && total > quota && size > old_size)
-      throw_error(ErrorCode::MAPI_E_STORE_FULL, "saving this message (" + std::to_string(size) + " bytes) would exceed the mailbox quota of " +
-                                                    std::to_string(quota) + " bytes");
-    set_info_int("mailbox_size", total);
+    charge_size(old_size, size);
     Stmt fl(db_, "SELECT message_flags FROM messages WHERE id = ?");
     fl.bind(1, int64_t(id));
     fl.step();
@@ -737,15 +732,21 @@ class SqliteMailbox final : public Mailbox {
     const int64_t size = total_size(id);
     write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageSize, int32_t(std::min<int64_t>(size, INT32_MAX)))});
     refresh_mirror(id, cn, size);
-    int64_t total = get_info_int("mailbox_size") - old_size + size;
-    int64_t quota = get_info_int("quota");
+    charge_size(old_size, size);
+    journal(cn, existing ? ChangeKind::Modified : ChangeKind::Created, false, id, folder, {}, {}, flags);
+    tx.commit();
+    return id;
+  }
+
+  // A message's size changes from `old_size` to `size`: the mailbox total follows, and a message
+  // that grows past the quota fails the save (MAPI_E_STORE_FULL; the transaction rolls back).
+  void charge_size(int64_t old_size, int64_t size) {
+    const int64_t total = get_info_int("mailbox_size") - old_size + size;
+    const int64_t quota = get_info_int("quota");
     if (quota > 0 && total > quota && size > old_size)
       throw_error(ErrorCode::MAPI_E_STORE_FULL, "saving this message (" + std::to_string(size) + " bytes) would exceed the mailbox quota of " +
                                                     std::to_string(quota) + " bytes");
     set_info_int("mailbox_size", total);
-    journal(cn, existing ? ChangeKind::Modified : ChangeKind::Created, false, id, folder, {}, {}, flags);
-    tx.commit();
-    return id;
   }
 
   // Applies one bag's changes: computed tags, errors and objects are skipped (the object model
