@@ -139,7 +139,10 @@ uint32_t ChangeFeed::advise(uint32_t event_mask, AdviseScope scope, Notification
 void ChangeFeed::unadvise(uint32_t connection) {
   {
     std::lock_guard lk(mutex_);
-    if (!subs_.erase(connection)) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no advise connection " + std::to_string(connection));
+    auto it = subs_.find(connection);
+    if (it == subs_.end()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no advise connection " + std::to_string(connection));
+    it->second->live = false;
+    subs_.erase(it);
   }
   // Wait for a delivery in flight (a no-op on the feed's own thread: the mutex is recursive).
   std::lock_guard wait(dispatch_mutex_);
@@ -174,12 +177,7 @@ void ChangeFeed::run() {
             if (c.change_number <= s->after || !s->scope.matches(c)) continue;
             for (uint32_t e : events) {
               if (!(s->mask & e)) continue;
-              {
-                std::lock_guard lk(mutex_);  // unadvised meanwhile (by another sink): skip
-                bool live = false;
-                for (const auto& [id, t] : subs_) live = live || t == s;
-                if (!live) break;
-              }
+              if (!s->live.load()) break;  // unadvised meanwhile (by another sink)
               try {
                 s->sink(Notification{e, c});
               } catch (const std::exception& ex) {

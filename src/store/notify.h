@@ -107,6 +107,7 @@ class ChangeFeed {
     AdviseScope scope;
     NotificationSink sink;
     int64_t after;
+    std::atomic<bool> live{true};  // false once unadvised
   };
 
   const std::string key_;

@@ -700,6 +700,19 @@ std::shared_ptr<Message> Folder::create_message(bool associated) {
 }
 
 namespace {
+// Every message of a folder's contents table (tableflag flags), in table order.
+std::vector<MessageId> folder_message_ids(Mailbox& mb, FolderId folder, uint32_t flags) {
+  auto t = mb.contents_table(folder, flags);
+  t->set_columns({tags::PidTagMid});
+  std::vector<MessageId> ids;
+  for (;;) {
+    auto rows = t->query_rows(500);
+    if (rows.empty()) break;
+    for (const auto& r : rows) ids.push_back(MessageId(ObjectId::from_u64(uint64_t(r[0].get<int64_t>())).gc));
+  }
+  return ids;
+}
+
 void require_in_folder(Mailbox& mb, const std::vector<MessageId>& ids, FolderId folder) {
   for (MessageId id : ids)
     if (mb.message_folder(id) != folder)
@@ -717,17 +730,16 @@ std::vector<MessageId> Folder::copy_messages(const std::vector<MessageId>& ids, 
   if (&dest.logon().mailbox() != &mb) {  // across stores: by value, named properties by name
     std::vector<MessageId> out;
     for (MessageId id : ids) {
-      auto src = s.mb;
-      openmapi::Message m = mb.load_message(id, true);
-      auto target = dest.create_message((*m.props.get_i32(tags::PidTagMessageFlags) & msgflag::Associated) != 0);
       // Through the object model, so named properties are remapped by name.
       auto from = std::shared_ptr<Message>(new Message(logon_, std::make_shared<Message::State>()));
       from->st_->folder = id_;
       from->st_->id = id;
       from->load();
+      auto target = dest.create_message(from->st_->associated);
       from->copy_to(*target, {}, 0);
-      for (auto& r : m.recipients) r.erase(tags::PidTagRowid);
-      target->modify_recipients(0, m.recipients);
+      auto recipients = from->recipients();
+      for (auto& r : recipients) r.erase(tags::PidTagRowid);
+      target->modify_recipients(0, recipients);
       for (const auto& a : from->attachments()) {
         auto sa = from->open_attach(uint32_t(*a.get_i32(tags::PidTagAttachNumber)));
         auto ta = target->create_attach();
@@ -806,14 +818,7 @@ FolderId Folder::copy_folder(FolderId id, Folder& dest, const std::string& new_n
         copyable.set(v);
     if (!copyable.empty()) mb.set_folder_properties(made, copyable);
     for (uint32_t fl : {0u, tableflag::Associated}) {
-      auto t = mb.contents_table(from, fl);
-      t->set_columns({tags::PidTagMid});
-      std::vector<MessageId> ids;
-      for (;;) {
-        auto rows = t->query_rows(500);
-        if (rows.empty()) break;
-        for (const auto& r : rows) ids.push_back(MessageId(ObjectId::from_u64(uint64_t(r[0].get<int64_t>())).gc));
-      }
+      auto ids = folder_message_ids(mb, from, fl);
       if (!ids.empty()) mb.copy_messages(ids, made);
     }
     if (deep)
@@ -841,14 +846,7 @@ void Folder::empty_folder(bool associated) {
   std::vector<uint32_t> kinds{0u};
   if (associated) kinds.push_back(tableflag::Associated);
   for (uint32_t fl : kinds) {
-    auto t = mb.contents_table(id_, fl);
-    t->set_columns({tags::PidTagMid});
-    std::vector<MessageId> ids;
-    for (;;) {
-      auto rows = t->query_rows(500);
-      if (rows.empty()) break;
-      for (const auto& r : rows) ids.push_back(MessageId(ObjectId::from_u64(uint64_t(r[0].get<int64_t>())).gc));
-    }
+    auto ids = folder_message_ids(mb, id_, fl);
     if (!ids.empty()) mb.delete_messages(ids, DeleteMode::Hard);
   }
   for (FolderId c : mb.child_folders(id_)) mb.delete_folder(c, delfolder::DelFolders | delfolder::DelMessages | delfolder::HardDelete);
@@ -860,17 +858,8 @@ void Folder::set_read_flags(const std::vector<MessageId>& ids, uint32_t flags) {
   s.require(rights::ReadAny, id_);
   Mailbox& mb = s.mailbox();
   std::vector<MessageId> targets = ids;
-  if (targets.empty()) {
-    auto t = mb.contents_table(id_);
-    t->set_columns({tags::PidTagMid});
-    for (;;) {
-      auto rows = t->query_rows(500);
-      if (rows.empty()) break;
-      for (const auto& r : rows) targets.push_back(MessageId(ObjectId::from_u64(uint64_t(r[0].get<int64_t>())).gc));
-    }
-  } else {
-    require_in_folder(mb, targets, id_);
-  }
+  if (targets.empty()) targets = folder_message_ids(mb, id_, 0);
+  else require_in_folder(mb, targets, id_);
   if (flags & readflag::GenerateReceiptOnly) return;  // receipts come with the transport
   if (!targets.empty()) mb.set_read_flag(targets, !(flags & readflag::ClearReadFlag));
 }

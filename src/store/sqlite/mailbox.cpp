@@ -581,9 +581,7 @@ class SqliteMailbox final : public Mailbox {
   MessageId save_impl(FolderId folder, const Message& msg, std::optional<MessageId> existing,
                       const std::vector<StreamedValue>& streams, std::optional<std::pair<MessageId, FolderId>> copied_from) {
     require_folder(folder);
-    for (const auto& s : streams)
-      if (storage_index(s.tag.type()) != 7 && storage_index(s.tag.type()) != 9)
-        throw_error(ErrorCode::MAPI_E_INVALID_TYPE, "only string and binary properties can be streamed (" + s.tag.hex() + ")");
+    for (const auto& s : streams) require_streamable(s.tag);
     Transaction tx(db_);
     int64_t old_size = 0;
     std::vector<Xid> pcl;
@@ -621,13 +619,10 @@ class SqliteMailbox final : public Mailbox {
     Stmt(db_, "UPDATE messages SET message_size = ? WHERE id = ?").bind(1, size).bind(2, int64_t(id)).run();
     write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageSize, int32_t(std::min<int64_t>(size, INT32_MAX)))});
     charge_size(old_size, size);
-    Stmt fl(db_, "SELECT message_flags FROM messages WHERE id = ?");
-    fl.bind(1, int64_t(id));
-    fl.step();
     if (copied_from)
-      journal(cn, ChangeKind::Copied, false, id, folder, copied_from->first, copied_from->second, int32_t(fl.int64(0)));
+      journal(cn, ChangeKind::Copied, false, id, folder, copied_from->first, copied_from->second, message_flags(id));
     else
-      journal(cn, existing ? ChangeKind::Modified : ChangeKind::Created, false, id, folder, {}, {}, int32_t(fl.int64(0)));
+      journal(cn, existing ? ChangeKind::Modified : ChangeKind::Created, false, id, folder, {}, {}, message_flags(id));
     tx.commit();
     return id;
   }
@@ -635,13 +630,9 @@ class SqliteMailbox final : public Mailbox {
   MessageId write_message(FolderId folder, std::optional<MessageId> existing, bool associated,
                           const MessageChanges& c) override {
     require_folder(folder);
-    auto check_streams = [](const PropChanges& p) {
-      for (const auto& s : p.streams)
-        if (storage_index(s.tag.type()) != 7 && storage_index(s.tag.type()) != 9)
-          throw_error(ErrorCode::MAPI_E_INVALID_TYPE, "only string and binary properties can be streamed (" + s.tag.hex() + ")");
-    };
-    check_streams(c.props);
-    for (const auto& a : c.attachments) check_streams(a.props);
+    for (const auto& s : c.props.streams) require_streamable(s.tag);
+    for (const auto& a : c.attachments)
+      for (const auto& s : a.props.streams) require_streamable(s.tag);
     Transaction tx(db_);
     int64_t old_size = 0;
     std::vector<Xid> pcl;
@@ -736,6 +727,13 @@ class SqliteMailbox final : public Mailbox {
     journal(cn, existing ? ChangeKind::Modified : ChangeKind::Created, false, id, folder, {}, {}, flags);
     tx.commit();
     return id;
+  }
+
+  // Only strings and binaries are stored as streams (MAPI_E_INVALID_TYPE otherwise).
+  static void require_streamable(PropTag tag) {
+    const size_t k = storage_index(tag.type());
+    if (k != 7 && k != 9)
+      throw_error(ErrorCode::MAPI_E_INVALID_TYPE, "only string and binary properties can be streamed (" + tag.hex() + ")");
   }
 
   // A message's size changes from `old_size` to `size`: the mailbox total follows, and a message
@@ -844,19 +842,12 @@ class SqliteMailbox final : public Mailbox {
   void set_search_criteria(FolderId id, const std::optional<Restriction>& restriction, const std::vector<FolderId>& folders,
                            uint32_t flags) override {
     require_folder(id);
-    Stmt t(db_, "SELECT folder_type FROM folders WHERE id = ?");
-    t.bind(1, int64_t(id));
-    t.step();
-    if (t.int64(0) != int64_t(FolderType::Search))
-      throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "folder " + std::to_string(id) + " is not a search folder");
+    if (!is_search_folder(id)) throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "folder " + std::to_string(id) + " is not a search folder");
     if ((flags & searchflag::Recursive) && (flags & searchflag::Shallow))
       throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a search is recursive or shallow, not both");
     for (FolderId f : folders) {
       require_folder(f);
-      Stmt ft(db_, "SELECT folder_type FROM folders WHERE id = ?");
-      ft.bind(1, int64_t(f));
-      ft.step();
-      if (ft.int64(0) == int64_t(FolderType::Search))
+      if (is_search_folder(f))
         throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a search folder cannot search search folders");
     }
     Transaction tx(db_);
@@ -898,9 +889,7 @@ class SqliteMailbox final : public Mailbox {
   // The criteria of a search folder; MAPI_E_NO_SUPPORT for other folders, MAPI_E_NOT_INITIALIZED
   // before criteria were set.
   SearchCriteria search_criteria_of(FolderId id) {
-    Stmt t(db_, "SELECT folder_type FROM folders WHERE id = ?");
-    t.bind(1, int64_t(id));
-    if (!t.step() || t.int64(0) != int64_t(FolderType::Search))
+    if (!is_search_folder(id))
       throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "folder " + std::to_string(id) + " is not a search folder");
     PropertyBag p = read_props(db_, kFolderProps, int64_t(id), false);
     const PropValue* r = p.find(kSearchRestriction);
@@ -1035,8 +1024,7 @@ class SqliteMailbox final : public Mailbox {
 
   std::unique_ptr<PropertyStream> open_value_stream(const PropTableSpec& spec, int64_t owner, PropTag tag, const std::string& what) {
     PropTag t = tag.type() == PropType::String8 ? tag.with_type(PropType::String) : tag;
-    if (storage_index(t.type()) != 7 && storage_index(t.type()) != 9)
-      throw_error(ErrorCode::MAPI_E_INVALID_TYPE, "only string and binary properties can be streamed (" + tag.hex() + ")");
+    require_streamable(tag);
     Stmt q(db_, std::string("SELECT value, large_id FROM ") + spec.table + " WHERE " + spec.owner + " = ? AND tag = ?");
     q.bind(1, owner).bind(2, int64_t(t.value));
     if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, what + " has no property " + tag.hex());
@@ -1100,8 +1088,7 @@ class SqliteMailbox final : public Mailbox {
       if (flags == old_flags) continue;  // nothing changes, nothing is journaled
       // MS-OXCMSG 3.2.5.3: read-state changes do not alter the change number used for content
       // sync; the journal gives them a change number of their own (MS-OXCFXICS: CnsetRead).
-      Stmt(db_, "UPDATE messages SET message_flags = ? WHERE id = ?").bind(1, int64_t(flags)).bind(2, int64_t(id)).run();
-      write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageFlags, flags)});
+      set_flags(id, flags);
       journal(next_cn(), ChangeKind::ReadStateChanged, false, id, FolderId(q.int64(1)), {}, {}, flags);
     }
     tx.commit();
@@ -1667,8 +1654,7 @@ class SqliteMailbox final : public Mailbox {
 
 std::string ContentsSource::from_where(const SqlFragment& filter) const {
   if (search_)
-    return " FROM messages m WHERE m.folder_id IN (" + scope_sql_ + ") AND ? = ? AND m.associated = ? AND m.soft_deleted = ? AND " +
-           filter.sql;
+    return " FROM messages m WHERE m.folder_id IN (" + scope_sql_ + ") AND m.associated = ? AND m.soft_deleted = ? AND " + filter.sql;
   return " FROM messages m WHERE m.folder_id = ? AND m.associated = ? AND m.soft_deleted = ? AND " + filter.sql;
 }
 
@@ -1717,8 +1703,7 @@ const Restriction* ContentsSource::with_criteria(const Restriction* r, Restricti
 
 int ContentsSource::bind(Stmt& q, const SqlFragment& filter) const {
   int p = 1;
-  q.bind(p++, int64_t(folder_));
-  if (search_) q.bind(p++, int64_t(folder_));  // "? = ?": keeps the parameter numbering
+  if (!search_) q.bind(p++, int64_t(folder_));  // a search folder's scope is in the SQL text
   q.bind(p++, int64_t((flags_ & tableflag::Associated) ? 1 : 0));
   q.bind(p++, int64_t((flags_ & tableflag::SoftDeletes) ? 1 : 0));
   for (const auto& v : filter.params) bind_value(q, p++, v);
@@ -1753,7 +1738,6 @@ std::optional<size_t> ContentsSource::count(const Restriction* r0) {
 }
 
 std::vector<LeafRow> ContentsSource::leaf_rows(const Restriction* r0, const SortOrderSet& s) {
-  load_search();  // the scope's subfolders may have changed
   Restriction holder;
   const Restriction* r = with_criteria(r0, holder);
   SqlFragment filter = r ? compile_restriction(*r) : SqlFragment{"1", {}, true};
