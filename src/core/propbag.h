@@ -28,6 +28,8 @@ class PropertyBag : public PropertySource {
   PropertyBag(std::initializer_list<PropValue> values);
 
   const PropValue* find(PropTag tag) const override;
+  // find(), for moving a value out (the bag then holds a moved-from value under that tag).
+  PropValue* find_mutable(PropTag tag) { return const_cast<PropValue*>(find(tag)); }
   // Adds or replaces the value with the same id.
   void set(PropValue v);
   // Removes the value with `tag`'s id; returns whether there was one.

@@ -86,6 +86,13 @@ size_t PropValue::size() const {
 }
 
 namespace {
+// "{guid}" (by appends: GCC 12 warns falsely on "lit" + string at -O3).
+std::string braced(const Guid& g) {
+  std::string out = "{";
+  out += g.to_string();
+  out += '}';
+  return out;
+}
 
 std::string display_scalar(PropType t, const ValueStorage& v) {
   char buf[64];
@@ -117,7 +124,7 @@ std::string display_scalar(PropType t, const ValueStorage& v) {
     case PropType::Boolean: return std::get<bool>(v) ? "true" : "false";
     case PropType::String:
     case PropType::String8: return std::get<std::string>(v);
-    case PropType::Guid: return "{" + std::get<Guid>(v).to_string() + "}";
+    case PropType::Guid: return braced(std::get<Guid>(v));
     case PropType::Binary:
     case PropType::ServerId:
     case PropType::RuleAction: {

@@ -812,7 +812,10 @@ template <class T> std::string scalar_text(PropType base, const T& x) {
   } else if constexpr (std::is_same_v<T, std::string>) {
     return quote(x);
   } else if constexpr (std::is_same_v<T, Guid>) {
-    return "{" + x.to_string() + "}";
+    std::string out = "{";  // (appends: GCC 12 warns falsely on "lit" + string at -O3)
+    out += x.to_string();
+    out += '}';
+    return out;
   } else if constexpr (std::is_same_v<T, Bytes>) {
     return "x'" + to_hex(x) + "'";
   } else if constexpr (std::is_same_v<T, std::shared_ptr<const Restriction>>) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/propbag.h"
@@ -136,6 +137,47 @@ uint32_t ChangeFeed::advise(uint32_t event_mask, AdviseScope scope, Notification
   return id;
 }
 
+void ChangeFeed::apply_view(Table& t, const TableView& view) {
+  t.set_columns(view.columns);
+  t.restrict(view.restriction);
+  t.sort(view.sort);
+  t.refresh();  // (re)starts keeping differences from this view
+  t.refresh();  // and drops the Changed the view change itself makes
+}
+
+uint32_t ChangeFeed::advise_table(TableKind kind, FolderId folder, uint32_t flags, const TableView& view, TableSink sink) {
+  if (!sink) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "advise needs a sink");
+  auto sub = std::make_shared<Subscription>();
+  sub->mask = fnev::TableModified;
+  // Contents rows change with the folder's journal rows; hierarchy rows (counts of subfolders
+  // and their subfolders) with any.
+  sub->scope = kind == TableKind::Contents ? AdviseScope::folder(folder) : AdviseScope::store();
+  sub->table_sink = std::move(sink);
+  {
+    std::lock_guard rl(reader_mutex_);
+    sub->table = kind == TableKind::Contents ? reader_->contents_table(folder, flags) : reader_->hierarchy_table(folder, flags);
+    apply_view(*sub->table, view);
+    sub->after = reader_->last_change_number();
+  }
+  std::lock_guard lk(mutex_);
+  uint32_t id = next_id_++;
+  subs_[id] = std::move(sub);
+  return id;
+}
+
+void ChangeFeed::set_table_view(uint32_t connection, const TableView& view) {
+  std::shared_ptr<Subscription> sub;
+  {
+    std::lock_guard lk(mutex_);
+    auto it = subs_.find(connection);
+    if (it == subs_.end() || !it->second->table)
+      throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no table advise connection " + std::to_string(connection));
+    sub = it->second;
+  }
+  std::lock_guard rl(reader_mutex_);
+  apply_view(*sub->table, view);
+}
+
 void ChangeFeed::unadvise(uint32_t connection) {
   {
     std::lock_guard lk(mutex_);
@@ -164,6 +206,9 @@ void ChangeFeed::run() {
           batch = reader_->changes_since(delivered_.load(), std::nullopt, 1000);
         }
         if (batch.empty()) break;
+        // Tables touched by this batch: refreshed once after it (a table orders its view again
+        // on each refresh; once per batch keeps an import of many messages cheap to watch).
+        std::vector<std::shared_ptr<Subscription>> touched;
         for (const Change& c : batch) {
           std::vector<std::shared_ptr<Subscription>> subs;
           {
@@ -175,6 +220,10 @@ void ChangeFeed::run() {
           std::lock_guard dl(dispatch_mutex_);
           for (const auto& s : subs) {
             if (c.change_number <= s->after || !s->scope.matches(c)) continue;
+            if (s->table) {
+              if (std::find(touched.begin(), touched.end(), s) == touched.end()) touched.push_back(s);
+              continue;
+            }
             for (uint32_t e : events) {
               if (!(s->mask & e)) continue;
               if (!s->live.load()) break;  // unadvised meanwhile (by another sink)
@@ -186,6 +235,26 @@ void ChangeFeed::run() {
             }
           }
           delivered_ = c.change_number;
+        }
+        for (const auto& s : touched) {
+          std::lock_guard dl(dispatch_mutex_);
+          if (!s->live.load()) continue;
+          std::vector<TableNotification> notes;
+          try {
+            std::lock_guard rl(reader_mutex_);
+            notes = s->table->refresh();
+          } catch (const MapiError& e) {  // the folder went: the table has nothing more to say
+            spdlog::debug("a table subscription could not follow its folder: {}", e.describe());
+            continue;
+          }
+          for (const auto& n : notes) {
+            if (!s->live.load()) break;
+            try {
+              s->table_sink(n);
+            } catch (const std::exception& ex) {
+              spdlog::warn("a table notification sink failed: {}", ex.what());
+            }
+          }
         }
       }
     } catch (const std::exception& e) {

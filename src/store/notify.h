@@ -68,6 +68,14 @@ struct AdviseScope {
 
 using NotificationSink = std::function<void(const Notification&)>;
 
+// What a table shows, for a table subscription: its columns, restriction and sort.
+struct TableView {
+  std::vector<PropTag> columns;
+  std::optional<Restriction> restriction;
+  SortOrderSet sort;
+};
+enum class TableKind { Contents, Hierarchy };
+
 class ChangeFeed {
  public:
   // How often the feed looks for commits of other processes.
@@ -91,8 +99,21 @@ class ChangeFeed {
   // `after` (default: the journal's newest change when advise is called). Returns the connection
   // number for unadvise. MAPI_E_INVALID_PARAMETER for an empty mask or sink.
   uint32_t advise(uint32_t event_mask, AdviseScope scope, NotificationSink sink, std::optional<int64_t> after = std::nullopt);
-  // Ends a subscription: when unadvise returns (from any thread but the feed's own), its sink is
-  // not running and will not be called again. Unknown connections: MAPI_E_NOT_FOUND.
+  // fnevTableModified: subscribes `sink` to the changes of the contents or hierarchy table of
+  // `folder` (table flags `flags`, tableflag::*) as `view` shows it. The feed keeps a table of
+  // its own on its reader connection, with the same folder, flags and view; after each batch of
+  // journal rows that touches the table's rows it delivers, in order, what that table's
+  // refresh() reports (RowAdded / RowModified with the row and the instance key of the row
+  // before it, RowDeleted with the key of the row that went; Changed for categorized views).
+  // Errors of opening the table (MAPI_E_NOT_FOUND for a folder that is gone, a bad view) are
+  // thrown here.
+  uint32_t advise_table(TableKind kind, FolderId folder, uint32_t flags, const TableView& view, TableSink sink);
+  // Gives a table subscription a new view (the client's table changed its columns, restriction
+  // or sort): nothing is delivered for the change itself. Unknown connection: MAPI_E_NOT_FOUND.
+  void set_table_view(uint32_t connection, const TableView& view);
+  // Ends a subscription (of either kind): when unadvise returns (from any thread but the
+  // feed's own), its sink is not running and will not be called again. Unknown connections:
+  // MAPI_E_NOT_FOUND.
   void unadvise(uint32_t connection);
   // The change number the feed has delivered up to.
   int64_t delivered() const { return delivered_.load(); }
@@ -108,7 +129,11 @@ class ChangeFeed {
     NotificationSink sink;
     int64_t after;
     std::atomic<bool> live{true};  // false once unadvised
+    // Table subscriptions: the feed's own table (used under reader_mutex_) and the sink.
+    std::unique_ptr<Table> table;
+    TableSink table_sink;
   };
+  static void apply_view(Table& t, const TableView& view);
 
   const std::string key_;
   std::unique_ptr<Mailbox> reader_;  // used under reader_mutex_

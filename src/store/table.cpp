@@ -369,6 +369,7 @@ std::vector<TableNotification> ViewTable::refresh() {
     events_.clear();
     events_.push_back({table_event::Changed, {}, {}, {}});
     view_changed_ = false;
+    ensure_built();  // the next differences start from the new view
   }
   return std::exchange(events_, {});
 }
@@ -467,29 +468,57 @@ std::vector<Row> ViewTable::rows_for(const std::vector<VisibleRow>& refs, const 
       bag.set(PropValue::i32(tags::PidTagContentUnreadCount, int32_t(c.unread)));
       for (size_t at = vr.index; at != SIZE_MAX; at = categories_[at].parent)
         if (categories_[at].key) bag.set(*categories_[at].key);
+      bag.set(PropValue::binary(tags::PidTagInstanceKey, instance_key(vr)));
+      rows.push_back(to_row(std::move(bag)));
     } else {
-      bag = std::move(bags[next_bag++]);
-      bag.set(PropValue::i32(tags::PidTagRowType, rowtype::Leaf));
-      // Hierarchy rows carry their folder depth; contents rows sit below the categories.
-      if (!bag.has(tags::PidTagDepth)) bag.set(PropValue::i32(tags::PidTagDepth, int32_t(sort_.categories)));
-      bag.set(PropValue::i32(tags::PidTagInstanceNum, 0));
+      rows.push_back(leaf_row(std::move(bags[next_bag++]), leaf_id(vr.index)));
     }
-    bag.set(PropValue::binary(tags::PidTagInstanceKey, vr.header ? instance_key(vr) : key_bytes(uint64_t(leaf_id(vr.index)))));
-    Row row;
-    row.reserve(columns_.size());
-    for (PropTag col : columns_) {
-      const PropValue* v = bag.find(col);
-      if (v && (col.type() == PropType::Unspecified || v->type() == col.type() ||
-                base_type(v->type()) == base_type(col.type())))
-        row.push_back(*v);
-      else if (v && col.type() == PropType::String8 && v->type() == PropType::String)
-        row.push_back(PropValue::string(col, *v->get_if<std::string>()));
-      else
-        row.push_back(PropValue::error(col.id(), ErrorCode::MAPI_E_NOT_FOUND));
-    }
-    rows.push_back(std::move(row));
   }
   return rows;
+}
+
+PropValue table_cell(PropValue* v, PropTag col) {
+  if (v && (col.type() == PropType::Unspecified || v->type() == col.type() || base_type(v->type()) == base_type(col.type())))
+    return std::move(*v);
+  if (v && col.type() == PropType::String8 && v->type() == PropType::String) return PropValue::string(col, *v->get_if<std::string>());
+  return PropValue::error(col.id(), ErrorCode::MAPI_E_NOT_FOUND);
+}
+
+void ViewTable::fill_made_columns(Row& row, int64_t id) const {
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const PropTag col = columns_[c];
+    std::optional<PropValue> made;
+    if (col.id() == tags::PidTagRowType.id()) made = PropValue::i32(tags::PidTagRowType, rowtype::Leaf);
+    else if (col.id() == tags::PidTagInstanceNum.id()) made = PropValue::i32(tags::PidTagInstanceNum, 0);
+    else if (col.id() == tags::PidTagInstanceKey.id()) made = PropValue::binary(tags::PidTagInstanceKey, key_bytes(uint64_t(id)));
+    // A source's depth stands (hierarchy rows); contents rows sit below the categories.
+    else if (col.id() == tags::PidTagDepth.id() && row[c].type() == PropType::ErrorCode)
+      made = PropValue::i32(tags::PidTagDepth, int32_t(sort_.categories));
+    if (made) row[c] = table_cell(&*made, col);
+  }
+}
+
+Row ViewTable::leaf_row(PropertyBag bag, int64_t id) const {
+  Row row;
+  row.reserve(columns_.size());
+  for (PropTag col : columns_) {
+    std::optional<PropValue> made;  // the columns a table makes itself (MS-OXCTABL 2.2.1)
+    if (col.id() == tags::PidTagRowType.id()) made = PropValue::i32(tags::PidTagRowType, rowtype::Leaf);
+    else if (col.id() == tags::PidTagInstanceNum.id()) made = PropValue::i32(tags::PidTagInstanceNum, 0);
+    else if (col.id() == tags::PidTagInstanceKey.id()) made = PropValue::binary(tags::PidTagInstanceKey, key_bytes(uint64_t(id)));
+    // Hierarchy rows carry their folder depth; contents rows sit below the categories.
+    else if (col.id() == tags::PidTagDepth.id() && !bag.has(tags::PidTagDepth))
+      made = PropValue::i32(tags::PidTagDepth, int32_t(sort_.categories));
+    row.push_back(table_cell(made ? &*made : bag.find_mutable(col), col));
+  }
+  return row;
+}
+
+Row ViewTable::to_row(PropertyBag bag) const {
+  Row row;
+  row.reserve(columns_.size());
+  for (PropTag col : columns_) row.push_back(table_cell(bag.find_mutable(col), col));
+  return row;
 }
 
 size_t ViewTable::total_rows() {
@@ -504,6 +533,18 @@ std::vector<Row> ViewTable::query_rows(uint32_t count, bool forward) {
   follow();
   if (forward && paging()) {
     // The common first look at a table: read just the page, without ordering every row.
+    const Restriction* r = restriction_ ? &*restriction_ : nullptr;
+    if (auto page = source_->page_rows(r, sort_, cursor_, count, columns_)) {
+      std::vector<Row> rows;
+      rows.reserve(page->size());
+      for (auto& [id, row] : *page) {
+        fill_made_columns(row, id);
+        rows.push_back(std::move(row));
+      }
+      cursor_ += page->size();
+      if (!page->empty()) page_anchor_ = page->back().first;
+      return rows;
+    }
     if (auto ids = source_->page(restriction_ ? &*restriction_ : nullptr, sort_, cursor_, count)) {
       std::vector<VisibleRow> refs;
       for (size_t i = 0; i < ids->size(); ++i) refs.push_back({false, i});

@@ -49,6 +49,8 @@ struct TableNotification {
   Bytes prior_instance_key;
   Row row;
 };
+// Receives a table's notifications (IMAPIAdviseSink::OnNotify with fnevTableModified).
+using TableSink = std::function<void(const TableNotification&)>;
 
 // Tables are live: a table follows its folder as it changes, through any connection of any
 // process. Each call first looks whether the rows changed (one indexed look at the change
@@ -63,6 +65,20 @@ class Table {
   // only starts keeping them): RowAdded / RowDeleted / RowModified for plain tables, Changed for
   // categorized ones and for restriction or sort changes made meanwhile.
   virtual std::vector<TableNotification> refresh() { return {}; }
+  // IMAPITable::Advise (fnevTableModified; MS-OXCNOTIF 3.1.4.2 for tables): `sink` is called,
+  // on the store's notification thread (store/notify.h), with what refresh() would report,
+  // pushed as changes commit through any connection of any process; the view it follows is
+  // this table's (columns, restriction, sort), also after they change. Returns the connection
+  // for unadvise; the subscription ends at the latest with the table or its Logon.
+  // MAPI_E_NO_SUPPORT for tables that are not opened through a Logon's folder.
+  virtual uint32_t advise(TableSink sink) {
+    throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "this table cannot be advised");
+  }
+  // Ends a subscription: when it returns (from any thread but the notification thread) the
+  // sink is not running and will not be called again. Unknown connection: MAPI_E_NOT_FOUND.
+  virtual void unadvise(uint32_t connection) {
+    throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no table advise connection " + std::to_string(connection));
+  }
 
   // RopSetColumns. Empty columns: MAPI_E_INVALID_PARAMETER.
   virtual void set_columns(std::vector<PropTag> columns) = 0;
@@ -123,6 +139,11 @@ struct LeafRow {
   bool unread = false;
 };
 
+// The cell of column `col` for value `v` (null: absent): the value when its type answers the
+// column's (a PT_UNICODE value is converted for a PT_STRING8 column), else PT_ERROR
+// MAPI_E_NOT_FOUND. `v` is moved from.
+PropValue table_cell(PropValue* v, PropTag col);
+
 // What a ViewTable needs from its backend.
 class RowSource {
  public:
@@ -140,6 +161,14 @@ class RowSource {
   virtual std::optional<std::vector<int64_t>> page(const Restriction* r, const SortOrderSet& s, size_t offset,
                                                    size_t limit) { return std::nullopt; }
   virtual std::optional<size_t> count(const Restriction* r) { return std::nullopt; }
+  // page() and fetch() in one read, when the source can: the ids of rows [offset, offset + limit)
+  // and their cells of `columns` (made by table_cell; the table fills in the columns it makes
+  // itself, MS-OXCTABL 2.2.1).
+  virtual std::optional<std::vector<std::pair<int64_t, Row>>> page_rows(const Restriction* r, const SortOrderSet& s,
+                                                                        size_t offset, size_t limit,
+                                                                        const std::vector<PropTag>& columns) {
+    return std::nullopt;
+  }
   // Live tables: a value that changes whenever the rows may have changed (the newest change
   // number touching them), or nullopt for rows that never change. `invalidate` drops whatever
   // the source cached.
@@ -223,6 +252,11 @@ class ViewTable : public Table {
   bool paging() const { return !built_ && sort_.categories == 0; }
   size_t total_rows();
   std::vector<Row> rows_for(const std::vector<VisibleRow>& refs, const std::vector<int64_t>* page_ids = nullptr);
+  // A leaf row of the columns from `bag` (the table-made columns added), and any bag as a row.
+  Row leaf_row(PropertyBag bag, int64_t id) const;
+  // Fills in the columns of a leaf row the table makes itself.
+  void fill_made_columns(Row& row, int64_t id) const;
+  Row to_row(PropertyBag bag) const;
   void ensure_built();
   void rebuild_visible();
   void add_visible(size_t category);

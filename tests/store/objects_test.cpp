@@ -710,3 +710,156 @@ TEST_F(Objects, SubmitMessagePutsItIntoTheOutgoingQueueUntilAborted) {
   outbox->delete_messages({id}, true);
   EXPECT_TRUE(logon->outgoing_queue().empty());
 }
+
+namespace {
+// Collects table notifications; wait_for(n) blocks until n have arrived (or 30 s have passed).
+class TableCollector {
+ public:
+  TableSink sink() {
+    return [this](const TableNotification& n) {
+      std::lock_guard lk(m_);
+      got_.push_back(n);
+      cv_.notify_all();
+    };
+  }
+  std::vector<TableNotification> wait_for(size_t n) {
+    std::unique_lock lk(m_);
+    cv_.wait_for(lk, std::chrono::seconds(30), [&] { return got_.size() >= n; });
+    return got_;
+  }
+  // Blocks until `done` holds for what arrived (or 30 s have passed).
+  std::vector<TableNotification> wait_until(const std::function<bool(const std::vector<TableNotification>&)>& done) {
+    std::unique_lock lk(m_);
+    cv_.wait_for(lk, std::chrono::seconds(30), [&] { return done(got_); });
+    return got_;
+  }
+  std::vector<TableNotification> take(size_t n) {
+    auto got = wait_for(n);
+    std::lock_guard lk(m_);
+    got_.clear();
+    return got;
+  }
+  size_t count() {
+    std::lock_guard lk(m_);
+    return got_.size();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::vector<TableNotification> got_;
+};
+
+// The instance key of the row whose first column (the subject) is `subject`.
+Bytes key_of(Table& t, const std::string& subject) {
+  t.seek_row(BookmarkOrigin::Beginning, 0);
+  for (const auto& r : t.query_rows(1000))
+    if (r[0].get_if<std::string>() && *r[0].get_if<std::string>() == subject) return r[1].get<Bytes>();
+  ADD_FAILURE() << "no row " << subject;
+  return {};
+}
+}  // namespace
+
+// MS-OXCNOTIF 3.1.4.2 / IMAPITable::Advise: an advised table is told of rows added, changed and
+// deleted by any connection, each with the row before it in the table's own view, also after
+// the view changes; unadvise and the end of the table end it.
+TEST_F(Objects, AdvisedContentsTablesPushRowChangesInTheirView) {
+  const MessageId b = saved("b");
+  const MessageId d = saved("d");
+  auto table = inbox->contents_table();
+  table->set_columns({tags::PidTagSubject, tags::PidTagInstanceKey, tags::PidTagRowType});
+  table->sort({{{tags::PidTagSubject, SortDirection::Ascending}}, 0, 0});
+  TableCollector tc;
+  const uint32_t conn = table->advise(tc.sink());
+
+  auto other = second();
+  auto other_inbox = other->open_special(SpecialFolder::Inbox);
+  auto c = other_inbox->create_message();
+  c->set_props({PropValue::string(tags::PidTagSubject, "c")});
+  c->save_changes();
+  auto got = tc.take(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].event, table_event::RowAdded);
+  ASSERT_EQ(got[0].row.size(), 3u);
+  EXPECT_EQ(got[0].row[0].get<std::string>(), "c");
+  EXPECT_EQ(got[0].row[2].get<int32_t>(), rowtype::Leaf);
+  EXPECT_EQ(got[0].instance_key, got[0].row[1].get<Bytes>());
+  EXPECT_EQ(got[0].prior_instance_key, key_of(*table, "b"));  // b, c, d
+
+  auto e = other->open_message(d, true);
+  e->set_props({PropValue::string(tags::PidTagSubject, "e")});
+  e->save_changes();
+  got = tc.take(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].event, table_event::RowModified);
+  EXPECT_EQ(got[0].row[0].get<std::string>(), "e");
+  EXPECT_EQ(got[0].prior_instance_key, key_of(*table, "c"));
+
+  const Bytes b_key = key_of(*table, "b");
+  other_inbox->delete_messages({b}, true);
+  got = tc.take(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].event, table_event::RowDeleted);
+  EXPECT_EQ(got[0].instance_key, b_key);
+
+  // The subscription follows the table's new view: descending, the new row "a" comes last.
+  table->sort({{{tags::PidTagSubject, SortDirection::Descending}}, 0, 0});
+  auto a = other_inbox->create_message();
+  a->set_props({PropValue::string(tags::PidTagSubject, "a")});
+  a->save_changes();
+  got = tc.take(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].event, table_event::RowAdded);
+  EXPECT_EQ(got[0].prior_instance_key, key_of(*table, "c"));  // e, c, a
+
+  // A restriction the new row misses: nothing to say.
+  table->restrict(Restriction::Property{RelOp::Ge, tags::PidTagSubject, PropValue::string(tags::PidTagSubject, "c")});
+  auto x = other_inbox->create_message();
+  x->set_props({PropValue::string(tags::PidTagSubject, "b2")});
+  x->save_changes();
+  auto y = other_inbox->create_message();
+  y->set_props({PropValue::string(tags::PidTagSubject, "f")});
+  y->save_changes();
+  got = tc.take(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].row[0].get<std::string>(), "f");
+
+  table->unadvise(conn);
+  EXPECT_EQ(code_of([&] { table->unadvise(conn); }), ErrorCode::MAPI_E_NOT_FOUND);
+  other_inbox->create_message()->save_changes();
+  std::this_thread::sleep_for(ChangeFeed::kPollInterval * 2);
+  EXPECT_EQ(tc.count(), 0u);
+}
+
+TEST_F(Objects, AdvisedTablesEndWithTheTableAndTellCategorizedViewsTheyChanged) {
+  saved("one");
+  TableCollector gone, categorized, folders;
+  {
+    auto t = inbox->contents_table();
+    t->advise(gone.sink());
+  }  // the subscription ends with its table
+  auto cat = inbox->contents_table();
+  cat->set_columns({tags::PidTagSubject, tags::PidTagInstanceKey});
+  cat->sort({{{tags::PidTagSubject, SortDirection::Ascending}}, 1, 1});
+  cat->advise(categorized.sink());
+  auto hierarchy = logon->open_special(SpecialFolder::Root)->hierarchy_table(tableflag::Depth);
+  hierarchy->set_columns({tags::PidTagDisplayName, tags::PidTagInstanceKey});
+  hierarchy->advise(folders.sink());
+
+  saved("two");
+  auto got = categorized.take(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].event, table_event::Changed);
+  inbox->create_folder("Projects");
+  auto projects_added = [](const std::vector<TableNotification>& ns) {
+    for (const auto& n : ns)
+      if (n.event == table_event::RowAdded && n.row[0].get_if<std::string>() && *n.row[0].get_if<std::string>() == "Projects") return true;
+    return false;
+  };
+  EXPECT_TRUE(projects_added(folders.wait_until(projects_added)));
+  std::this_thread::sleep_for(ChangeFeed::kPollInterval * 2);
+  EXPECT_EQ(gone.count(), 0u);
+  // After logoff a table cannot be advised; its existing subscriptions are over.
+  logon->logoff();
+  EXPECT_EQ(code_of([&] { cat->advise(categorized.sink()); }), ErrorCode::MAPI_E_END_OF_SESSION);
+}

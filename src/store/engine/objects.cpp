@@ -21,6 +21,7 @@ struct LogonState {
   bool open = true;
   std::shared_ptr<ChangeFeed> feed;
   std::set<uint32_t> connections;
+  uint32_t next_silent = 0x80000000u;  // connections of a store that never changes (never fire)
   ~LogonState();
 
   Mailbox& mailbox() {
@@ -625,7 +626,7 @@ uint32_t Logon::advise(uint32_t event_mask, AdviseScope scope, NotificationSink 
   if (!s.feed) s.feed = s.mailbox().change_feed();
   if (!s.feed) {  // a store that never changes: a connection that never fires
     if (!event_mask || !sink) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "advise needs an event mask and a sink");
-    uint32_t c = 0x80000000u + uint32_t(s.connections.size());
+    uint32_t c = s.next_silent++;
     s.connections.insert(c);
     return c;
   }
@@ -674,14 +675,110 @@ PropProblems Folder::delete_props(const std::vector<PropTag>& tags) {
   return problems;
 }
 
+namespace {
+// A folder's table as a Logon hands it out: the backend's table, and Advise through the Logon's
+// change feed (ChangeFeed::advise_table), whose table follows this one's view.
+class FolderTable final : public Table {
+ public:
+  FolderTable(std::shared_ptr<LogonState> logon, std::unique_ptr<Table> inner, TableKind kind, FolderId folder, uint32_t flags)
+      : logon_(std::move(logon)), inner_(std::move(inner)), kind_(kind), folder_(folder), flags_(flags) {}
+  ~FolderTable() override {
+    for (uint32_t c : connections_) {
+      try {
+        end(c);
+      } catch (...) {  // the feed is gone: so is the subscription
+      }
+    }
+  }
+
+  uint32_t advise(TableSink sink) override {
+    LogonState& s = *logon_;
+    s.require(rights::ReadAny, folder_);
+    if (!sink) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "advise needs a sink");
+    if (!s.feed) s.feed = s.mailbox().change_feed();
+    uint32_t c;
+    if (s.feed) {
+      c = s.feed->advise_table(kind_, folder_, flags_, view_(), std::move(sink));
+    } else {  // a store that never changes: a connection that never fires
+      c = s.next_silent++;
+    }
+    s.connections.insert(c);
+    connections_.insert(c);
+    return c;
+  }
+  void unadvise(uint32_t connection) override {
+    if (!connections_.erase(connection))
+      throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no table advise connection " + std::to_string(connection));
+    end(connection);
+  }
+
+  void set_columns(std::vector<PropTag> columns) override {
+    inner_->set_columns(std::move(columns));
+    follow_view();
+  }
+  const std::vector<PropTag>& columns() const override { return inner_->columns(); }
+  void restrict(std::optional<Restriction> r) override {
+    inner_->restrict(r);
+    restriction_ = std::move(r);
+    follow_view();
+  }
+  void sort(const SortOrderSet& s) override {
+    inner_->sort(s);
+    sort_ = s;
+    follow_view();
+  }
+  std::vector<TableNotification> refresh() override { return inner_->refresh(); }
+  std::vector<Row> query_rows(uint32_t count, bool forward) override { return inner_->query_rows(count, forward); }
+  int32_t seek_row(BookmarkOrigin origin, int32_t offset) override { return inner_->seek_row(origin, offset); }
+  void seek_row_approx(uint32_t numerator, uint32_t denominator) override { inner_->seek_row_approx(numerator, denominator); }
+  uint32_t create_bookmark() override { return inner_->create_bookmark(); }
+  bool seek_row_bookmark(uint32_t bookmark, int32_t offset, int32_t* rows_sought) override {
+    return inner_->seek_row_bookmark(bookmark, offset, rows_sought);
+  }
+  void free_bookmark(uint32_t bookmark) override { inner_->free_bookmark(bookmark); }
+  std::optional<Row> find_row(const Restriction& r, BookmarkOrigin origin, bool forward) override {
+    return inner_->find_row(r, origin, forward);
+  }
+  uint32_t row_count() override { return inner_->row_count(); }
+  std::pair<uint32_t, uint32_t> query_position() override { return inner_->query_position(); }
+  uint32_t expand_row(const Bytes& key) override { return inner_->expand_row(key); }
+  uint32_t collapse_row(const Bytes& key) override { return inner_->collapse_row(key); }
+  Bytes get_collapse_state(const Bytes& key) override { return inner_->get_collapse_state(key); }
+  uint32_t set_collapse_state(const Bytes& state) override { return inner_->set_collapse_state(state); }
+
+ private:
+  TableView view_() const { return {inner_->columns(), restriction_, sort_}; }
+  // The feed's tables take the new view (a view the backend accepted).
+  void follow_view() {
+    if (!logon_->feed) return;
+    for (uint32_t c : connections_)
+      if (c < 0x80000000u) logon_->feed->set_table_view(c, view_());
+  }
+  // Ends connection `c` in the Logon and the feed (logoff may have ended it already).
+  void end(uint32_t c) {
+    if (!logon_->connections.erase(c)) return;
+    if (logon_->feed && c < 0x80000000u) logon_->feed->unadvise(c);
+  }
+
+  std::shared_ptr<LogonState> logon_;
+  std::unique_ptr<Table> inner_;
+  TableKind kind_;
+  FolderId folder_;
+  uint32_t flags_;
+  std::optional<Restriction> restriction_;
+  SortOrderSet sort_;
+  std::set<uint32_t> connections_;
+};
+}  // namespace
+
 std::unique_ptr<Table> Folder::hierarchy_table(uint32_t flags) {
   logon().require(rights::ReadAny, id_);
-  return logon().mailbox().hierarchy_table(id_, flags);
+  return std::make_unique<FolderTable>(logon_, logon().mailbox().hierarchy_table(id_, flags), TableKind::Hierarchy, id_, flags);
 }
 
 std::unique_ptr<Table> Folder::contents_table(uint32_t flags) {
   logon().require(rights::ReadAny, id_);
-  return logon().mailbox().contents_table(id_, flags);
+  return std::make_unique<FolderTable>(logon_, logon().mailbox().contents_table(id_, flags), TableKind::Contents, id_, flags);
 }
 
 std::shared_ptr<Message> Folder::create_message(bool associated) {

@@ -76,44 +76,6 @@ namespace {
 
 using namespace std::string_literals;
 
-struct SpecialSpec {
-  SpecialFolder folder;
-  SpecialFolder parent;  // Root for the root itself
-  const char* container_class;
-  bool hidden;
-};
-
-// MS-OXOSFLD 2.2.1 / 2.2.2: the folders a private mailbox has and their container classes.
-constexpr SpecialSpec kSpecials[] = {
-    {SpecialFolder::Root, SpecialFolder::Root, nullptr, false},
-    {SpecialFolder::DeferredAction, SpecialFolder::Root, nullptr, false},
-    {SpecialFolder::SpoolerQueue, SpecialFolder::Root, nullptr, false},
-    {SpecialFolder::IpmSubtree, SpecialFolder::Root, nullptr, false},
-    {SpecialFolder::CommonViews, SpecialFolder::Root, nullptr, false},
-    {SpecialFolder::Schedule, SpecialFolder::Root, nullptr, false},
-    {SpecialFolder::Finder, SpecialFolder::Root, nullptr, false},
-    {SpecialFolder::Views, SpecialFolder::Root, nullptr, false},
-    {SpecialFolder::Shortcuts, SpecialFolder::Root, nullptr, false},
-    {SpecialFolder::Inbox, SpecialFolder::IpmSubtree, "IPF.Note", false},
-    {SpecialFolder::Outbox, SpecialFolder::IpmSubtree, "IPF.Note", false},
-    {SpecialFolder::SentItems, SpecialFolder::IpmSubtree, "IPF.Note", false},
-    {SpecialFolder::DeletedItems, SpecialFolder::IpmSubtree, "IPF.Note", false},
-    {SpecialFolder::Drafts, SpecialFolder::IpmSubtree, "IPF.Note", false},
-    {SpecialFolder::Calendar, SpecialFolder::IpmSubtree, "IPF.Appointment", false},
-    {SpecialFolder::Contacts, SpecialFolder::IpmSubtree, "IPF.Contact", false},
-    {SpecialFolder::Tasks, SpecialFolder::IpmSubtree, "IPF.Task", false},
-    {SpecialFolder::Notes, SpecialFolder::IpmSubtree, "IPF.StickyNote", false},
-    {SpecialFolder::Journal, SpecialFolder::IpmSubtree, "IPF.Journal", false},
-    {SpecialFolder::JunkEmail, SpecialFolder::IpmSubtree, "IPF.Note", false},
-    {SpecialFolder::SyncIssues, SpecialFolder::IpmSubtree, "IPF.Note", false},
-    {SpecialFolder::Conflicts, SpecialFolder::SyncIssues, "IPF.Note", false},
-    {SpecialFolder::LocalFailures, SpecialFolder::SyncIssues, "IPF.Note", false},
-    {SpecialFolder::ServerFailures, SpecialFolder::SyncIssues, "IPF.Note", false},
-    {SpecialFolder::QuickContacts, SpecialFolder::Contacts, "IPF.Contact.MOC.QuickContacts", true},
-    {SpecialFolder::ImContactList, SpecialFolder::Contacts, "IPF.Contact.MOC.ImContactList", true},
-    {SpecialFolder::ConversationActionSettings, SpecialFolder::IpmSubtree, "IPF.Configuration", true},
-};
-
 constexpr PropTag PidTagAttributeHidden{0x10F4, PropType::Boolean};
 constexpr PropTag PidTagAssociatedContentCount{0x3617, PropType::Integer32};
 constexpr PropTag PidTagStoreRecordKeyTag{0x0FFA, PropType::Binary};
@@ -130,12 +92,17 @@ class SqliteMailbox;
 // Rows of a contents table: SQL narrows and orders, core's evaluator decides inexact cases.
 class ContentsSource : public RowSource {
  public:
-  ContentsSource(SqliteMailbox& mb, FolderId folder, uint32_t flags) : mb_(mb), folder_(folder), flags_(flags) { load_search(); }
+  // `search`: the folder is a search folder (the caller looked its type up).
+  ContentsSource(SqliteMailbox& mb, FolderId folder, uint32_t flags, bool search) : mb_(mb), folder_(folder), flags_(flags) {
+    if (search) load_search();
+  }
   std::vector<LeafRow> leaf_rows(const Restriction* r, const SortOrderSet& s) override;
   std::vector<PropertyBag> fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) override;
   std::unique_ptr<PropertySource> row_source(int64_t id) override;
   std::optional<std::vector<int64_t>> page(const Restriction* r, const SortOrderSet& s, size_t offset,
                                            size_t limit) override;
+  std::optional<std::vector<std::pair<int64_t, Row>>> page_rows(const Restriction* r, const SortOrderSet& s, size_t offset,
+                                                                size_t limit, const std::vector<PropTag>& columns) override;
   std::optional<size_t> count(const Restriction* r) override;
   // The newest journal row of a message in (or moved out of) this folder.
   std::optional<int64_t> version() override;
@@ -150,6 +117,8 @@ class ContentsSource : public RowSource {
   // "FROM messages m WHERE <this folder's rows> AND <filter>", with its parameters bound by bind().
   std::string from_where(const SqlFragment& filter) const;
   int bind(Stmt& q, const SqlFragment& filter) const;
+  std::optional<PropertyBag> fast_row(Stmt& q, const std::vector<std::pair<PropTag, const char*>>& plan,
+                                      const std::set<uint16_t>& wanted);
 
   SqliteMailbox& mb_;
   FolderId folder_;
@@ -253,7 +222,7 @@ class SqliteMailbox final : public Mailbox {
     set_info_text("display_name", o.display_name);
     set_info_text("email_address", o.email_address);
     load_info();
-    for (const auto& s : kSpecials) {
+    for (const auto& s : engine::special_folder_layout()) {
       std::optional<FolderId> parent;
       if (s.folder != SpecialFolder::Root) parent = specials_.at(s.parent);
       FolderId id = insert_folder(parent, special_folder_name(s.folder), s.folder == SpecialFolder::Root ? FolderType::Root : FolderType::Generic,
@@ -283,7 +252,7 @@ class SqliteMailbox final : public Mailbox {
     load_info();
     Stmt q(db_, "SELECT special, id FROM folders WHERE special IS NOT NULL");
     while (q.step()) specials_[SpecialFolder(q.int64(0))] = FolderId(q.int64(1));
-    for (const auto& s : kSpecials)
+    for (const auto& s : engine::special_folder_layout())
       if (!specials_.count(s.folder))
         throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, std::string("mailbox is missing its special folder ") + special_folder_name(s.folder));
     reload_named();
@@ -584,7 +553,7 @@ class SqliteMailbox final : public Mailbox {
     for (const auto& s : streams) require_streamable(s.tag);
     Transaction tx(db_);
     int64_t old_size = 0;
-    std::vector<Xid> pcl;
+    std::optional<PropValue> old_pcl;
     // A new message keeps a creation time it brings (an import); an edit keeps the stored one.
     int64_t created = msg.props.get_i64(tags::PidTagCreationTime).value_or(now_filetime());
     bool associated = false;
@@ -597,7 +566,7 @@ class SqliteMailbox final : public Mailbox {
       old_size = q.int64(0);
       associated = q.int64(1) != 0;
       PropertyBag old = read_props(db_, kMessageProps, int64_t(*existing), false);
-      if (auto p = old.find(tags::PidTagPredecessorChangeList); p && p->get_if<Bytes>()) pcl = parse_pcl(*p->get_if<Bytes>());
+      if (auto p = old.find(tags::PidTagPredecessorChangeList)) old_pcl = *p;
       if (auto c = old.get_i64(tags::PidTagCreationTime)) created = *c;
       // Replace the content: properties, recipients, attachments and embedded messages go with the row.
       Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(*existing)).run();
@@ -607,10 +576,7 @@ class SqliteMailbox final : public Mailbox {
     MessageId id = existing ? *existing : next_gc();
     int64_t cn = next_cn();
     std::vector<PropValue> extra;
-    Xid change = make_xid(replica_guid_, GlobalCounter(cn));
-    pcl_merge(pcl, change);
-    extra.push_back(PropValue::binary(tags::PidTagChangeKey, change.serialize()));
-    extra.push_back(PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl(pcl)));
+    for (auto& v : engine::change_stamp(replica_guid_, cn, old_pcl ? &*old_pcl : nullptr)) extra.push_back(std::move(v));
     extra.push_back(PropValue::binary(tags::PidTagSourceKey, make_xid(replica_guid_, id).serialize()));
     extra.push_back(PropValue::time(tags::PidTagCreationTime, created));
     if (!msg.props.has(tags::PidTagLastModificationTime) || existing)
@@ -635,7 +601,7 @@ class SqliteMailbox final : public Mailbox {
       for (const auto& s : a.props.streams) require_streamable(s.tag);
     Transaction tx(db_);
     int64_t old_size = 0;
-    std::vector<Xid> pcl;
+    std::optional<PropValue> old_pcl;
     MessageId id = 0;
     const int64_t now = now_filetime();
     if (existing) {
@@ -655,7 +621,7 @@ class SqliteMailbox final : public Mailbox {
         if (!ck || ck->get<Bytes>() != *c.expected_change_key)
           throw_error(ErrorCode::MAPI_E_OBJECT_CHANGED, "message " + std::to_string(id) + " was changed since it was opened");
       }
-      if (auto p = stamps.find(tags::PidTagPredecessorChangeList); p && p->get_if<Bytes>()) pcl = parse_pcl(*p->get_if<Bytes>());
+      if (auto p = stamps.find(tags::PidTagPredecessorChangeList)) old_pcl = *p;
     } else {
       id = MessageId(next_gc());
       Stmt(db_, "INSERT INTO messages(id, folder_id, associated, change_number) VALUES(?, ?, ?, 0)")
@@ -696,10 +662,8 @@ class SqliteMailbox final : public Mailbox {
       }
     }
     // The stamps of a change (MS-OXCFXICS 2.2.1.2: change key, PCL; MS-OXCMSG: times, flags).
-    Xid change = make_xid(replica_guid_, GlobalCounter(cn));
-    pcl_merge(pcl, change);
-    std::vector<PropValue> stamps{PropValue::binary(tags::PidTagChangeKey, change.serialize()),
-                                  PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl(pcl))};
+    std::vector<PropValue> stamps;
+    for (auto& v : engine::change_stamp(replica_guid_, cn, old_pcl ? &*old_pcl : nullptr)) stamps.push_back(std::move(v));
     PropertyBag now_set;
     for (const auto& v : c.props.set) now_set.set(v);
     if (!existing) {
@@ -740,10 +704,7 @@ class SqliteMailbox final : public Mailbox {
   // that grows past the quota fails the save (MAPI_E_STORE_FULL; the transaction rolls back).
   void charge_size(int64_t old_size, int64_t size) {
     const int64_t total = get_info_int("mailbox_size") - old_size + size;
-    const int64_t quota = get_info_int("quota");
-    if (quota > 0 && total > quota && size > old_size)
-      throw_error(ErrorCode::MAPI_E_STORE_FULL, "saving this message (" + std::to_string(size) + " bytes) would exceed the mailbox quota of " +
-                                                    std::to_string(quota) + " bytes");
+    engine::check_quota(total, get_info_int("quota"), old_size, size);
     set_info_int("mailbox_size", total);
   }
 
@@ -1049,17 +1010,20 @@ class SqliteMailbox final : public Mailbox {
       q.bind(1, int64_t(id));
       q.step();
       const int32_t flags = int32_t(q.int64(1));
-      if (mode == DeleteMode::Hard) {
-        set_info_int("mailbox_size", get_info_int("mailbox_size") - q.int64(0));
-        Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(id)).run();
-        journal(next_cn(), ChangeKind::HardDeleted, false, id, f, {}, {}, flags);
-      } else if (f == deleted_items) {
-        int64_t cn = next_cn();
-        Stmt(db_, "UPDATE messages SET soft_deleted = 1, change_number = ? WHERE id = ?").bind(1, cn).bind(2, int64_t(id)).run();
-        write_props(db_, kMessageProps, int64_t(id), {PropValue::time(tags::PidTagDeletedOn, now_filetime())});
-        journal(cn, ChangeKind::SoftDeleted, false, id, f, {}, {}, flags);
-      } else {
-        move_in_tx(id, deleted_items);
+      switch (engine::delete_action(mode, f, deleted_items)) {
+        case engine::DeleteAction::Remove:
+          set_info_int("mailbox_size", get_info_int("mailbox_size") - q.int64(0));
+          Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(id)).run();
+          journal(next_cn(), ChangeKind::HardDeleted, false, id, f, {}, {}, flags);
+          break;
+        case engine::DeleteAction::Hide: {
+          int64_t cn = next_cn();
+          Stmt(db_, "UPDATE messages SET soft_deleted = 1, change_number = ? WHERE id = ?").bind(1, cn).bind(2, int64_t(id)).run();
+          write_props(db_, kMessageProps, int64_t(id), {PropValue::time(tags::PidTagDeletedOn, now_filetime())});
+          journal(cn, ChangeKind::SoftDeleted, false, id, f, {}, {}, flags);
+          break;
+        }
+        case engine::DeleteAction::MoveToDeletedItems: move_in_tx(id, deleted_items); break;
       }
     }
     tx.commit();
@@ -1084,7 +1048,7 @@ class SqliteMailbox final : public Mailbox {
       q.bind(1, int64_t(id));
       if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
       const int32_t old_flags = int32_t(q.int64(0));
-      int32_t flags = read ? (old_flags | msgflag::Read | msgflag::EverRead) : (old_flags & ~msgflag::Read);
+      const int32_t flags = engine::read_flags(old_flags, read);
       if (flags == old_flags) continue;  // nothing changes, nothing is journaled
       // MS-OXCMSG 3.2.5.3: read-state changes do not alter the change number used for content
       // sync; the journal gives them a change number of their own (MS-OXCFXICS: CnsetRead).
@@ -1219,8 +1183,11 @@ class SqliteMailbox final : public Mailbox {
   }
 
   std::unique_ptr<Table> contents_table(FolderId id, uint32_t flags) override {
-    require_folder(id);
-    return std::make_unique<ViewTable>(std::make_unique<ContentsSource>(*this, id, flags),
+    Stmt t(db_, "SELECT folder_type FROM folders WHERE id = ?");
+    t.bind(1, int64_t(id));
+    if (!t.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no folder with id " + std::to_string(id));
+    const bool search = t.int64(0) == int64_t(FolderType::Search);
+    return std::make_unique<ViewTable>(std::make_unique<ContentsSource>(*this, id, flags, search),
                                        std::vector<PropTag>{tags::PidTagSubject, tags::PidTagSenderName,
                                                             tags::PidTagMessageDeliveryTime, tags::PidTagMessageSize,
                                                             tags::PidTagMid});
@@ -1281,23 +1248,45 @@ class SqliteMailbox final : public Mailbox {
     return b;
   }
 
+  // The computed property `prop_id` of a message (nullopt: not a computed one); `flags` is its
+  // PidTagMessageFlags when known.
+  std::optional<PropValue> computed_value(uint16_t prop_id, MessageId id, FolderId folder, int64_t change_number,
+                                          std::optional<int32_t> flags) {
+    switch (prop_id) {
+      case tags::PidTagMid.id(): return PropValue::i64(tags::PidTagMid, fid(id));
+      case tags::PidTagFolderId.id(): return PropValue::i64(tags::PidTagFolderId, fid(folder));
+      case tags::PidTagEntryId.id(): return PropValue::binary(tags::PidTagEntryId, message_entry_id(folder, id));
+      case tags::PidTagRecordKey.id(): return PropValue::binary(tags::PidTagRecordKey, message_entry_id(folder, id));
+      case tags::PidTagParentEntryId.id(): return PropValue::binary(tags::PidTagParentEntryId, folder_entry_id(folder));
+      case tags::PidTagParentSourceKey.id():
+        return PropValue::binary(tags::PidTagParentSourceKey, make_xid(replica_guid_, folder).serialize());
+      case tags::PidTagChangeNumber.id():
+        return PropValue::i64(tags::PidTagChangeNumber, int64_t(ObjectId{kLocalReplicaId, GlobalCounter(change_number)}.to_u64()));
+      case tags::PidTagObjectType.id(): return PropValue::i32(tags::PidTagObjectType, 5);  // MAPI_MESSAGE
+      case tags::PidTagStoreEntryId.id(): return PropValue::binary(tags::PidTagStoreEntryId, store_entry_id());
+      case tags::PidTagHasAttachments.id():
+        return PropValue::boolean(tags::PidTagHasAttachments, flags && (*flags & msgflag::HasAttach));
+      default: return std::nullopt;
+    }
+  }
+
   void add_computed(PropertyBag& b, MessageId id, FolderId folder, int64_t change_number,
                     const std::set<uint16_t>* only = nullptr) {
-    auto want = [&](PropTag t) { return !only || only->count(t.id()); };
-    if (want(tags::PidTagMid)) b.set(PropValue::i64(tags::PidTagMid, fid(id)));
-    if (want(tags::PidTagFolderId)) b.set(PropValue::i64(tags::PidTagFolderId, fid(folder)));
-    if (want(tags::PidTagEntryId)) b.set(PropValue::binary(tags::PidTagEntryId, message_entry_id(folder, id)));
-    if (want(tags::PidTagRecordKey)) b.set(PropValue::binary(tags::PidTagRecordKey, message_entry_id(folder, id)));
-    if (want(tags::PidTagParentEntryId)) b.set(PropValue::binary(tags::PidTagParentEntryId, folder_entry_id(folder)));
-    if (want(tags::PidTagParentSourceKey))
-      b.set(PropValue::binary(tags::PidTagParentSourceKey, make_xid(replica_guid_, folder).serialize()));
-    if (want(tags::PidTagChangeNumber))
-      b.set(PropValue::i64(tags::PidTagChangeNumber, int64_t(ObjectId{kLocalReplicaId, GlobalCounter(change_number)}.to_u64())));
-    if (want(tags::PidTagObjectType)) b.set(PropValue::i32(tags::PidTagObjectType, 5));  // MAPI_MESSAGE
-    if (want(tags::PidTagStoreEntryId)) b.set(PropValue::binary(tags::PidTagStoreEntryId, store_entry_id()));
-    if (want(tags::PidTagHasAttachments))
-      if (auto f = b.get_i32(tags::PidTagMessageFlags); f || !only)
-        b.set(PropValue::boolean(tags::PidTagHasAttachments, f && (*f & msgflag::HasAttach)));
+    auto add = [&](uint16_t prop_id) {
+      auto flags = b.get_i32(tags::PidTagMessageFlags);
+      // With a column list, PidTagHasAttachments only when the flags are there to say it.
+      if (prop_id == tags::PidTagHasAttachments.id() && only && !flags) return;
+      if (auto v = computed_value(prop_id, id, folder, change_number, flags)) b.set(std::move(*v));
+    };
+    // Walk the (few) wanted ids rather than asking the set for every computed tag.
+    if (only) {
+      for (uint16_t p : *only) add(p);
+      return;
+    }
+    for (PropTag t : {tags::PidTagMid, tags::PidTagFolderId, tags::PidTagEntryId, tags::PidTagRecordKey, tags::PidTagParentEntryId,
+                      tags::PidTagParentSourceKey, tags::PidTagChangeNumber, tags::PidTagObjectType, tags::PidTagStoreEntryId,
+                      tags::PidTagHasAttachments})
+      add(t.id());
   }
 
  private:
@@ -1421,12 +1410,10 @@ class SqliteMailbox final : public Mailbox {
       throw;
     }
     journal(cn, ChangeKind::Created, true, id, parent.value_or(0));
-    Xid change = make_xid(replica_guid_, GlobalCounter(cn));
-    int64_t now = now_filetime();
+    const int64_t now = now_filetime();
+    auto [change_key, pcl] = engine::change_stamp(replica_guid_, cn, nullptr);
     write_props(db_, kFolderProps, int64_t(id),
-                {PropValue::binary(tags::PidTagChangeKey, change.serialize()),
-                 PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl({change})),
-                 PropValue::time(tags::PidTagCreationTime, now), PropValue::time(tags::PidTagLastModificationTime, now)});
+                {change_key, pcl, PropValue::time(tags::PidTagCreationTime, now), PropValue::time(tags::PidTagLastModificationTime, now)});
     return id;
   }
   // A new change number for folder `id`: change key, PCL, modification time and a journal row
@@ -1435,15 +1422,9 @@ class SqliteMailbox final : public Mailbox {
     int64_t cn = next_cn();
     Stmt(db_, "UPDATE folders SET change_number = ? WHERE id = ?").bind(1, cn).bind(2, int64_t(id)).run();
     journal(cn, kind, true, id, parent_folder(id).value_or(0), old_parent ? std::optional<uint64_t>(id) : std::nullopt, old_parent);
-    PropertyBag old = read_props(db_, kFolderProps, int64_t(id), false);
-    std::vector<Xid> pcl;
-    if (auto p = old.find(tags::PidTagPredecessorChangeList); p && p->get_if<Bytes>()) pcl = parse_pcl(*p->get_if<Bytes>());
-    Xid change = make_xid(replica_guid_, GlobalCounter(cn));
-    pcl_merge(pcl, change);
-    write_props(db_, kFolderProps, int64_t(id),
-                {PropValue::binary(tags::PidTagChangeKey, change.serialize()),
-                 PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl(pcl)),
-                 PropValue::time(tags::PidTagLastModificationTime, now_filetime())});
+    PropertyBag old = read_tags(kFolderProps, int64_t(id), {tags::PidTagPredecessorChangeList});
+    auto [change_key, pcl] = engine::change_stamp(replica_guid_, cn, old.find(tags::PidTagPredecessorChangeList));
+    write_props(db_, kFolderProps, int64_t(id), {change_key, pcl, PropValue::time(tags::PidTagLastModificationTime, now_filetime())});
   }
   void rename_in_tx(FolderId id, const std::string& name) {
     check_folder_name(name);
@@ -1493,15 +1474,10 @@ class SqliteMailbox final : public Mailbox {
       Stmt(db_, std::string("UPDATE ") + table + " SET message_id = ? WHERE message_id = ?").bind(1, int64_t(id)).bind(2, int64_t(old_id)).run();
     Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(old_id)).run();
     delete_props(db_, kMessageProps, int64_t(id), {tags::PidTagDeletedOn});
-    PropertyBag old = read_props(db_, kMessageProps, int64_t(id), false);
-    std::vector<Xid> pcl;
-    if (auto p = old.find(tags::PidTagPredecessorChangeList); p && p->get_if<Bytes>()) pcl = parse_pcl(*p->get_if<Bytes>());
-    Xid change = make_xid(replica_guid_, GlobalCounter(cn));
-    pcl_merge(pcl, change);
+    PropertyBag old = read_tags(kMessageProps, int64_t(id), {tags::PidTagPredecessorChangeList});
+    auto [change_key, pcl] = engine::change_stamp(replica_guid_, cn, old.find(tags::PidTagPredecessorChangeList));
     write_props(db_, kMessageProps, int64_t(id),
-                {PropValue::binary(tags::PidTagChangeKey, change.serialize()),
-                 PropValue::binary(tags::PidTagPredecessorChangeList, serialize_pcl(pcl)),
-                 PropValue::binary(tags::PidTagSourceKey, make_xid(replica_guid_, id).serialize())});
+                {change_key, pcl, PropValue::binary(tags::PidTagSourceKey, make_xid(replica_guid_, id).serialize())});
     journal(cn, ChangeKind::Moved, false, id, to, old_id, from, message_flags(id));
     return id;
   }
@@ -1801,42 +1777,118 @@ bool made_by_table(PropTag t) {
 }
 }  // namespace
 
+namespace {
+// The plan of a page read from the `messages` rows alone: the mirrored columns among `columns`,
+// or nullopt when a column needs message_props (every other column is computed or made by the
+// table).
+std::optional<std::vector<std::pair<PropTag, const char*>>> fast_plan(const std::vector<PropTag>& columns) {
+  std::vector<std::pair<PropTag, const char*>> mirrored;
+  for (PropTag c : columns) {
+    PropTag t = c.type() == PropType::String8 ? c.with_type(PropType::String) : c;
+    if (const char* col = mirrored_column(t)) mirrored.emplace_back(t, col);
+    else if (t.type() == PropType::Unspecified || !(made_by_table(t) || engine::is_computed_message_tag(t))) return std::nullopt;
+  }
+  return mirrored;
+}
+
+// "id, folder_id, change_number, message_flags, <mirrored columns>" of the plan, for `alias`.
+std::string fast_select(const std::vector<std::pair<PropTag, const char*>>& plan, const char* alias) {
+  std::string sql = std::string("SELECT ") + alias + "id, " + alias + "folder_id, " + alias + "change_number, " + alias + "message_flags";
+  for (const auto& [t, col] : plan) sql += std::string(", ") + alias + col;
+  return sql;
+}
+
+std::set<uint16_t> wanted_ids(const std::vector<PropTag>& columns) {
+  std::set<uint16_t> wanted;
+  for (PropTag c : columns) wanted.insert(c.id());
+  return wanted;
+}
+
+}  // namespace
+
+// The row `q` stands on (selected by fast_select): its stored and computed columns, or nullopt
+// for a large text (tables cut those, on the general path).
+std::optional<PropertyBag> ContentsSource::fast_row(Stmt& q, const std::vector<std::pair<PropTag, const char*>>& plan,
+                                                    const std::set<uint16_t>& wanted) {
+  PropertyBag b;
+  b.set(PropValue::i32(tags::PidTagMessageFlags, int32_t(q.int64(3))));
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const int c = int(4 + i);
+    if (q.is_null(c)) continue;
+    if (q.column_type(c) == SQLITE_TEXT && sqlite3_column_bytes(q.raw(), c) > int(kLargeValueThreshold)) return std::nullopt;
+    b.set(column_value(q, c, plan[i].first));
+  }
+  mb_.add_computed(b, MessageId(q.int64(0)), FolderId(q.int64(1)), q.int64(2), &wanted);
+  return b;
+}
+
+std::optional<std::vector<std::pair<int64_t, Row>>> ContentsSource::page_rows(const Restriction* r0, const SortOrderSet& s,
+                                                                               size_t offset, size_t limit,
+                                                                               const std::vector<PropTag>& columns) {
+  auto plan = fast_plan(columns);
+  if (!plan) return std::nullopt;
+  Restriction holder;
+  const Restriction* r = with_criteria(r0, holder);
+  SqlFragment filter = r ? compile_restriction(*r) : SqlFragment{"1", {}, true};
+  auto order = compile_sort(s);
+  if (!filter.exact || !order) return std::nullopt;
+  Stmt q(mb_.db(), fast_select(*plan, "m.") + from_where(filter) + " ORDER BY " + *order + " LIMIT ? OFFSET ?");
+  int p = bind(q, filter);
+  q.bind(p, int64_t(std::min<size_t>(limit, INT64_MAX)));
+  q.bind(p + 1, int64_t(offset));
+  // Where each column comes from: a selected column (its index in the statement), or computed.
+  std::vector<int> from(columns.size(), -1);
+  for (size_t c = 0; c < columns.size(); ++c) {
+    PropTag t = columns[c].type() == PropType::String8 ? columns[c].with_type(PropType::String) : columns[c];
+    if (t.id() == tags::PidTagMessageFlags.id()) from[c] = 3;
+    for (size_t i = 0; i < plan->size(); ++i)
+      if ((*plan)[i].first == t) from[c] = int(4 + i);
+  }
+  std::vector<std::pair<int64_t, Row>> out;
+  while (q.step()) {
+    const MessageId id(q.int64(0));
+    const int32_t flags = int32_t(q.int64(3));
+    Row row;
+    row.reserve(columns.size());
+    for (size_t c = 0; c < columns.size(); ++c) {
+      std::optional<PropValue> v;
+      if (from[c] == 3) {
+        v = PropValue::i32(tags::PidTagMessageFlags, flags);
+      } else if (from[c] >= 0) {
+        const int k = from[c];
+        if (q.column_type(k) == SQLITE_TEXT && sqlite3_column_bytes(q.raw(), k) > int(kLargeValueThreshold))
+          return std::nullopt;  // a large text: tables cut it, on the general path
+        if (!q.is_null(k)) v = column_value(q, k, (*plan)[size_t(k - 4)].first);
+      } else {
+        v = mb_.computed_value(columns[c].id(), id, FolderId(q.int64(1)), q.int64(2), flags);
+      }
+      row.push_back(table_cell(v ? &*v : nullptr, columns[c]));
+    }
+    out.emplace_back(int64_t(id), std::move(row));
+  }
+  return out;
+}
+
 std::vector<PropertyBag> ContentsSource::fetch(const std::vector<int64_t>& ids, const std::vector<PropTag>& columns) {
   Db& db = mb_.db();
   std::string idlist;
   for (int64_t id : ids) idlist += (idlist.empty() ? "" : ",") + std::to_string(id);
   // The common case: every column is mirrored in `messages`, computed, or made by the table;
   // one indexed read of the rows then gives the page.
-  std::vector<std::pair<PropTag, const char*>> mirrored;
-  bool fast = true;
-  for (PropTag c : columns) {
-    PropTag t = c.type() == PropType::String8 ? c.with_type(PropType::String) : c;
-    if (const char* col = mirrored_column(t)) mirrored.emplace_back(t, col);
-    else if (t.type() == PropType::Unspecified || !(made_by_table(t) || engine::is_computed_message_tag(t))) fast = false;
-  }
-  if (fast) {
+  if (auto plan = fast_plan(columns)) {
     // Parameters, not literals: the statement is the same for every page of a size, and stays
     // in the connection's statement cache.
-    std::string sql = "SELECT id, folder_id, change_number, message_flags";
-    for (const auto& [t, col] : mirrored) sql += std::string(", ") + col;
-    sql += " FROM messages WHERE id IN (";
+    std::string sql = fast_select(*plan, "") + " FROM messages WHERE id IN (";
     for (size_t i = 0; i < ids.size(); ++i) sql += i ? ",?" : "?";
     Stmt q(db, sql + ")");
     for (size_t i = 0; i < ids.size(); ++i) q.bind(int(i + 1), ids[i]);
+    const std::set<uint16_t> wanted = wanted_ids(columns);
     std::map<int64_t, PropertyBag> rows;
+    bool fast = true;
     while (fast && q.step()) {
-      std::map<uint32_t, PropValue> stored;
-      stored.emplace(tags::PidTagMessageFlags.value, PropValue::i32(tags::PidTagMessageFlags, int32_t(q.int64(3))));
-      for (size_t i = 0; i < mirrored.size(); ++i) {
-        const int c = int(4 + i);
-        if (q.is_null(c)) continue;
-        if (q.column_type(c) == SQLITE_TEXT && sqlite3_column_bytes(q.raw(), c) > int(kLargeValueThreshold)) {
-          fast = false;  // a large text: tables cut it, on the general path
-          break;
-        }
-        stored.insert_or_assign(mirrored[i].first.value, column_value(q, c, mirrored[i].first));
-      }
-      rows[q.int64(0)] = mb_.message_columns(q.int64(0), FolderId(q.int64(1)), q.int64(2), columns, stored);
+      auto b = fast_row(q, *plan, wanted);
+      if (b) rows[q.int64(0)] = std::move(*b);
+      else fast = false;
     }
     if (fast) {
       std::vector<PropertyBag> out;
