@@ -9,6 +9,7 @@
 #include "core/filetime.h"
 #include "core/restriction.h"
 #include "core/unicode.h"
+#include "store/data_dir.h"
 #include "store/pst/pst_mailbox.h"
 
 namespace openmapi::cli {
@@ -19,16 +20,7 @@ std::string data_dir(const std::string& option) {
   return "var";
 }
 
-std::string mailbox_path(const std::string& dir, const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 64 && name[0] != '.';
-  for (char c : name)
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                c == '@' || c == '-');
-  if (!ok)
-    throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER,
-                "invalid mailbox name '" + name + "': use 1-64 letters, digits and . _ @ -");
-  return (std::filesystem::path(dir) / "mailboxes" / (name + ".sqlite")).string();
-}
+std::string mailbox_path(const std::string& dir, const std::string& name) { return store::mailbox_file(dir, name); }
 
 std::unique_ptr<store::Mailbox> open_mailbox(const std::string& dir, const std::string& name) {
   // A PST or OST file opens as a read-only mailbox.

@@ -12,6 +12,8 @@
 #include "cli/profile.h"
 #include "mapi/session.h"
 #include "cli/pst.h"
+#include "cli/server.h"
+#include "server/users.h"
 #include "core/catalog.h"
 #include "core/entryid.h"
 #include "core/restriction.h"
@@ -360,6 +362,35 @@ void demo(const Options& o) {
   std::cout << "\nTry: openmapi --data-dir " << o.dir() << " message ls --mailbox demo --restrict 'subject ~ \"report\"'\n";
 }
 
+// `demo --serve`: the demo user (kDemoUser, password kDemoPassword) owns the demo mailbox, and
+// the server runs on it until interrupted.
+constexpr const char* kDemoUser = "demo@openmapi.test";
+constexpr const char* kDemoPassword = "demo";
+
+void demo_serve(const Options& o, const std::vector<std::string>& listen) {
+  server::UserDirectory users(o.dir(), true);
+  if (users.find(kDemoUser)) users.set_password(kDemoUser, kDemoPassword);
+  else users.add(kDemoUser, "Demo User", kDemoPassword, "demo");
+  cli::ServeOptions so;
+  so.data_dir = o.dir();
+  so.data_dir_given = true;
+  so.listen = listen;
+  so.ready = [&](const std::vector<std::string>& urls) {
+    std::cout << "\nThe server is running (Ctrl-C stops it):\n";
+    for (const auto& u : urls) std::cout << "  Autodiscover: " << u << "/autodiscover/autodiscover.xml\n";
+    std::cout << "  user " << kDemoUser << ", password " << kDemoPassword << " (HTTP Basic over TLS; the certificate is self-signed)\n";
+    std::cout << "  try: curl -k -u " << kDemoUser << ":" << kDemoPassword << " -H 'X-MapiHttpCapability: 1' -H 'Content-Type: text/xml' \\\n"
+              << "         --data '<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\">"
+                 "<Request><EMailAddress>"
+              << kDemoUser
+              << "</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+                 "</AcceptableResponseSchema></Request></Autodiscover>' "
+              << urls.front() << "/autodiscover/autodiscover.xml\n";
+    std::cout << "  MAPI over HTTP (EMSMDB, NSPI) is not served yet: Outlook cannot connect to it so far.\n" << std::flush;
+  };
+  cli::serve(so);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -373,16 +404,60 @@ int main(int argc, char** argv) {
 
   std::function<void()> action;
 
+  std::string mb_name, display, email;
+  bool as_json = false;
+
   // demo
-  auto* demo_cmd = app.add_subcommand("demo", "Create the demo mailbox, fill it, and show its folders and Inbox");
-  demo_cmd->callback([&] { action = [&] { demo(o); }; });
+  auto* demo_cmd = app.add_subcommand("demo", "Create the demo mailbox, fill it, and show its folders and Inbox (--serve: then serve it)");
+  bool demo_serve_flag = false;
+  std::vector<std::string> listen;
+  demo_cmd->add_flag("--serve", demo_serve_flag, "Then run the server on it for the demo user (demo@openmapi.test, password demo)");
+  demo_cmd->add_option("--listen", listen, "With --serve: PROTO=ADDR:PORT to listen on (default https=127.0.0.1:8443)");
+  demo_cmd->callback([&] {
+    action = [&] {
+      demo(o);
+      if (demo_serve_flag) demo_serve(o, listen);
+    };
+  });
+
+  // users and the server
+  auto* user = app.add_subcommand("user", "The server's users (login by SMTP address; Argon2id password hashes)");
+  user->require_subcommand(1);
+  std::string address, user_mailbox;
+  bool password_stdin = false;
+  auto* uadd = user->add_subcommand("add", "Add a user and its mailbox (the password on stdin's first line)");
+  uadd->add_option("address", address, "SMTP address (the login name)")->required();
+  uadd->add_option("--display-name", display, "Display name (default: the address's local part)");
+  uadd->add_option("--mailbox", user_mailbox, "Mailbox name in the data directory (default: the address in lower case; an existing one is taken over)");
+  uadd->add_flag("--password-stdin", password_stdin, "Read the password from stdin")->required();
+  uadd->callback([&] { action = [&] { cli::user_add(o.dir(), address, display, user_mailbox); }; });
+  auto* upass = user->add_subcommand("passwd", "Set a user's password (from stdin's first line)");
+  upass->add_option("address", address, "SMTP address")->required();
+  upass->add_flag("--password-stdin", password_stdin, "Read the password from stdin")->required();
+  upass->callback([&] { action = [&] { cli::user_passwd(o.dir(), address); }; });
+  auto* urm = user->add_subcommand("rm", "Remove a user (its mailbox stays)");
+  urm->add_option("address", address, "SMTP address")->required();
+  urm->callback([&] { action = [&] { cli::user_rm(o.dir(), address); }; });
+  auto* uls = user->add_subcommand("ls", "List users");
+  uls->add_flag("--json", as_json, "JSON output");
+  uls->callback([&] { action = [&] { cli::user_ls(o.dir(), as_json); }; });
+
+  auto* serve_cmd = app.add_subcommand("serve", "Run the server (HTTPS: Autodiscover; MAPI over HTTP to come) until SIGINT/SIGTERM");
+  cli::ServeOptions so;
+  serve_cmd->add_option("--config", so.config, "Configuration file (docs/SERVER.md lists every key)");
+  serve_cmd->add_option("--listen", so.listen, "PROTO=ADDR:PORT to listen on, repeatable (default https=127.0.0.1:8443)");
+  serve_cmd->callback([&] {
+    action = [&] {
+      so.data_dir = o.dir();
+      so.data_dir_given = !o.data_dir_option.empty() || std::getenv("OPENMAPI_DATA_DIR");
+      cli::serve(so);
+    };
+  });
 
   // mailbox
   auto* mailbox = app.add_subcommand("mailbox", "Create, list, check and remove mailboxes");
   mailbox->require_subcommand(1);
-  std::string mb_name, display, email;
   int64_t quota = 0;
-  bool as_json = false;
   auto* mcreate = mailbox->add_subcommand("create", "Create a mailbox with the default folders");
   mcreate->add_option("name", mb_name, "Mailbox name")->required();
   mcreate->add_option("--display-name", display, "Owner display name");

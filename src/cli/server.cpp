@@ -1,0 +1,142 @@
+#include "cli/server.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "cli/common.h"
+#include "core/error.h"
+#include "core/filetime.h"
+#include "server/frontend.h"
+#include "server/http.h"
+#include "server/tls.h"
+#include "server/users.h"
+
+namespace openmapi::cli {
+
+std::string read_password_stdin() {
+  std::string line;
+  std::getline(std::cin, line);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  if (line.empty()) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "no password on stdin (give it on the first line)");
+  return line;
+}
+
+void user_add(const std::string& data_dir, const std::string& address, const std::string& display_name, const std::string& mailbox) {
+  server::check_address(address);
+  const std::string password = read_password_stdin();
+  server::UserDirectory users(data_dir, true);
+  auto u = users.add(address, display_name, password, mailbox);
+  std::cout << "user " << u.address << " (" << u.display_name << "), mailbox " << u.mailbox << '\n';
+}
+
+void user_passwd(const std::string& data_dir, const std::string& address) {
+  const std::string password = read_password_stdin();
+  server::UserDirectory users(data_dir);
+  users.set_password(address, password);
+  std::cout << "password of " << address << " changed\n";
+}
+
+void user_rm(const std::string& data_dir, const std::string& address) {
+  server::UserDirectory users(data_dir);
+  auto u = users.find(address);
+  users.remove(address);
+  std::cout << "user " << u->address << " removed; its mailbox '" << u->mailbox << "' stays (openmapi mailbox rm " << u->mailbox << ")\n";
+}
+
+void user_ls(const std::string& data_dir, bool json) {
+  server::UserDirectory users(data_dir);
+  auto list = users.list();
+  if (json) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& u : list)
+      a.push_back({{"address", u.address}, {"display_name", u.display_name}, {"mailbox", u.mailbox},
+                   {"created", format_filetime(u.created)}});
+    std::cout << nlohmann::json{{"users", a}, {"count", list.size()}}.dump(2) << '\n';
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& u : list) rows.push_back({u.address, u.display_name, u.mailbox, format_filetime(u.created).substr(0, 16)});
+  print_table({"Address", "Display name", "Mailbox", "Created"}, rows);
+}
+
+namespace {
+
+std::shared_ptr<spdlog::logger> make_logger(const server::ServerConfig& c) {
+  std::shared_ptr<spdlog::logger> l;
+  if (c.log_file.empty()) l = std::make_shared<spdlog::logger>("openmapi", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  else l = std::make_shared<spdlog::logger>("openmapi", std::make_shared<spdlog::sinks::basic_file_sink_mt>(c.log_file));
+  l->set_level(spdlog::level::from_str(c.log_level));
+  l->flush_on(spdlog::level::info);
+  return l;
+}
+
+bool loopback(const std::string& address) { return address.rfind("127.", 0) == 0 || address == "::1"; }
+
+}  // namespace
+
+void serve(const ServeOptions& o) {
+  server::ServerConfig c;
+  c.data_dir = o.data_dir;
+  if (!o.config.empty()) c = server::load_config(o.config, c);
+  if (o.data_dir_given) c.data_dir = o.data_dir;
+  if (!o.listen.empty()) {
+    c.listen.clear();
+    for (const auto& l : o.listen) c.listen.push_back(server::parse_listen(l));
+  }
+  if (c.listen.empty()) c.listen.push_back(server::parse_listen("https=127.0.0.1:8443"));
+  if (c.host_name.empty()) {
+    bool all_loopback = true;
+    for (const auto& l : c.listen) all_loopback = all_loopback && loopback(l.address);
+    char host[256] = {};
+    c.host_name = all_loopback || gethostname(host, sizeof host - 1) != 0 ? "localhost" : host;
+  }
+  spdlog::set_default_logger(make_logger(c));
+
+  server::UserDirectory users(c.data_dir);
+  if (users.list().empty())
+    spdlog::warn("no users in {} yet: add one with 'openmapi user add ADDRESS --password-stdin'", c.data_dir);
+  auto tls = server::ensure_tls_files(c.data_dir, c.certificate, c.private_key, c.host_name);
+  if (tls.created) spdlog::info("made a self-signed certificate for {}: {} (key {})", c.host_name, tls.certificate, tls.private_key);
+  else if (tls.self_signed) spdlog::info("using the self-signed certificate {}", tls.certificate);
+
+  std::shared_ptr<server::Frontend> frontend;
+  server::HttpServer http(c, tls.certificate, tls.private_key, [&frontend](const server::HttpRequest& r) { return frontend->handle(r); });
+  http.start();
+  std::vector<std::string> urls;
+  for (const auto& l : http.bound()) {
+    const bool v6 = l.address.find(':') != std::string::npos;
+    const std::string host = l.address == "0.0.0.0" || l.address == "::" ? c.host_name : v6 ? "[" + l.address + "]" : l.address;
+    urls.push_back("https://" + host + ":" + std::to_string(l.port));
+  }
+  const std::string base = !c.public_url.empty() ? c.public_url : "https://" + c.host_name + ":" + std::to_string(http.bound().front().port);
+  frontend = std::make_shared<server::Frontend>(c, base);
+
+  boost::asio::signal_set signals(http.io(), SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      spdlog::set_default_logger(make_logger(c));
+      spdlog::info("log reopened");
+      signals.async_wait(on_signal);
+      return;
+    }
+    spdlog::info("stopping ({})", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    http.stop();
+  };
+  signals.async_wait(on_signal);
+  for (const auto& u : urls) spdlog::info("listening on {}", u);
+  if (o.ready) o.ready(urls);
+  http.run();
+  spdlog::info("stopped");
+}
+
+}  // namespace openmapi::cli

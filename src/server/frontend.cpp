@@ -1,0 +1,265 @@
+#include "server/frontend.h"
+
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/bytes.h"
+#include "core/error.h"
+#include "core/guid.h"
+#include "server/autodiscover.h"
+#include "store/data_dir.h"
+#include "store/store.h"
+
+namespace openmapi::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kVerifiedFor = std::chrono::minutes(5);
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// RFC 4648 base64, strict (nullopt for anything else); bounded by the input.
+std::optional<std::string> base64_decode(std::string_view in) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  if (in.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() / 4 * 3);
+  for (size_t i = 0; i < in.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = in[i + size_t(k)];
+      if (c == '=' && i + 4 == in.size() && k >= 2) {
+        v[k] = 0;
+        ++pad;
+      } else if (pad || (v[k] = value(c)) < 0) {
+        return std::nullopt;
+      }
+    }
+    const uint32_t n = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
+    out += char(n >> 16);
+    if (pad < 2) out += char((n >> 8) & 0xFF);
+    if (pad < 1) out += char(n & 0xFF);
+  }
+  return out;
+}
+
+std::string hex(const unsigned char* p, size_t n) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += d[p[i] >> 4];
+    s += d[p[i] & 15];
+  }
+  return s;
+}
+
+HttpReply text_reply(http::status status, const std::string& text) {
+  HttpReply r;
+  r.msg.result(status);
+  r.msg.set(http::field::content_type, "text/plain; charset=utf-8");
+  r.msg.body() = text;
+  return r;
+}
+
+}  // namespace
+
+std::string user_legacy_dn(const std::string& organization, const std::string& address) {
+  const std::string a = lower(address);
+  std::string local;
+  for (char c : a.substr(0, a.rfind('@')))
+    local += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), digest);
+  return "/o=" + organization + "/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=" + local + "-" + hex(digest, 4);
+}
+
+Frontend::Frontend(ServerConfig config, std::string base_url) : config_(std::move(config)), base_url_(std::move(base_url)) {
+  unsigned char key[32];
+  RAND_bytes(key, sizeof key);
+  cache_key_.assign(reinterpret_cast<const char*>(key), sizeof key);
+  deployment_id_ = Guid::random().to_string();  // (per run for now; NSPI's server GUID will share it)
+}
+
+std::chrono::milliseconds Frontend::penalty(const std::string& user, const std::string& remote) {
+  std::lock_guard lk(mutex_);
+  uint32_t worst = 0;
+  for (const std::string& key : {"u:" + lower(user), "a:" + remote}) {
+    auto it = failures_.find(key);
+    if (it != failures_.end()) worst = std::max(worst, it->second.count);
+  }
+  if (worst < config_.auth_failures_before_delay) return std::chrono::milliseconds(0);
+  const uint32_t steps = std::min<uint32_t>(worst - config_.auth_failures_before_delay, 4);
+  return std::chrono::milliseconds(500 << steps);  // 0.5 s .. 8 s
+}
+
+void Frontend::failed(const std::string& user, const std::string& remote) {
+  std::lock_guard lk(mutex_);
+  const auto now = Clock::now();
+  // Forget stale entries now and then, so that the map stays bounded by recent offenders.
+  if (failures_.size() > 10000)
+    for (auto it = failures_.begin(); it != failures_.end();) it = now - it->second.last > std::chrono::minutes(15) ? failures_.erase(it) : std::next(it);
+  for (const std::string& key : {"u:" + lower(user), "a:" + remote}) {
+    auto& f = failures_[key];
+    if (now - f.last > std::chrono::minutes(15)) f.count = 0;
+    ++f.count;
+    f.last = now;
+  }
+}
+
+void Frontend::succeeded(const std::string& user, const std::string& remote) {
+  std::lock_guard lk(mutex_);
+  failures_.erase("u:" + lower(user));
+  failures_.erase("a:" + remote);
+}
+
+std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& reply) {
+  auto challenge = [&](const std::string& why) {
+    reply = text_reply(http::status::unauthorized, why + "\n");
+    reply.msg.set(http::field::www_authenticate, "Basic realm=\"OpenMAPI\", charset=\"UTF-8\"");
+  };
+  const auto auth = req.msg[http::field::authorization];
+  if (auth.empty()) {
+    challenge("authentication required (HTTP Basic over TLS)");
+    return std::nullopt;
+  }
+  std::string_view a(auth.data(), auth.size());
+  std::optional<std::string> creds;
+  if (a.size() > 6 && lower(a.substr(0, 6)) == "basic ") {
+    std::string_view b64 = a.substr(6);
+    while (!b64.empty() && b64.front() == ' ') b64.remove_prefix(1);
+    if (b64.size() <= 4096) creds = base64_decode(b64);
+  }
+  const size_t colon = creds ? creds->find(':') : std::string::npos;
+  if (colon == std::string::npos) {
+    challenge("malformed Basic credentials");
+    failed("", req.remote);
+    reply.delay = penalty("", req.remote);
+    return std::nullopt;
+  }
+  std::string name = creds->substr(0, colon), password = creds->substr(colon + 1);
+  // DOMAIN\user and user@domain both name the user by address here.
+  if (auto bs = name.find('\\'); bs != std::string::npos) name = name.substr(bs + 1);
+  reply.user = name.substr(0, 100);
+
+  unsigned char mac[32];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), cache_key_.data(), int(cache_key_.size()), reinterpret_cast<const unsigned char*>(password.data()), password.size(),
+       mac, &mac_len);
+  const std::string mac_s(reinterpret_cast<const char*>(mac), mac_len);
+  const std::chrono::milliseconds held = penalty(name, req.remote);
+  std::optional<User> user;
+  {
+    bool cached = false;
+    {
+      std::lock_guard lk(mutex_);
+      auto it = verified_.find(lower(name));
+      cached = it != verified_.end() && it->second.second > Clock::now() && it->second.first.size() == mac_s.size() &&
+               CRYPTO_memcmp(it->second.first.data(), mac_s.data(), mac_s.size()) == 0;
+    }
+    UserDirectory users(config_.data_dir);
+    if (cached) user = users.find(name);
+    else user = users.authenticate(name, password);
+  }
+  if (!user) {
+    failed(name, req.remote);
+    spdlog::warn("{}: authentication failed for '{}'", req.remote, name.substr(0, 100));
+    challenge("wrong user name or password");
+    reply.user = name.substr(0, 100);
+    reply.delay = std::max(held, penalty(name, req.remote));
+    return std::nullopt;
+  }
+  succeeded(name, req.remote);
+  {
+    std::lock_guard lk(mutex_);
+    if (verified_.size() > 10000) verified_.clear();
+    verified_[lower(name)] = {mac_s, Clock::now() + kVerifiedFor};
+  }
+  reply.user = user->address;
+  reply.delay = held;  // a correct password after failures is held back as well: no oracle
+  return user;
+}
+
+HttpReply Frontend::handle(const HttpRequest& req) {
+  const std::string target(req.msg.target());
+  const std::string path = lower(target.substr(0, target.find('?')));
+  HttpReply reply;
+  auto user = authenticate(req, reply);
+  if (!user) return reply;
+  const auto delay = reply.delay;
+  const std::string who = reply.user;
+  if (path == "/autodiscover/autodiscover.xml") {
+    reply = autodiscover(req, *user);
+    reply.request_type = "Autodiscover";
+  } else if (path.rfind("/mapi/emsmdb", 0) == 0 || path.rfind("/mapi/nspi", 0) == 0) {
+    reply = text_reply(http::status::not_implemented, "MAPI over HTTP (EMSMDB and NSPI) is not implemented in this server yet\n");
+    reply.msg.set("X-ResponseCode", "3");  // MS-OXCMAPIHTTP 2.2.3.3.3: invalid request type
+    const auto rt = req.msg["X-RequestType"];
+    reply.request_type = rt.empty() ? "mapi" : std::string(rt.substr(0, 40));
+  } else {
+    reply = text_reply(http::status::not_found, "not found\n");
+  }
+  reply.user = who;
+  reply.delay = delay;
+  return reply;
+}
+
+HttpReply Frontend::autodiscover(const HttpRequest& req, const User& user) {
+  if (req.msg.method() != http::verb::post) {
+    HttpReply r = text_reply(http::status::method_not_allowed, "Autodiscover takes POST requests (MS-OXDSCLI)\n");
+    r.msg.set(http::field::allow, "POST");
+    return r;
+  }
+  HttpReply r;
+  r.msg.result(http::status::ok);
+  r.msg.set(http::field::content_type, "text/xml; charset=utf-8");
+  auto request = parse_autodiscover_request(req.msg.body());
+  if (!request) {
+    r.msg.body() = autodiscover_error(600, "Invalid Request");
+    return r;
+  }
+  const std::string want = lower(request->schema);
+  if (!want.empty() && want != "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a") {
+    r.msg.body() = autodiscover_error(603, "The requested schema is not provided by this server");
+    return r;
+  }
+  // A user may discover its own mailbox (other mailboxes come with rights: delegates, ACLs).
+  if (lower(request->email) != lower(user.address)) {
+    r.msg.body() = autodiscover_error(500, "The e-mail address cannot be found.");
+    return r;
+  }
+  AutodiscoverSettings s;
+  s.display_name = user.display_name;
+  s.email = user.address;
+  s.legacy_dn = user_legacy_dn(config_.organization, user.address);
+  s.deployment_id = deployment_id_;
+  s.server = config_.host_name;
+  const std::string domain = user.address.substr(user.address.rfind('@') + 1);
+  auto mb = store::open_sqlite_mailbox(store::mailbox_file(config_.data_dir, user.mailbox));
+  s.mailbox_id = mb->mailbox_guid().to_string() + "@" + domain;
+  s.base_url = base_url_;
+  s.server_dn = "/o=" + config_.organization + "/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Configuration/cn=Servers/cn=" + s.mailbox_id;
+  s.mdb_dn = s.server_dn + "/cn=Microsoft Private MDB";
+  s.mapi_http = !req.msg["X-MapiHttpCapability"].empty();
+  r.msg.body() = autodiscover_response(s);
+  return r;
+}
+
+}  // namespace openmapi::server

@@ -1,0 +1,99 @@
+// The HTTPS listener of `openmapi serve`: Boost.Beast over Asio and OpenSSL (TLS 1.2 and 1.3
+// only), HTTP/1.1 with keep-alive, every request handed to one Handler.
+//
+// Bad input: a request head over 16 KiB or a body over ServerConfig::max_request_body is refused
+// (431 / 413) before anything is allocated for it (Beast's parser limits; a claimed
+// Content-Length is checked when the head arrives); a malformed request gets 400 and the
+// connection closes; a client that stalls (TLS handshake, head or body) is dropped after
+// ServerConfig::io_timeout.
+// Thread safety: the handler is called on the io threads, concurrently for different
+// connections; start/run/stop from one controlling thread (stop also from a signal handler
+// posted onto the io context).
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace openmapi::server {
+
+namespace http = boost::beast::http;
+
+// One --listen: PROTO=ADDR:PORT ("https=127.0.0.1:8443", "https=[::1]:443", "https=0.0.0.0:443").
+struct ListenSpec {
+  std::string proto;
+  std::string address;
+  uint16_t port = 0;
+  std::string text() const;
+};
+// MAPI_E_INVALID_PARAMETER for anything else, or a PROTO this server does not speak (yet).
+ListenSpec parse_listen(const std::string& s);
+
+// The settings of `openmapi serve` (docs/SERVER.md lists every key with its default).
+struct ServerConfig {
+  std::string data_dir = "var";
+  std::vector<ListenSpec> listen;         // default: https=127.0.0.1:8443
+  std::string certificate, private_key;   // PEM files; empty: a self-signed pair under data_dir/tls
+  std::string host_name;                  // the name in URLs and the certificate; default: this host's name
+  std::string public_url;                 // the base of the URLs Autodiscover hands out; default https://host_name:port
+  std::string organization = "OpenMAPI";  // the o= of LegacyDNs
+  uint64_t max_request_body = 16u << 20;  // bytes
+  std::chrono::seconds io_timeout{60};    // per handshake, request head, body
+  unsigned threads = 2;                   // io threads
+  std::string log_file;                   // empty: stderr
+  std::string log_level = "info";
+  uint32_t auth_failures_before_delay = 3;  // per user and per address, then 0.5 s, 1 s, 2 s ... up to 8 s
+};
+// Reads `key = value` lines ('#' starts a comment; `listen` may repeat, or hold a list with
+// commas) over the defaults. MAPI_E_NOT_FOUND for a missing file, MAPI_E_INVALID_PARAMETER
+// naming the line of an unknown key or a bad value.
+ServerConfig load_config(const std::string& path, ServerConfig base = {});
+
+struct HttpRequest {
+  http::request<http::string_body> msg;
+  std::string remote;  // the client's address
+};
+struct HttpReply {
+  http::response<http::string_body> msg;
+  std::chrono::milliseconds delay{0};  // held back this long before it is sent (authentication backoff)
+  std::string user;                    // for the request log ("-": none)
+  std::string request_type;            // for the request log (X-RequestType, or the path)
+};
+using Handler = std::function<HttpReply(const HttpRequest&)>;
+
+class HttpServer {
+ public:
+  // `tls_certificate`/`tls_key`: PEM files. MAPI_E_INVALID_PARAMETER when OpenSSL refuses them.
+  HttpServer(const ServerConfig& config, const std::string& tls_certificate, const std::string& tls_key, Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens on every https entry of the config (port 0: a free port).
+  // MAPI_E_NETWORK_ERROR naming the address when one cannot be bound.
+  void start();
+  // The bound listeners: each spec with its actual port.
+  std::vector<ListenSpec> bound() const;
+  // Runs the io threads until stop(); returns when they are done.
+  void run();
+  // Stops accepting and ends every connection; run() returns.
+  void stop();
+  boost::asio::io_context& io() { return io_; }
+
+ private:
+  struct Listener;
+  ServerConfig config_;
+  Handler handler_;
+  boost::asio::io_context io_;
+  boost::asio::ssl::context ssl_;
+  std::vector<std::shared_ptr<Listener>> listeners_;
+};
+
+}  // namespace openmapi::server
