@@ -386,7 +386,8 @@ void demo_serve(const Options& o, const std::vector<std::string>& listen) {
               << "</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
                  "</AcceptableResponseSchema></Request></Autodiscover>' "
               << urls.front() << "/autodiscover/autodiscover.xml\n";
-    std::cout << "  MAPI over HTTP (EMSMDB, NSPI) is not served yet: Outlook cannot connect to it so far.\n" << std::flush;
+    std::cout << "  MAPI over HTTP: EMSMDB sessions are served, the ROPs and NSPI not yet, so Outlook cannot open the mailbox so far.\n"
+              << std::flush;
   };
   cli::serve(so);
 }
@@ -442,7 +443,7 @@ int main(int argc, char** argv) {
   uls->add_flag("--json", as_json, "JSON output");
   uls->callback([&] { action = [&] { cli::user_ls(o.dir(), as_json); }; });
 
-  auto* serve_cmd = app.add_subcommand("serve", "Run the server (HTTPS: Autodiscover; MAPI over HTTP to come) until SIGINT/SIGTERM");
+  auto* serve_cmd = app.add_subcommand("serve", "Run the server (HTTPS: Autodiscover, EMSMDB sessions; ROPs and NSPI to come) until SIGINT/SIGTERM");
   cli::ServeOptions so;
   serve_cmd->add_option("--config", so.config, "Configuration file (docs/SERVER.md lists every key)");
   serve_cmd->add_option("--listen", so.listen, "PROTO=ADDR:PORT to listen on, repeatable (default https=127.0.0.1:8443)");

@@ -96,6 +96,7 @@ Frontend::Frontend(ServerConfig config, std::string base_url) : config_(std::mov
   RAND_bytes(key, sizeof key);
   cache_key_.assign(reinterpret_cast<const char*>(key), sizeof key);
   deployment_id_ = Guid::random().to_string();  // (per run for now; NSPI's server GUID will share it)
+  emsmdb_ = std::make_unique<Emsmdb>(config_, "/o=" + config_.organization + "/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)");
 }
 
 std::chrono::milliseconds Frontend::penalty(const std::string& user, const std::string& remote) {
@@ -208,11 +209,13 @@ HttpReply Frontend::handle(const HttpRequest& req) {
   if (path == "/autodiscover/autodiscover.xml") {
     reply = autodiscover(req, *user);
     reply.request_type = "Autodiscover";
-  } else if (path.rfind("/mapi/emsmdb", 0) == 0 || path.rfind("/mapi/nspi", 0) == 0) {
-    reply = text_reply(http::status::not_implemented, "MAPI over HTTP (EMSMDB and NSPI) is not implemented in this server yet\n");
-    reply.msg.set("X-ResponseCode", "3");  // MS-OXCMAPIHTTP 2.2.3.3.3: invalid request type
+  } else if (path == "/mapi/emsmdb" || path == "/mapi/emsmdb/") {
+    reply = emsmdb_->handle(req, *user);
+  } else if (path == "/mapi/nspi" || path == "/mapi/nspi/") {
+    reply = text_reply(http::status::ok, "the address book (NSPI) is not implemented in this server yet\n");
+    reply.msg.set("X-ResponseCode", std::to_string(response_code::InvalidRequestType));
     const auto rt = req.msg["X-RequestType"];
-    reply.request_type = rt.empty() ? "mapi" : std::string(rt.substr(0, 40));
+    reply.request_type = rt.empty() ? "nspi" : std::string(rt.substr(0, 40));
   } else {
     reply = text_reply(http::status::not_found, "not found\n");
   }

@@ -9,9 +9,9 @@
 // request does not pay Argon2id every time.
 //
 // Routes: /autodiscover/autodiscover.xml (any case) takes POX Autodiscover POSTs
-// (autodiscover.h); /mapi/emsmdb/ and /mapi/nspi/ are the MAPI over HTTP endpoints, which are
-// not implemented yet (501 with X-ResponseCode 3, "invalid request type", and a text saying so);
-// anything else is 404.
+// (autodiscover.h); /mapi/emsmdb/ is EMSMDB (emsmdb.h); /mapi/nspi/ (the address book) is not
+// implemented yet (X-ResponseCode 5, invalid request type, and a text saying so); anything else
+// is 404.
 // Thread safety: handle() may be called from several threads at once.
 #pragma once
 #include <chrono>
@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 
+#include "server/emsmdb.h"
 #include "server/http.h"
 #include "server/users.h"
 
@@ -44,6 +45,7 @@ class Frontend {
 
   ServerConfig config_;
   std::string base_url_;
+  std::unique_ptr<Emsmdb> emsmdb_;
   std::string deployment_id_;
   std::mutex mutex_;  // guards the maps below
   std::map<std::string, Failures> failures_;                                          // "u:<user>" and "a:<address>"

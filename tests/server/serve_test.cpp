@@ -195,9 +195,8 @@ TEST_F(Serve, AutodiscoverTellsItsUserWhereTheMailboxIs) {
   // Method, path, endpoints not there yet.
   EXPECT_EQ(sh(curl() + auth() + "-o /dev/null -w '%{http_code}' " + quote(url())).text, "405");
   EXPECT_EQ(sh(curl() + auth() + "-o /dev/null -w '%{http_code}' " + quote(url("/nothing"))).text, "404");
-  Out mapi = sh(curl() + auth() + "-D - -o /dev/null -H 'X-RequestType: Connect' --data x " + quote(url("/mapi/emsmdb/")));
-  EXPECT_NE(mapi.text.find("501"), std::string::npos) << mapi.text;
-  EXPECT_NE(mapi.text.find("X-ResponseCode: 3"), std::string::npos) << mapi.text;
+  Out nspi = sh(curl() + auth() + "-D - -o /dev/null -H 'X-RequestType: Bind' -H 'X-RequestId: {1}:1' --data x " + quote(url("/mapi/nspi/")));
+  EXPECT_NE(nspi.text.find("X-ResponseCode: 5"), std::string::npos) << nspi.text;  // not served yet
   // One log line per request: address, user, request type, status, time.
   const std::string log = slurp(dir / "err");
   EXPECT_NE(log.find("127.0.0.1 Alice@Example.com Autodiscover 200 "), std::string::npos) << log;
@@ -270,4 +269,130 @@ TEST_F(Serve, AConfigFileSetsListenersAndLogsAndBadKeysAreNamed) {
   Out proto = sh(quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " serve --listen imap=127.0.0.1:143");
   EXPECT_NE(proto.status, 0);
   EXPECT_NE(proto.text.find("MAPI_E_INVALID_PARAMETER"), std::string::npos) << proto.text;
+}
+
+namespace {
+// A response of the MAPI/HTTP endpoint: headers and the binary body after the meta-tags.
+struct MapiReply {
+  std::string headers;
+  std::string meta;  // PROCESSING ... up to the empty line
+  std::string body;
+  std::string header(const std::string& name) const {
+    std::smatch m;
+    std::regex re("(^|\r\n)" + name + ": ([^\r]*)", std::regex::icase);
+    return std::regex_search(headers, m, re) ? std::string(m[2]) : std::string();
+  }
+  uint32_t u32(size_t at) const {
+    return uint32_t(uint8_t(body[at])) | uint32_t(uint8_t(body[at + 1])) << 8 | uint32_t(uint8_t(body[at + 2])) << 16 |
+           uint32_t(uint8_t(body[at + 3])) << 24;
+  }
+};
+
+std::string le32(uint32_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; }
+}  // namespace
+
+class Emsmdb : public Serve {
+ protected:
+  MapiReply mapi(const std::string& type, const std::string& body, const std::string& cookie = "", int id = 1) {
+    std::ofstream(dir / "mapi.bin", std::ios::binary) << body;
+    std::string cmd = curl() + auth() + "-o " + quote((dir / "mapi.out").string()) + " -D " + quote((dir / "mapi.head").string()) +
+                      " -H 'Content-Type: application/mapi-http' -H 'X-RequestType: " + type + "' -H 'X-RequestId: {8A5D2F35-0001}:" +
+                      std::to_string(id) + "' -H 'X-ClientInfo: {C0FFEE00-0000}:1' -H 'X-ClientApplication: Outlook/16.0.0.0'";
+    if (!cookie.empty()) cmd += " -H " + quote("Cookie: MapiContext=" + cookie);
+    cmd += " --data-binary @" + quote((dir / "mapi.bin").string()) + " " + quote(url("/mapi/emsmdb/?MailboxId=x@example.com"));
+    Out o = sh(cmd);
+    EXPECT_EQ(o.status, 0) << o.text;
+    MapiReply r;
+    r.headers = slurp(dir / "mapi.head");
+    const std::string all = slurp(dir / "mapi.out");
+    const size_t end = all.find("\r\n\r\n");
+    if (all.rfind("PROCESSING\r\n", 0) == 0 && end != std::string::npos) {
+      r.meta = all.substr(0, end + 2);
+      r.body = all.substr(end + 4);
+    } else {
+      r.body = all;
+    }
+    return r;
+  }
+  std::string legacy_dn() {
+    Out r = post(request_for(kUser), auth());
+    return xpath(body_of(r), "string(//*[local-name()='LegacyDN'])");
+  }
+  static std::string connect_body(const std::string& dn) { return dn + std::string(1, '\0') + le32(0) + le32(1252) + le32(0x409) + le32(0x409) + le32(0); }
+  static std::string execute_body() {
+    // RopBuffer: one RPC_HEADER_EXT (Last) around RopSize 2 and an empty handle table.
+    const std::string rop = std::string("\x00\x00\x04\x00\x02\x00\x02\x00\x02\x00", 10);
+    return le32(0) + le32(uint32_t(rop.size())) + rop + le32(0x10008) + le32(0);
+  }
+};
+
+TEST_F(Emsmdb, ConnectExecuteDisconnectWithASessionCookie) {
+  start();
+  const std::string dn = legacy_dn();
+  ASSERT_FALSE(dn.empty());
+  MapiReply c = mapi("Connect", connect_body(dn));
+  EXPECT_EQ(c.header("X-ResponseCode"), "0") << c.headers;
+  EXPECT_EQ(c.header("X-RequestType"), "Connect");
+  EXPECT_EQ(c.header("X-RequestId"), "{8A5D2F35-0001}:1");  // echoed
+  EXPECT_EQ(c.header("X-ClientInfo"), "{C0FFEE00-0000}:1");
+  EXPECT_EQ(c.header("Content-Type"), "application/mapi-http");
+  EXPECT_FALSE(c.header("X-ExpirationInfo").empty());
+  EXPECT_EQ(c.meta.rfind("PROCESSING\r\nDONE\r\nX-ElapsedTime: ", 0), 0u) << c.meta;
+  EXPECT_NE(c.meta.find("\r\nX-StartTime: "), std::string::npos);
+  std::smatch m;
+  const std::string set_cookie = c.header("Set-Cookie");
+  ASSERT_TRUE(std::regex_search(set_cookie, m, std::regex("^MapiContext=([0-9a-f]+);"))) << set_cookie;
+  const std::string cookie = m[1];
+  // StatusCode, ErrorCode 0; PollsMax, RetryCount, RetryDelay; the DN prefix; "Alice Example" in UTF-16LE.
+  ASSERT_GE(c.body.size(), 20u);
+  EXPECT_EQ(c.u32(0), 0u);
+  EXPECT_EQ(c.u32(4), 0u);
+  EXPECT_EQ(c.u32(8), 60000u);
+  const std::string prefix = "/o=OpenMAPI/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)";
+  EXPECT_EQ(c.body.substr(20, prefix.size() + 1), prefix + std::string(1, '\0'));
+  EXPECT_EQ(c.body.substr(20 + prefix.size() + 1, 4), std::string("A\0l\0", 4));
+
+  // Execute in the session: the transport answers (X-ResponseCode 0); the ROPs are not served
+  // yet, which the body says (ErrorCode ecNotSupported), and the session stays.
+  for (int i = 0; i < 2; ++i) {
+    MapiReply e = mapi("Execute", execute_body(), cookie, 2 + i);
+    EXPECT_EQ(e.header("X-ResponseCode"), "0") << e.headers << e.body;
+    ASSERT_GE(e.body.size(), 8u);
+    EXPECT_EQ(e.u32(0), 0u);
+    EXPECT_EQ(e.u32(4), 0x80040102u);
+  }
+  EXPECT_EQ(mapi("PING", "", cookie).header("X-ResponseCode"), "0");
+  MapiReply d = mapi("Disconnect", le32(0), cookie);
+  EXPECT_EQ(d.header("X-ResponseCode"), "0");
+  EXPECT_EQ(d.body, le32(0) + le32(0) + le32(0));
+  // The context is gone.
+  EXPECT_EQ(mapi("Execute", execute_body(), cookie).header("X-ResponseCode"), "10");
+}
+
+TEST_F(Emsmdb, WrongContextsTypesAndBodiesGetTheirResponseCodes) {
+  start();
+  EXPECT_EQ(mapi("Execute", execute_body()).header("X-ResponseCode"), "13");                    // no cookie
+  EXPECT_EQ(mapi("Execute", execute_body(), "0123abcd").header("X-ResponseCode"), "10");        // unknown context
+  EXPECT_EQ(mapi("NotARequest", "").header("X-ResponseCode"), "5");
+  EXPECT_EQ(mapi("Connect", "no terminator").header("X-ResponseCode"), "12");
+  // Someone else's DN: refused in the body, and no context is made.
+  MapiReply other = mapi("Connect", connect_body("/o=OpenMAPI/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=bob"));
+  EXPECT_EQ(other.header("X-ResponseCode"), "0");
+  EXPECT_EQ(other.u32(4), 0x80070005u);
+  EXPECT_TRUE(other.header("Set-Cookie").empty());
+  // A good session, then an Execute body that lies about its sizes: 12, and the session survives.
+  MapiReply c = mapi("Connect", connect_body(legacy_dn()));
+  std::smatch m;
+  const std::string sc = c.header("Set-Cookie");
+  ASSERT_TRUE(std::regex_search(sc, m, std::regex("^MapiContext=([0-9a-f]+);")));
+  const std::string cookie = m[1];
+  EXPECT_EQ(mapi("Execute", le32(0) + le32(0x7FFFFFFF) + "xx", cookie).header("X-ResponseCode"), "12");
+  EXPECT_EQ(mapi("Execute", execute_body(), cookie).header("X-ResponseCode"), "0");
+  // A session belongs to its user: another user with the cookie gets 11.
+  Out add = sh("printf 'bob pw\\n' | " + quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " user add bob@example.com --password-stdin");
+  ASSERT_EQ(add.status, 0) << add.text;
+  std::ofstream(dir / "mapi.bin", std::ios::binary) << execute_body();
+  Out bob = sh(curl() + "-u 'bob@example.com:bob pw' -D - -o /dev/null -H 'X-RequestType: Execute' -H 'X-RequestId: {1}:1' -H " +
+               quote("Cookie: MapiContext=" + cookie) + " --data-binary @" + quote((dir / "mapi.bin").string()) + " " + quote(url("/mapi/emsmdb/")));
+  EXPECT_NE(bob.text.find("X-ResponseCode: 11"), std::string::npos) << bob.text;
 }

@@ -1,0 +1,315 @@
+#include "server/emsmdb.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+#include "core/error.h"
+#include "server/frontend.h"
+
+namespace openmapi::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kCookie = "MapiContext";
+constexpr uint32_t ecNotSupported = 0x80040102;  // MAPI_E_NO_SUPPORT
+constexpr uint32_t ecAccessDenied = 0x80070005;
+
+// The rest of `r` as a counted buffer: a uint32 size, then that many bytes (checked against
+// what is there before anything is copied).
+Bytes counted(BinaryReader& r) {
+  const uint32_t n = r.u32();
+  if (n > r.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a buffer claims " + std::to_string(n) + " bytes, " + std::to_string(r.remaining()) + " follow");
+  return r.copy(n);
+}
+
+std::string http_date() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string random_token() {
+  unsigned char b[24];
+  RAND_bytes(b, sizeof b);
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : b) {
+    s += d[c >> 4];
+    s += d[c & 15];
+  }
+  return s;
+}
+
+// The value of cookie `name` in the Cookie header, if any.
+std::optional<std::string> cookie(const HttpRequest& req, const std::string& name) {
+  const auto h = req.msg[http::field::cookie];
+  std::string_view v(h.data(), h.size());
+  while (!v.empty()) {
+    const size_t semi = v.find(';');
+    std::string_view part = v.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const size_t eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+    if (semi == std::string_view::npos) break;
+    v.remove_prefix(semi + 1);
+  }
+  return std::nullopt;
+}
+
+// The common headers of an EMSMDB response (MS-OXCMAPIHTTP 2.2.3.2, 2.2.3.3).
+HttpReply reply_for(const HttpRequest& req, const std::string& request_type, int code) {
+  HttpReply r;
+  r.msg.result(http::status::ok);
+  r.request_type = request_type;
+  r.msg.set("X-RequestType", request_type);
+  for (const char* h : {"X-RequestId", "X-ClientInfo"}) {
+    const auto v = req.msg[h];
+    if (!v.empty()) r.msg.set(h, std::string(v.substr(0, 200)));
+  }
+  r.msg.set("X-ResponseCode", std::to_string(code));
+  r.msg.set("X-ServerApplication", "Exchange/15.00.0847.4040");
+  r.msg.set("X-PendingPeriod", "30000");
+  return r;
+}
+
+// A failure the client reads as text (X-ResponseCode not 0).
+HttpReply failure(const HttpRequest& req, const std::string& request_type, int code, const std::string& text) {
+  HttpReply r = reply_for(req, request_type, code);
+  r.msg.set(http::field::content_type, "text/html; charset=utf-8");
+  r.msg.body() = text + "\n";
+  return r;
+}
+
+}  // namespace
+
+ConnectRequest parse_connect_request(ByteView body) {
+  BinaryReader r(body);
+  ConnectRequest c;
+  c.user_dn = r.str8z();
+  c.flags = r.u32();
+  c.default_code_page = r.u32();
+  c.lcid_sort = r.u32();
+  c.lcid_string = r.u32();
+  c.auxiliary = counted(r);
+  return c;
+}
+
+Bytes serialize(const ConnectResponse& c) {
+  BinaryWriter w;
+  w.u32(c.status);
+  w.u32(c.error);
+  w.u32(c.polls_max);
+  w.u32(c.retry_count);
+  w.u32(c.retry_delay);
+  w.str8z(c.dn_prefix);
+  w.utf16z(c.display_name);
+  w.u32(uint32_t(c.auxiliary.size()));
+  w.bytes(c.auxiliary);
+  return w.data();
+}
+
+ExecuteRequest parse_execute_request(ByteView body) {
+  BinaryReader r(body);
+  ExecuteRequest e;
+  e.flags = r.u32();
+  e.rop_buffer = counted(r);
+  e.max_rop_out = r.u32();
+  e.auxiliary = counted(r);
+  return e;
+}
+
+Bytes serialize(const ExecuteResponse& e) {
+  BinaryWriter w;
+  w.u32(e.status);
+  w.u32(e.error);
+  w.u32(e.flags);
+  w.u32(uint32_t(e.rop_buffer.size()));
+  w.bytes(e.rop_buffer);
+  w.u32(uint32_t(e.auxiliary.size()));
+  w.bytes(e.auxiliary);
+  return w.data();
+}
+
+std::vector<Bytes> parse_rpc_buffers(ByteView buffer) {
+  BinaryReader r(buffer);
+  std::vector<Bytes> out;
+  for (;;) {
+    RpcHeaderExt h;
+    h.version = r.u16();
+    h.flags = r.u16();
+    h.size = r.u16();
+    h.size_actual = r.u16();
+    if (h.version != 0) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "RPC_HEADER_EXT version " + std::to_string(h.version) + " (0 expected)");
+    if (h.size > r.remaining())
+      throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "RPC_HEADER_EXT claims " + std::to_string(h.size) + " bytes, " + std::to_string(r.remaining()) + " follow");
+    if (h.flags & rpc_flags::Compressed) throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "LZ77-compressed ROP buffers are not supported yet");
+    if (h.size_actual != h.size) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an uncompressed RPC_HEADER_EXT with Size != SizeActual");
+    Bytes payload = r.copy(h.size);
+    if (h.flags & rpc_flags::XorMagic)
+      for (auto& b : payload) b ^= 0xA5;
+    out.push_back(std::move(payload));
+    if (h.flags & rpc_flags::Last) break;
+    if (r.at_end()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a chained ROP buffer ends without the Last flag");
+  }
+  return out;
+}
+
+Bytes frame_rpc_buffer(ByteView payload) {
+  if (payload.size() > 0xFFFF) throw_error(ErrorCode::MAPI_E_TOO_BIG, "a ROP response buffer over 64 KiB");
+  BinaryWriter w;
+  w.u16(0);
+  w.u16(rpc_flags::Last);
+  w.u16(uint16_t(payload.size()));
+  w.u16(uint16_t(payload.size()));
+  w.bytes(payload);
+  return w.data();
+}
+
+std::string mapi_http_body(ByteView body, Clock::time_point start, const std::string& start_date) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  std::string out = "PROCESSING\r\nDONE\r\nX-ElapsedTime: " + std::to_string(ms) + "\r\nX-StartTime: " + start_date + "\r\n\r\n";
+  out.append(reinterpret_cast<const char*>(body.data()), body.size());
+  return out;
+}
+
+Emsmdb::Emsmdb(ServerConfig config, std::string dn_prefix) : config_(std::move(config)), dn_prefix_(std::move(dn_prefix)) {}
+
+size_t Emsmdb::session_count() {
+  std::lock_guard lk(mutex_);
+  return sessions_.size();
+}
+
+void Emsmdb::expire() {
+  const auto now = Clock::now();
+  for (auto it = sessions_.begin(); it != sessions_.end();)
+    it = now - it->second->last_use > kContextLifetime ? sessions_.erase(it) : std::next(it);
+}
+
+HttpReply Emsmdb::handle(const HttpRequest& req, const User& user) {
+  const auto rt = req.msg["X-RequestType"];
+  const std::string type(rt.substr(0, 40));
+  if (req.msg.method() != http::verb::post)
+    return failure(req, type.empty() ? "-" : type, response_code::InvalidVerb, "MAPI over HTTP takes POST requests");
+  if (type.empty()) return failure(req, "-", response_code::MissingHeader, "the X-RequestType header is missing");
+  if (req.msg["X-RequestId"].empty()) return failure(req, type, response_code::MissingHeader, "the X-RequestId header is missing");
+  try {
+    if (type == "Connect") return connect(req, user);
+    if (type == "PING") return reply_for(req, type, response_code::Success);
+    if (type != "Execute" && type != "Disconnect")
+      return failure(req, type, response_code::InvalidRequestType, "request type '" + type + "' is not served (EMSMDB: Connect, Execute, Disconnect, PING)");
+    HttpReply reply;
+    std::string value;
+    auto s = session_of(req, user, reply, value);
+    if (!s) return reply;
+    if (type == "Disconnect") return disconnect(req, value);
+    return execute(req, s);
+  } catch (const MapiError& e) {
+    if (e.code() == ErrorCode::MAPI_E_CORRUPT_DATA || e.code() == ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY)
+      return failure(req, type, response_code::InvalidRequestBody, "invalid request body: " + e.describe());
+    throw;
+  }
+}
+
+std::shared_ptr<Emsmdb::Session> Emsmdb::session_of(const HttpRequest& req, const User& user, HttpReply& reply, std::string& value) {
+  const std::string type(req.msg["X-RequestType"]);
+  auto c = cookie(req, kCookie);
+  if (!c) {
+    reply = failure(req, type, response_code::MissingCookie, "no session context cookie (Connect first)");
+    return nullptr;
+  }
+  std::lock_guard lk(mutex_);
+  expire();
+  auto it = sessions_.find(*c);
+  if (it == sessions_.end()) {
+    reply = failure(req, type, response_code::ContextNotFound, "the session context is not known (or expired): Connect again");
+    return nullptr;
+  }
+  if (it->second->user != lower(user.address)) {
+    reply = failure(req, type, response_code::NoPrivilege, "the session context belongs to another user");
+    return nullptr;
+  }
+  it->second->last_use = Clock::now();
+  value = *c;
+  return it->second;
+}
+
+HttpReply Emsmdb::connect(const HttpRequest& req, const User& user) {
+  const auto start = Clock::now();
+  const std::string date = http_date();
+  const auto& b = req.msg.body();
+  ConnectRequest cr = parse_connect_request(ByteView(reinterpret_cast<const uint8_t*>(b.data()), b.size()));
+  ConnectResponse resp;
+  resp.dn_prefix = dn_prefix_;
+  HttpReply r = reply_for(req, "Connect", response_code::Success);
+  if (lower(cr.user_dn) != lower(user_legacy_dn(config_.organization, user.address))) {
+    // The DN of someone else (or no one): the connection is refused in the body, as EcDoConnectEx does.
+    resp.error = ecAccessDenied;
+    spdlog::warn("{}: Connect as '{}' with the UserDn of another user: '{}'", req.remote, user.address, cr.user_dn.substr(0, 200));
+  } else {
+    resp.display_name = user.display_name;
+    const std::string token = random_token();
+    {
+      std::lock_guard lk(mutex_);
+      expire();
+      sessions_[token] = std::make_shared<Session>(Session{lower(user.address), Clock::now()});
+    }
+    r.msg.set(http::field::set_cookie, std::string(kCookie) + "=" + token + "; path=/mapi/emsmdb; secure; HttpOnly");
+  }
+  r.msg.set("X-ExpirationInfo", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(kContextLifetime).count()));
+  r.msg.set(http::field::content_type, "application/mapi-http");
+  r.msg.body() = mapi_http_body(serialize(resp), start, date);
+  return r;
+}
+
+HttpReply Emsmdb::disconnect(const HttpRequest& req, const std::string& value) {
+  const auto start = Clock::now();
+  const std::string date = http_date();
+  {
+    std::lock_guard lk(mutex_);
+    sessions_.erase(value);
+  }
+  HttpReply r = reply_for(req, "Disconnect", response_code::Success);
+  BinaryWriter w;
+  w.u32(0);  // StatusCode
+  w.u32(0);  // ErrorCode
+  w.u32(0);  // AuxiliaryBufferSize
+  r.msg.set(http::field::content_type, "application/mapi-http");
+  r.msg.set(http::field::set_cookie, std::string(kCookie) + "=; path=/mapi/emsmdb; secure; HttpOnly; Max-Age=0");
+  r.msg.body() = mapi_http_body(w.data(), start, date);
+  return r;
+}
+
+HttpReply Emsmdb::execute(const HttpRequest& req, const std::shared_ptr<Session>&) {
+  const auto start = Clock::now();
+  const std::string date = http_date();
+  const auto& b = req.msg.body();
+  ExecuteRequest er = parse_execute_request(ByteView(reinterpret_cast<const uint8_t*>(b.data()), b.size()));
+  ExecuteResponse resp;
+  try {
+    auto buffers = parse_rpc_buffers(er.rop_buffer);
+    (void)buffers;
+    resp.error = ecNotSupported;  // the ROP processor is not there yet
+  } catch (const MapiError& e) {
+    if (e.code() != ErrorCode::MAPI_E_NO_SUPPORT) throw;
+    resp.error = ecNotSupported;
+  }
+  HttpReply r = reply_for(req, "Execute", response_code::Success);
+  r.msg.set(http::field::content_type, "application/mapi-http");
+  r.msg.set("X-ExpirationInfo", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(kContextLifetime).count()));
+  r.msg.body() = mapi_http_body(serialize(resp), start, date);
+  return r;
+}
+
+}  // namespace openmapi::server

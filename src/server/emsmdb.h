@@ -1,0 +1,118 @@
+// The EMSMDB endpoint of MAPI over HTTP (MS-OXCMAPIHTTP): /mapi/emsmdb/ with the request types
+// Connect, Disconnect, Execute and PING, session contexts in a cookie, and the response framing
+// (PROCESSING / DONE meta-tags, X-ElapsedTime, X-StartTime, X-RequestId echoed, X-ResponseCode).
+//
+// What is done: Connect (checks the UserDn against the authenticated user, answers the DN
+// prefix and display name), Disconnect, PING, and Execute's request body and RPC_HEADER_EXT
+// parsed (XOR obfuscation undone; LZ77-compressed buffers are refused as not supported yet).
+// What is not: the ROPs — Execute answers ErrorCode ecNotSupported (0x80040102) with the
+// session intact, until the ROP processor over the object model lands (issue 14).
+//
+// Bad input: bodies are read with bounds checks (BinaryReader); a size field larger than what
+// follows is X-ResponseCode 12 (invalid request body), nothing is allocated for it. Unknown
+// request types: 5; a missing or unknown session cookie: 10 (context not found); another user's
+// context: 11 (no privilege).
+// Thread safety: handle() may be called from several threads; sessions are guarded.
+#pragma once
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/bytes.h"
+#include "server/http.h"
+#include "server/users.h"
+
+namespace openmapi::server {
+
+// MS-OXCMAPIHTTP 2.2.3.3.3 X-ResponseCode values used here.
+namespace response_code {
+inline constexpr int Success = 0;
+inline constexpr int UnknownFailure = 1;
+inline constexpr int InvalidVerb = 2;
+inline constexpr int InvalidPath = 3;
+inline constexpr int InvalidRequestType = 5;
+inline constexpr int MissingHeader = 7;
+inline constexpr int ContextNotFound = 10;
+inline constexpr int NoPrivilege = 11;
+inline constexpr int InvalidRequestBody = 12;
+inline constexpr int MissingCookie = 13;
+}  // namespace response_code
+
+// The request and response bodies (MS-OXCMAPIHTTP 2.2.4.1, 2.2.4.2).
+struct ConnectRequest {
+  std::string user_dn;
+  uint32_t flags = 0, default_code_page = 0, lcid_sort = 0, lcid_string = 0;
+  Bytes auxiliary;
+};
+// MAPI_E_CORRUPT_DATA for a body that is not one.
+ConnectRequest parse_connect_request(ByteView body);
+struct ConnectResponse {
+  uint32_t status = 0, error = 0, polls_max = 60000, retry_count = 6, retry_delay = 10000;
+  std::string dn_prefix, display_name;
+  Bytes auxiliary;
+};
+Bytes serialize(const ConnectResponse& r);
+
+struct ExecuteRequest {
+  uint32_t flags = 0;
+  Bytes rop_buffer;
+  uint32_t max_rop_out = 0;
+  Bytes auxiliary;
+};
+ExecuteRequest parse_execute_request(ByteView body);
+struct ExecuteResponse {
+  uint32_t status = 0, error = 0, flags = 0;
+  Bytes rop_buffer;
+  Bytes auxiliary;
+};
+Bytes serialize(const ExecuteResponse& r);
+
+// MS-OXCRPC 2.2.2.1 RPC_HEADER_EXT and the buffers it frames: the payloads of a chained buffer,
+// each de-obfuscated (XorMagic). MAPI_E_CORRUPT_DATA for a malformed one, MAPI_E_NO_SUPPORT for
+// a compressed one (not yet).
+struct RpcHeaderExt {
+  uint16_t version = 0, flags = 0, size = 0, size_actual = 0;
+};
+namespace rpc_flags {
+inline constexpr uint16_t Compressed = 0x0001;
+inline constexpr uint16_t XorMagic = 0x0002;
+inline constexpr uint16_t Last = 0x0004;
+}  // namespace rpc_flags
+std::vector<Bytes> parse_rpc_buffers(ByteView buffer);
+// One uncompressed, unobfuscated buffer with the Last flag.
+Bytes frame_rpc_buffer(ByteView payload);
+
+class Emsmdb {
+ public:
+  Emsmdb(ServerConfig config, std::string dn_prefix);
+  HttpReply handle(const HttpRequest& req, const User& user);
+  size_t session_count();
+
+  static constexpr std::chrono::minutes kContextLifetime{30};
+
+ private:
+  struct Session {
+    std::string user;  // the address, lower case
+    std::chrono::steady_clock::time_point last_use;
+  };
+  HttpReply connect(const HttpRequest& req, const User& user);
+  HttpReply execute(const HttpRequest& req, const std::shared_ptr<Session>& s);
+  HttpReply disconnect(const HttpRequest& req, const std::string& cookie);
+  // The session of the request's MapiContext cookie, or the reply that says why there is none.
+  std::shared_ptr<Session> session_of(const HttpRequest& req, const User& user, HttpReply& reply, std::string& cookie);
+  void expire();
+
+  ServerConfig config_;
+  std::string dn_prefix_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_;  // by cookie value
+};
+
+// The framing of a successful MAPI/HTTP response: "PROCESSING\r\nDONE\r\nX-ElapsedTime: ms\r\n
+// X-StartTime: date\r\n\r\n" and the body.
+std::string mapi_http_body(ByteView body, std::chrono::steady_clock::time_point start, const std::string& start_date);
+
+}  // namespace openmapi::server
