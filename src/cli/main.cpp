@@ -386,7 +386,7 @@ void demo_serve(const Options& o, const std::vector<std::string>& listen) {
               << "</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
                  "</AcceptableResponseSchema></Request></Autodiscover>' "
               << urls.front() << "/autodiscover/autodiscover.xml\n";
-    std::cout << "  MAPI over HTTP: EMSMDB sessions are served, the ROPs and NSPI not yet, so Outlook cannot open the mailbox so far.\n"
+    std::cout << "  MAPI over HTTP: EMSMDB sessions and the first ROPs are served, most ROPs and NSPI not yet: Outlook cannot open the mailbox so far.\n"
               << std::flush;
   };
   cli::serve(so);

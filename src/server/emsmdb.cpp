@@ -14,7 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kCookie = "MapiContext";
-constexpr uint32_t ecNotSupported = 0x80040102;  // MAPI_E_NO_SUPPORT
 constexpr uint32_t ecAccessDenied = 0x80070005;
 
 // The rest of `r` as a counted buffer: a uint32 size, then that many bytes (checked against
@@ -263,7 +262,11 @@ HttpReply Emsmdb::connect(const HttpRequest& req, const User& user) {
     {
       std::lock_guard lk(mutex_);
       expire();
-      sessions_[token] = std::make_shared<Session>(Session{lower(user.address), Clock::now()});
+      auto session = std::make_shared<Session>();
+      session->user = lower(user.address);
+      session->last_use = Clock::now();
+      session->rops = std::make_unique<RopSession>(config_, user);
+      sessions_[token] = std::move(session);
     }
     r.msg.set(http::field::set_cookie, std::string(kCookie) + "=" + token + "; path=/mapi/emsmdb; secure; HttpOnly");
   }
@@ -291,7 +294,7 @@ HttpReply Emsmdb::disconnect(const HttpRequest& req, const std::string& value) {
   return r;
 }
 
-HttpReply Emsmdb::execute(const HttpRequest& req, const std::shared_ptr<Session>&) {
+HttpReply Emsmdb::execute(const HttpRequest& req, const std::shared_ptr<Session>& s) {
   const auto start = Clock::now();
   const std::string date = http_date();
   const auto& b = req.msg.body();
@@ -299,11 +302,19 @@ HttpReply Emsmdb::execute(const HttpRequest& req, const std::shared_ptr<Session>
   ExecuteResponse resp;
   try {
     auto buffers = parse_rpc_buffers(er.rop_buffer);
-    (void)buffers;
-    resp.error = ecNotSupported;  // the ROP processor is not there yet
+    std::lock_guard lk(s->execute_mutex);
+    Bytes out;
+    // MaxRopOut bounds the ROP output (MS-OXCRPC 3.1.4.2: at most 0x40000 counts).
+    const size_t max_out = std::min<size_t>(er.max_rop_out ? er.max_rop_out : 0x8000, 0x40000);
+    for (const Bytes& payload : buffers) {
+      Bytes part = s->rops->execute(payload, max_out);
+      Bytes framed = frame_rpc_buffer(part);
+      out.insert(out.end(), framed.begin(), framed.end());
+    }
+    resp.rop_buffer = std::move(out);
   } catch (const MapiError& e) {
-    if (e.code() != ErrorCode::MAPI_E_NO_SUPPORT) throw;
-    resp.error = ecNotSupported;
+    if (e.code() == ErrorCode::MAPI_E_CORRUPT_DATA) throw;  // 12: invalid request body
+    resp.error = uint32_t(e.code());  // compressed buffers (not yet), a response too big
   }
   HttpReply r = reply_for(req, "Execute", response_code::Success);
   r.msg.set(http::field::content_type, "application/mapi-http");

@@ -3,10 +3,10 @@
 // (PROCESSING / DONE meta-tags, X-ElapsedTime, X-StartTime, X-RequestId echoed, X-ResponseCode).
 //
 // What is done: Connect (checks the UserDn against the authenticated user, answers the DN
-// prefix and display name), Disconnect, PING, and Execute's request body and RPC_HEADER_EXT
-// parsed (XOR obfuscation undone; LZ77-compressed buffers are refused as not supported yet).
-// What is not: the ROPs — Execute answers ErrorCode ecNotSupported (0x80040102) with the
-// session intact, until the ROP processor over the object model lands (issue 14).
+// prefix and display name), Disconnect, PING, and Execute: its request body and RPC_HEADER_EXT
+// buffers (XOR obfuscation undone), the ROPs run by the session's RopSession (rops.h), the
+// response framed uncompressed. What is not: LZ77-compressed request buffers (Execute answers
+// ErrorCode ecNotSupported, the session intact), NotificationWait, the sequence cookie.
 //
 // Bad input: bodies are read with bounds checks (BinaryReader); a size field larger than what
 // follows is X-ResponseCode 12 (invalid request body), nothing is allocated for it. Unknown
@@ -23,6 +23,7 @@
 
 #include "core/bytes.h"
 #include "server/http.h"
+#include "server/rops.h"
 #include "server/users.h"
 
 namespace openmapi::server {
@@ -97,6 +98,8 @@ class Emsmdb {
   struct Session {
     std::string user;  // the address, lower case
     std::chrono::steady_clock::time_point last_use;
+    std::mutex execute_mutex;    // one Execute at a time per context
+    std::unique_ptr<RopSession> rops;
   };
   HttpReply connect(const HttpRequest& req, const User& user);
   HttpReply execute(const HttpRequest& req, const std::shared_ptr<Session>& s);

@@ -331,6 +331,7 @@ TEST_F(Emsmdb, ConnectExecuteDisconnectWithASessionCookie) {
   const std::string dn = legacy_dn();
   ASSERT_FALSE(dn.empty());
   MapiReply c = mapi("Connect", connect_body(dn));
+  ASSERT_LT(dn.size(), 250u);
   EXPECT_EQ(c.header("X-ResponseCode"), "0") << c.headers;
   EXPECT_EQ(c.header("X-RequestType"), "Connect");
   EXPECT_EQ(c.header("X-RequestId"), "{8A5D2F35-0001}:1");  // echoed
@@ -352,15 +353,29 @@ TEST_F(Emsmdb, ConnectExecuteDisconnectWithASessionCookie) {
   EXPECT_EQ(c.body.substr(20, prefix.size() + 1), prefix + std::string(1, '\0'));
   EXPECT_EQ(c.body.substr(20 + prefix.size() + 1, 4), std::string("A\0l\0", 4));
 
-  // Execute in the session: the transport answers (X-ResponseCode 0); the ROPs are not served
-  // yet, which the body says (ErrorCode ecNotSupported), and the session stays.
-  for (int i = 0; i < 2; ++i) {
-    MapiReply e = mapi("Execute", execute_body(), cookie, 2 + i);
-    EXPECT_EQ(e.header("X-ResponseCode"), "0") << e.headers << e.body;
-    ASSERT_GE(e.body.size(), 8u);
-    EXPECT_EQ(e.u32(0), 0u);
-    EXPECT_EQ(e.u32(4), 0x80040102u);
-  }
+  // Execute in the session: an empty ROP list, then a RopLogon (LogonId 0x0C) whose handle the
+  // next Execute finds again.
+  MapiReply e = mapi("Execute", execute_body(), cookie, 2);
+  EXPECT_EQ(e.header("X-ResponseCode"), "0") << e.headers << e.body;
+  ASSERT_GE(e.body.size(), 16u);
+  EXPECT_EQ(e.u32(0), 0u);   // StatusCode
+  EXPECT_EQ(e.u32(4), 0u);   // ErrorCode
+  EXPECT_EQ(e.u32(12), 10u); // RopBufferSize: RPC_HEADER_EXT (8) + RopSize (2), no ROPs
+  std::string logon = std::string("\xFE\x0C\x00\x01", 4) + le32(0x0100000C) + le32(0);
+  logon += char(dn.size() + 1);
+  logon += char(0);
+  logon += dn + std::string(1, '\0');
+  std::string payload = std::string{char(2 + logon.size()), char((2 + logon.size()) >> 8)} + logon + le32(0xFFFFFFFF);
+  std::string header = std::string("\x00\x00\x04\x00", 4) + std::string{char(payload.size()), char(payload.size() >> 8)} +
+                       std::string{char(payload.size()), char(payload.size() >> 8)};
+  MapiReply l = mapi("Execute", le32(0) + le32(uint32_t(header.size() + payload.size())) + header + payload + le32(0x10008) + le32(0), cookie, 3);
+  ASSERT_EQ(l.header("X-ResponseCode"), "0") << l.headers;
+  ASSERT_EQ(l.u32(4), 0u);
+  const uint32_t rop_size = l.u32(12);
+  const std::string rops = l.body.substr(16, rop_size);
+  ASSERT_GE(rops.size(), 8u + 2 + 6 + 4);
+  EXPECT_EQ(rops.substr(8 + 2, 6), std::string("\xFE\x00\x00\x00\x00\x00", 6));          // RopLogon ok
+  EXPECT_EQ(rops.substr(rops.size() - 4), std::string("\x00\x00\x00\x0C", 4));              // handle 0x0C000000
   EXPECT_EQ(mapi("PING", "", cookie).header("X-ResponseCode"), "0");
   MapiReply d = mapi("Disconnect", le32(0), cookie);
   EXPECT_EQ(d.header("X-ResponseCode"), "0");

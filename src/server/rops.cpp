@@ -1,0 +1,401 @@
+#include "server/rops.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "core/entryid.h"
+#include "core/error.h"
+#include "core/propvalue.h"
+#include "server/frontend.h"
+#include "store/data_dir.h"
+#include "store/objects.h"
+#include "store/store.h"
+
+namespace openmapi::server {
+
+namespace {
+
+constexpr uint16_t kReplId = 1;  // the local replica (store/sqlite: kLocalReplicaId)
+
+uint64_t fid(store::FolderId id) { return ObjectId{kReplId, GlobalCounter(id)}.to_u64(); }
+store::FolderId folder_of(uint64_t wire) { return store::FolderId(ObjectId::from_u64(wire).gc); }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// A ROP that fails with `code` (its error response is written by the dispatcher).
+struct RopFailure {
+  uint32_t code;
+};
+
+}  // namespace
+
+const std::vector<RopInfo>& rop_table() {
+  static const std::vector<RopInfo> t = {
+      {0x01, "RopRelease", "2.2.15.3"},
+      {0x02, "RopOpenFolder", "2.2.4.1"},
+      {0x04, "RopGetHierarchyTable", "2.2.4.13"},
+      {0x05, "RopGetContentsTable", "2.2.4.14"},
+      {0x07, "RopGetPropertiesSpecific", "2.2.8.3"},
+      {0x12, "RopSetColumns", "2.2.5.1"},
+      {0x15, "RopQueryRows", "2.2.5.4"},
+      {0x27, "RopGetReceiveFolder", "2.2.3.2"},
+      {0xFE, "RopLogon", "2.2.3.1"},
+  };
+  return t;
+}
+
+std::string rops_markdown() {
+  std::string md =
+      "# ROPs served by `openmapi serve`\n\n"
+      "Generated from the dispatch table (`rop_table()` in src/server/rops.cpp); "
+      "`tests/server/rops_test.cpp` fails when this file and the table differ.\n\n"
+      "Every other ROP is answered with ReturnValue ecNotSupported (0x80040102), and the ROPs after it in the same "
+      "Execute are not run. A ROP that fails gets its own error response and the next ROP runs.\n\n"
+      "| RopId | ROP | MS-OXCROPS |\n| --- | --- | --- |\n";
+  char id[8];
+  for (const auto& r : rop_table()) {
+    std::snprintf(id, sizeof id, "0x%02X", r.id);
+    md += std::string("| ") + id + " | " + r.name + " | " + r.spec + " |\n";
+  }
+  md += "\n" + std::to_string(rop_table().size()) + " ROPs.\n";
+  return md;
+}
+
+struct RopSession::Object {
+  enum class Kind { Logon, Folder, Table } kind;
+  uint8_t logon_id = 0;
+  std::shared_ptr<store::Logon> logon;
+  std::shared_ptr<store::Folder> folder;
+  std::shared_ptr<store::Table> table;
+};
+
+RopSession::RopSession(ServerConfig config, User user) : config_(std::move(config)), user_(std::move(user)) {}
+RopSession::~RopSession() = default;
+
+uint32_t RopSession::add(uint8_t logon_id, std::shared_ptr<Object> o) {
+  uint32_t& n = next_in_logon_[logon_id];
+  if (n >= 0x00FFFFFF) throw RopFailure{uint32_t(ErrorCode::MAPI_E_NOT_ENOUGH_RESOURCES)};  // the logon's counter ran out
+  const uint32_t handle = (uint32_t(logon_id) << 24) | ++n;
+  objects_[handle] = std::move(o);
+  return handle;
+}
+
+void RopSession::release(uint32_t handle) {
+  auto it = objects_.find(handle);
+  if (it == objects_.end()) return;
+  if (it->second->kind == Object::Kind::Logon) {
+    // A Logon's release ends everything opened on it.
+    const uint8_t id = it->second->logon_id;
+    for (auto o = objects_.begin(); o != objects_.end();) o = o->second->logon_id == id ? objects_.erase(o) : std::next(o);
+    next_in_logon_.erase(id);
+    return;
+  }
+  objects_.erase(it);
+}
+
+void write_rop_value(BinaryWriter& w, const PropValue& v) {
+  // MS-OXCDATA 2.11.1.1: in ROP buffers a PtypBinary byte count is 16 bits, a multi-value count 32.
+  switch (v.type()) {
+    case PropType::Binary: {
+      const auto& b = v.get<Bytes>();
+      w.u16(uint16_t(std::min<size_t>(b.size(), 0xFFFF)));
+      w.bytes(ByteView(b.data(), std::min<size_t>(b.size(), 0xFFFF)));
+      return;
+    }
+    case PropType::MultipleBinary: {
+      const auto& bs = std::get<std::vector<Bytes>>(v.storage());
+      w.u32(uint32_t(bs.size()));
+      for (const auto& b : bs) {
+        w.u16(uint16_t(std::min<size_t>(b.size(), 0xFFFF)));
+        w.bytes(ByteView(b.data(), std::min<size_t>(b.size(), 0xFFFF)));
+      }
+      return;
+    }
+    default: write_value(w, v, true);
+  }
+}
+
+void write_property_row(BinaryWriter& w, const std::vector<PropTag>& columns, const std::vector<PropValue>& values) {
+  bool flagged = false;
+  for (const auto& v : values) flagged = flagged || v.type() == PropType::ErrorCode;
+  w.u8(flagged ? 0x01 : 0x00);
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const PropValue& v = values.at(i);
+    const bool error = v.type() == PropType::ErrorCode && columns[i].type() != PropType::ErrorCode;
+    if (flagged) w.u8(error ? 0x0A : 0x00);
+    if (error) {
+      w.u32(uint32_t(v.get<int32_t>()));
+      continue;
+    }
+    if (columns[i].type() == PropType::Unspecified) w.u16(uint16_t(v.type()));  // TypedPropertyValue
+    write_rop_value(w, v);
+  }
+}
+
+// One Execute: the request buffer, the handle table and the output.
+struct RopContext {
+  RopSession& s;
+  BinaryReader in;
+  BinaryWriter out;
+  std::vector<uint32_t>& handles;
+
+  uint32_t& slot(uint8_t index) {
+    if (index >= handles.size()) throw RopFailure{ec::NullObject};
+    return handles[index];
+  }
+  std::shared_ptr<RopSession::Object> object(uint8_t index) {
+    auto it = s.objects_.find(slot(index));
+    if (it == s.objects_.end()) throw RopFailure{ec::NullObject};
+    return it->second;
+  }
+  std::vector<PropTag> tags(uint16_t count) {
+    if (size_t(count) * 4 > in.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a property tag array longer than the ROP buffer");
+    std::vector<PropTag> t;
+    for (uint16_t i = 0; i < count; ++i) t.push_back(PropTag(in.u32()));
+    return t;
+  }
+  static store::MapiProp& prop_object(RopSession::Object& o) {
+    switch (o.kind) {
+      case RopSession::Object::Kind::Logon: return *o.logon;
+      case RopSession::Object::Kind::Folder: return *o.folder;
+      default: throw RopFailure{ec::NotSupported};
+    }
+  }
+  void header(uint8_t rop, uint8_t index, uint32_t rv = ec::None) {
+    out.u8(rop);
+    out.u8(index);
+    out.u32(rv);
+  }
+};
+
+namespace {
+
+void logon_time(BinaryWriter& w) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  w.u8(uint8_t(tm.tm_sec));
+  w.u8(uint8_t(tm.tm_min));
+  w.u8(uint8_t(tm.tm_hour));
+  w.u8(uint8_t(tm.tm_wday));
+  w.u8(uint8_t(tm.tm_mday));
+  w.u8(uint8_t(tm.tm_mon + 1));
+  w.u16(uint16_t(tm.tm_year + 1900));
+}
+
+}  // namespace
+
+Bytes RopSession::execute(ByteView payload, size_t max_out) {
+  BinaryReader head(payload);
+  const uint16_t rop_size = head.u16();
+  if (rop_size < 2 || rop_size > payload.size())
+    throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "RopSize " + std::to_string(rop_size) + " does not fit a buffer of " + std::to_string(payload.size()));
+  const ByteView rops = payload.subspan(2, rop_size - 2), table = payload.subspan(rop_size);
+  if (table.size() % 4 != 0) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "the server object handle table is not a whole number of handles");
+  std::vector<uint32_t> handles;
+  BinaryReader th(table);
+  while (!th.at_end()) handles.push_back(th.u32());
+
+  RopContext c{*this, BinaryReader(rops), BinaryWriter(), handles};
+  bool stop = false;
+  while (!stop && !c.in.at_end()) {
+    const size_t rop_start = c.in.position();
+    const uint8_t id = c.in.u8();
+    uint8_t index = 0;  // the handle index its response names
+    try {
+      switch (id) {
+        case 0xFE: {  // RopLogon
+          const uint8_t logon_id = c.in.u8();
+          index = c.in.u8();
+          const uint8_t flags = c.in.u8();
+          c.in.u32();  // OpenFlags
+          c.in.u32();  // StoreState
+          const uint16_t essdn_size = c.in.u16();
+          ByteView essdn = c.in.bytes(essdn_size);
+          std::string dn(reinterpret_cast<const char*>(essdn.data()), essdn.size());
+          if (auto nul = dn.find('\0'); nul != std::string::npos) dn.resize(nul);
+          if (!(flags & 0x01)) throw RopFailure{ec::NotSupported};  // public folders: not yet
+          if (!dn.empty() && lower(dn) != lower(user_legacy_dn(config_.organization, user_.address))) throw RopFailure{ec::LoginPerm};
+          uint32_t& out_slot = c.slot(index);
+          // A LogonId in use: that logon ends first (MS-OXCROPS 2.2.3.1.1).
+          for (auto it = objects_.begin(); it != objects_.end(); ++it)
+            if (it->second->logon_id == logon_id && it->second->kind == Object::Kind::Logon) {
+              release(it->first);
+              break;
+            }
+          std::shared_ptr<store::Mailbox> mb = store::open_sqlite_mailbox(store::mailbox_file(config_.data_dir, user_.mailbox));
+          auto o = std::make_shared<Object>();
+          o->kind = Object::Kind::Logon;
+          o->logon_id = logon_id;
+          o->logon = store::Logon::open(mb, store::LogonIdentity{user_.address});
+          const uint32_t handle = uint32_t(logon_id) << 24;
+          objects_[handle] = o;
+          next_in_logon_[logon_id] = 0;
+          out_slot = handle;
+          c.header(0xFE, index);
+          c.out.u8(flags & 0x07);  // Private, Undercover, Ghosted as asked
+          using SF = store::SpecialFolder;
+          for (SF f : {SF::Root, SF::DeferredAction, SF::SpoolerQueue, SF::IpmSubtree, SF::Inbox, SF::Outbox, SF::SentItems,
+                       SF::DeletedItems, SF::CommonViews, SF::Schedule, SF::Finder, SF::Views, SF::Shortcuts})
+            c.out.u64(fid(mb->special_folder(f)));
+          c.out.u8(0x01 | 0x02 | 0x04);  // Reserved, OwnerRight, SendAsRight
+          c.out.bytes(mb->mailbox_guid().bytes);
+          c.out.u16(kReplId);
+          c.out.bytes(mb->replica_guid().bytes);
+          logon_time(c.out);
+          c.out.u64(0);  // GwartTime: no address-book changes to tell of
+          c.out.u32(0);  // StoreState
+          break;
+        }
+        case 0x01: {  // RopRelease: no response
+          c.in.u8();
+          const uint8_t in_index = c.in.u8();
+          if (in_index < handles.size()) release(handles[in_index]);
+          continue;
+        }
+        case 0x27: {  // RopGetReceiveFolder
+          c.in.u8();
+          index = c.in.u8();
+          const std::string cls = c.in.str8z();
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Logon) throw RopFailure{ec::NotSupported};
+          auto [folder, explicit_class] = o->logon->get_receive_folder(cls);
+          c.header(0x27, index);
+          c.out.u64(fid(folder));
+          c.out.str8z(explicit_class);
+          break;
+        }
+        case 0x02: {  // RopOpenFolder
+          c.in.u8();
+          const uint8_t in_index = c.in.u8();
+          index = c.in.u8();
+          const uint64_t folder = c.in.u64();
+          c.in.u8();  // OpenModeFlags
+          auto o = c.object(in_index);
+          uint32_t& out_slot = c.slot(index);
+          auto f = std::make_shared<Object>();
+          f->kind = Object::Kind::Folder;
+          f->logon_id = o->logon_id;
+          f->logon = o->logon;
+          f->folder = o->logon->open_folder(folder_of(folder));
+          out_slot = add(o->logon_id, f);
+          c.header(0x02, index);
+          c.out.u8(0);  // HasRules
+          c.out.u8(0);  // IsGhosted
+          break;
+        }
+        case 0x04:    // RopGetHierarchyTable
+        case 0x05: {  // RopGetContentsTable
+          c.in.u8();
+          const uint8_t in_index = c.in.u8();
+          index = c.in.u8();
+          const uint8_t table_flags = c.in.u8();
+          auto o = c.object(in_index);
+          if (o->kind != Object::Kind::Folder) throw RopFailure{ec::NotSupported};
+          uint32_t& out_slot = c.slot(index);
+          // MS-OXCFOLD 2.2.1.13/14: Associated 0x02, Depth 0x04, SoftDeletes 0x20 map to ours.
+          uint32_t flags = 0;
+          if (table_flags & 0x02) flags |= store::tableflag::Associated;
+          if (table_flags & 0x04) flags |= store::tableflag::Depth;
+          if (table_flags & 0x20) flags |= store::tableflag::SoftDeletes;
+          auto t = std::make_shared<Object>();
+          t->kind = Object::Kind::Table;
+          t->logon_id = o->logon_id;
+          t->logon = o->logon;
+          t->table = id == 0x04 ? std::shared_ptr<store::Table>(o->folder->hierarchy_table(flags))
+                                : std::shared_ptr<store::Table>(o->folder->contents_table(flags));
+          const uint32_t rows = t->table->row_count();
+          out_slot = add(o->logon_id, t);
+          c.header(id, index);
+          c.out.u32(rows);
+          break;
+        }
+        case 0x12: {  // RopSetColumns
+          c.in.u8();
+          index = c.in.u8();
+          c.in.u8();  // SetColumnsFlags (synchronous or not: always done at once)
+          auto columns = c.tags(c.in.u16());
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          if (columns.empty()) throw RopFailure{ec::InvalidParameter};
+          o->table->set_columns(columns);
+          c.header(0x12, index);
+          c.out.u8(0x00);  // TableStatus: TBLSTAT_COMPLETE
+          break;
+        }
+        case 0x15: {  // RopQueryRows
+          c.in.u8();
+          index = c.in.u8();
+          const uint8_t qflags = c.in.u8();
+          const bool forward = c.in.u8() != 0;
+          const uint16_t count = c.in.u16();
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          const auto before = o->table->query_position();
+          auto rows = o->table->query_rows(count, forward);
+          if (qflags & 0x02) {  // NoAdvance: the cursor goes back where it was
+            o->table->seek_row(store::BookmarkOrigin::Beginning, int32_t(before.first));
+          }
+          const auto [at, total] = o->table->query_position();
+          c.header(0x15, index);
+          c.out.u8(at == 0 ? 0x00 : at >= total ? 0x02 : 0x01);  // Origin: BOOKMARK_BEGINNING / END / CURRENT
+          c.out.u16(uint16_t(rows.size()));
+          const auto& columns = o->table->columns();
+          for (const auto& r : rows) write_property_row(c.out, columns, r);
+          break;
+        }
+        case 0x07: {  // RopGetPropertiesSpecific
+          c.in.u8();
+          index = c.in.u8();
+          const uint16_t size_limit = c.in.u16();
+          const uint16_t want_unicode = c.in.u16();
+          auto tags = c.tags(c.in.u16());
+          auto o = c.object(index);
+          auto result = RopContext::prop_object(*o).get_props(tags);
+          std::vector<PropTag> columns = tags;
+          for (size_t i = 0; i < tags.size(); ++i) {
+            PropValue& v = result.values[i];
+            // An unspecified string comes back as Unicode when the client wants it, else 8-bit.
+            if (tags[i].type() == PropType::Unspecified && v.type() == PropType::String && !want_unicode)
+              v = PropValue::string(v.tag().with_type(PropType::String8), *v.get_if<std::string>());
+            if (size_limit && v.type() != PropType::ErrorCode && v.size() > size_limit)
+              v = PropValue::error(tags[i].id(), ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY);
+          }
+          c.header(0x07, index);
+          write_property_row(c.out, columns, result.values);
+          break;
+        }
+        default: {
+          // Unknown to this server: its length is unknown too, so the ROPs after it cannot be found.
+          index = rop_start + 2 < rops.size() ? rops[rop_start + 2] : 0;
+          c.header(id, index, ec::NotSupported);
+          stop = true;
+          break;
+        }
+      }
+    } catch (const RopFailure& f) {
+      c.header(id, index, f.code);
+    } catch (const MapiError& e) {
+      if (e.code() == ErrorCode::MAPI_E_CORRUPT_DATA) throw;  // the buffer itself is bad
+      c.header(id, index, uint32_t(e.code()));
+    }
+    if (c.out.size() + 2 + handles.size() * 4 > max_out) {
+      spdlog::debug("an Execute response grew past MaxRopOut ({} bytes)", max_out);
+      // (RopBufferTooSmall comes with the response-size handling of issue 14.)
+    }
+  }
+  BinaryWriter w;
+  w.u16(uint16_t(2 + c.out.size()));
+  w.bytes(c.out.data());
+  for (uint32_t h : handles) w.u32(h);
+  return w.data();
+}
+
+}  // namespace openmapi::server

@@ -1,0 +1,266 @@
+// The ROP processor against MS-OXCROPS buffer layouts: requests built byte by byte (and the spec
+// vectors of ../shared/spec-vectors/oxcrops), responses read byte by byte, values compared with
+// what the store holds.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include "core/bytes.h"
+#include "core/entryid.h"
+#include "server/frontend.h"
+#include "server/rops.h"
+#include "server/users.h"
+#include "store/data_dir.h"
+#include "store/store.h"
+#include "test_util.h"
+
+using namespace openmapi;
+using namespace openmapi::server;
+using openmapi::testing::code_of;
+namespace fs = std::filesystem;
+
+namespace {
+
+Bytes vector_file(const std::string& name) {
+  std::ifstream in(std::string(OPENMAPI_SHARED_DIR) + "/spec-vectors/oxcrops/" + name, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+// A ROP input buffer: RopSize, the ROPs, the handle table (MS-OXCROPS 2.2.1).
+Bytes rop_buffer(const Bytes& rops, const std::vector<uint32_t>& handles) {
+  BinaryWriter w;
+  w.u16(uint16_t(2 + rops.size()));
+  w.bytes(rops);
+  for (uint32_t h : handles) w.u32(h);
+  return w.data();
+}
+
+Bytes logon_rop(uint8_t logon_id, uint8_t out_index, const std::string& dn) {
+  BinaryWriter w;
+  w.u8(0xFE);
+  w.u8(logon_id);
+  w.u8(out_index);
+  w.u8(0x01);           // Private
+  w.u32(0x0100000C);    // OpenFlags
+  w.u32(0);             // StoreState
+  w.u16(uint16_t(dn.size() + 1));
+  w.str8z(dn);
+  return w.data();
+}
+
+// A parsed ROP output buffer.
+struct Output {
+  Bytes rops;
+  std::vector<uint32_t> handles;
+};
+Output parse_output(const Bytes& out, size_t handle_count) {
+  BinaryReader r(out);
+  const uint16_t size = r.u16();
+  Output o;
+  o.rops = r.copy(size - 2);
+  for (size_t i = 0; i < handle_count; ++i) o.handles.push_back(r.u32());
+  EXPECT_TRUE(r.at_end());
+  return o;
+}
+
+// MS-OXCDATA 2.2.1.1: ReplicaId (2 bytes, little-endian), then the 6-byte global counter, big-endian.
+uint64_t fid_bytes(uint64_t gc) {
+  uint8_t b[8] = {0x01, 0x00, uint8_t(gc >> 40), uint8_t(gc >> 32), uint8_t(gc >> 24), uint8_t(gc >> 16), uint8_t(gc >> 8), uint8_t(gc)};
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = v << 8 | b[i];
+  return v;
+}
+
+class Rops : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir = fs::temp_directory_path() / ("openmapi-rops-" + std::to_string(rd()));
+    config.data_dir = dir.string();
+    UserDirectory users(dir.string(), true);
+    user = users.add("Alice@Example.com", "Alice", "pw");
+    mb = store::open_sqlite_mailbox(store::mailbox_file(dir.string(), user.mailbox));
+    dn = user_legacy_dn(config.organization, user.address);
+    session = std::make_unique<RopSession>(config, user);
+  }
+  void TearDown() override {
+    session.reset();
+    mb.reset();
+    fs::remove_all(dir);
+  }
+  Output run(const Bytes& rops, const std::vector<uint32_t>& handles) {
+    return parse_output(session->execute(rop_buffer(rops, handles), 0x8000), handles.size());
+  }
+  void save(const std::string& subject) {
+    Message m;
+    m.props.set(PropValue::string(tags::PidTagMessageClass, "IPM.Note"));
+    m.props.set(PropValue::string(tags::PidTagSubject, subject));
+    m.props.set(PropValue::i32(tags::PidTagMessageFlags, 1));
+    mb->save_message(mb->special_folder(store::SpecialFolder::Inbox), m);
+  }
+
+  fs::path dir;
+  ServerConfig config;
+  User user;
+  std::string dn;
+  std::unique_ptr<store::Mailbox> mb;
+  std::unique_ptr<RopSession> session;
+};
+
+}  // namespace
+
+TEST_F(Rops, LogonAnswersThePrivateMailboxLayout) {
+  // The spec vector's layout, with this user's DN.
+  const Bytes spec = vector_file("derived_roplogon_private_request.bin");
+  ASSERT_EQ(spec.size(), 99u);
+  const Bytes ours = logon_rop(0, 0, "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=user1");
+  EXPECT_EQ(ours, spec);  // our request builder writes the spec vector's bytes
+  Output o = run(logon_rop(0x0C, 0, dn), {0xFFFFFFFF});
+  BinaryReader r(o.rops);
+  EXPECT_EQ(r.u8(), 0xFE);
+  EXPECT_EQ(r.u8(), 0);              // OutputHandleIndex
+  EXPECT_EQ(r.u32(), 0u);            // ReturnValue
+  EXPECT_EQ(r.u8(), 0x01);           // LogonFlags: Private
+  using SF = store::SpecialFolder;
+  for (SF f : {SF::Root, SF::DeferredAction, SF::SpoolerQueue, SF::IpmSubtree, SF::Inbox, SF::Outbox, SF::SentItems, SF::DeletedItems,
+               SF::CommonViews, SF::Schedule, SF::Finder, SF::Views, SF::Shortcuts})
+    EXPECT_EQ(r.u64(), fid_bytes(mb->special_folder(f))) << int(f);
+  EXPECT_EQ(r.u8(), 0x07);           // ResponseFlags: Reserved | OwnerRight | SendAsRight
+  const Guid mailbox_guid = mb->mailbox_guid(), replica_guid = mb->replica_guid();
+  EXPECT_EQ(r.copy(16), Bytes(mailbox_guid.bytes.begin(), mailbox_guid.bytes.end()));
+  EXPECT_EQ(r.u16(), 1);             // ReplId
+  EXPECT_EQ(r.copy(16), Bytes(replica_guid.bytes.begin(), replica_guid.bytes.end()));
+  r.skip(6);
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  EXPECT_EQ(r.u16(), tm.tm_year + 1900);  // LogonTime's year
+  r.u64();                                  // GwartTime
+  EXPECT_EQ(r.u32(), 0u);                   // StoreState
+  EXPECT_TRUE(r.at_end());
+  EXPECT_EQ(o.handles[0], 0x0C000000u);     // LogonId 0x0C: handle 0x0C000000
+
+  // Another user's DN: ecLoginPerm, and the handle slot is left as it was.
+  Output other = run(logon_rop(1, 0, "/o=OpenMAPI/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=bob"), {0xFFFFFFFF});
+  EXPECT_EQ(other.rops, (Bytes{0xFE, 0, 0xF2, 0x03, 0, 0}));
+  EXPECT_EQ(other.handles[0], 0xFFFFFFFFu);
+}
+
+TEST_F(Rops, HandlesCountUpPerLogonAndTablesAnswerRows) {
+  save("b");
+  save("a");
+  save("c");
+  BinaryWriter w;
+  w.bytes(logon_rop(0x0C, 0, dn));
+  w.u8(0x02); w.u8(0x0C); w.u8(0); w.u8(1);                 // RopOpenFolder from handle 0 into 1
+  w.u64(fid_bytes(mb->special_folder(store::SpecialFolder::Inbox)));
+  w.u8(0);
+  w.u8(0x05); w.u8(0x0C); w.u8(1); w.u8(2); w.u8(0);        // RopGetContentsTable from 1 into 2
+  w.u8(0x12); w.u8(0x0C); w.u8(2); w.u8(0); w.u16(3);       // RopSetColumns on 2
+  w.u32(tags::PidTagSubject.value);
+  w.u32(tags::PidTagMessageFlags.value);
+  w.u32(0x1000001F);                                         // PidTagBody: none stored
+  Output o = run(w.data(), {0, 0, 0});
+  EXPECT_EQ(o.handles, (std::vector<uint32_t>{0x0C000000, 0x0C000001, 0x0C000002}));
+  BinaryReader r(o.rops);
+  r.skip(1 + 1 + 4 + 1 + 13 * 8 + 1 + 16 + 2 + 16 + 8 + 8 + 4);  // the Logon response
+  EXPECT_EQ(r.copy(8), (Bytes{0x02, 1, 0, 0, 0, 0, 0, 0}));      // OpenFolder: ok, no rules, not ghosted
+  EXPECT_EQ(r.copy(6), (Bytes{0x05, 2, 0, 0, 0, 0}));
+  EXPECT_EQ(r.u32(), 3u);                                         // RowCount
+  EXPECT_EQ(r.copy(7), (Bytes{0x12, 2, 0, 0, 0, 0, 0}));         // SetColumns: TBLSTAT_COMPLETE
+  EXPECT_TRUE(r.at_end());
+
+  // The spec's RopQueryRows (Advance, forward, 50 rows) on handle index 0, holding the table.
+  const Bytes query = vector_file("spec_oxctabl_queryrows_request.bin");
+  ASSERT_EQ(query, (Bytes{0x15, 0, 0, 0, 1, 0x32, 0}));
+  Output q = run(query, {0x0C000002});
+  BinaryReader rr(q.rops);
+  EXPECT_EQ(rr.u8(), 0x15);
+  EXPECT_EQ(rr.u8(), 0);
+  EXPECT_EQ(rr.u32(), 0u);
+  EXPECT_EQ(rr.u8(), 0x02);  // Origin: BOOKMARK_END, every row read
+  ASSERT_EQ(rr.u16(), 3);
+  std::vector<std::string> subjects;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(rr.u8(), 0x01);  // FlaggedPropertyRow: the body is missing
+    EXPECT_EQ(rr.u8(), 0x00);
+    subjects.push_back(rr.utf16z());
+    EXPECT_EQ(rr.u8(), 0x00);
+    EXPECT_EQ(rr.u32() & 1, 1u);  // MSGFLAG_READ
+    EXPECT_EQ(rr.u8(), 0x0A);
+    EXPECT_EQ(rr.u32(), 0x8004010Fu);  // MAPI_E_NOT_FOUND
+  }
+  EXPECT_TRUE(rr.at_end());
+  // The store's own order for the same table (no sort: as the store lists them).
+  auto t = mb->contents_table(mb->special_folder(store::SpecialFolder::Inbox));
+  t->set_columns({tags::PidTagSubject});
+  std::vector<std::string> stored;
+  for (const auto& row : t->query_rows(10)) stored.push_back(row[0].get<std::string>());
+  EXPECT_EQ(subjects, stored);
+}
+
+TEST_F(Rops, PropertiesReceiveFoldersAndFailuresOneRopAtATime) {
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.u8(0x27); w.u8(0); w.u8(0); w.str8z("IPM.Note.Custom");   // RopGetReceiveFolder
+  w.u8(0x02); w.u8(0); w.u8(0); w.u8(1);                      // RopOpenFolder Inbox into 1
+  w.u64(fid_bytes(mb->special_folder(store::SpecialFolder::Inbox)));
+  w.u8(0);
+  Output o = run(w.data(), {0, 0});
+  BinaryReader r(o.rops);
+  r.skip(1 + 1 + 4 + 1 + 13 * 8 + 1 + 16 + 2 + 16 + 8 + 8 + 4);
+  EXPECT_EQ(r.copy(6), (Bytes{0x27, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(r.u64(), fid_bytes(mb->special_folder(store::SpecialFolder::Inbox)));  // the default receive folder
+  EXPECT_EQ(r.str8z(), "");                                                        // registered for ""
+  EXPECT_EQ(r.copy(8), (Bytes{0x02, 1, 0, 0, 0, 0, 0, 0}));
+
+  // The spec vector's RopGetPropertiesSpecific (handle index 1, Unicode, Subject and MessageClass)
+  // on the folder: neither exists there; then its display name, unspecified type.
+  const Bytes gps = vector_file("derived_getpropertiesspecific_request.bin");
+  BinaryWriter w2;
+  w2.bytes(gps);
+  w2.u8(0x07); w2.u8(0); w2.u8(1); w2.u16(0); w2.u16(1); w2.u16(1);
+  w2.u32(0x30010000);  // PidTagDisplayName, PtypUnspecified
+  Output p = run(w2.data(), o.handles);
+  BinaryReader pr(p.rops);
+  EXPECT_EQ(pr.copy(6), (Bytes{0x07, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(pr.u8(), 0x01);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(pr.u8(), 0x0A);
+    EXPECT_EQ(pr.u32(), 0x8004010Fu);
+  }
+  EXPECT_EQ(pr.copy(6), (Bytes{0x07, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(pr.u8(), 0x00);     // StandardPropertyRow
+  EXPECT_EQ(pr.u16(), 0x001F);  // TypedPropertyValue: PtypString
+  EXPECT_EQ(pr.utf16z(), "Inbox");
+  EXPECT_TRUE(pr.at_end());
+
+  // RopRelease (no response), then the released handle: ecNullObject; an index past the table:
+  // ecNullObject; an unknown ROP: ecNotSupported and the rest of the buffer is not run.
+  BinaryWriter w3;
+  w3.u8(0x01); w3.u8(0); w3.u8(1);                            // release the folder
+  w3.u8(0x04); w3.u8(0); w3.u8(1); w3.u8(1); w3.u8(0);        // GetHierarchyTable on it
+  w3.u8(0x04); w3.u8(0); w3.u8(9); w3.u8(1); w3.u8(0);        // index 9: no such slot
+  w3.u8(0x03); w3.u8(0); w3.u8(0); w3.u8(1);                  // RopOpenMessage: not served (yet)
+  w3.u8(0x27); w3.u8(0); w3.u8(0); w3.str8z("");              // not run
+  Output f = run(w3.data(), o.handles);
+  EXPECT_EQ(f.rops, (Bytes{0x04, 1, 0xB9, 0x04, 0, 0, 0x04, 1, 0xB9, 0x04, 0, 0, 0x03, 0, 0x02, 0x01, 0x04, 0x80}));
+  EXPECT_EQ(session->object_count(), 1u);  // the Logon
+
+  // A ROP cut short is a corrupt buffer; a RopSize larger than the buffer too.
+  EXPECT_EQ(code_of([&] { run(Bytes{0x02, 0, 0}, {0}); }), ErrorCode::MAPI_E_CORRUPT_DATA);
+  EXPECT_EQ(code_of([&] { session->execute(Bytes{0xFF, 0x00, 1, 2}, 0x8000); }), ErrorCode::MAPI_E_CORRUPT_DATA);
+  EXPECT_EQ(code_of([&] { session->execute(Bytes{0x02, 0x00, 1}, 0x8000); }), ErrorCode::MAPI_E_CORRUPT_DATA);  // 1-byte handle table
+}
+
+TEST(RopsDoc, TheListInDocsIsTheDispatchTable) {
+  const std::string path = std::string(OPENMAPI_SOURCE_DIR) + "/docs/ROPS.md";
+  std::ifstream in(path);
+  const std::string doc((std::istreambuf_iterator<char>(in)), {});
+  if (std::getenv("OPENMAPI_WRITE_DOCS")) std::ofstream(path) << rops_markdown();
+  EXPECT_EQ(doc, rops_markdown()) << "regenerate with OPENMAPI_WRITE_DOCS=1 " << "tests/server_rops_test";
+}
