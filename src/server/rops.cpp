@@ -9,6 +9,7 @@
 #include "core/entryid.h"
 #include "core/error.h"
 #include "core/propvalue.h"
+#include "core/sortorder.h"
 #include "server/frontend.h"
 #include "store/data_dir.h"
 #include "store/objects.h"
@@ -43,8 +44,14 @@ const std::vector<RopInfo>& rop_table() {
       {0x04, "RopGetHierarchyTable", "2.2.4.13"},
       {0x05, "RopGetContentsTable", "2.2.4.14"},
       {0x07, "RopGetPropertiesSpecific", "2.2.8.3"},
+      {0x08, "RopGetPropertiesAll", "2.2.8.4"},
+      {0x09, "RopGetPropertiesList", "2.2.8.5"},
       {0x12, "RopSetColumns", "2.2.5.1"},
+      {0x13, "RopSortTable", "2.2.5.2"},
       {0x15, "RopQueryRows", "2.2.5.4"},
+      {0x16, "RopGetStatus", "2.2.5.5"},
+      {0x17, "RopQueryPosition", "2.2.5.7"},
+      {0x18, "RopSeekRow", "2.2.5.8"},
       {0x27, "RopGetReceiveFolder", "2.2.3.2"},
       {0xFE, "RopLogon", "2.2.3.1"},
   };
@@ -370,6 +377,96 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           }
           c.header(0x07, index);
           write_property_row(c.out, columns, result.values);
+          break;
+        }
+        case 0x08: {  // RopGetPropertiesAll
+          c.in.u8();
+          index = c.in.u8();
+          const uint16_t size_limit = c.in.u16();
+          const uint16_t want_unicode = c.in.u16();
+          auto o = c.object(index);
+          auto result = RopContext::prop_object(*o).get_props({});
+          c.header(0x08, index);
+          c.out.u16(uint16_t(std::min<size_t>(result.values.size(), 0xFFFF)));
+          for (PropValue v : result.values) {
+            if (v.type() == PropType::String && !want_unicode)
+              v = PropValue::string(v.tag().with_type(PropType::String8), *v.get_if<std::string>());
+            if (v.type() != PropType::ErrorCode && size_limit && v.size() > size_limit)
+              v = PropValue::error(v.tag().id(), ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY);
+            c.out.u32(v.tag().value);  // TaggedPropertyValue
+            if (v.type() == PropType::ErrorCode) c.out.u32(uint32_t(v.get<int32_t>()));
+            else write_rop_value(c.out, v);
+          }
+          break;
+        }
+        case 0x09: {  // RopGetPropertiesList
+          c.in.u8();
+          index = c.in.u8();
+          auto o = c.object(index);
+          auto list = RopContext::prop_object(*o).get_prop_list();
+          c.header(0x09, index);
+          c.out.u16(uint16_t(std::min<size_t>(list.size(), 0xFFFF)));
+          for (size_t i = 0; i < list.size() && i < 0xFFFF; ++i) c.out.u32(list[i].value);
+          break;
+        }
+        case 0x13: {  // RopSortTable
+          c.in.u8();
+          index = c.in.u8();
+          c.in.u8();  // SortTableFlags: done at once
+          const uint16_t count = c.in.u16();
+          SortOrderSet set;
+          set.categories = c.in.u16();
+          set.expanded = c.in.u16();
+          if (size_t(count) * 5 > c.in.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a sort order longer than the ROP buffer");
+          for (uint16_t i = 0; i < count; ++i) {
+            SortOrder so;
+            so.tag = PropTag(c.in.u32());
+            const uint8_t order = c.in.u8();
+            if (order != 0x00 && order != 0x01 && order != 0x04 && order != 0x08) throw RopFailure{ec::InvalidParameter};
+            so.direction = SortDirection(order);
+            set.orders.push_back(so);
+          }
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          if (set.categories > set.orders.size() || set.expanded > set.categories) throw RopFailure{ec::InvalidParameter};
+          o->table->sort(set);
+          c.header(0x13, index);
+          c.out.u8(0x00);  // TableStatus: TBLSTAT_COMPLETE
+          break;
+        }
+        case 0x16: {  // RopGetStatus
+          c.in.u8();
+          index = c.in.u8();
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          c.header(0x16, index);
+          c.out.u8(0x00);  // TBLSTAT_COMPLETE: every table operation here is synchronous
+          break;
+        }
+        case 0x17: {  // RopQueryPosition
+          c.in.u8();
+          index = c.in.u8();
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          const auto [at, total] = o->table->query_position();
+          c.header(0x17, index);
+          c.out.u32(at);     // Numerator
+          c.out.u32(total);  // Denominator
+          break;
+        }
+        case 0x18: {  // RopSeekRow
+          c.in.u8();
+          index = c.in.u8();
+          const uint8_t origin = c.in.u8();
+          const int32_t rows = c.in.i32();
+          const bool want_moved = c.in.u8() != 0;
+          if (origin > 2) throw RopFailure{ec::InvalidParameter};
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          const int32_t moved = o->table->seek_row(store::BookmarkOrigin(origin), rows);
+          c.header(0x18, index);
+          c.out.u8(moved != rows ? 1 : 0);  // HasSoughtLess
+          c.out.i32(want_moved ? moved : 0);  // RowsSought
           break;
         }
         default: {

@@ -257,6 +257,81 @@ TEST_F(Rops, PropertiesReceiveFoldersAndFailuresOneRopAtATime) {
   EXPECT_EQ(code_of([&] { session->execute(Bytes{0x02, 0x00, 1}, 0x8000); }), ErrorCode::MAPI_E_CORRUPT_DATA);  // 1-byte handle table
 }
 
+TEST_F(Rops, TablesSortSeekAndTellTheirPositionAndObjectsListTheirProperties) {
+  save("b");
+  save("a");
+  save("c");
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.u8(0x02); w.u8(0); w.u8(0); w.u8(1);
+  w.u64(fid_bytes(mb->special_folder(store::SpecialFolder::Inbox)));
+  w.u8(0);
+  w.u8(0x05); w.u8(0); w.u8(1); w.u8(2); w.u8(0);
+  w.u8(0x12); w.u8(0); w.u8(2); w.u8(0); w.u16(1); w.u32(tags::PidTagSubject.value);
+  w.u8(0x13); w.u8(0); w.u8(2); w.u8(0); w.u16(1); w.u16(0); w.u16(0);   // RopSortTable: subject descending
+  w.u32(tags::PidTagSubject.value); w.u8(0x01);
+  w.u8(0x15); w.u8(0); w.u8(2); w.u8(0); w.u8(1); w.u16(1);               // QueryRows(1)
+  w.u8(0x17); w.u8(0); w.u8(2);                                           // QueryPosition
+  w.u8(0x18); w.u8(0); w.u8(2); w.u8(0); w.i32(5); w.u8(1);               // SeekRow(BEGINNING, 5)
+  w.u8(0x16); w.u8(0); w.u8(2);                                           // GetStatus
+  w.u8(0x13); w.u8(0); w.u8(2); w.u8(0); w.u16(1); w.u16(0); w.u16(0);    // a sort order 0x02: invalid
+  w.u32(tags::PidTagSubject.value); w.u8(0x02);
+  Output o = run(w.data(), {0, 0, 0});
+  BinaryReader r(o.rops);
+  r.skip(1 + 1 + 4 + 1 + 13 * 8 + 1 + 16 + 2 + 16 + 8 + 8 + 4);
+  r.skip(8 + 10 + 7);                                             // OpenFolder, GetContentsTable, SetColumns
+  EXPECT_EQ(r.copy(7), (Bytes{0x13, 2, 0, 0, 0, 0, 0}));           // SortTable: TBLSTAT_COMPLETE
+  EXPECT_EQ(r.copy(6), (Bytes{0x15, 2, 0, 0, 0, 0}));
+  EXPECT_EQ(r.u8(), 0x01);                                         // Origin: BOOKMARK_CURRENT (one of three read)
+  EXPECT_EQ(r.u16(), 1);
+  EXPECT_EQ(r.u8(), 0x00);                                         // StandardPropertyRow
+  EXPECT_EQ(r.utf16z(), "c");                                      // descending: c first
+  EXPECT_EQ(r.copy(6), (Bytes{0x17, 2, 0, 0, 0, 0}));
+  EXPECT_EQ(r.u32(), 1u);                                          // Numerator: the cursor
+  EXPECT_EQ(r.u32(), 3u);                                          // Denominator: the rows
+  EXPECT_EQ(r.copy(6), (Bytes{0x18, 2, 0, 0, 0, 0}));
+  EXPECT_EQ(r.u8(), 1);                                            // HasSoughtLess: only 3 rows
+  EXPECT_EQ(r.i32(), 3);                                           // RowsSought
+  EXPECT_EQ(r.copy(7), (Bytes{0x16, 2, 0, 0, 0, 0, 0}));           // GetStatus
+  EXPECT_EQ(r.copy(6), (Bytes{0x13, 2, 0x57, 0, 0x07, 0x80}));     // ecInvalidParameter (0x80070057)
+  EXPECT_TRUE(r.at_end());
+
+  // The folder's property list and all its properties (MS-OXCPRPT): its display name among them.
+  BinaryWriter w2;
+  w2.u8(0x09); w2.u8(0); w2.u8(1);                                // GetPropertiesList on the folder
+  w2.u8(0x08); w2.u8(0); w2.u8(1); w2.u16(0); w2.u16(1);         // GetPropertiesAll, Unicode
+  Output p = run(w2.data(), o.handles);
+  BinaryReader pr(p.rops);
+  EXPECT_EQ(pr.copy(6), (Bytes{0x09, 1, 0, 0, 0, 0}));
+  const uint16_t n = pr.u16();
+  bool listed = false;
+  for (uint16_t i = 0; i < n; ++i)
+    if (PropTag(pr.u32()).id() == tags::PidTagDisplayName.id()) listed = true;
+  EXPECT_TRUE(listed);
+  EXPECT_EQ(pr.copy(6), (Bytes{0x08, 1, 0, 0, 0, 0}));
+  const uint16_t count = pr.u16();
+  EXPECT_GT(count, 3u);
+  std::string name;
+  for (uint16_t i = 0; i < count; ++i) {
+    const PropTag t(pr.u32());
+    if (t.type() == PropType::ErrorCode) {
+      pr.u32();
+      continue;
+    }
+    // ROP-buffer counts (MS-OXCDATA 2.11.1.1): 16-bit for a binary, 32-bit for a multi-value.
+    if (t.type() == PropType::Binary) {
+      pr.copy(pr.u16());
+    } else if (t.type() == PropType::MultipleBinary) {
+      for (uint32_t k = 0, m = pr.u32(); k < m; ++k) pr.copy(pr.u16());
+    } else {
+      PropValue v = read_value(pr, t, true);
+      if (t == tags::PidTagDisplayName) name = v.get<std::string>();
+    }
+  }
+  EXPECT_EQ(name, "Inbox");
+  EXPECT_TRUE(pr.at_end());
+}
+
 TEST(RopsDoc, TheListInDocsIsTheDispatchTable) {
   const std::string path = std::string(OPENMAPI_SOURCE_DIR) + "/docs/ROPS.md";
   std::ifstream in(path);
