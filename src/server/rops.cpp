@@ -41,6 +41,7 @@ const std::vector<RopInfo>& rop_table() {
   static const std::vector<RopInfo> t = {
       {0x01, "RopRelease", "2.2.15.3"},
       {0x02, "RopOpenFolder", "2.2.4.1"},
+      {0x03, "RopOpenMessage", "2.2.6.1"},
       {0x04, "RopGetHierarchyTable", "2.2.4.13"},
       {0x05, "RopGetContentsTable", "2.2.4.14"},
       {0x07, "RopGetPropertiesSpecific", "2.2.8.3"},
@@ -76,11 +77,12 @@ std::string rops_markdown() {
 }
 
 struct RopSession::Object {
-  enum class Kind { Logon, Folder, Table } kind;
+  enum class Kind { Logon, Folder, Table, Message } kind;
   uint8_t logon_id = 0;
   std::shared_ptr<store::Logon> logon;
   std::shared_ptr<store::Folder> folder;
   std::shared_ptr<store::Table> table;
+  std::shared_ptr<store::Message> message;
 };
 
 RopSession::RopSession(ServerConfig config, User user) : config_(std::move(config)), user_(std::move(user)) {}
@@ -172,6 +174,7 @@ struct RopContext {
     switch (o.kind) {
       case RopSession::Object::Kind::Logon: return *o.logon;
       case RopSession::Object::Kind::Folder: return *o.folder;
+      case RopSession::Object::Kind::Message: return *o.message;
       default: throw RopFailure{ec::NotSupported};
     }
   }
@@ -296,6 +299,44 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           c.header(0x02, index);
           c.out.u8(0);  // HasRules
           c.out.u8(0);  // IsGhosted
+          break;
+        }
+        case 0x03: {  // RopOpenMessage
+          c.in.u8();
+          const uint8_t in_index = c.in.u8();
+          index = c.in.u8();
+          c.in.u16();  // CodePageId
+          const uint64_t folder = c.in.u64();
+          const uint8_t mode = c.in.u8();
+          const uint64_t mid = c.in.u64();
+          auto o = c.object(in_index);
+          uint32_t& out_slot = c.slot(index);
+          const store::MessageId id(ObjectId::from_u64(mid).gc);
+          auto m = std::make_shared<Object>();
+          m->kind = Object::Kind::Message;
+          m->logon_id = o->logon_id;
+          m->logon = o->logon;
+          // OpenModeFlags (MS-OXCMSG 2.2.3.1.1): ReadOnly 0x00, ReadWrite 0x01, BestAccess 0x03.
+          m->message = o->logon->open_message(id, (mode & 0x01) != 0);
+          if (m->message->folder() != folder_of(folder)) throw RopFailure{ec::NotFound};
+          auto props = m->message->get_props({tags::PidTagSubjectPrefix, tags::PidTagNormalizedSubject}).values;
+          const auto recipients = m->message->recipients().size();
+          out_slot = add(o->logon_id, m);
+          c.header(0x03, index);
+          c.out.u8(0);  // HasNamedProperties (none are listed here)
+          // SubjectPrefix and NormalizedSubject as TypedStrings (MS-OXCDATA 2.11.3): 0x00 none, 0x01 empty, 0x04 Unicode.
+          for (const auto& v : props) {
+            const std::string* text = v.type() == PropType::String ? v.get_if<std::string>() : nullptr;
+            if (!text) c.out.u8(0x00);
+            else if (text->empty()) c.out.u8(0x01);
+            else {
+              c.out.u8(0x04);
+              c.out.utf16z(*text);
+            }
+          }
+          c.out.u16(uint16_t(std::min<size_t>(recipients, 0xFFFF)));  // RecipientCount
+          c.out.u16(0);  // ColumnCount: the rows come with RopReadRecipients (MS-OXCMSG 2.2.3.1.2 lets the server send fewer)
+          c.out.u8(0);   // RowCount
           break;
         }
         case 0x04:    // RopGetHierarchyTable

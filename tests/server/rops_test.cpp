@@ -245,10 +245,10 @@ TEST_F(Rops, PropertiesReceiveFoldersAndFailuresOneRopAtATime) {
   w3.u8(0x01); w3.u8(0); w3.u8(1);                            // release the folder
   w3.u8(0x04); w3.u8(0); w3.u8(1); w3.u8(1); w3.u8(0);        // GetHierarchyTable on it
   w3.u8(0x04); w3.u8(0); w3.u8(9); w3.u8(1); w3.u8(0);        // index 9: no such slot
-  w3.u8(0x03); w3.u8(0); w3.u8(0); w3.u8(1);                  // RopOpenMessage: not served (yet)
+  w3.u8(0x06); w3.u8(0); w3.u8(0); w3.u8(1);                  // RopCreateMessage: not served (yet)
   w3.u8(0x27); w3.u8(0); w3.u8(0); w3.str8z("");              // not run
   Output f = run(w3.data(), o.handles);
-  EXPECT_EQ(f.rops, (Bytes{0x04, 1, 0xB9, 0x04, 0, 0, 0x04, 1, 0xB9, 0x04, 0, 0, 0x03, 0, 0x02, 0x01, 0x04, 0x80}));
+  EXPECT_EQ(f.rops, (Bytes{0x04, 1, 0xB9, 0x04, 0, 0, 0x04, 1, 0xB9, 0x04, 0, 0, 0x06, 0, 0x02, 0x01, 0x04, 0x80}));
   EXPECT_EQ(session->object_count(), 1u);  // the Logon
 
   // A ROP cut short is a corrupt buffer; a RopSize larger than the buffer too.
@@ -330,6 +330,44 @@ TEST_F(Rops, TablesSortSeekAndTellTheirPositionAndObjectsListTheirProperties) {
   }
   EXPECT_EQ(name, "Inbox");
   EXPECT_TRUE(pr.at_end());
+}
+
+TEST_F(Rops, OpenMessageAnswersItsSubjectAndRecipientCountAndItsProperties) {
+  Message m;
+  m.props.set(PropValue::string(tags::PidTagMessageClass, "IPM.Note"));
+  m.props.set(PropValue::string(tags::PidTagSubject, "RE: hello"));
+  m.props.set(PropValue::string(tags::PidTagSubjectPrefix, "RE: "));
+  m.props.set(PropValue::string(tags::PidTagNormalizedSubject, "hello"));
+  m.recipients.push_back(PropertyBag{PropValue::i32(tags::PidTagRecipientType, 1), PropValue::string(tags::PidTagDisplayName, "Bob")});
+  const store::FolderId inbox = mb->special_folder(store::SpecialFolder::Inbox);
+  const store::MessageId id = mb->save_message(inbox, m);
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.u8(0x03); w.u8(0); w.u8(0); w.u8(1); w.u16(0x0FFF);           // RopOpenMessage into 1 (CodePageId: the logon's)
+  w.u64(fid_bytes(inbox)); w.u8(0x00); w.u64(fid_bytes(id));        // read-only
+  w.u8(0x07); w.u8(0); w.u8(1); w.u16(0); w.u16(1); w.u16(2);      // GetPropertiesSpecific on it
+  w.u32(tags::PidTagSubject.value); w.u32(0x001A001F);
+  w.u8(0x03); w.u8(0); w.u8(0); w.u8(2); w.u16(0x0FFF);             // the same message in the wrong folder
+  w.u64(fid_bytes(mb->special_folder(store::SpecialFolder::Outbox))); w.u8(0x00); w.u64(fid_bytes(id));
+  Output o = run(w.data(), {0, 0, 0});
+  BinaryReader r(o.rops);
+  r.skip(1 + 1 + 4 + 1 + 13 * 8 + 1 + 16 + 2 + 16 + 8 + 8 + 4);
+  EXPECT_EQ(r.copy(7), (Bytes{0x03, 1, 0, 0, 0, 0, 0}));  // ok, no named properties
+  EXPECT_EQ(r.u8(), 0x04);                                 // SubjectPrefix: Unicode
+  EXPECT_EQ(r.utf16z(), "RE: ");
+  EXPECT_EQ(r.u8(), 0x04);
+  EXPECT_EQ(r.utf16z(), "hello");
+  EXPECT_EQ(r.u16(), 1);                                   // RecipientCount
+  EXPECT_EQ(r.u16(), 0);                                   // ColumnCount
+  EXPECT_EQ(r.u8(), 0);                                    // RowCount: read them with RopReadRecipients
+  EXPECT_EQ(r.copy(6), (Bytes{0x07, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(r.u8(), 0x00);                                 // both there
+  EXPECT_EQ(r.utf16z(), "RE: hello");
+  EXPECT_EQ(r.utf16z(), "IPM.Note");
+  EXPECT_EQ(r.copy(6), (Bytes{0x03, 2, 0x0F, 0x01, 0x04, 0x80}));  // MAPI_E_NOT_FOUND
+  EXPECT_TRUE(r.at_end());
+  EXPECT_EQ(o.handles[1], 0x00000001u);
+  EXPECT_EQ(o.handles[2], 0u);  // left as it was
 }
 
 TEST(RopsDoc, TheListInDocsIsTheDispatchTable) {
