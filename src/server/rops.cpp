@@ -53,7 +53,13 @@ const std::vector<RopInfo>& rop_table() {
       {0x16, "RopGetStatus", "2.2.5.5"},
       {0x17, "RopQueryPosition", "2.2.5.7"},
       {0x18, "RopSeekRow", "2.2.5.8"},
+      {0x21, "RopGetAttachmentTable", "2.2.6.17"},
+      {0x22, "RopOpenAttachment", "2.2.6.12"},
       {0x27, "RopGetReceiveFolder", "2.2.3.2"},
+      {0x2B, "RopOpenStream", "2.2.9.1"},
+      {0x2C, "RopReadStream", "2.2.9.2"},
+      {0x2E, "RopSeekStream", "2.2.9.8"},
+      {0x5E, "RopGetStreamSize", "2.2.9.6"},
       {0xFE, "RopLogon", "2.2.3.1"},
   };
   return t;
@@ -77,12 +83,14 @@ std::string rops_markdown() {
 }
 
 struct RopSession::Object {
-  enum class Kind { Logon, Folder, Table, Message } kind;
+  enum class Kind { Logon, Folder, Table, Message, Attach, Stream } kind;
   uint8_t logon_id = 0;
   std::shared_ptr<store::Logon> logon;
   std::shared_ptr<store::Folder> folder;
   std::shared_ptr<store::Table> table;
   std::shared_ptr<store::Message> message;
+  std::shared_ptr<store::Attach> attach;
+  std::shared_ptr<store::Stream> stream;
 };
 
 RopSession::RopSession(ServerConfig config, User user) : config_(std::move(config)), user_(std::move(user)) {}
@@ -175,6 +183,7 @@ struct RopContext {
       case RopSession::Object::Kind::Logon: return *o.logon;
       case RopSession::Object::Kind::Folder: return *o.folder;
       case RopSession::Object::Kind::Message: return *o.message;
+      case RopSession::Object::Kind::Attach: return *o.attach;
       default: throw RopFailure{ec::NotSupported};
     }
   }
@@ -337,6 +346,103 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           c.out.u16(uint16_t(std::min<size_t>(recipients, 0xFFFF)));  // RecipientCount
           c.out.u16(0);  // ColumnCount: the rows come with RopReadRecipients (MS-OXCMSG 2.2.3.1.2 lets the server send fewer)
           c.out.u8(0);   // RowCount
+          break;
+        }
+        case 0x21: {  // RopGetAttachmentTable
+          c.in.u8();
+          const uint8_t in_index = c.in.u8();
+          index = c.in.u8();
+          c.in.u8();  // TableFlags (Unicode: strings are Unicode here anyway)
+          auto o = c.object(in_index);
+          if (o->kind != Object::Kind::Message) throw RopFailure{ec::NotSupported};
+          uint32_t& out_slot = c.slot(index);
+          auto t = std::make_shared<Object>();
+          t->kind = Object::Kind::Table;
+          t->logon_id = o->logon_id;
+          t->logon = o->logon;
+          t->message = o->message;  // the table's rows come from it: keep it
+          t->table = std::shared_ptr<store::Table>(o->message->attachment_table());
+          out_slot = add(o->logon_id, t);
+          c.header(0x21, index);
+          break;
+        }
+        case 0x22: {  // RopOpenAttachment
+          c.in.u8();
+          const uint8_t in_index = c.in.u8();
+          index = c.in.u8();
+          c.in.u8();  // OpenAttachmentFlags
+          const uint32_t num = c.in.u32();
+          auto o = c.object(in_index);
+          if (o->kind != Object::Kind::Message) throw RopFailure{ec::NotSupported};
+          uint32_t& out_slot = c.slot(index);
+          auto a = std::make_shared<Object>();
+          a->kind = Object::Kind::Attach;
+          a->logon_id = o->logon_id;
+          a->logon = o->logon;
+          a->message = o->message;
+          a->attach = o->message->open_attach(num);
+          out_slot = add(o->logon_id, a);
+          c.header(0x22, index);
+          break;
+        }
+        case 0x2B: {  // RopOpenStream
+          c.in.u8();
+          const uint8_t in_index = c.in.u8();
+          index = c.in.u8();
+          const PropTag tag(c.in.u32());
+          const uint8_t mode = c.in.u8();
+          auto o = c.object(in_index);
+          uint32_t& out_slot = c.slot(index);
+          // OpenModeFlags (MS-OXCPRPT 2.2.14.1): ReadOnly 0x00, ReadWrite 0x01, Create 0x02.
+          if (mode > 0x02 && mode != 0x03) throw RopFailure{ec::InvalidParameter};
+          auto st = std::make_shared<Object>();
+          st->kind = Object::Kind::Stream;
+          st->logon_id = o->logon_id;
+          st->logon = o->logon;
+          st->stream = std::shared_ptr<store::Stream>(RopContext::prop_object(*o).open_property(tag, mode));
+          const uint64_t size = st->stream->size();
+          out_slot = add(o->logon_id, st);
+          c.header(0x2B, index);
+          c.out.u32(uint32_t(std::min<uint64_t>(size, 0xFFFFFFFF)));  // StreamSize
+          break;
+        }
+        case 0x2C: {  // RopReadStream
+          c.in.u8();
+          index = c.in.u8();
+          uint32_t want = c.in.u16();
+          if (want == 0xBABE) want = c.in.u32();  // MaximumByteCount follows
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Stream) throw RopFailure{ec::NotSupported};
+          // What fits the response: the ROP output stays within MaxRopOut (and a DataSize is 16 bits).
+          const size_t room = max_out > c.out.size() + 64 ? max_out - c.out.size() - 64 : 0;
+          const size_t n = std::min<size_t>({want, 0xFFF0, room});
+          Bytes buf(n);
+          const size_t got = n ? o->stream->read(buf.data(), n) : 0;
+          c.header(0x2C, index);
+          c.out.u16(uint16_t(got));
+          c.out.bytes(ByteView(buf.data(), got));
+          break;
+        }
+        case 0x2E: {  // RopSeekStream
+          c.in.u8();
+          index = c.in.u8();
+          const uint8_t origin = c.in.u8();
+          const int64_t offset = c.in.i64();
+          if (origin > 2) throw RopFailure{ec::InvalidParameter};
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Stream) throw RopFailure{ec::NotSupported};
+          const uint64_t at = o->stream->seek(offset, store::Stream::Origin(origin));
+          c.header(0x2E, index);
+          c.out.u64(at);  // NewPosition
+          break;
+        }
+        case 0x5E: {  // RopGetStreamSize
+          c.in.u8();
+          index = c.in.u8();
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Stream) throw RopFailure{ec::NotSupported};
+          c.header(0x5E, index);
+          c.out.u32(uint32_t(std::min<uint64_t>(o->stream->size(), 0xFFFFFFFF)));
           break;
         }
         case 0x04:    // RopGetHierarchyTable

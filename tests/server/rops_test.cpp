@@ -370,6 +370,83 @@ TEST_F(Rops, OpenMessageAnswersItsSubjectAndRecipientCountAndItsProperties) {
   EXPECT_EQ(o.handles[2], 0u);  // left as it was
 }
 
+TEST_F(Rops, AnAttachmentIsListedOpenedAndReadThroughAStream) {
+  Bytes data(20000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 7 + 3);
+  Message m;
+  m.props.set(PropValue::string(tags::PidTagMessageClass, "IPM.Note"));
+  m.props.set(PropValue::string(tags::PidTagSubject, "with a file"));
+  Attachment a;
+  a.props.set(PropValue::i32(tags::PidTagAttachMethod, 1));
+  a.props.set(PropValue::string(tags::PidTagAttachLongFilename, "report.pdf"));
+  a.props.set(PropValue::binary(tags::PidTagAttachDataBinary, data));
+  m.attachments.push_back(std::move(a));
+  const store::FolderId inbox = mb->special_folder(store::SpecialFolder::Inbox);
+  const store::MessageId id = mb->save_message(inbox, m);
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.u8(0x03); w.u8(0); w.u8(0); w.u8(1); w.u16(0x0FFF); w.u64(fid_bytes(inbox)); w.u8(0); w.u64(fid_bytes(id));
+  w.u8(0x21); w.u8(0); w.u8(1); w.u8(2); w.u8(0x40);                         // GetAttachmentTable into 2
+  w.u8(0x12); w.u8(0); w.u8(2); w.u8(0); w.u16(2);
+  w.u32(tags::PidTagAttachNumber.value); w.u32(tags::PidTagAttachLongFilename.value);
+  w.u8(0x15); w.u8(0); w.u8(2); w.u8(0); w.u8(1); w.u16(10);
+  w.u8(0x22); w.u8(0); w.u8(1); w.u8(3); w.u8(0); w.u32(0);                  // OpenAttachment 0 into 3
+  w.u8(0x2B); w.u8(0); w.u8(3); w.u8(4); w.u32(tags::PidTagAttachDataBinary.value); w.u8(0);  // OpenStream into 4
+  w.u8(0x5E); w.u8(0); w.u8(4);                                               // GetStreamSize
+  Output o = run(w.data(), {0, 0, 0, 0, 0});
+  BinaryReader q(o.rops);
+  q.skip(1 + 1 + 4 + 1 + 13 * 8 + 1 + 16 + 2 + 16 + 8 + 8 + 4);
+  EXPECT_EQ(q.copy(7), (Bytes{0x03, 1, 0, 0, 0, 0, 0}));
+  for (int i = 0; i < 2; ++i) {
+    const uint8_t type = q.u8();
+    if (type == 0x04) q.utf16z();
+  }
+  q.u16();
+  q.u16();
+  q.u8();
+  EXPECT_EQ(q.copy(6), (Bytes{0x21, 2, 0, 0, 0, 0}));
+  EXPECT_EQ(q.copy(7), (Bytes{0x12, 2, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(q.copy(6), (Bytes{0x15, 2, 0, 0, 0, 0}));
+  EXPECT_EQ(q.u8(), 0x02);
+  ASSERT_EQ(q.u16(), 1);
+  EXPECT_EQ(q.u8(), 0x00);
+  EXPECT_EQ(q.u32(), 0u);                 // PidTagAttachNumber 0
+  EXPECT_EQ(q.utf16z(), "report.pdf");
+  EXPECT_EQ(q.copy(6), (Bytes{0x22, 3, 0, 0, 0, 0}));
+  EXPECT_EQ(q.copy(6), (Bytes{0x2B, 4, 0, 0, 0, 0}));
+  EXPECT_EQ(q.u32(), 20000u);             // StreamSize
+  EXPECT_EQ(q.copy(6), (Bytes{0x5E, 4, 0, 0, 0, 0}));
+  EXPECT_EQ(q.u32(), 20000u);
+  EXPECT_TRUE(q.at_end());
+
+  // ReadStream with 0xBABE and a MaximumByteCount, Execute after Execute until it is all read.
+  Bytes got;
+  for (int i = 0; i < 10 && got.size() < data.size(); ++i) {
+    BinaryWriter rs;
+    rs.u8(0x2C); rs.u8(0); rs.u8(4); rs.u16(0xBABE); rs.u32(8000);
+    Output p = run(rs.data(), o.handles);
+    BinaryReader pr(p.rops);
+    ASSERT_EQ(pr.copy(6), (Bytes{0x2C, 4, 0, 0, 0, 0}));
+    const uint16_t n = pr.u16();
+    ASSERT_LE(n, 8000);
+    ASSERT_GT(n, 0);
+    Bytes chunk = pr.copy(n);
+    got.insert(got.end(), chunk.begin(), chunk.end());
+  }
+  EXPECT_EQ(got, data);
+  // SeekStream back to the start (STREAM_SEEK_SET), and a read of 16 bytes.
+  BinaryWriter sk;
+  sk.u8(0x2E); sk.u8(0); sk.u8(4); sk.u8(0); sk.i64(0);
+  sk.u8(0x2C); sk.u8(0); sk.u8(4); sk.u16(16);
+  Output k = run(sk.data(), o.handles);
+  BinaryReader kr(k.rops);
+  EXPECT_EQ(kr.copy(6), (Bytes{0x2E, 4, 0, 0, 0, 0}));
+  EXPECT_EQ(kr.u64(), 0u);
+  EXPECT_EQ(kr.copy(6), (Bytes{0x2C, 4, 0, 0, 0, 0}));
+  ASSERT_EQ(kr.u16(), 16);
+  EXPECT_EQ(kr.copy(16), Bytes(data.begin(), data.begin() + 16));
+}
+
 TEST(RopsDoc, TheListInDocsIsTheDispatchTable) {
   const std::string path = std::string(OPENMAPI_SOURCE_DIR) + "/docs/ROPS.md";
   std::ifstream in(path);
