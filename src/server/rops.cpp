@@ -44,9 +44,12 @@ const std::vector<RopInfo>& rop_table() {
       {0x03, "RopOpenMessage", "2.2.6.1"},
       {0x04, "RopGetHierarchyTable", "2.2.4.13"},
       {0x05, "RopGetContentsTable", "2.2.4.14"},
+      {0x06, "RopCreateMessage", "2.2.6.2"},
       {0x07, "RopGetPropertiesSpecific", "2.2.8.3"},
       {0x08, "RopGetPropertiesAll", "2.2.8.4"},
       {0x09, "RopGetPropertiesList", "2.2.8.5"},
+      {0x0A, "RopSetProperties", "2.2.8.6"},
+      {0x0C, "RopSaveChangesMessage", "2.2.6.3"},
       {0x12, "RopSetColumns", "2.2.5.1"},
       {0x13, "RopSortTable", "2.2.5.2"},
       {0x15, "RopQueryRows", "2.2.5.4"},
@@ -136,6 +139,26 @@ void write_rop_value(BinaryWriter& w, const PropValue& v) {
       return;
     }
     default: write_value(w, v, true);
+  }
+}
+
+PropValue read_rop_value(BinaryReader& r, PropTag tag) {
+  // The counts of write_rop_value: 16-bit for PtypBinary, 32-bit for multi-values.
+  switch (tag.type()) {
+    case PropType::Binary: return PropValue::binary(tag, r.copy(r.u16()));
+    case PropType::MultipleBinary: {
+      const uint32_t n = r.u32();
+      if (size_t(n) * 2 > r.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a multi-valued binary claims more values than follow");
+      std::vector<Bytes> values;
+      for (uint32_t i = 0; i < n; ++i) values.push_back(r.copy(r.u16()));
+      return PropValue(tag, std::move(values));
+    }
+    case PropType::Unspecified:
+    case PropType::Null:
+    case PropType::Object:
+    case PropType::ErrorCode:
+      throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a property value of type " + tag.hex() + " cannot be set");
+    default: return read_value(r, tag, true);
   }
 }
 
@@ -443,6 +466,61 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           if (o->kind != Object::Kind::Stream) throw RopFailure{ec::NotSupported};
           c.header(0x5E, index);
           c.out.u32(uint32_t(std::min<uint64_t>(o->stream->size(), 0xFFFFFFFF)));
+          break;
+        }
+        case 0x06: {  // RopCreateMessage
+          c.in.u8();
+          const uint8_t in_index = c.in.u8();
+          index = c.in.u8();
+          c.in.u16();  // CodePageId
+          const uint64_t folder = c.in.u64();
+          const bool associated = c.in.u8() != 0;
+          auto o = c.object(in_index);
+          uint32_t& out_slot = c.slot(index);
+          auto m = std::make_shared<Object>();
+          m->kind = Object::Kind::Message;
+          m->logon_id = o->logon_id;
+          m->logon = o->logon;
+          m->message = o->logon->open_folder(folder_of(folder))->create_message(associated);
+          out_slot = add(o->logon_id, m);
+          c.header(0x06, index);
+          c.out.u8(0);  // HasMessageId: the id comes with RopSaveChangesMessage
+          break;
+        }
+        case 0x0A: {  // RopSetProperties
+          c.in.u8();
+          index = c.in.u8();
+          const uint16_t size = c.in.u16();
+          if (size > c.in.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "PropertyValueSize is larger than the ROP buffer");
+          BinaryReader values(c.in.bytes(size));
+          const uint16_t count = values.u16();
+          std::vector<PropValue> set;
+          for (uint16_t i = 0; i < count; ++i) {
+            const PropTag tag(values.u32());
+            set.push_back(read_rop_value(values, tag));
+          }
+          auto o = c.object(index);
+          auto problems = RopContext::prop_object(*o).set_props(set);
+          c.header(0x0A, index);
+          c.out.u16(uint16_t(problems.size()));
+          for (const auto& p : problems) {  // PropertyProblem (MS-OXCDATA 2.7)
+            c.out.u16(uint16_t(p.index));
+            c.out.u32(p.tag.value);
+            c.out.u32(uint32_t(p.error));
+          }
+          break;
+        }
+        case 0x0C: {  // RopSaveChangesMessage
+          c.in.u8();
+          index = c.in.u8();  // ResponseHandleIndex
+          const uint8_t in_index = c.in.u8();
+          const uint8_t flags = c.in.u8();
+          auto o = c.object(in_index);
+          if (o->kind != Object::Kind::Message) throw RopFailure{ec::NotSupported};
+          o->message->save_changes(flags & 0x07);
+          c.header(0x0C, index);
+          c.out.u8(in_index);
+          c.out.u64(ObjectId{kReplId, GlobalCounter(*o->message->id())}.to_u64());
           break;
         }
         case 0x04:    // RopGetHierarchyTable

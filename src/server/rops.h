@@ -79,7 +79,9 @@ class RopSession {
 // columns of type PtypUnspecified get a TypedPropertyValue. Counts as in ROP buffers
 // (MS-OXCDATA 2.11.1.1: 16-bit byte counts for PtypBinary, 32-bit value counts for multi-values).
 void write_property_row(BinaryWriter& w, const std::vector<PropTag>& columns, const std::vector<PropValue>& values);
-// One value in ROP-buffer form (no tag).
+// One value in ROP-buffer form (no tag), and back (MAPI_E_CORRUPT_DATA for a truncated one or a
+// type no value can have: PtypUnspecified, PtypNull, PtypObject, PtypErrorCode).
 void write_rop_value(BinaryWriter& w, const PropValue& v);
+PropValue read_rop_value(BinaryReader& r, PropTag tag);
 
 }  // namespace openmapi::server

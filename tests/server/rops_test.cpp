@@ -245,10 +245,10 @@ TEST_F(Rops, PropertiesReceiveFoldersAndFailuresOneRopAtATime) {
   w3.u8(0x01); w3.u8(0); w3.u8(1);                            // release the folder
   w3.u8(0x04); w3.u8(0); w3.u8(1); w3.u8(1); w3.u8(0);        // GetHierarchyTable on it
   w3.u8(0x04); w3.u8(0); w3.u8(9); w3.u8(1); w3.u8(0);        // index 9: no such slot
-  w3.u8(0x06); w3.u8(0); w3.u8(0); w3.u8(1);                  // RopCreateMessage: not served (yet)
+  w3.u8(0x0E); w3.u8(0); w3.u8(0); w3.u8(1);                  // RopModifyRecipients: not served (yet)
   w3.u8(0x27); w3.u8(0); w3.u8(0); w3.str8z("");              // not run
   Output f = run(w3.data(), o.handles);
-  EXPECT_EQ(f.rops, (Bytes{0x04, 1, 0xB9, 0x04, 0, 0, 0x04, 1, 0xB9, 0x04, 0, 0, 0x06, 0, 0x02, 0x01, 0x04, 0x80}));
+  EXPECT_EQ(f.rops, (Bytes{0x04, 1, 0xB9, 0x04, 0, 0, 0x04, 1, 0xB9, 0x04, 0, 0, 0x0E, 0, 0x02, 0x01, 0x04, 0x80}));
   EXPECT_EQ(session->object_count(), 1u);  // the Logon
 
   // A ROP cut short is a corrupt buffer; a RopSize larger than the buffer too.
@@ -445,6 +445,57 @@ TEST_F(Rops, AnAttachmentIsListedOpenedAndReadThroughAStream) {
   EXPECT_EQ(kr.copy(6), (Bytes{0x2C, 4, 0, 0, 0, 0}));
   ASSERT_EQ(kr.u16(), 16);
   EXPECT_EQ(kr.copy(16), Bytes(data.begin(), data.begin() + 16));
+}
+
+TEST_F(Rops, CreateSetAndSaveAMessage) {
+  const store::FolderId inbox = mb->special_folder(store::SpecialFolder::Inbox);
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.u8(0x06); w.u8(0); w.u8(0); w.u8(1); w.u16(0x0FFF); w.u64(fid_bytes(inbox)); w.u8(0);  // CreateMessage into 1
+  Output o = run(w.data(), {0, 0});
+  BinaryReader r(o.rops);
+  r.skip(1 + 1 + 4 + 1 + 13 * 8 + 1 + 16 + 2 + 16 + 8 + 8 + 4);
+  EXPECT_EQ(r.copy(7), (Bytes{0x06, 1, 0, 0, 0, 0, 0}));  // ok, HasMessageId 0
+  EXPECT_TRUE(r.at_end());
+
+  // MS-OXCPRPT's own SetProperties example (InputHandleIndex 0: the new message goes in slot 0),
+  // then a computed property, refused one by one, and SaveChangesMessage.
+  const Bytes spec = vector_file("spec_oxcprpt_setprops_request.bin");
+  ASSERT_EQ(spec.size(), 41u);
+  BinaryWriter w2;
+  w2.bytes(spec);
+  BinaryWriter values;
+  values.u16(2);
+  values.u32(tags::PidTagMessageClass.with_type(PropType::String8).value);
+  values.str8z("IPM.Note");
+  values.u32(0x0E080003);  // PidTagMessageSize: computed
+  values.u32(5);
+  w2.u8(0x0A); w2.u8(0); w2.u8(0); w2.u16(uint16_t(values.size()));
+  w2.bytes(values.data());
+  w2.u8(0x0C); w2.u8(0); w2.u8(1); w2.u8(0); w2.u8(0x02);  // SaveChangesMessage (KeepOpenReadWrite), response in 1
+  Output p = run(w2.data(), {o.handles[1], 0});
+  BinaryReader pr(p.rops);
+  EXPECT_EQ(pr.copy(8), (Bytes{0x0A, 0, 0, 0, 0, 0, 0, 0}));  // no problems
+  EXPECT_EQ(pr.copy(6), (Bytes{0x0A, 0, 0, 0, 0, 0}));
+  ASSERT_EQ(pr.u16(), 1);                                      // one problem
+  EXPECT_EQ(pr.u16(), 1);                                      // the second value
+  EXPECT_EQ(pr.u32(), 0x0E080003u);
+  EXPECT_EQ(pr.u32(), uint32_t(ErrorCode::MAPI_E_COMPUTED));
+  EXPECT_EQ(pr.copy(6), (Bytes{0x0C, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(pr.u8(), 0);                                       // InputHandleIndex
+  const uint64_t mid = pr.u64();
+  EXPECT_TRUE(pr.at_end());
+  // The store holds what was set.
+  const store::MessageId id(ObjectId::from_u64(mid).gc);
+  Message stored = mb->load_message(id);
+  EXPECT_EQ(stored.props.get_string(tags::PidTagNormalizedSubject), "Hello World");
+  EXPECT_EQ(stored.props.get_string(tags::PidTagSubjectPrefix), "");
+  EXPECT_EQ(stored.props.get_string(tags::PidTagMessageClass), "IPM.Note");
+  EXPECT_EQ(mb->message_folder(id), inbox);
+  // A value cut short is a corrupt buffer.
+  BinaryWriter w3;
+  w3.u8(0x0A); w3.u8(0); w3.u8(0); w3.u16(8); w3.u16(1); w3.u32(0x00370102); w3.u16(0x7FFF);
+  EXPECT_EQ(code_of([&] { run(w3.data(), {o.handles[1]}); }), ErrorCode::MAPI_E_CORRUPT_DATA);
 }
 
 TEST(RopsDoc, TheListInDocsIsTheDispatchTable) {
