@@ -56,6 +56,9 @@ const std::vector<RopInfo>& rop_table() {
       {0x16, "RopGetStatus", "2.2.5.5"},
       {0x17, "RopQueryPosition", "2.2.5.7"},
       {0x18, "RopSeekRow", "2.2.5.8"},
+      {0x1C, "RopCreateFolder", "2.2.4.2"},
+      {0x1D, "RopDeleteFolder", "2.2.4.3"},
+      {0x1E, "RopDeleteMessages", "2.2.4.11"},
       {0x21, "RopGetAttachmentTable", "2.2.6.17"},
       {0x22, "RopOpenAttachment", "2.2.6.12"},
       {0x27, "RopGetReceiveFolder", "2.2.3.2"},
@@ -63,6 +66,8 @@ const std::vector<RopInfo>& rop_table() {
       {0x2C, "RopReadStream", "2.2.9.2"},
       {0x2E, "RopSeekStream", "2.2.9.8"},
       {0x5E, "RopGetStreamSize", "2.2.9.6"},
+      {0x66, "RopSetReadFlags", "2.2.6.10"},
+      {0x91, "RopHardDeleteMessages", "2.2.4.12"},
       {0xFE, "RopLogon", "2.2.3.1"},
   };
   return t;
@@ -521,6 +526,77 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           c.header(0x0C, index);
           c.out.u8(in_index);
           c.out.u64(ObjectId{kReplId, GlobalCounter(*o->message->id())}.to_u64());
+          break;
+        }
+        case 0x1C: {  // RopCreateFolder
+          c.in.u8();
+          const uint8_t in_index = c.in.u8();
+          index = c.in.u8();
+          const uint8_t type = c.in.u8();
+          const bool unicode = c.in.u8() != 0;
+          const bool open_existing = c.in.u8() != 0;
+          c.in.u8();  // Reserved
+          const std::string name = unicode ? c.in.utf16z() : c.in.str8z();
+          const std::string comment = unicode ? c.in.utf16z() : c.in.str8z();
+          auto o = c.object(in_index);
+          if (o->kind != Object::Kind::Folder) throw RopFailure{ec::NotSupported};
+          if (type != 1 && type != 2) throw RopFailure{ec::InvalidParameter};  // FOLDER_GENERIC, FOLDER_SEARCH
+          uint32_t& out_slot = c.slot(index);
+          const store::FolderType ft = type == 2 ? store::FolderType::Search : store::FolderType::Generic;
+          std::shared_ptr<store::Folder> folder;
+          bool existing = false;
+          try {
+            folder = o->folder->create_folder(name, "", ft);
+          } catch (const MapiError& e) {
+            if (e.code() != ErrorCode::MAPI_E_COLLISION || !open_existing) throw;
+            folder = o->folder->create_folder(name, "", ft, store::folder_flags::OpenIfExists);
+            existing = true;
+          }
+          if (!comment.empty() && !existing) folder->set_props({PropValue::string(tags::PidTagComment, comment)});
+          auto f = std::make_shared<Object>();
+          f->kind = Object::Kind::Folder;
+          f->logon_id = o->logon_id;
+          f->logon = o->logon;
+          f->folder = folder;
+          out_slot = add(o->logon_id, f);
+          c.header(0x1C, index);
+          c.out.u64(fid(folder->id()));
+          c.out.u8(existing ? 1 : 0);
+          if (existing) {
+            c.out.u8(0);  // HasRules
+            c.out.u8(0);  // IsGhosted
+          }
+          break;
+        }
+        case 0x1D: {  // RopDeleteFolder
+          c.in.u8();
+          index = c.in.u8();
+          const uint8_t flags = c.in.u8();
+          const uint64_t folder = c.in.u64();
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Folder) throw RopFailure{ec::NotSupported};
+          o->folder->delete_folder(folder_of(folder), flags & (store::delfolder::DelMessages | store::delfolder::DelFolders));
+          c.header(0x1D, index);
+          c.out.u8(0);  // PartialCompletion
+          break;
+        }
+        case 0x1E:    // RopDeleteMessages
+        case 0x91:    // RopHardDeleteMessages
+        case 0x66: {  // RopSetReadFlags
+          c.in.u8();
+          index = c.in.u8();
+          c.in.u8();  // WantAsynchronous: done at once
+          const uint8_t second = c.in.u8();  // NotifyNonRead, or the ReadFlags
+          const uint16_t count = c.in.u16();
+          if (size_t(count) * 8 > c.in.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a message id list longer than the ROP buffer");
+          std::vector<store::MessageId> ids;
+          for (uint16_t i = 0; i < count; ++i) ids.push_back(store::MessageId(ObjectId::from_u64(c.in.u64()).gc));
+          auto o = c.object(index);
+          if (o->kind != Object::Kind::Folder) throw RopFailure{ec::NotSupported};
+          if (id == 0x66) o->folder->set_read_flags(ids, second);
+          else o->folder->delete_messages(ids, id == 0x91);
+          c.header(id, index);
+          c.out.u8(0);  // PartialCompletion
           break;
         }
         case 0x04:    // RopGetHierarchyTable

@@ -498,6 +498,65 @@ TEST_F(Rops, CreateSetAndSaveAMessage) {
   EXPECT_EQ(code_of([&] { run(w3.data(), {o.handles[1]}); }), ErrorCode::MAPI_E_CORRUPT_DATA);
 }
 
+TEST_F(Rops, FoldersAreCreatedAndDeletedAndMessagesMarkedAndDeleted) {
+  const store::FolderId inbox = mb->special_folder(store::SpecialFolder::Inbox);
+  Message m;
+  m.props.set(PropValue::string(tags::PidTagSubject, "one"));
+  m.props.set(PropValue::i32(tags::PidTagMessageFlags, msgflag::Read));
+  const store::MessageId a = mb->save_message(inbox, m);
+  const store::MessageId b = mb->save_message(inbox, m);
+  auto name = [](const std::string& s) {
+    BinaryWriter w;
+    w.utf16z(s);
+    return w.data();
+  };
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.u8(0x02); w.u8(0); w.u8(0); w.u8(1); w.u64(fid_bytes(inbox)); w.u8(0);
+  w.u8(0x1C); w.u8(0); w.u8(1); w.u8(2); w.u8(1); w.u8(1); w.u8(0); w.u8(0);  // CreateFolder "Projects" (Unicode)
+  w.bytes(name("Projects")); w.bytes(name("work"));
+  w.u8(0x1C); w.u8(0); w.u8(1); w.u8(3); w.u8(1); w.u8(1); w.u8(1); w.u8(0);  // again, OpenExisting
+  w.bytes(name("Projects")); w.bytes(name(""));
+  w.u8(0x1C); w.u8(0); w.u8(1); w.u8(3); w.u8(1); w.u8(1); w.u8(0); w.u8(0);  // again, without: a collision
+  w.bytes(name("Projects")); w.bytes(name(""));
+  w.u8(0x66); w.u8(0); w.u8(1); w.u8(0); w.u8(0x04); w.u16(2);               // SetReadFlags CLEAR_READ_FLAG
+  w.u64(fid_bytes(a)); w.u64(fid_bytes(b));
+  w.u8(0x1E); w.u8(0); w.u8(1); w.u8(0); w.u8(0); w.u16(1); w.u64(fid_bytes(a));  // DeleteMessages: to Deleted Items
+  w.u8(0x91); w.u8(0); w.u8(1); w.u8(0); w.u8(0); w.u16(1); w.u64(fid_bytes(b));  // HardDeleteMessages
+  Output o = run(w.data(), {0, 0, 0, 0});
+  BinaryReader r(o.rops);
+  r.skip(1 + 1 + 4 + 1 + 13 * 8 + 1 + 16 + 2 + 16 + 8 + 8 + 4);
+  EXPECT_EQ(r.copy(8), (Bytes{0x02, 1, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(r.copy(6), (Bytes{0x1C, 2, 0, 0, 0, 0}));
+  const uint64_t projects = r.u64();
+  EXPECT_EQ(r.u8(), 0);                                      // IsExistingFolder: new
+  EXPECT_EQ(r.copy(6), (Bytes{0x1C, 3, 0, 0, 0, 0}));
+  EXPECT_EQ(r.u64(), projects);                              // the same folder
+  EXPECT_EQ(r.u8(), 1);                                      // IsExistingFolder
+  EXPECT_EQ(r.copy(2), (Bytes{0, 0}));                       // HasRules, IsGhosted
+  EXPECT_EQ(r.copy(6), (Bytes{0x1C, 3, 0x04, 0x06, 0x04, 0x80}));  // MAPI_E_COLLISION
+  EXPECT_EQ(r.copy(7), (Bytes{0x66, 1, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(r.copy(7), (Bytes{0x1E, 1, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(r.copy(7), (Bytes{0x91, 1, 0, 0, 0, 0, 0}));
+  EXPECT_TRUE(r.at_end());
+  // What the store says: the folder with its comment, the flags cleared, a moved and b gone.
+  const store::FolderId pf(ObjectId::from_u64(projects).gc);
+  EXPECT_EQ(mb->parent_folder(pf), inbox);
+  EXPECT_EQ(mb->folder_properties(pf).get_string(tags::PidTagComment), "work");
+  auto deleted = mb->contents_table(mb->special_folder(store::SpecialFolder::DeletedItems));
+  deleted->set_columns({tags::PidTagSubject, tags::PidTagMessageFlags});
+  auto rows = deleted->query_rows(10);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][1].get<int32_t>() & msgflag::Read, 0);  // cleared before the move
+  EXPECT_EQ(code_of([&] { mb->message_folder(b); }), ErrorCode::MAPI_E_NOT_FOUND);
+  // DeleteFolder from the Inbox's handle.
+  BinaryWriter w2;
+  w2.u8(0x1D); w2.u8(0); w2.u8(1); w2.u8(0x05); w2.u64(projects);
+  Output d = run(w2.data(), o.handles);
+  EXPECT_EQ(d.rops, (Bytes{0x1D, 1, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(code_of([&] { mb->parent_folder(pf); }), ErrorCode::MAPI_E_NOT_FOUND);
+}
+
 TEST(RopsDoc, TheListInDocsIsTheDispatchTable) {
   const std::string path = std::string(OPENMAPI_SOURCE_DIR) + "/docs/ROPS.md";
   std::ifstream in(path);
