@@ -957,7 +957,11 @@ std::vector<Message> read_ical(std::string_view text, NamedPropertyMap& names) {
 
 namespace {
 
-std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+std::string two(int v) {
+  std::string s = v < 10 ? "0" : "";  // (appends: GCC 12 warns falsely on "lit" + string at -O3)
+  s += std::to_string(v);
+  return s;
+}
 
 // "20240131T120000" (+ "Z") for local minutes since 1601.
 std::string minutes_text(uint32_t minutes, bool date_only = false) {
@@ -1037,7 +1041,11 @@ std::string rrule_text(const recur::AppointmentRecurrencePattern& a, const std::
   auto days = [&](uint32_t bits, int prefix) {
     std::string s;
     for (int i = 0; i < 7; ++i)
-      if (bits & (1u << i)) s += (s.empty() ? "" : ",") + (prefix ? std::to_string(prefix) : std::string()) + dn[i];
+      if (bits & (1u << i)) {
+        if (!s.empty()) s += ',';
+        if (prefix) s += std::to_string(prefix);
+        s += dn[i];
+      }
     return s;
   };
   std::string r = "RRULE:FREQ=";
