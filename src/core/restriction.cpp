@@ -683,12 +683,6 @@ constexpr Alias kAliases[] = {
     {"folderclass", tags::PidTagContainerClass},
 };
 
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  return out;
-}
 
 }  // namespace
 

@@ -14,5 +14,8 @@ void append_utf8(std::string& out, char32_t cp);
 bool is_valid_utf8(std::string_view s);
 // Simple case folding for comparisons (ASCII and Latin-1/Latin Extended-A/Greek/Cyrillic ranges).
 std::string fold_case(std::string_view utf8);
+// A-Z lowered, every other byte kept: for ASCII names (addresses, message classes, extensions,
+// keywords) compared without case.
+std::string ascii_lower(std::string_view s);
 
 }  // namespace openmapi

@@ -5,15 +5,12 @@
 
 #include "core/catalog.h"
 #include "core/entryid.h"
+#include "core/unicode.h"
 
 namespace openmapi::mapi {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 bool looks_like_address(const std::string& s) {
   size_t at = s.find('@');
@@ -55,7 +52,7 @@ std::vector<AddressBook::Container> AddressBook::containers() {
     t->set_columns({tags::PidTagDisplayName, tags::PidTagContainerClass, tags::PidTagFolderId, tags::PidTagEntryId});
     for (const auto& r : t->query_rows(100000)) {
       const auto* cls = r[1].get_if<std::string>();
-      if (!cls || (lower(*cls) != "ipf.contact" && lower(*cls).rfind("ipf.contact.", 0) != 0)) continue;
+      if (!cls || (ascii_lower(*cls) != "ipf.contact" && ascii_lower(*cls).rfind("ipf.contact.", 0) != 0)) continue;
       Container c;
       c.name = r[0].get_if<std::string>() ? *r[0].get_if<std::string>() : "Contacts";
       if (const auto* e = r[3].get_if<Bytes>()) c.entry_id = *e;
@@ -106,7 +103,7 @@ std::vector<AddressEntry> AddressBook::entries(const Container& c) {
 }
 
 AddressEntry AddressBook::resolve_name(const std::string& text) {
-  const std::string want = lower(text);
+  const std::string want = ascii_lower(text);
   if (want.empty()) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "nothing to resolve");
   std::vector<AddressEntry> all;
   for (const auto& c : containers()) {
@@ -116,7 +113,7 @@ AddressEntry AddressBook::resolve_name(const std::string& text) {
   auto pick = [&](auto match) -> std::optional<AddressEntry> {
     std::vector<AddressEntry> found;
     for (const auto& e : all)
-      if (match(e) && std::none_of(found.begin(), found.end(), [&](const AddressEntry& f) { return lower(f.email_address) == lower(e.email_address); }))
+      if (match(e) && std::none_of(found.begin(), found.end(), [&](const AddressEntry& f) { return ascii_lower(f.email_address) == ascii_lower(e.email_address); }))
         found.push_back(e);
     if (found.empty()) return std::nullopt;
     if (found.size() > 1) {
@@ -126,10 +123,10 @@ AddressEntry AddressBook::resolve_name(const std::string& text) {
     }
     return found[0];
   };
-  if (auto e = pick([&](const AddressEntry& e) { return lower(e.display_name) == want || lower(e.email_address) == want; })) return *e;
+  if (auto e = pick([&](const AddressEntry& e) { return ascii_lower(e.display_name) == want || ascii_lower(e.email_address) == want; })) return *e;
   if (auto e = pick([&](const AddressEntry& e) {
-        const std::string name = lower(e.display_name);
-        if (name.rfind(want, 0) == 0 || lower(e.email_address).rfind(want, 0) == 0) return true;
+        const std::string name = ascii_lower(e.display_name);
+        if (name.rfind(want, 0) == 0 || ascii_lower(e.email_address).rfind(want, 0) == 0) return true;
         for (size_t sp = name.find(' '); sp != std::string::npos; sp = name.find(' ', sp + 1))
           if (name.compare(sp + 1, want.size(), want) == 0) return true;
         return false;

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/error.h"
+#include "core/unicode.h"
 #include "server/frontend.h"
 
 namespace openmapi::server {
@@ -31,12 +32,6 @@ std::string http_date() {
   char buf[64];
   std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   return buf;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string random_token() {
@@ -235,7 +230,7 @@ std::shared_ptr<Emsmdb::Session> Emsmdb::session_of(const HttpRequest& req, cons
     reply = failure(req, type, response_code::ContextNotFound, "the session context is not known (or expired): Connect again");
     return nullptr;
   }
-  if (it->second->user != lower(user.address)) {
+  if (it->second->user != ascii_lower(user.address)) {
     reply = failure(req, type, response_code::NoPrivilege, "the session context belongs to another user");
     return nullptr;
   }
@@ -252,7 +247,7 @@ HttpReply Emsmdb::connect(const HttpRequest& req, const User& user) {
   ConnectResponse resp;
   resp.dn_prefix = dn_prefix_;
   HttpReply r = reply_for(req, "Connect", response_code::Success);
-  if (lower(cr.user_dn) != lower(user_legacy_dn(config_.organization, user.address))) {
+  if (ascii_lower(cr.user_dn) != ascii_lower(user_legacy_dn(config_.organization, user.address))) {
     // The DN of someone else (or no one): the connection is refused in the body, as EcDoConnectEx does.
     resp.error = ecAccessDenied;
     spdlog::warn("{}: Connect as '{}' with the UserDn of another user: '{}'", req.remote, user.address, cr.user_dn.substr(0, 200));
@@ -263,7 +258,7 @@ HttpReply Emsmdb::connect(const HttpRequest& req, const User& user) {
       std::lock_guard lk(mutex_);
       expire();
       auto session = std::make_shared<Session>();
-      session->user = lower(user.address);
+      session->user = ascii_lower(user.address);
       session->last_use = Clock::now();
       session->rops = std::make_unique<RopSession>(config_, user);
       sessions_[token] = std::move(session);

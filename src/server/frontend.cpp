@@ -10,6 +10,7 @@
 
 #include "core/bytes.h"
 #include "core/error.h"
+#include "core/unicode.h"
 #include "core/guid.h"
 #include "server/autodiscover.h"
 #include "store/data_dir.h"
@@ -21,12 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kVerifiedFor = std::chrono::minutes(5);
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // RFC 4648 base64, strict (nullopt for anything else); bounded by the input.
 std::optional<std::string> base64_decode(std::string_view in) {
@@ -82,7 +77,7 @@ HttpReply text_reply(http::status status, const std::string& text) {
 }  // namespace
 
 std::string user_legacy_dn(const std::string& organization, const std::string& address) {
-  const std::string a = lower(address);
+  const std::string a = ascii_lower(address);
   std::string local;
   for (char c : a.substr(0, a.rfind('@')))
     local += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
@@ -102,7 +97,7 @@ Frontend::Frontend(ServerConfig config, std::string base_url) : config_(std::mov
 std::chrono::milliseconds Frontend::penalty(const std::string& user, const std::string& remote) {
   std::lock_guard lk(mutex_);
   uint32_t worst = 0;
-  for (const std::string& key : {"u:" + lower(user), "a:" + remote}) {
+  for (const std::string& key : {"u:" + ascii_lower(user), "a:" + remote}) {
     auto it = failures_.find(key);
     if (it != failures_.end()) worst = std::max(worst, it->second.count);
   }
@@ -117,7 +112,7 @@ void Frontend::failed(const std::string& user, const std::string& remote) {
   // Forget stale entries now and then, so that the map stays bounded by recent offenders.
   if (failures_.size() > 10000)
     for (auto it = failures_.begin(); it != failures_.end();) it = now - it->second.last > std::chrono::minutes(15) ? failures_.erase(it) : std::next(it);
-  for (const std::string& key : {"u:" + lower(user), "a:" + remote}) {
+  for (const std::string& key : {"u:" + ascii_lower(user), "a:" + remote}) {
     auto& f = failures_[key];
     if (now - f.last > std::chrono::minutes(15)) f.count = 0;
     ++f.count;
@@ -127,7 +122,7 @@ void Frontend::failed(const std::string& user, const std::string& remote) {
 
 void Frontend::succeeded(const std::string& user, const std::string& remote) {
   std::lock_guard lk(mutex_);
-  failures_.erase("u:" + lower(user));
+  failures_.erase("u:" + ascii_lower(user));
   failures_.erase("a:" + remote);
 }
 
@@ -143,7 +138,7 @@ std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& re
   }
   std::string_view a(auth.data(), auth.size());
   std::optional<std::string> creds;
-  if (a.size() > 6 && lower(a.substr(0, 6)) == "basic ") {
+  if (a.size() > 6 && ascii_lower(a.substr(0, 6)) == "basic ") {
     std::string_view b64 = a.substr(6);
     while (!b64.empty() && b64.front() == ' ') b64.remove_prefix(1);
     if (b64.size() <= 4096) creds = base64_decode(b64);
@@ -171,7 +166,7 @@ std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& re
     bool cached = false;
     {
       std::lock_guard lk(mutex_);
-      auto it = verified_.find(lower(name));
+      auto it = verified_.find(ascii_lower(name));
       cached = it != verified_.end() && it->second.second > Clock::now() && it->second.first.size() == mac_s.size() &&
                CRYPTO_memcmp(it->second.first.data(), mac_s.data(), mac_s.size()) == 0;
     }
@@ -191,7 +186,7 @@ std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& re
   {
     std::lock_guard lk(mutex_);
     if (verified_.size() > 10000) verified_.clear();
-    verified_[lower(name)] = {mac_s, Clock::now() + kVerifiedFor};
+    verified_[ascii_lower(name)] = {mac_s, Clock::now() + kVerifiedFor};
   }
   reply.user = user->address;
   reply.delay = held;  // a correct password after failures is held back as well: no oracle
@@ -200,7 +195,7 @@ std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& re
 
 HttpReply Frontend::handle(const HttpRequest& req) {
   const std::string target(req.msg.target());
-  const std::string path = lower(target.substr(0, target.find('?')));
+  const std::string path = ascii_lower(target.substr(0, target.find('?')));
   HttpReply reply;
   auto user = authenticate(req, reply);
   if (!user) return reply;
@@ -238,13 +233,13 @@ HttpReply Frontend::autodiscover(const HttpRequest& req, const User& user) {
     r.msg.body() = autodiscover_error(600, "Invalid Request");
     return r;
   }
-  const std::string want = lower(request->schema);
+  const std::string want = ascii_lower(request->schema);
   if (!want.empty() && want != "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a") {
     r.msg.body() = autodiscover_error(603, "The requested schema is not provided by this server");
     return r;
   }
   // A user may discover its own mailbox (other mailboxes come with rights: delegates, ACLs).
-  if (lower(request->email) != lower(user.address)) {
+  if (ascii_lower(request->email) != ascii_lower(user.address)) {
     r.msg.body() = autodiscover_error(500, "The e-mail address cannot be found.");
     return r;
   }

@@ -8,6 +8,7 @@
 
 #include "core/entryid.h"
 #include "core/error.h"
+#include "core/unicode.h"
 #include "core/propvalue.h"
 #include "core/sortorder.h"
 #include "server/frontend.h"
@@ -23,12 +24,6 @@ constexpr uint16_t kReplId = 1;  // the local replica (store/sqlite: kLocalRepli
 
 uint64_t fid(store::FolderId id) { return ObjectId{kReplId, GlobalCounter(id)}.to_u64(); }
 store::FolderId folder_of(uint64_t wire) { return store::FolderId(ObjectId::from_u64(wire).gc); }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A ROP that fails with `code` (its error response is written by the dispatcher).
 struct RopFailure {
@@ -200,6 +195,20 @@ struct RopContext {
     if (it == s.objects_.end()) throw RopFailure{ec::NullObject};
     return it->second;
   }
+  // The object at `index`, which this ROP needs to be of `kind` (ecNotSupported otherwise).
+  std::shared_ptr<RopSession::Object> object(uint8_t index, RopSession::Object::Kind kind) {
+    auto o = object(index);
+    if (o->kind != kind) throw RopFailure{ec::NotSupported};
+    return o;
+  }
+  // A new object of `kind` opened from `parent`, on its logon.
+  static std::shared_ptr<RopSession::Object> derived(const RopSession::Object& parent, RopSession::Object::Kind kind) {
+    auto o = std::make_shared<RopSession::Object>();
+    o->kind = kind;
+    o->logon_id = parent.logon_id;
+    o->logon = parent.logon;
+    return o;
+  }
   std::vector<PropTag> tags(uint16_t count) {
     if (size_t(count) * 4 > in.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a property tag array longer than the ROP buffer");
     std::vector<PropTag> t;
@@ -269,7 +278,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           std::string dn(reinterpret_cast<const char*>(essdn.data()), essdn.size());
           if (auto nul = dn.find('\0'); nul != std::string::npos) dn.resize(nul);
           if (!(flags & 0x01)) throw RopFailure{ec::NotSupported};  // public folders: not yet
-          if (!dn.empty() && lower(dn) != lower(user_legacy_dn(config_.organization, user_.address))) throw RopFailure{ec::LoginPerm};
+          if (!dn.empty() && ascii_lower(dn) != ascii_lower(user_legacy_dn(config_.organization, user_.address))) throw RopFailure{ec::LoginPerm};
           uint32_t& out_slot = c.slot(index);
           // A LogonId in use: that logon ends first (MS-OXCROPS 2.2.3.1.1).
           for (auto it = objects_.begin(); it != objects_.end(); ++it)
@@ -311,8 +320,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           c.in.u8();
           index = c.in.u8();
           const std::string cls = c.in.str8z();
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Logon) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Logon);
           auto [folder, explicit_class] = o->logon->get_receive_folder(cls);
           c.header(0x27, index);
           c.out.u64(fid(folder));
@@ -327,10 +335,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           c.in.u8();  // OpenModeFlags
           auto o = c.object(in_index);
           uint32_t& out_slot = c.slot(index);
-          auto f = std::make_shared<Object>();
-          f->kind = Object::Kind::Folder;
-          f->logon_id = o->logon_id;
-          f->logon = o->logon;
+          auto f = RopContext::derived(*o, Object::Kind::Folder);
           f->folder = o->logon->open_folder(folder_of(folder));
           out_slot = add(o->logon_id, f);
           c.header(0x02, index);
@@ -349,10 +354,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           auto o = c.object(in_index);
           uint32_t& out_slot = c.slot(index);
           const store::MessageId id(ObjectId::from_u64(mid).gc);
-          auto m = std::make_shared<Object>();
-          m->kind = Object::Kind::Message;
-          m->logon_id = o->logon_id;
-          m->logon = o->logon;
+          auto m = RopContext::derived(*o, Object::Kind::Message);
           // OpenModeFlags (MS-OXCMSG 2.2.3.1.1): ReadOnly 0x00, ReadWrite 0x01, BestAccess 0x03.
           m->message = o->logon->open_message(id, (mode & 0x01) != 0);
           if (m->message->folder() != folder_of(folder)) throw RopFailure{ec::NotFound};
@@ -381,13 +383,9 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           const uint8_t in_index = c.in.u8();
           index = c.in.u8();
           c.in.u8();  // TableFlags (Unicode: strings are Unicode here anyway)
-          auto o = c.object(in_index);
-          if (o->kind != Object::Kind::Message) throw RopFailure{ec::NotSupported};
+          auto o = c.object(in_index, Object::Kind::Message);
           uint32_t& out_slot = c.slot(index);
-          auto t = std::make_shared<Object>();
-          t->kind = Object::Kind::Table;
-          t->logon_id = o->logon_id;
-          t->logon = o->logon;
+          auto t = RopContext::derived(*o, Object::Kind::Table);
           t->message = o->message;  // the table's rows come from it: keep it
           t->table = std::shared_ptr<store::Table>(o->message->attachment_table());
           out_slot = add(o->logon_id, t);
@@ -400,13 +398,9 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           index = c.in.u8();
           c.in.u8();  // OpenAttachmentFlags
           const uint32_t num = c.in.u32();
-          auto o = c.object(in_index);
-          if (o->kind != Object::Kind::Message) throw RopFailure{ec::NotSupported};
+          auto o = c.object(in_index, Object::Kind::Message);
           uint32_t& out_slot = c.slot(index);
-          auto a = std::make_shared<Object>();
-          a->kind = Object::Kind::Attach;
-          a->logon_id = o->logon_id;
-          a->logon = o->logon;
+          auto a = RopContext::derived(*o, Object::Kind::Attach);
           a->message = o->message;
           a->attach = o->message->open_attach(num);
           out_slot = add(o->logon_id, a);
@@ -423,10 +417,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           uint32_t& out_slot = c.slot(index);
           // OpenModeFlags (MS-OXCPRPT 2.2.14.1): ReadOnly 0x00, ReadWrite 0x01, Create 0x02.
           if (mode > 0x02 && mode != 0x03) throw RopFailure{ec::InvalidParameter};
-          auto st = std::make_shared<Object>();
-          st->kind = Object::Kind::Stream;
-          st->logon_id = o->logon_id;
-          st->logon = o->logon;
+          auto st = RopContext::derived(*o, Object::Kind::Stream);
           st->stream = std::shared_ptr<store::Stream>(RopContext::prop_object(*o).open_property(tag, mode));
           const uint64_t size = st->stream->size();
           out_slot = add(o->logon_id, st);
@@ -439,8 +430,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           index = c.in.u8();
           uint32_t want = c.in.u16();
           if (want == 0xBABE) want = c.in.u32();  // MaximumByteCount follows
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Stream) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Stream);
           // What fits the response: the ROP output stays within MaxRopOut (and a DataSize is 16 bits).
           const size_t room = max_out > c.out.size() + 64 ? max_out - c.out.size() - 64 : 0;
           const size_t n = std::min<size_t>({want, 0xFFF0, room});
@@ -457,8 +447,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           const uint8_t origin = c.in.u8();
           const int64_t offset = c.in.i64();
           if (origin > 2) throw RopFailure{ec::InvalidParameter};
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Stream) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Stream);
           const uint64_t at = o->stream->seek(offset, store::Stream::Origin(origin));
           c.header(0x2E, index);
           c.out.u64(at);  // NewPosition
@@ -467,8 +456,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
         case 0x5E: {  // RopGetStreamSize
           c.in.u8();
           index = c.in.u8();
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Stream) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Stream);
           c.header(0x5E, index);
           c.out.u32(uint32_t(std::min<uint64_t>(o->stream->size(), 0xFFFFFFFF)));
           break;
@@ -482,10 +470,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           const bool associated = c.in.u8() != 0;
           auto o = c.object(in_index);
           uint32_t& out_slot = c.slot(index);
-          auto m = std::make_shared<Object>();
-          m->kind = Object::Kind::Message;
-          m->logon_id = o->logon_id;
-          m->logon = o->logon;
+          auto m = RopContext::derived(*o, Object::Kind::Message);
           m->message = o->logon->open_folder(folder_of(folder))->create_message(associated);
           out_slot = add(o->logon_id, m);
           c.header(0x06, index);
@@ -520,8 +505,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           index = c.in.u8();  // ResponseHandleIndex
           const uint8_t in_index = c.in.u8();
           const uint8_t flags = c.in.u8();
-          auto o = c.object(in_index);
-          if (o->kind != Object::Kind::Message) throw RopFailure{ec::NotSupported};
+          auto o = c.object(in_index, Object::Kind::Message);
           o->message->save_changes(flags & 0x07);
           c.header(0x0C, index);
           c.out.u8(in_index);
@@ -538,8 +522,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           c.in.u8();  // Reserved
           const std::string name = unicode ? c.in.utf16z() : c.in.str8z();
           const std::string comment = unicode ? c.in.utf16z() : c.in.str8z();
-          auto o = c.object(in_index);
-          if (o->kind != Object::Kind::Folder) throw RopFailure{ec::NotSupported};
+          auto o = c.object(in_index, Object::Kind::Folder);
           if (type != 1 && type != 2) throw RopFailure{ec::InvalidParameter};  // FOLDER_GENERIC, FOLDER_SEARCH
           uint32_t& out_slot = c.slot(index);
           const store::FolderType ft = type == 2 ? store::FolderType::Search : store::FolderType::Generic;
@@ -553,10 +536,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
             existing = true;
           }
           if (!comment.empty() && !existing) folder->set_props({PropValue::string(tags::PidTagComment, comment)});
-          auto f = std::make_shared<Object>();
-          f->kind = Object::Kind::Folder;
-          f->logon_id = o->logon_id;
-          f->logon = o->logon;
+          auto f = RopContext::derived(*o, Object::Kind::Folder);
           f->folder = folder;
           out_slot = add(o->logon_id, f);
           c.header(0x1C, index);
@@ -573,8 +553,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           index = c.in.u8();
           const uint8_t flags = c.in.u8();
           const uint64_t folder = c.in.u64();
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Folder) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Folder);
           o->folder->delete_folder(folder_of(folder), flags & (store::delfolder::DelMessages | store::delfolder::DelFolders));
           c.header(0x1D, index);
           c.out.u8(0);  // PartialCompletion
@@ -591,8 +570,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           if (size_t(count) * 8 > c.in.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a message id list longer than the ROP buffer");
           std::vector<store::MessageId> ids;
           for (uint16_t i = 0; i < count; ++i) ids.push_back(store::MessageId(ObjectId::from_u64(c.in.u64()).gc));
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Folder) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Folder);
           if (id == 0x66) o->folder->set_read_flags(ids, second);
           else o->folder->delete_messages(ids, id == 0x91);
           c.header(id, index);
@@ -605,18 +583,14 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           const uint8_t in_index = c.in.u8();
           index = c.in.u8();
           const uint8_t table_flags = c.in.u8();
-          auto o = c.object(in_index);
-          if (o->kind != Object::Kind::Folder) throw RopFailure{ec::NotSupported};
+          auto o = c.object(in_index, Object::Kind::Folder);
           uint32_t& out_slot = c.slot(index);
           // MS-OXCFOLD 2.2.1.13/14: Associated 0x02, Depth 0x04, SoftDeletes 0x20 map to ours.
           uint32_t flags = 0;
           if (table_flags & 0x02) flags |= store::tableflag::Associated;
           if (table_flags & 0x04) flags |= store::tableflag::Depth;
           if (table_flags & 0x20) flags |= store::tableflag::SoftDeletes;
-          auto t = std::make_shared<Object>();
-          t->kind = Object::Kind::Table;
-          t->logon_id = o->logon_id;
-          t->logon = o->logon;
+          auto t = RopContext::derived(*o, Object::Kind::Table);
           t->table = id == 0x04 ? std::shared_ptr<store::Table>(o->folder->hierarchy_table(flags))
                                 : std::shared_ptr<store::Table>(o->folder->contents_table(flags));
           const uint32_t rows = t->table->row_count();
@@ -630,8 +604,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           index = c.in.u8();
           c.in.u8();  // SetColumnsFlags (synchronous or not: always done at once)
           auto columns = c.tags(c.in.u16());
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Table);
           if (columns.empty()) throw RopFailure{ec::InvalidParameter};
           o->table->set_columns(columns);
           c.header(0x12, index);
@@ -644,8 +617,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           const uint8_t qflags = c.in.u8();
           const bool forward = c.in.u8() != 0;
           const uint16_t count = c.in.u16();
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Table);
           const auto before = o->table->query_position();
           auto rows = o->table->query_rows(count, forward);
           if (qflags & 0x02) {  // NoAdvance: the cursor goes back where it was
@@ -727,8 +699,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
             so.direction = SortDirection(order);
             set.orders.push_back(so);
           }
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Table);
           if (set.categories > set.orders.size() || set.expanded > set.categories) throw RopFailure{ec::InvalidParameter};
           o->table->sort(set);
           c.header(0x13, index);
@@ -738,8 +709,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
         case 0x16: {  // RopGetStatus
           c.in.u8();
           index = c.in.u8();
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Table);
           c.header(0x16, index);
           c.out.u8(0x00);  // TBLSTAT_COMPLETE: every table operation here is synchronous
           break;
@@ -747,8 +717,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
         case 0x17: {  // RopQueryPosition
           c.in.u8();
           index = c.in.u8();
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Table);
           const auto [at, total] = o->table->query_position();
           c.header(0x17, index);
           c.out.u32(at);     // Numerator
@@ -762,8 +731,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
           const int32_t rows = c.in.i32();
           const bool want_moved = c.in.u8() != 0;
           if (origin > 2) throw RopFailure{ec::InvalidParameter};
-          auto o = c.object(index);
-          if (o->kind != Object::Kind::Table) throw RopFailure{ec::NotSupported};
+          auto o = c.object(index, Object::Kind::Table);
           const int32_t moved = o->table->seek_row(store::BookmarkOrigin(origin), rows);
           c.header(0x18, index);
           c.out.u8(moved != rows ? 1 : 0);  // HasSoughtLess

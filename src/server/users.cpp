@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/filetime.h"
+#include "core/unicode.h"
 #include "store/data_dir.h"
 #include "store/sqlite/db.h"
 #include "store/store.h"
@@ -32,11 +33,6 @@ CREATE TABLE IF NOT EXISTS users(
   created INTEGER NOT NULL);
 )sql";
 constexpr int kApplicationId = 0x4F4D5553;  // "OMUS"
-
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 int64_t now_filetime() {
   return to_filetime(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
@@ -133,7 +129,7 @@ User UserDirectory::add(const std::string& address, const std::string& display_n
   User u;
   u.address = address;
   u.display_name = display_name.empty() ? address.substr(0, address.rfind('@')) : display_name;
-  u.mailbox = mailbox.empty() ? lower(address) : mailbox;
+  u.mailbox = mailbox.empty() ? ascii_lower(address) : mailbox;
   u.created = now_filetime();
   const std::string mbox = store::mailbox_file(dir_, u.mailbox);  // checks the name (64 characters at most)
   if (!std::filesystem::exists(mbox)) {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/entryid.h"
+#include "core/unicode.h"
 #include "store/engine/rules.h"
 #include "store/memory_stream.h"
 #include "store/spill_buffer.h"
@@ -458,11 +459,7 @@ std::shared_ptr<Logon> Logon::open(std::shared_ptr<Mailbox> mailbox, LogonIdenti
   if (!mailbox) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "no mailbox to log on to");
   auto s = std::make_shared<LogonState>();
   std::string owner = mailbox->owner_address();
-  auto lower = [](std::string v) {
-    for (auto& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return v;
-  };
-  s->owner = who.system || owner.empty() || lower(owner) == lower(who.user);
+  s->owner = who.system || owner.empty() || ascii_lower(owner) == ascii_lower(who.user);
   s->mb = std::move(mailbox);
   s->who = std::move(who);
   return std::shared_ptr<Logon>(new Logon(std::move(s)));
@@ -592,8 +589,7 @@ bool Logon::compare_entry_ids(const Bytes& a, const Bytes& b) {
 
 std::pair<FolderId, std::string> Logon::get_receive_folder(const std::string& message_class) {
   auto table = logon().mailbox().receive_folders();
-  std::string cls;
-  for (char c : message_class) cls += char(std::tolower(static_cast<unsigned char>(c)));
+  const std::string cls = ascii_lower(message_class);
   // MS-OXCSTOR 3.2.5.2: the longest registered class that is the class or a prefix of it ending at a '.'.
   std::pair<FolderId, std::string> best{table.at(0).second, ""};
   size_t best_len = 0;
@@ -869,12 +865,10 @@ std::shared_ptr<Folder> Folder::create_folder(const std::string& name, const std
   } catch (const MapiError& e) {
     if (e.code() != ErrorCode::MAPI_E_COLLISION || !(flags & folder_flags::OpenIfExists)) throw;
   }
-  std::string want;
-  for (char c : name) want += char(std::tolower(static_cast<unsigned char>(c)));
+  const std::string want = ascii_lower(name);
   for (FolderId c : mb.child_folders(id_)) {
-    std::string n = mb.folder_properties(c).get_string(tags::PidTagDisplayName).value_or("");
-    for (auto& ch : n) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-    if (n == want) return std::shared_ptr<Folder>(new Folder(logon_, c));
+    if (ascii_lower(mb.folder_properties(c).get_string(tags::PidTagDisplayName).value_or("")) == want)
+      return std::shared_ptr<Folder>(new Folder(logon_, c));
   }
   throw_error(ErrorCode::MAPI_E_COLLISION, "a folder named '" + name + "' exists but cannot be found");
 }

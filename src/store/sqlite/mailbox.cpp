@@ -917,8 +917,7 @@ class SqliteMailbox final : public Mailbox {
   }
 
   void set_receive_folder(const std::string& message_class, std::optional<FolderId> folder) override {
-    std::string cls;
-    for (char ch : message_class) cls += char(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string cls = ascii_lower(message_class);
     if (cls.size() > 255) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "message class too long");
     Transaction tx(db_);
     if (folder) {
