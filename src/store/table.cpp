@@ -499,18 +499,8 @@ void ViewTable::fill_made_columns(Row& row, int64_t id) const {
 }
 
 Row ViewTable::leaf_row(PropertyBag bag, int64_t id) const {
-  Row row;
-  row.reserve(columns_.size());
-  for (PropTag col : columns_) {
-    std::optional<PropValue> made;  // the columns a table makes itself (MS-OXCTABL 2.2.1)
-    if (col.id() == tags::PidTagRowType.id()) made = PropValue::i32(tags::PidTagRowType, rowtype::Leaf);
-    else if (col.id() == tags::PidTagInstanceNum.id()) made = PropValue::i32(tags::PidTagInstanceNum, 0);
-    else if (col.id() == tags::PidTagInstanceKey.id()) made = PropValue::binary(tags::PidTagInstanceKey, key_bytes(uint64_t(id)));
-    // Hierarchy rows carry their folder depth; contents rows sit below the categories.
-    else if (col.id() == tags::PidTagDepth.id() && !bag.has(tags::PidTagDepth))
-      made = PropValue::i32(tags::PidTagDepth, int32_t(sort_.categories));
-    row.push_back(table_cell(made ? &*made : bag.find_mutable(col), col));
-  }
+  Row row = to_row(std::move(bag));
+  fill_made_columns(row, id);
   return row;
 }
 
