@@ -77,6 +77,16 @@ class BinaryWriter {
   const Bytes& data() const noexcept { return buf_; }
   Bytes take() { return std::move(buf_); }
   size_t size() const noexcept { return buf_.size(); }
+  // Drops everything after the first `n` bytes (a no-op when there are not more).
+  void truncate(size_t n) {
+    if (n < buf_.size()) buf_.resize(n);
+  }
+  void patch_u8(size_t offset, uint8_t v) { buf_.at(offset) = v; }
+  // Overwrites a little-endian uint16 written earlier at `offset` (a count known only later).
+  void patch_u16(size_t offset, uint16_t v) {
+    buf_.at(offset) = uint8_t(v);
+    buf_.at(offset + 1) = uint8_t(v >> 8);
+  }
 
  private:
   void put_le(uint64_t v, size_t n) {

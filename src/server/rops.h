@@ -62,9 +62,10 @@ class RopSession {
   Bytes execute(ByteView payload, size_t max_out);
   size_t object_count() const { return objects_.size(); }
 
+  struct Object;  // what a server handle names (src/server/rop_context.h)
+
  private:
   friend struct RopContext;
-  struct Object;
   uint32_t add(uint8_t logon_id, std::shared_ptr<Object> o);
   void release(uint32_t handle);
 

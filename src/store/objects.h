@@ -55,6 +55,9 @@ namespace modrecip {  // IMessage::ModifyRecipients (MS-OXCMSG 2.2.3.5 RopModify
 inline constexpr uint32_t Add = 0x02;
 inline constexpr uint32_t Modify = 0x04;
 inline constexpr uint32_t Remove = 0x08;
+// With Add: a row that carries a PidTagRowid keeps it (RopModifyRecipients names rows by the
+// client's RowId); MAPI_E_COLLISION if a row has it already.
+inline constexpr uint32_t KeepRowIds = 0x80000000;
 }  // namespace modrecip
 namespace readflag {  // MS-OXCMSG 2.2.3.10 RopSetMessageReadFlag ReadFlags
 inline constexpr uint32_t Default = 0x00;

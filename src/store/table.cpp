@@ -469,6 +469,7 @@ std::vector<Row> ViewTable::rows_for(const std::vector<VisibleRow>& refs, const 
       for (size_t at = vr.index; at != SIZE_MAX; at = categories_[at].parent)
         if (categories_[at].key) bag.set(*categories_[at].key);
       bag.set(PropValue::binary(tags::PidTagInstanceKey, instance_key(vr)));
+      bag.set(PropValue::i64(tags::PidTagInstID, int64_t(kHeaderKeyMarker | vr.index)));  // the key's value
       rows.push_back(to_row(std::move(bag)));
     } else {
       rows.push_back(leaf_row(std::move(bags[next_bag++]), leaf_id(vr.index)));
@@ -491,6 +492,8 @@ void ViewTable::fill_made_columns(Row& row, int64_t id) const {
     if (col.id() == tags::PidTagRowType.id()) made = PropValue::i32(tags::PidTagRowType, rowtype::Leaf);
     else if (col.id() == tags::PidTagInstanceNum.id()) made = PropValue::i32(tags::PidTagInstanceNum, 0);
     else if (col.id() == tags::PidTagInstanceKey.id()) made = PropValue::binary(tags::PidTagInstanceKey, key_bytes(uint64_t(id)));
+    // PidTagInstID: the instance key's value (a ROP's CategoryId names a header row by it).
+    else if (col.id() == tags::PidTagInstID.id()) made = PropValue::i64(tags::PidTagInstID, id);
     // A source's depth stands (hierarchy rows); contents rows sit below the categories.
     else if (col.id() == tags::PidTagDepth.id() && row[c].type() == PropType::ErrorCode)
       made = PropValue::i32(tags::PidTagDepth, int32_t(sort_.categories));

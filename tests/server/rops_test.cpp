@@ -245,10 +245,10 @@ TEST_F(Rops, PropertiesReceiveFoldersAndFailuresOneRopAtATime) {
   w3.u8(0x01); w3.u8(0); w3.u8(1);                            // release the folder
   w3.u8(0x04); w3.u8(0); w3.u8(1); w3.u8(1); w3.u8(0);        // GetHierarchyTable on it
   w3.u8(0x04); w3.u8(0); w3.u8(9); w3.u8(1); w3.u8(0);        // index 9: no such slot
-  w3.u8(0x0E); w3.u8(0); w3.u8(0); w3.u8(1);                  // RopModifyRecipients: not served (yet)
+  w3.u8(0x3F); w3.u8(0); w3.u8(0); w3.u8(1); w3.u8(0);       // RopGetRulesTable: not served (yet)
   w3.u8(0x27); w3.u8(0); w3.u8(0); w3.str8z("");              // not run
   Output f = run(w3.data(), o.handles);
-  EXPECT_EQ(f.rops, (Bytes{0x04, 1, 0xB9, 0x04, 0, 0, 0x04, 1, 0xB9, 0x04, 0, 0, 0x0E, 0, 0x02, 0x01, 0x04, 0x80}));
+  EXPECT_EQ(f.rops, (Bytes{0x04, 1, 0xB9, 0x04, 0, 0, 0x04, 1, 0xB9, 0x04, 0, 0, 0x3F, 0, 0x02, 0x01, 0x04, 0x80}));
   EXPECT_EQ(session->object_count(), 1u);  // the Logon
 
   // A ROP cut short is a corrupt buffer; a RopSize larger than the buffer too.
@@ -358,8 +358,25 @@ TEST_F(Rops, OpenMessageAnswersItsSubjectAndRecipientCountAndItsProperties) {
   EXPECT_EQ(r.u8(), 0x04);
   EXPECT_EQ(r.utf16z(), "hello");
   EXPECT_EQ(r.u16(), 1);                                   // RecipientCount
-  EXPECT_EQ(r.u16(), 0);                                   // ColumnCount
-  EXPECT_EQ(r.u8(), 0);                                    // RowCount: read them with RopReadRecipients
+  const uint16_t columns = r.u16();                        // RecipientColumns, then the rows
+  EXPECT_GT(columns, 0);
+  r.skip(size_t(columns) * 4);
+  EXPECT_EQ(r.u8(), 1);                                    // RowCount
+  EXPECT_EQ(r.u8(), 1);                                    // RecipientType: To
+  EXPECT_EQ(r.u16(), 1200);                                // CodePageId: Unicode
+  EXPECT_EQ(r.u16(), 0);                                   // Reserved
+  const uint16_t row_size = r.u16();
+  BinaryReader row(r.bytes(row_size));
+  // RecipientFlags (MS-OXCDATA 2.8.3.1): no address type (Type 0, no O), D (0x0010) and U (0x0200).
+  EXPECT_EQ(row.u16(), 0x0210);
+  EXPECT_EQ(row.utf16z(), "Bob");
+  EXPECT_EQ(row.u16(), columns);                           // RecipientColumnCount
+  EXPECT_EQ(row.u8(), 0x01);                               // FlaggedPropertyRow: none of the columns is set
+  for (uint16_t i = 0; i < columns; ++i) {
+    EXPECT_EQ(row.u8(), 0x0A);
+    EXPECT_EQ(row.u32(), 0x8004010Fu);
+  }
+  EXPECT_TRUE(row.at_end());
   EXPECT_EQ(r.copy(6), (Bytes{0x07, 1, 0, 0, 0, 0}));
   EXPECT_EQ(r.u8(), 0x00);                                 // both there
   EXPECT_EQ(r.utf16z(), "RE: hello");
@@ -401,9 +418,9 @@ TEST_F(Rops, AnAttachmentIsListedOpenedAndReadThroughAStream) {
     const uint8_t type = q.u8();
     if (type == 0x04) q.utf16z();
   }
-  q.u16();
-  q.u16();
-  q.u8();
+  q.u16();                      // RecipientCount
+  q.skip(size_t(q.u16()) * 4);  // RecipientColumns
+  EXPECT_EQ(q.u8(), 0);         // RowCount: there are no recipients
   EXPECT_EQ(q.copy(6), (Bytes{0x21, 2, 0, 0, 0, 0}));
   EXPECT_EQ(q.copy(7), (Bytes{0x12, 2, 0, 0, 0, 0, 0}));
   EXPECT_EQ(q.copy(6), (Bytes{0x15, 2, 0, 0, 0, 0}));

@@ -1074,7 +1074,7 @@ std::vector<PropertyBag> Message::recipients() {
 void Message::modify_recipients(uint32_t flags, const std::vector<PropertyBag>& rows) {
   logon();
   if (!st_->write) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the message was opened read-only");
-  if (flags & ~(modrecip::Add | modrecip::Modify | modrecip::Remove)) throw_error(ErrorCode::MAPI_E_UNKNOWN_FLAGS, "unknown ModifyRecipients flags");
+  if (flags & ~(modrecip::Add | modrecip::Modify | modrecip::Remove | modrecip::KeepRowIds)) throw_error(ErrorCode::MAPI_E_UNKNOWN_FLAGS, "unknown ModifyRecipients flags");
   std::vector<PropertyBag> table = flags ? recipients() : std::vector<PropertyBag>{};
   int32_t next = 0;
   for (const auto& r : table) next = std::max(next, r.get_i32(tags::PidTagRowid).value_or(-1) + 1);
@@ -1093,7 +1093,14 @@ void Message::modify_recipients(uint32_t flags, const std::vector<PropertyBag>& 
       *it = r;
     } else {
       PropertyBag row = r;
-      row.set(PropValue::i32(tags::PidTagRowid, next++));
+      const auto own = (flags & modrecip::KeepRowIds) ? r.get_i32(tags::PidTagRowid) : std::nullopt;
+      if (own) {
+        if (std::any_of(table.begin(), table.end(), [&](const PropertyBag& t) { return t.get_i32(tags::PidTagRowid) == own; }))
+          throw_error(ErrorCode::MAPI_E_COLLISION, "recipient row " + std::to_string(*own) + " exists already");
+        next = std::max(next, *own + 1);
+      } else {
+        row.set(PropValue::i32(tags::PidTagRowid, next++));
+      }
       table.push_back(std::move(row));
     }
   }
