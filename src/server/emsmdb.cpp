@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/error.h"
+#include "core/lz77.h"
 #include "core/unicode.h"
 #include "server/frontend.h"
 
@@ -148,11 +149,14 @@ std::vector<Bytes> parse_rpc_buffers(ByteView buffer) {
     if (h.version != 0) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "RPC_HEADER_EXT version " + std::to_string(h.version) + " (0 expected)");
     if (h.size > r.remaining())
       throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "RPC_HEADER_EXT claims " + std::to_string(h.size) + " bytes, " + std::to_string(r.remaining()) + " follow");
-    if (h.flags & rpc_flags::Compressed) throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "LZ77-compressed ROP buffers are not supported yet");
-    if (h.size_actual != h.size) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an uncompressed RPC_HEADER_EXT with Size != SizeActual");
+    const bool compressed = (h.flags & rpc_flags::Compressed) != 0;
+    if (!compressed && h.size_actual != h.size) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an uncompressed RPC_HEADER_EXT with Size != SizeActual");
     Bytes payload = r.copy(h.size);
+    // Obfuscation covers the bytes as sent, so it comes off first; then the payload decompresses
+    // (into at most SizeActual bytes, a 16-bit count).
     if (h.flags & rpc_flags::XorMagic)
       for (auto& b : payload) b ^= 0xA5;
+    if (compressed) payload = lz77_decompress(payload, h.size_actual);
     out.push_back(std::move(payload));
     if (h.flags & rpc_flags::Last) break;
     if (r.at_end()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a chained ROP buffer ends without the Last flag");
@@ -160,14 +164,18 @@ std::vector<Bytes> parse_rpc_buffers(ByteView buffer) {
   return out;
 }
 
-Bytes frame_rpc_buffer(ByteView payload) {
+Bytes frame_rpc_buffer(ByteView payload, bool compress) {
   if (payload.size() > 0xFFFF) throw_error(ErrorCode::MAPI_E_TOO_BIG, "a ROP response buffer over 64 KiB");
+  Bytes packed;
+  // Small buffers gain too little to be worth a client's decompression.
+  if (compress && payload.size() >= 256) packed = lz77_compress(payload);
+  const bool use = !packed.empty() && packed.size() < payload.size();
   BinaryWriter w;
   w.u16(0);
-  w.u16(rpc_flags::Last);
+  w.u16(uint16_t(rpc_flags::Last | (use ? rpc_flags::Compressed : 0)));
+  w.u16(uint16_t(use ? packed.size() : payload.size()));
   w.u16(uint16_t(payload.size()));
-  w.u16(uint16_t(payload.size()));
-  w.bytes(payload);
+  w.bytes(use ? ByteView(packed) : payload);
   return w.data();
 }
 
@@ -299,17 +307,19 @@ HttpReply Emsmdb::execute(const HttpRequest& req, const std::shared_ptr<Session>
     auto buffers = parse_rpc_buffers(er.rop_buffer);
     std::lock_guard lk(s->execute_mutex);
     Bytes out;
-    // MaxRopOut bounds the ROP output (MS-OXCRPC 3.1.4.2: at most 0x40000 counts).
-    const size_t max_out = std::min<size_t>(er.max_rop_out ? er.max_rop_out : 0x8000, 0x40000);
+    // MaxRopOut bounds the ROP output, and one response buffer holds at most 32 KiB; what does
+    // not fit is answered with RopBufferTooSmall for the client to send again.
+    const size_t max_out = std::min<size_t>(er.max_rop_out ? er.max_rop_out : kMaxRopOutPerBuffer, kMaxRopOutPerBuffer);
+    const bool compress = !(er.flags & execute_flags::NoCompression);
     for (const Bytes& payload : buffers) {
       Bytes part = s->rops->execute(payload, max_out);
-      Bytes framed = frame_rpc_buffer(part);
+      Bytes framed = frame_rpc_buffer(part, compress);
       out.insert(out.end(), framed.begin(), framed.end());
     }
     resp.rop_buffer = std::move(out);
   } catch (const MapiError& e) {
     if (e.code() == ErrorCode::MAPI_E_CORRUPT_DATA) throw;  // 12: invalid request body
-    resp.error = uint32_t(e.code());  // compressed buffers (not yet), a response too big
+    resp.error = uint32_t(e.code());  // a response too big
   }
   HttpReply r = reply_for(req, "Execute", response_code::Success);
   r.msg.set(http::field::content_type, "application/mapi-http");

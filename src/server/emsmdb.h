@@ -72,8 +72,9 @@ struct ExecuteResponse {
 Bytes serialize(const ExecuteResponse& r);
 
 // MS-OXCRPC 2.2.2.1 RPC_HEADER_EXT and the buffers it frames: the payloads of a chained buffer,
-// each de-obfuscated (XorMagic). MAPI_E_CORRUPT_DATA for a malformed one, MAPI_E_NO_SUPPORT for
-// a compressed one (not yet).
+// each de-obfuscated (XorMagic, MS-OXCRPC 3.1.4.1.1.3) and decompressed (Compressed: LZ77 +
+// DIRECT2, 3.1.4.1.1.2; core/lz77.h). MAPI_E_CORRUPT_DATA for a malformed one, including a
+// compressed payload that does not decompress to exactly its SizeActual.
 struct RpcHeaderExt {
   uint16_t version = 0, flags = 0, size = 0, size_actual = 0;
 };
@@ -83,8 +84,17 @@ inline constexpr uint16_t XorMagic = 0x0002;
 inline constexpr uint16_t Last = 0x0004;
 }  // namespace rpc_flags
 std::vector<Bytes> parse_rpc_buffers(ByteView buffer);
-// One uncompressed, unobfuscated buffer with the Last flag.
-Bytes frame_rpc_buffer(ByteView payload);
+// One buffer with the Last flag: compressed when `compress` and that makes it smaller, never
+// obfuscated. MAPI_E_TOO_BIG for a payload over 64 KiB.
+Bytes frame_rpc_buffer(ByteView payload, bool compress = false);
+// Execute request Flags (MS-OXCRPC 3.1.4.2 pulFlags).
+namespace execute_flags {
+inline constexpr uint32_t NoCompression = 0x0001;
+inline constexpr uint32_t NoXorMagic = 0x0002;
+inline constexpr uint32_t Chain = 0x0004;
+}  // namespace execute_flags
+// The most ROP output one response buffer carries (MS-OXCRPC 3.1.4.2.1.1.1: 32 KiB).
+inline constexpr size_t kMaxRopOutPerBuffer = 0x8000;
 
 class Emsmdb {
  public:

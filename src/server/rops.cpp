@@ -168,9 +168,26 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
   while (!th.at_end()) handles.push_back(th.u32());
 
   const Dispatch& d = dispatch();
-  RopContext c{*this, BinaryReader(rops), BinaryWriter(), handles, max_out, 0, 0, true, {}, std::nullopt};
+  // The ROP responses get what MaxRopOut leaves after RopSize and the handle table.
+  const size_t fixed = 2 + handles.size() * 4;
+  const size_t budget = max_out > fixed ? max_out - fixed : 0;
+  RopContext c{*this, BinaryReader(rops), BinaryWriter(), handles, budget, 0, 0, true, {}, std::nullopt};
+  // RopBufferTooSmall (MS-OXCROPS 2.2.15.1) in place of the ROPs from `from` on: SizeNeeded, then
+  // those requests, for the client to send again.
+  auto too_small = [&](size_t from, size_t needed) {
+    c.out.u8(0xFF);
+    c.out.u16(uint16_t(std::min<size_t>(needed, 0xFFFF)));
+    c.out.bytes(rops.subspan(from));
+  };
+  constexpr size_t kSmallestRoom = 64;  // below this, no ROP is started (its answer would not fit)
   while (!c.in.at_end()) {
     const size_t rop_start = c.in.position(), out_start = c.out.size();
+    const size_t rest = rops.size() - rop_start;
+    if (out_start > 0 && out_start + 3 + rest + kSmallestRoom > budget) {
+      too_small(rop_start, max_out);
+      break;
+    }
+    const std::vector<uint32_t> handles_before = handles;
     c.id = c.in.u8();
     c.index = 0;
     c.respond = true;
@@ -198,9 +215,19 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
       if (c.null_destination && *failed == ecDstNullObject) c.out.u32(*c.null_destination);
       c.out.bytes(c.failure_tail);
     }
-    if (c.out.size() + 2 + handles.size() * 4 > max_out) {
-      spdlog::debug("an Execute response grew past MaxRopOut ({} bytes)", max_out);
-      // (RopBufferTooSmall comes with the response-size handling of issue 14.)
+    if (c.out.size() > budget && out_start > 0) {
+      // This answer does not fit after the others: it goes, with any object it opened, and
+      // the client sends this ROP again (with the rest) in its next Execute.
+      const size_t needed = c.out.size() - out_start + fixed + 3;
+      for (size_t i = 0; i < handles.size(); ++i)
+        if (handles[i] != handles_before[i]) {
+          release(handles[i]);
+          handles[i] = handles_before[i];
+        }
+      c.out.truncate(out_start);
+      spdlog::debug("RopBufferTooSmall: a response of {} bytes after {} (MaxRopOut {})", needed, out_start, max_out);
+      too_small(rop_start, std::max(needed, max_out));
+      break;
     }
   }
   BinaryWriter w;

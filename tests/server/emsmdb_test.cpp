@@ -65,7 +65,7 @@ TEST(Emsmdb, ExecuteBodiesAndTheirRopBuffers) {
   EXPECT_EQ(s[12], 10);  // RopBufferSize
 }
 
-TEST(Emsmdb, DamagedBodiesAreCorruptDataAndCompressionIsNotYetSupported) {
+TEST(Emsmdb, DamagedBodiesAreCorruptData) {
   Bytes req = vector_file("derived_connect_request_body.bin");
   EXPECT_EQ(code_of([&] { parse_connect_request(Bytes(req.begin(), req.begin() + 90)); }), ErrorCode::MAPI_E_CORRUPT_DATA);
   Bytes huge_aux = req;
@@ -78,6 +78,44 @@ TEST(Emsmdb, DamagedBodiesAreCorruptDataAndCompressionIsNotYetSupported) {
   EXPECT_EQ(code_of([] { parse_rpc_buffers(Bytes{0, 0, 4, 0, 9, 0, 9, 0, 1}); }), ErrorCode::MAPI_E_CORRUPT_DATA);  // short
   EXPECT_EQ(code_of([] { parse_rpc_buffers(Bytes{1, 0, 4, 0, 1, 0, 1, 0, 1}); }), ErrorCode::MAPI_E_CORRUPT_DATA);  // version 1
   EXPECT_EQ(code_of([] { parse_rpc_buffers(Bytes{0, 0, 0, 0, 1, 0, 1, 0, 1}); }), ErrorCode::MAPI_E_CORRUPT_DATA);  // no Last
-  EXPECT_EQ(code_of([] { parse_rpc_buffers(Bytes{0, 0, 5, 0, 1, 0, 4, 0, 1}); }), ErrorCode::MAPI_E_NO_SUPPORT);    // compressed
+  EXPECT_EQ(code_of([] { parse_rpc_buffers(Bytes{0, 0, 5, 0, 1, 0, 4, 0, 1}); }), ErrorCode::MAPI_E_CORRUPT_DATA);  // compressed junk
   EXPECT_EQ(code_of([] { parse_rpc_buffers(Bytes{0, 0, 4, 0, 1, 0, 2, 0, 1}); }), ErrorCode::MAPI_E_CORRUPT_DATA);  // sizes differ
+}
+
+TEST(Emsmdb, CompressedAndObfuscatedBuffersDecodeAndLargeResponsesAreCompressed) {
+  // The spec vector's ROP buffer payload, LZ77-compressed, then XORed with 0xA5: the header says
+  // Compressed | XorMagic | Last, Size the compressed size, SizeActual the payload's.
+  const Bytes plain_buffer = vector_file("../oxcrpc/derived_rpc_header_ext_last_plain.bin");
+  const Bytes payload(plain_buffer.begin() + 8, plain_buffer.end());
+  // The payload is too short to compress: build a longer one that does (the MS-XCA "abc" run).
+  std::string abc;
+  for (int i = 0; i < 100; ++i) abc += "abc";
+  const Bytes packed = {0xFF, 0xFF, 0xFF, 0x1F, 0x61, 0x62, 0x63, 0x17, 0x00, 0x0F, 0xFF, 0x26, 0x01};  // MS-XCA 3.1
+  BinaryWriter w;
+  w.u16(0);
+  w.u16(rpc_flags::Compressed | rpc_flags::XorMagic | rpc_flags::Last);
+  w.u16(uint16_t(packed.size()));
+  w.u16(300);
+  for (uint8_t b : packed) w.u8(b ^ 0xA5);
+  auto buffers = parse_rpc_buffers(w.data());
+  ASSERT_EQ(buffers.size(), 1u);
+  EXPECT_EQ(buffers[0], Bytes(abc.begin(), abc.end()));
+  // SizeActual larger than what the stream makes: corrupt.
+  Bytes wrong = w.data();
+  wrong[6] = 0x2D;  // 301
+  EXPECT_EQ(code_of([&] { parse_rpc_buffers(wrong); }), ErrorCode::MAPI_E_CORRUPT_DATA);
+
+  // A response payload that compresses goes out compressed, one that does not (or is small) plain.
+  Bytes rows;
+  for (int i = 0; i < 200; ++i) rows.insert(rows.end(), abc.begin(), abc.begin() + 30);
+  const Bytes framed = frame_rpc_buffer(rows, true);
+  BinaryReader r(framed);
+  EXPECT_EQ(r.u16(), 0);
+  EXPECT_EQ(r.u16(), rpc_flags::Compressed | rpc_flags::Last);
+  const uint16_t size = r.u16();
+  EXPECT_EQ(r.u16(), rows.size());
+  EXPECT_LT(size, rows.size() / 4);
+  EXPECT_EQ(parse_rpc_buffers(framed)[0], rows);
+  EXPECT_EQ(frame_rpc_buffer(rows, false).size(), rows.size() + 8);
+  EXPECT_EQ(frame_rpc_buffer(payload, true), plain_buffer);  // 13 bytes: sent as they are
 }

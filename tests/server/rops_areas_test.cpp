@@ -527,3 +527,31 @@ TEST_F(Rops, MessageStatusReadFlagAndSubmission) {
   EXPECT_EQ(o3.rops, (Bytes{0x34, 0, 0, 0, 0, 0}));
   EXPECT_TRUE(mb->outgoing_queue().empty());
 }
+
+TEST_F(Rops, WhatDoesNotFitMaxRopOutComesBackAsRopBufferTooSmall) {
+  BinaryWriter rest;
+  rest.u8(0x08); rest.u8(0); rest.u8(0); rest.u16(0); rest.u16(1);        // RopGetPropertiesAll on the logon
+  rest.u8(0x27); rest.u8(0); rest.u8(0); rest.str8z("IPM.Note");          // RopGetReceiveFolder
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.bytes(rest.data());
+  // 300 bytes of output: the logon's answer fits, the store's properties do not.
+  const Bytes out = session->execute(rop_buffer(w.data(), {0}), 300);
+  BinaryReader r0(out);
+  const uint16_t rop_size = r0.u16();
+  BinaryReader r(r0.bytes(rop_size - 2));
+  r.skip(kLogonResponseSize);
+  EXPECT_EQ(r.u8(), 0xFF);            // RopBufferTooSmall
+  EXPECT_GE(r.u16(), 300);            // SizeNeeded
+  EXPECT_EQ(r.copy(rest.size()), rest.data());  // RequestBuffers: the ROPs not run, as sent
+  EXPECT_TRUE(r.at_end());
+  const uint32_t logon = r0.u32();
+  EXPECT_EQ(logon, 0u);
+  EXPECT_TRUE(r0.at_end());
+  // Sent again with room, they run.
+  Output o = run(rest.data(), {logon});
+  BinaryReader r2(o.rops);
+  expect_header(r2, 0x08, 0);
+  const uint16_t count = r2.u16();
+  EXPECT_GT(count, 0);
+}
