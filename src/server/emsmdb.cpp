@@ -1,8 +1,12 @@
 #include "server/emsmdb.h"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <ctime>
 
 #include "core/error.h"
@@ -196,7 +200,7 @@ size_t Emsmdb::session_count() {
 void Emsmdb::expire() {
   const auto now = Clock::now();
   for (auto it = sessions_.begin(); it != sessions_.end();)
-    it = now - it->second->last_use > kContextLifetime ? sessions_.erase(it) : std::next(it);
+    it = now - it->second->last_use.load() > kContextLifetime ? sessions_.erase(it) : std::next(it);
 }
 
 HttpReply Emsmdb::handle(const HttpRequest& req, const User& user) {
@@ -209,13 +213,15 @@ HttpReply Emsmdb::handle(const HttpRequest& req, const User& user) {
   try {
     if (type == "Connect") return connect(req, user);
     if (type == "PING") return reply_for(req, type, response_code::Success);
-    if (type != "Execute" && type != "Disconnect")
-      return failure(req, type, response_code::InvalidRequestType, "request type '" + type + "' is not served (EMSMDB: Connect, Execute, Disconnect, PING)");
+    if (type != "Execute" && type != "Disconnect" && type != "NotificationWait")
+      return failure(req, type, response_code::InvalidRequestType,
+                     "request type '" + type + "' is not served (EMSMDB: Connect, Execute, Disconnect, NotificationWait, PING)");
     HttpReply reply;
     std::string value;
     auto s = session_of(req, user, reply, value);
     if (!s) return reply;
     if (type == "Disconnect") return disconnect(req, value);
+    if (type == "NotificationWait") return notification_wait(req, s);
     return execute(req, s);
   } catch (const MapiError& e) {
     if (e.code() == ErrorCode::MAPI_E_CORRUPT_DATA || e.code() == ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY)
@@ -295,6 +301,56 @@ HttpReply Emsmdb::disconnect(const HttpRequest& req, const std::string& value) {
   r.msg.set(http::field::set_cookie, std::string(kCookie) + "=; path=/mapi/emsmdb; secure; HttpOnly; Max-Age=0");
   r.msg.body() = mapi_http_body(w.data(), start, date);
   return r;
+}
+
+HttpReply Emsmdb::notification_wait(const HttpRequest& req, const std::shared_ptr<Session>& s) {
+  const auto start = Clock::now();
+  const std::string date = http_date();
+  // MS-OXCMAPIHTTP 2.2.4.4.1: Flags (reserved), AuxiliaryBufferSize, AuxiliaryBuffer.
+  const auto& b = req.msg.body();
+  BinaryReader r(ByteView(reinterpret_cast<const uint8_t*>(b.data()), b.size()));
+  r.u32();
+  counted(r);
+  HttpReply base = reply_for(req, "NotificationWait", response_code::Success);
+  base.msg.set(http::field::content_type, "application/mapi-http");
+  // The response body (2.2.4.4.2): StatusCode, ErrorCode, EventPending (1: notifications wait
+  // for an Execute), AuxiliaryBufferSize.
+  auto answer = [base, start, date](bool pending) {
+    HttpReply out = base;
+    BinaryWriter w;
+    w.u32(0);
+    w.u32(0);
+    w.u32(pending ? 1 : 0);
+    w.u32(0);
+    out.msg.body() = mapi_http_body(w.data(), start, date);
+    return out;
+  };
+  if (s->rops->notifications_pending()) return answer(true);
+  HttpReply later;
+  later.request_type = "NotificationWait";
+  later.deferred = [s, answer](boost::asio::any_io_executor ex, ReplyCompletion done) {
+    struct Wait {
+      explicit Wait(boost::asio::any_io_executor ex) : strand(boost::asio::make_strand(ex)), timer(strand) {}
+      boost::asio::strand<boost::asio::any_io_executor> strand;
+      boost::asio::steady_timer timer;
+      std::atomic<bool> fired{false};
+    };
+    auto wait = std::make_shared<Wait>(ex);
+    // Whichever comes first, an event or the time limit, answers; the other finds it done.
+    auto fire = [wait, s, answer, done](bool pending) {
+      if (wait->fired.exchange(true)) return;
+      if (!pending) s->rops->on_pending(nullptr);
+      boost::asio::post(wait->strand, [wait] { wait->timer.cancel(); });
+      s->last_use = Clock::now();
+      done(answer(pending));
+    };
+    wait->timer.expires_after(kNotificationWaitMax);
+    wait->timer.async_wait([fire](boost::system::error_code ec) {
+      if (!ec) fire(false);
+    });
+    s->rops->on_pending([fire] { fire(true); });
+  };
+  return later;
 }
 
 HttpReply Emsmdb::execute(const HttpRequest& req, const std::shared_ptr<Session>& s) {

@@ -14,6 +14,7 @@
 // context: 11 (no privilege).
 // Thread safety: handle() may be called from several threads; sessions are guarded.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -103,17 +104,21 @@ class Emsmdb {
   size_t session_count();
 
   static constexpr std::chrono::minutes kContextLifetime{30};
+  // The longest a NotificationWait is held without an event (then it answers EventPending 0
+  // and the client asks again); below X-PendingPeriod, so no keep-alive is needed meanwhile.
+  static constexpr std::chrono::seconds kNotificationWaitMax{25};
 
  private:
   struct Session {
     std::string user;  // the address, lower case
-    std::chrono::steady_clock::time_point last_use;
+    std::atomic<std::chrono::steady_clock::time_point> last_use;  // also set when a NotificationWait ends
     std::mutex execute_mutex;    // one Execute at a time per context
     std::unique_ptr<RopSession> rops;
   };
   HttpReply connect(const HttpRequest& req, const User& user);
   HttpReply execute(const HttpRequest& req, const std::shared_ptr<Session>& s);
   HttpReply disconnect(const HttpRequest& req, const std::string& cookie);
+  HttpReply notification_wait(const HttpRequest& req, const std::shared_ptr<Session>& s);
   // The session of the request's MapiContext cookie, or the reply that says why there is none.
   std::shared_ptr<Session> session_of(const HttpRequest& req, const User& user, HttpReply& reply, std::string& cookie);
   void expire();

@@ -1,6 +1,7 @@
 #include "server/http.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -185,14 +186,37 @@ class Session : public std::enable_shared_from_this<Session> {
       reply.msg.set(http::field::content_type, "text/plain; charset=utf-8");
       reply.msg.body() = "internal error\n";
     }
-    reply.msg.version(req.msg.version());
-    const bool close = !req.msg.keep_alive() || !reply.msg.keep_alive();
+    auto head = std::make_shared<RequestHead>(RequestHead{req.msg.version(), req.msg.keep_alive(), std::string(req.msg.target()).substr(0, 200), t0});
+    if (reply.deferred) {
+      // The reply is sent when the handler completes it; the connection reads nothing meanwhile.
+      beast::get_lowest_layer(stream_).expires_never();
+      auto self = shared_from_this();
+      auto executor = stream_.get_executor();
+      auto start = std::move(reply.deferred);
+      start(executor, [self, executor, head](HttpReply done) {
+        asio::post(executor, [self, head, done = std::move(done)]() mutable { self->finish(*head, std::move(done)); });
+      });
+      return;
+    }
+    finish(*head, std::move(reply));
+  }
+
+  struct RequestHead {
+    unsigned version;
+    bool keep_alive;
+    std::string target;
+    Clock::time_point start;
+  };
+
+  void finish(const RequestHead& head, HttpReply reply) {
+    reply.msg.version(head.version);
+    const bool close = !head.keep_alive || !reply.msg.keep_alive();
     reply.msg.keep_alive(!close);
     reply.msg.set(http::field::server, "OpenMAPI");
     reply.msg.prepare_payload();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - head.start).count();
     spdlog::info("{} {} {} {} {}ms", remote_, reply.user.empty() ? "-" : reply.user,
-                 reply.request_type.empty() ? std::string(req.msg.target()).substr(0, 200) : reply.request_type, reply.msg.result_int(), ms);
+                 reply.request_type.empty() ? head.target : reply.request_type, reply.msg.result_int(), ms);
     send(std::move(reply.msg), reply.delay, close);
   }
 

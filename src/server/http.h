@@ -10,6 +10,7 @@
 // connections; start/run/stop from one controlling thread (stop also from a signal handler
 // posted onto the io context).
 #pragma once
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http.hpp>
@@ -60,11 +61,18 @@ struct HttpRequest {
   http::request<http::string_body> msg;
   std::string remote;  // the client's address
 };
+struct HttpReply;
+// Completes a deferred reply: call it exactly once, from any thread.
+using ReplyCompletion = std::function<void(HttpReply)>;
 struct HttpReply {
   http::response<http::string_body> msg;
   std::chrono::milliseconds delay{0};  // held back this long before it is sent (authentication backoff)
   std::string user;                    // for the request log ("-": none)
   std::string request_type;            // for the request log (X-RequestType, or the path)
+  // A reply that comes later (a long poll): when set, the server ignores the rest of this reply
+  // and calls `deferred` once, on an io thread, with the connection's executor (for timers) and
+  // the completion that sends the real reply. No io thread waits meanwhile.
+  std::function<void(boost::asio::any_io_executor, ReplyCompletion)> deferred;
 };
 using Handler = std::function<HttpReply(const HttpRequest&)>;
 

@@ -15,6 +15,7 @@
 #include "core/entryid.h"
 #include "core/error.h"
 #include "server/rops.h"
+#include "store/notify.h"
 #include "store/objects.h"
 #include "store/store.h"
 
@@ -43,6 +44,29 @@ struct RopSession::Object {
   std::shared_ptr<store::Message> message;
   std::shared_ptr<store::Attach> attach;
   std::shared_ptr<store::Stream> stream;
+  bool contents_table = false;              // a Table: of messages (else of folders, or attachments)
+  std::optional<uint32_t> advise;           // a Notification's Logon connection, or a Table's own
+  ~Object() {
+    // The subscription ends before the object: no sink runs for it after this.
+    if (!advise) return;
+    try {
+      if (kind == Kind::Table && table) table->unadvise(*advise);
+      else if (logon) logon->unadvise(*advise);
+    } catch (const MapiError&) {  // the logon ended first (its subscriptions with it)
+    }
+  }
+};
+
+// A notification waiting for an Execute: an object event (from a notification object) or a
+// table's (from a table), with the handle it is for.
+struct RopSession::Queued {
+  uint32_t handle = 0;
+  uint8_t logon_id = 0;
+  std::optional<store::Notification> object;
+  std::optional<store::TableNotification> table;
+  uint64_t table_folder = 0;     // the table's folder
+  bool contents_table = false;
+  std::vector<PropTag> columns;  // the table's columns when it was queued
 };
 using Kind = RopSession::Object::Kind;
 using ObjectPtr = std::shared_ptr<RopSession::Object>;
@@ -160,6 +184,14 @@ std::span<const RopEntry> folder_rops();    // rops_folder.cpp: folders and the 
 std::span<const RopEntry> table_rops();     // rops_table.cpp
 std::span<const RopEntry> message_rops();   // rops_message.cpp: messages, recipients, attachments
 std::span<const RopEntry> property_rops();  // rops_property.cpp: properties, named properties, streams
+std::span<const RopEntry> notify_rops();    // rops_notify.cpp: RegisterNotification
+
+// Subscribes the table of `o` (a contents or hierarchy table just opened) to its changes,
+// queued for its handle; tables that cannot be advised are left as they are.
+void advise_table(RopContext& c, RopSession::Object& o, uint32_t handle);
+// RopNotify's NotificationData (MS-OXCROPS 2.2.14.2) for `q`, which is for `target` (the table
+// or notification object of its handle); nullopt when it cannot be told.
+std::optional<Bytes> notification_data(RopSession::Object* target, const RopSession::Queued& q);
 
 // Shared response pieces.
 // MS-OXCDATA 2.7 PropertyProblem array with its u16 count.

@@ -20,7 +20,7 @@ struct Dispatch {
   std::vector<RopInfo> list;
   std::array<RopHandler, 256> run{};
   Dispatch() {
-    for (auto area : {store_rops(), folder_rops(), table_rops(), message_rops(), property_rops()})
+    for (auto area : {store_rops(), folder_rops(), table_rops(), message_rops(), property_rops(), notify_rops()})
       for (const RopEntry& e : area) {
         if (run[e.info.id]) throw std::logic_error(std::string("two handlers for ") + e.info.name);
         run[e.info.id] = e.run;
@@ -147,6 +147,86 @@ void write_property_row(BinaryWriter& w, const std::vector<PropTag>& columns, co
   }
 }
 
+void RopSession::queue(Queued q) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lk(notify_mutex_);
+    // A client that never fetches does not grow the queue without bound: past this many the
+    // oldest go (a table's later events or a reload tell the client what it missed).
+    constexpr size_t kMaxQueued = 10000;
+    if (queued_.size() >= kMaxQueued) queued_.pop_front();
+    queued_.push_back(std::move(q));
+    wake = std::move(wake_);
+    wake_ = nullptr;
+  }
+  if (wake) wake();
+}
+
+bool RopSession::notifications_pending() {
+  std::lock_guard lk(notify_mutex_);
+  return !queued_.empty();
+}
+
+void RopSession::on_pending(std::function<void()> wake) {
+  {
+    std::lock_guard lk(notify_mutex_);
+    if (queued_.empty() || !wake) {
+      wake_ = std::move(wake);
+      return;
+    }
+  }
+  wake();
+}
+
+void RopSession::append_notifications(BinaryWriter& out, size_t budget) {
+  std::deque<Queued> todo;
+  {
+    std::lock_guard lk(notify_mutex_);
+    todo.swap(queued_);
+  }
+  bool more = false;
+  while (!todo.empty()) {
+    Queued& q = todo.front();
+    auto it = objects_.find(q.handle);
+    if (it == objects_.end()) {  // released meanwhile: nobody to tell
+      todo.pop_front();
+      continue;
+    }
+    std::optional<Bytes> data;
+    try {
+      data = notification_data(it->second.get(), q);
+    } catch (const MapiError& e) {
+      spdlog::debug("a notification for handle {:#x} could not be encoded: {}", q.handle, e.describe());
+    }
+    if (!data) {
+      todo.pop_front();
+      continue;
+    }
+    // RopNotify (MS-OXCROPS 2.2.14.2): RopId 0x2A, NotificationHandle, LogonId, NotificationData;
+    // room is kept for a RopPending after it.
+    if (out.size() + 6 + data->size() + 3 > budget) {
+      more = true;
+      break;
+    }
+    out.u8(0x2A);
+    out.u32(q.handle);
+    out.u8(q.logon_id);
+    out.bytes(*data);
+    todo.pop_front();
+  }
+  if (!todo.empty()) {
+    std::lock_guard lk(notify_mutex_);
+    while (!todo.empty()) {
+      queued_.push_front(std::move(todo.back()));
+      todo.pop_back();
+    }
+  }
+  if (more && out.size() + 3 <= budget) {
+    out.u8(0x6E);  // RopPending: more notifications wait (SessionIndex 0: this session)
+    out.u16(0);
+  }
+}
+
 void write_problems(BinaryWriter& w, const store::PropProblems& problems) {
   w.u16(uint16_t(std::min<size_t>(problems.size(), 0xFFFF)));
   for (size_t i = 0; i < problems.size() && i < 0xFFFF; ++i) {  // PropertyProblem (MS-OXCDATA 2.7)
@@ -230,6 +310,7 @@ Bytes RopSession::execute(ByteView payload, size_t max_out) {
       break;
     }
   }
+  append_notifications(c.out, budget);
   BinaryWriter w;
   w.u16(uint16_t(2 + c.out.size()));
   w.bytes(c.out.data());

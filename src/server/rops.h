@@ -15,8 +15,11 @@
 // outside the handle table is ecNullObject for that ROP.
 // Thread safety: one Execute at a time per RopSession (the EMSMDB session serialises them).
 #pragma once
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -53,6 +56,11 @@ const std::vector<RopInfo>& rop_table();
 // docs/ROPS.md as made from rop_table() (a test keeps the file equal to it).
 std::string rops_markdown();
 
+// Notifications (MS-OXCNOTIF): RopRegisterNotification subscribes a notification object, and
+// every contents or hierarchy table opened without NoNotifications is subscribed to its
+// changes. Changes committed through any door queue here (on the store's notification thread);
+// each Execute response carries the queued ones as RopNotify after the ROP responses, and
+// RopPending when they do not all fit. NotificationWait waits through on_pending().
 class RopSession {
  public:
   RopSession(ServerConfig config, User user);
@@ -62,15 +70,31 @@ class RopSession {
   Bytes execute(ByteView payload, size_t max_out);
   size_t object_count() const { return objects_.size(); }
 
+  // Whether notifications wait to be fetched by an Execute. Any thread.
+  bool notifications_pending();
+  // `wake` is called once (on the store's notification thread, or at once here if some are
+  // pending already) when a notification is queued; a later call replaces an earlier `wake`,
+  // and an empty function removes it. Any thread.
+  void on_pending(std::function<void()> wake);
+
   struct Object;  // what a server handle names (src/server/rop_context.h)
+  struct Queued;  // a notification not yet sent
+  // Queues a notification (the sinks of the subscriptions call it). Any thread.
+  void queue(Queued q);
 
  private:
   friend struct RopContext;
   uint32_t add(uint8_t logon_id, std::shared_ptr<Object> o);
   void release(uint32_t handle);
+  void append_notifications(BinaryWriter& out, size_t budget);
 
   ServerConfig config_;
   User user_;
+  // Declared before objects_: the objects' subscriptions end (in their destructors) while the
+  // queue they feed still exists.
+  std::mutex notify_mutex_;
+  std::deque<Queued> queued_;
+  std::function<void()> wake_;
   std::map<uint32_t, std::shared_ptr<Object>> objects_;
   std::map<uint8_t, uint32_t> next_in_logon_;
 };

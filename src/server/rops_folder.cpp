@@ -152,10 +152,12 @@ void get_table(RopContext& c) {  // RopGetHierarchyTable, RopGetContentsTable
   if (table_flags & 0x20) flags |= store::tableflag::SoftDeletes;
   auto t = RopContext::derived(*o, Kind::Table);
   t->folder = o->folder;
+  t->contents_table = c.id == 0x05;
   t->table = c.id == 0x04 ? std::shared_ptr<store::Table>(o->folder->hierarchy_table(flags))
                           : std::shared_ptr<store::Table>(o->folder->contents_table(flags));
   const uint32_t rows = t->table->row_count();
   c.add(out_slot, t);
+  if (!(table_flags & 0x10)) advise_table(c, *t, out_slot);  // not NoNotifications
   c.ok();
   c.out.u32(rows);
 }

@@ -7,6 +7,9 @@
 #include "rop_test_util.h"
 #include "test_util.h"
 
+#include <chrono>
+#include <thread>
+
 using namespace openmapi::rop_testing;
 
 namespace {
@@ -554,4 +557,41 @@ TEST_F(Rops, WhatDoesNotFitMaxRopOutComesBackAsRopBufferTooSmall) {
   expect_header(r2, 0x08, 0);
   const uint16_t count = r2.u16();
   EXPECT_GT(count, 0);
+}
+
+TEST_F(Rops, OpenTablesAreToldOfNewRowsThroughRopNotify) {
+  save("first");
+  const store::FolderId inbox = mb->special_folder(store::SpecialFolder::Inbox);
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.u8(0x02); w.u8(0); w.u8(0); w.u8(1); w.u64(fid_bytes(inbox)); w.u8(0);
+  w.u8(0x05); w.u8(0); w.u8(1); w.u8(2); w.u8(0x00);                        // contents table, notifications on
+  w.u8(0x12); w.u8(0); w.u8(2); w.u8(0); w.u16(1); w.u32(0x0037001F);      // SetColumns: Subject
+  w.u8(0x05); w.u8(0); w.u8(1); w.u8(3); w.u8(0x10);                        // another, NoNotifications
+  Output o = run(w.data(), {0, 0, 0, 0});
+  EXPECT_FALSE(session->notifications_pending());
+  const store::MessageId added = save("second");
+  // The store's notification thread queues it (a commit in this process wakes it at once).
+  for (int i = 0; i < 200 && !session->notifications_pending(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  ASSERT_TRUE(session->notifications_pending());
+  Output n = run(Bytes{}, o.handles);
+  BinaryReader r(n.rops);
+  // RopNotify: NotificationHandle (the first table), LogonId, TableModified on messages (0x8100),
+  // TABLE_ROW_ADDED, FID, MID, Instance, InsertAfter FID/MID/Instance, the row in its columns.
+  EXPECT_EQ(r.u8(), 0x2A);
+  EXPECT_EQ(r.u32(), o.handles[2]);
+  EXPECT_EQ(r.u8(), 0);
+  EXPECT_EQ(r.u16(), 0x8100);
+  EXPECT_EQ(r.u16(), 0x0003);
+  EXPECT_EQ(r.u64(), fid_bytes(inbox));
+  EXPECT_EQ(r.u64(), fid_bytes(added));
+  EXPECT_EQ(r.u32(), 0u);
+  r.skip(8 + 8 + 4);  // InsertAfter: the row before it
+  const uint16_t size = r.u16();
+  BinaryReader row(r.bytes(size));
+  EXPECT_EQ(row.u8(), 0x00);
+  EXPECT_EQ(row.utf16z(), "second");
+  EXPECT_TRUE(row.at_end());
+  EXPECT_TRUE(r.at_end());  // nothing for the table that asked for no notifications
+  EXPECT_FALSE(session->notifications_pending());
 }

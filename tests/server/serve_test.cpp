@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -319,6 +320,32 @@ class Emsmdb : public Serve {
     return xpath(body_of(r), "string(//*[local-name()='LegacyDN'])");
   }
   static std::string connect_body(const std::string& dn) { return dn + std::string(1, '\0') + le32(0) + le32(1252) + le32(0x409) + le32(0x409) + le32(0); }
+  // An Execute body around `rops` with handle table `handles`; NoCompression, so the reply's
+  // buffer can be read as it is.
+  static std::string execute_with(const std::string& rops, const std::vector<uint32_t>& handles) {
+    std::string payload = std::string{char(2 + rops.size()), char((2 + rops.size()) >> 8)} + rops;
+    for (uint32_t h : handles) payload += le32(h);
+    const std::string header = std::string("\x00\x00\x04\x00", 4) + std::string{char(payload.size()), char(payload.size() >> 8)} +
+                               std::string{char(payload.size()), char(payload.size() >> 8)};
+    return le32(1) + le32(uint32_t(header.size() + payload.size())) + header + payload + le32(0x10008) + le32(0);
+  }
+  // The ROP responses of an Execute reply made with execute_with (one uncompressed buffer).
+  static std::string rops_of(const MapiReply& r) {
+    if (r.body.size() < 16 + 8 + 2) return {};
+    const uint32_t rop_size = uint32_t(uint8_t(r.body[24])) | uint32_t(uint8_t(r.body[25])) << 8;
+    return r.body.substr(26, rop_size - 2);
+  }
+  static std::string logon_rop(const std::string& dn) {
+    std::string logon = std::string("\xFE\x00\x00\x01", 4) + le32(0x0100000C) + le32(0);
+    logon += char(dn.size() + 1);
+    logon += char(0);
+    return logon + dn + std::string(1, '\0');
+  }
+  std::string cookie_of(const MapiReply& c) {
+    std::smatch m;
+    const std::string sc = c.header("Set-Cookie");
+    return std::regex_search(sc, m, std::regex("^MapiContext=([0-9a-f]+);")) ? std::string(m[1]) : std::string();
+  }
   static std::string execute_body() {
     // RopBuffer: one RPC_HEADER_EXT (Last) around RopSize 2 and an empty handle table.
     const std::string rop = std::string("\x00\x00\x04\x00\x02\x00\x02\x00\x02\x00", 10);
@@ -410,4 +437,54 @@ TEST_F(Emsmdb, WrongContextsTypesAndBodiesGetTheirResponseCodes) {
   Out bob = sh(curl() + "-u 'bob@example.com:bob pw' -D - -o /dev/null -H 'X-RequestType: Execute' -H 'X-RequestId: {1}:1' -H " +
                quote("Cookie: MapiContext=" + cookie) + " --data-binary @" + quote((dir / "mapi.bin").string()) + " " + quote(url("/mapi/emsmdb/")));
   EXPECT_NE(bob.text.find("X-ResponseCode: 11"), std::string::npos) << bob.text;
+}
+
+TEST_F(Emsmdb, NotificationWaitReturnsWhenMailArrivesThroughAnotherDoor) {
+  start();
+  const std::string dn = legacy_dn();
+  const std::string cookie = cookie_of(mapi("Connect", connect_body(dn)));
+  ASSERT_FALSE(cookie.empty());
+  // RopLogon into slot 0, RopRegisterNotification (NewMail | ObjectCreated, whole store) into 1.
+  const std::string reg = std::string("\x29\x00\x00\x01\x06\x00\x01", 7);
+  MapiReply l = mapi("Execute", execute_with(logon_rop(dn) + reg, {0xFFFFFFFF, 0xFFFFFFFF}), cookie, 2);
+  ASSERT_EQ(l.header("X-ResponseCode"), "0") << l.headers;
+  const std::string rops = rops_of(l);
+  ASSERT_GT(rops.size(), 6u);
+  EXPECT_EQ(rops.substr(rops.size() - 6), std::string("\x29\x01\x00\x00\x00\x00", 6));  // registered
+
+  // A NotificationWait in flight while the CLI, another process, puts a message into the Inbox.
+  auto wait = std::async(std::launch::async, [&] {
+    std::string cmd = curl() + auth() + "-o " + quote((dir / "wait.out").string()) + " -D " + quote((dir / "wait.head").string()) +
+                      " -H 'Content-Type: application/mapi-http' -H 'X-RequestType: NotificationWait' -H 'X-RequestId: {8A5D2F35-0002}:1'" +
+                      " -H " + quote("Cookie: MapiContext=" + cookie) + " --data-binary @" + quote((dir / "wait.bin").string()) + " " +
+                      quote(url("/mapi/emsmdb/"));
+    std::ofstream(dir / "wait.bin", std::ios::binary) << le32(0) + le32(0);
+    return sh(cmd);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Out users = sh(quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " user ls --json");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(users.text, m, std::regex("\"mailbox\": ?\"([^\"]+)\""))) << users.text;
+  std::ofstream(dir / "new.eml") << "From: bob@example.com\r\nTo: alice@example.com\r\nSubject: ping\r\n\r\nhello\r\n";
+  Out imp = sh(quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " import message -m " + quote(m[1]) + " " + quote((dir / "new.eml").string()));
+  ASSERT_EQ(imp.status, 0) << imp.text;
+  Out waited = wait.get();
+  ASSERT_EQ(waited.status, 0) << waited.text;
+  const std::string all = slurp(dir / "wait.out");
+  const size_t end = all.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos) << all;
+  EXPECT_EQ(all.rfind("PROCESSING\r\n", 0), 0u);
+  const std::string body = all.substr(end + 4);
+  ASSERT_EQ(body.size(), 16u);
+  EXPECT_EQ(body.substr(8, 4), le32(1));  // EventPending: before the 25-second limit, because of the mail
+  EXPECT_NE(slurp(dir / "wait.head").find("X-ResponseCode: 0"), std::string::npos);
+
+  // The next Execute brings the notifications: RopNotify for handle 0x00000001, LogonId 0,
+  // NewMail on a message (0x8002), then the Inbox's id and the message's.
+  MapiReply n = mapi("Execute", execute_with("", {0x00000000, 0x00000001}), cookie, 3);
+  const std::string notes = rops_of(n);
+  ASSERT_GE(notes.size(), 6u + 2 + 16) << n.body.size();
+  EXPECT_EQ(notes.substr(0, 8), std::string("\x2A\x01\x00\x00\x00\x00\x02\x80", 8));
+  EXPECT_NE(notes.find(std::string("I\0P\0M\0.\0N\0o\0t\0e\0\0\0", 18)), std::string::npos);  // its class
+  EXPECT_NE(notes.find(std::string("\x2A\x01\x00\x00\x00\x00\x04\x80", 8)), std::string::npos);  // ObjectCreated too
 }
