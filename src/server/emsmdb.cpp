@@ -13,83 +13,15 @@
 #include "core/lz77.h"
 #include "core/unicode.h"
 #include "server/frontend.h"
+#include "server/mapihttp.h"
 
 namespace openmapi::server {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace mapihttp;
 constexpr const char* kCookie = "MapiContext";
 constexpr uint32_t ecAccessDenied = 0x80070005;
-
-// The rest of `r` as a counted buffer: a uint32 size, then that many bytes (checked against
-// what is there before anything is copied).
-Bytes counted(BinaryReader& r) {
-  const uint32_t n = r.u32();
-  if (n > r.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a buffer claims " + std::to_string(n) + " bytes, " + std::to_string(r.remaining()) + " follow");
-  return r.copy(n);
-}
-
-std::string http_date() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
-std::string random_token() {
-  unsigned char b[24];
-  RAND_bytes(b, sizeof b);
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : b) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
-}
-
-// The value of cookie `name` in the Cookie header, if any.
-std::optional<std::string> cookie(const HttpRequest& req, const std::string& name) {
-  const auto h = req.msg[http::field::cookie];
-  std::string_view v(h.data(), h.size());
-  while (!v.empty()) {
-    const size_t semi = v.find(';');
-    std::string_view part = v.substr(0, semi);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    const size_t eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
-    if (semi == std::string_view::npos) break;
-    v.remove_prefix(semi + 1);
-  }
-  return std::nullopt;
-}
-
-// The common headers of an EMSMDB response (MS-OXCMAPIHTTP 2.2.3.2, 2.2.3.3).
-HttpReply reply_for(const HttpRequest& req, const std::string& request_type, int code) {
-  HttpReply r;
-  r.msg.result(http::status::ok);
-  r.request_type = request_type;
-  r.msg.set("X-RequestType", request_type);
-  for (const char* h : {"X-RequestId", "X-ClientInfo"}) {
-    const auto v = req.msg[h];
-    if (!v.empty()) r.msg.set(h, std::string(v.substr(0, 200)));
-  }
-  r.msg.set("X-ResponseCode", std::to_string(code));
-  r.msg.set("X-ServerApplication", "Exchange/15.00.0847.4040");
-  r.msg.set("X-PendingPeriod", "30000");
-  return r;
-}
-
-// A failure the client reads as text (X-ResponseCode not 0).
-HttpReply failure(const HttpRequest& req, const std::string& request_type, int code, const std::string& text) {
-  HttpReply r = reply_for(req, request_type, code);
-  r.msg.set(http::field::content_type, "text/html; charset=utf-8");
-  r.msg.body() = text + "\n";
-  return r;
-}
 
 }  // namespace
 
@@ -183,12 +115,6 @@ Bytes frame_rpc_buffer(ByteView payload, bool compress) {
   return w.data();
 }
 
-std::string mapi_http_body(ByteView body, Clock::time_point start, const std::string& start_date) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-  std::string out = "PROCESSING\r\nDONE\r\nX-ElapsedTime: " + std::to_string(ms) + "\r\nX-StartTime: " + start_date + "\r\n\r\n";
-  out.append(reinterpret_cast<const char*>(body.data()), body.size());
-  return out;
-}
 
 Emsmdb::Emsmdb(ServerConfig config, std::string dn_prefix) : config_(std::move(config)), dn_prefix_(std::move(dn_prefix)) {}
 
@@ -206,10 +132,7 @@ void Emsmdb::expire() {
 HttpReply Emsmdb::handle(const HttpRequest& req, const User& user) {
   const auto rt = req.msg["X-RequestType"];
   const std::string type(rt.substr(0, 40));
-  if (req.msg.method() != http::verb::post)
-    return failure(req, type.empty() ? "-" : type, response_code::InvalidVerb, "MAPI over HTTP takes POST requests");
-  if (type.empty()) return failure(req, "-", response_code::MissingHeader, "the X-RequestType header is missing");
-  if (req.msg["X-RequestId"].empty()) return failure(req, type, response_code::MissingHeader, "the X-RequestId header is missing");
+  if (auto bad = check_request(req, type)) return *bad;
   try {
     if (type == "Connect") return connect(req, user);
     if (type == "PING") return reply_for(req, type, response_code::Success);

@@ -3,10 +3,11 @@
 // (PROCESSING / DONE meta-tags, X-ElapsedTime, X-StartTime, X-RequestId echoed, X-ResponseCode).
 //
 // What is done: Connect (checks the UserDn against the authenticated user, answers the DN
-// prefix and display name), Disconnect, PING, and Execute: its request body and RPC_HEADER_EXT
-// buffers (XOR obfuscation undone), the ROPs run by the session's RopSession (rops.h), the
-// response framed uncompressed. What is not: LZ77-compressed request buffers (Execute answers
-// ErrorCode ecNotSupported, the session intact), NotificationWait, the sequence cookie.
+// prefix and display name), Disconnect, PING, Execute (its request body and RPC_HEADER_EXT
+// buffers: XOR obfuscation and LZ77 compression undone, the ROPs run by the session's
+// RopSession (rops.h), responses compressed unless the client says NoCompression, 32 KiB per
+// buffer), and NotificationWait (a long poll answered when a notification is queued, or after
+// kNotificationWaitMax). What is not: the sequence cookie, auxiliary buffers (read and ignored).
 //
 // Bad input: bodies are read with bounds checks (BinaryReader); a size field larger than what
 // follows is X-ResponseCode 12 (invalid request body), nothing is allocated for it. Unknown
@@ -24,24 +25,12 @@
 
 #include "core/bytes.h"
 #include "server/http.h"
+#include "server/mapihttp.h"
 #include "server/rops.h"
 #include "server/users.h"
 
 namespace openmapi::server {
 
-// MS-OXCMAPIHTTP 2.2.3.3.3 X-ResponseCode values used here.
-namespace response_code {
-inline constexpr int Success = 0;
-inline constexpr int UnknownFailure = 1;
-inline constexpr int InvalidVerb = 2;
-inline constexpr int InvalidPath = 3;
-inline constexpr int InvalidRequestType = 5;
-inline constexpr int MissingHeader = 7;
-inline constexpr int ContextNotFound = 10;
-inline constexpr int NoPrivilege = 11;
-inline constexpr int InvalidRequestBody = 12;
-inline constexpr int MissingCookie = 13;
-}  // namespace response_code
 
 // The request and response bodies (MS-OXCMAPIHTTP 2.2.4.1, 2.2.4.2).
 struct ConnectRequest {
@@ -129,8 +118,5 @@ class Emsmdb {
   std::map<std::string, std::shared_ptr<Session>> sessions_;  // by cookie value
 };
 
-// The framing of a successful MAPI/HTTP response: "PROCESSING\r\nDONE\r\nX-ElapsedTime: ms\r\n
-// X-StartTime: date\r\n\r\n" and the body.
-std::string mapi_http_body(ByteView body, std::chrono::steady_clock::time_point start, const std::string& start_date);
 
 }  // namespace openmapi::server

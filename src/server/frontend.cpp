@@ -92,6 +92,7 @@ Frontend::Frontend(ServerConfig config, std::string base_url) : config_(std::mov
   cache_key_.assign(reinterpret_cast<const char*>(key), sizeof key);
   deployment_id_ = Guid::random().to_string();  // (per run for now; NSPI's server GUID will share it)
   emsmdb_ = std::make_unique<Emsmdb>(config_, "/o=" + config_.organization + "/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)");
+  nspi_ = std::make_unique<Nspi>(config_, base_url_);
 }
 
 std::chrono::milliseconds Frontend::penalty(const std::string& user, const std::string& remote) {
@@ -207,10 +208,7 @@ HttpReply Frontend::handle(const HttpRequest& req) {
   } else if (path == "/mapi/emsmdb" || path == "/mapi/emsmdb/") {
     reply = emsmdb_->handle(req, *user);
   } else if (path == "/mapi/nspi" || path == "/mapi/nspi/") {
-    reply = text_reply(http::status::ok, "the address book (NSPI) is not implemented in this server yet\n");
-    reply.msg.set("X-ResponseCode", std::to_string(response_code::InvalidRequestType));
-    const auto rt = req.msg["X-RequestType"];
-    reply.request_type = rt.empty() ? "nspi" : std::string(rt.substr(0, 40));
+    reply = nspi_->handle(req, *user);
   } else {
     reply = text_reply(http::status::not_found, "not found\n");
   }

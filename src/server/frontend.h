@@ -20,6 +20,7 @@
 #include <string>
 
 #include "server/emsmdb.h"
+#include "server/nspi.h"
 #include "server/http.h"
 #include "server/users.h"
 
@@ -46,6 +47,7 @@ class Frontend {
   ServerConfig config_;
   std::string base_url_;
   std::unique_ptr<Emsmdb> emsmdb_;
+  std::unique_ptr<Nspi> nspi_;
   std::string deployment_id_;
   std::mutex mutex_;  // guards the maps below
   std::map<std::string, Failures> failures_;                                          // "u:<user>" and "a:<address>"

@@ -193,11 +193,11 @@ TEST_F(Serve, AutodiscoverTellsItsUserWhereTheMailboxIs) {
   std::string other_schema = request_for(kUser);
   other_schema.replace(other_schema.find("outlook/responseschema/2006a"), 28, "mobilesync/responseschema/2006");
   EXPECT_EQ(error_code(post(other_schema, auth())), "603");
-  // Method, path, endpoints not there yet.
+  // Method, path, a malformed NSPI body.
   EXPECT_EQ(sh(curl() + auth() + "-o /dev/null -w '%{http_code}' " + quote(url())).text, "405");
   EXPECT_EQ(sh(curl() + auth() + "-o /dev/null -w '%{http_code}' " + quote(url("/nothing"))).text, "404");
-  Out nspi = sh(curl() + auth() + "-D - -o /dev/null -H 'X-RequestType: Bind' -H 'X-RequestId: {1}:1' --data x " + quote(url("/mapi/nspi/")));
-  EXPECT_NE(nspi.text.find("X-ResponseCode: 5"), std::string::npos) << nspi.text;  // not served yet
+  Out nspi = sh(curl() + auth() + "-D - -o /dev/null -H 'X-RequestType: Bind' -H 'X-RequestId: {1}:1' --data x " + quote(url("/mapi/nspi/")));  // a body cut short
+  EXPECT_NE(nspi.text.find("X-ResponseCode: 12"), std::string::npos) << nspi.text;  // invalid request body
   // One log line per request: address, user, request type, status, time.
   const std::string log = slurp(dir / "err");
   EXPECT_NE(log.find("127.0.0.1 Alice@Example.com Autodiscover 200 "), std::string::npos) << log;
@@ -487,4 +487,51 @@ TEST_F(Emsmdb, NotificationWaitReturnsWhenMailArrivesThroughAnotherDoor) {
   EXPECT_EQ(notes.substr(0, 8), std::string("\x2A\x01\x00\x00\x00\x00\x02\x80", 8));
   EXPECT_NE(notes.find(std::string("I\0P\0M\0.\0N\0o\0t\0e\0\0\0", 18)), std::string::npos);  // its class
   EXPECT_NE(notes.find(std::string("\x2A\x01\x00\x00\x00\x00\x04\x80", 8)), std::string::npos);  // ObjectCreated too
+}
+
+TEST_F(Emsmdb, TheAddressBookBindsAndResolvesNamesOverHttps) {
+  start();
+  // MS-OXCMAPIHTTP Bind: Flags, HasState 0xFF + STAT (CodePage 1252, locales 0x409), no auxiliary buffer.
+  const std::string stat = le32(0) + le32(0) + le32(0) + le32(0) + le32(0) + le32(0) + le32(1252) + le32(0x409) + le32(0x409);
+  auto nspi = [&](const std::string& type, const std::string& body, const std::string& cookie) {
+    std::ofstream(dir / "nspi.bin", std::ios::binary) << body;
+    std::string cmd = curl() + auth() + "-o " + quote((dir / "nspi.out").string()) + " -D " + quote((dir / "nspi.head").string()) +
+                      " -H 'Content-Type: application/mapi-http' -H 'X-RequestType: " + type + "' -H 'X-RequestId: {8A5D2F35-0003}:1'";
+    if (!cookie.empty()) cmd += " -H " + quote("Cookie: " + cookie);
+    cmd += " --data-binary @" + quote((dir / "nspi.bin").string()) + " " + quote(url("/mapi/nspi/?MailboxId=x@example.com"));
+    Out o = sh(cmd);
+    EXPECT_EQ(o.status, 0) << o.text;
+    MapiReply r;
+    r.headers = slurp(dir / "nspi.head");
+    const std::string all = slurp(dir / "nspi.out");
+    const size_t end = all.find("\r\n\r\n");
+    r.body = end == std::string::npos ? all : all.substr(end + 4);
+    return r;
+  };
+  MapiReply bind = nspi("Bind", le32(0) + "\xFF" + stat + le32(0), "");
+  ASSERT_EQ(bind.header("X-ResponseCode"), "0") << bind.headers;
+  std::smatch m;
+  const std::string sc = bind.header("Set-Cookie");
+  ASSERT_TRUE(std::regex_search(sc, m, std::regex("^(NspiContext=[0-9a-f]+);"))) << sc;
+  const std::string cookie = m[1];
+  ASSERT_EQ(bind.body.size(), 4u + 4 + 16 + 4);
+  EXPECT_EQ(bind.u32(0), 0u);
+  EXPECT_EQ(bind.u32(4), 0u);
+  // ResolveNames "alice" with PidTagSmtpAddress: resolved, and the row says the address.
+  std::string names = le32(1);
+  for (char ch : std::string("alice")) names += std::string{ch, '\0'};
+  names += std::string(2, '\0');
+  MapiReply res = nspi("ResolveNames", le32(0) + "\xFF" + stat + "\xFF" + le32(1) + le32(0x39FE001F) + "\xFF" + names + le32(0), cookie);
+  ASSERT_EQ(res.header("X-ResponseCode"), "0") << res.headers;
+  EXPECT_EQ(res.u32(4), 0u);                 // ErrorCode
+  EXPECT_EQ(res.body.substr(12, 1), "\xFF");  // HasMinimalIds
+  EXPECT_EQ(res.u32(13), 1u);
+  EXPECT_EQ(res.u32(17), 2u);                // MID_RESOLVED
+  std::string address;
+  for (char ch : std::string("Alice@Example.com")) address += std::string{ch, '\0'};
+  EXPECT_NE(res.body.find(address), std::string::npos);
+  MapiReply unbind = nspi("Unbind", le32(0) + le32(0), cookie);
+  EXPECT_EQ(unbind.header("X-ResponseCode"), "0");
+  EXPECT_EQ(unbind.u32(4), 1u);  // UnbindSuccess
+  EXPECT_EQ(nspi("QueryColumns", le32(0) + le32(0) + le32(0), cookie).header("X-ResponseCode"), "10");
 }
