@@ -126,7 +126,10 @@ struct RopContext {
     return o;
   }
   // Registers `o` under the next handle of its logon and puts that handle in `out_slot`.
-  void add(uint32_t& out_slot, ObjectPtr o) { out_slot = s.add(o->logon_id, std::move(o)); }
+  void add(uint32_t& out_slot, ObjectPtr o) {
+    const uint8_t logon_id = o->logon_id;  // before the move: argument order is unspecified
+    out_slot = s.add(logon_id, std::move(o));
+  }
   void release(uint32_t handle) { s.release(handle); }
   std::map<uint32_t, ObjectPtr>& objects() { return s.objects_; }
 
