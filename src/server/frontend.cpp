@@ -171,9 +171,13 @@ std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& re
       cached = it != verified_.end() && it->second.second > Clock::now() && it->second.first.size() == mac_s.size() &&
                CRYPTO_memcmp(it->second.first.data(), mac_s.data(), mac_s.size()) == 0;
     }
-    UserDirectory users(config_.data_dir);
-    if (cached) user = users.find(name);
-    else user = users.authenticate(name, password);
+    // One users connection per io thread, kept: opening the file per request cost more than
+    // the request (UserDirectory is one-thread-at-a-time; the file may change under it).
+    thread_local std::map<std::string, std::unique_ptr<UserDirectory>> directories;
+    auto& users = directories[config_.data_dir];
+    if (!users) users = std::make_unique<UserDirectory>(config_.data_dir);
+    if (cached) user = users->find(name);
+    else user = users->authenticate(name, password);
   }
   if (!user) {
     failed(name, req.remote);

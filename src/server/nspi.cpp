@@ -216,27 +216,34 @@ void write_value_list(BinaryWriter& w, const std::vector<PropValue>& values) {
   }
 }
 
+// (Built in a reserved buffer: GCC 12 -O3 warns falsely on a BinaryWriter growing from empty here.)
+namespace {
+void put32(Bytes& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(uint8_t(v >> (8 * i)));
+}
+}  // namespace
+
 Bytes permanent_entry_id(uint32_t display_type, const std::string& dn) {
-  BinaryWriter w;
-  w.u32(0);  // ID type 0x00 and R1..R3
-  w.bytes(kNspiGuid.bytes);
-  w.u32(1);  // R4
-  w.u32(display_type);
-  w.str8z(dn);
-  return w.take();
+  Bytes out;
+  out.reserve(28 + dn.size() + 1);
+  put32(out, 0);  // ID type 0x00 and R1..R3
+  out.insert(out.end(), kNspiGuid.bytes.begin(), kNspiGuid.bytes.end());
+  put32(out, 1);  // R4
+  put32(out, display_type);
+  out.insert(out.end(), dn.begin(), dn.end());
+  out.push_back(0);
+  return out;
 }
 
 Bytes ephemeral_entry_id(const Guid& server, uint32_t display_type, uint32_t mid) {
-  BinaryWriter w;
-  w.u8(0x87);  // ID type
-  w.u8(0);
-  w.u8(0);
-  w.u8(0);
-  w.bytes(server.bytes);
-  w.u32(1);
-  w.u32(display_type);
-  w.u32(mid);
-  return w.take();
+  Bytes out;
+  out.reserve(32);
+  put32(out, 0x87);  // ID type 0x87, R1..R3
+  out.insert(out.end(), server.bytes.begin(), server.bytes.end());
+  put32(out, 1);
+  put32(out, display_type);
+  put32(out, mid);
+  return out;
 }
 
 Gal::Gal(const std::vector<User>& users, const std::string& organization) {

@@ -158,6 +158,7 @@ void UserDirectory::remove(const std::string& address) {
 }
 
 std::optional<User> UserDirectory::find(const std::string& address) {
+  if (!db_) open(false);  // made since this directory was opened?
   if (!db_) return std::nullopt;
   Stmt q(*db_, "SELECT address, display_name, mailbox, created FROM users WHERE address = ?");
   q.bind(1, std::string_view(address));
@@ -167,6 +168,7 @@ std::optional<User> UserDirectory::find(const std::string& address) {
 
 std::vector<User> UserDirectory::list() {
   std::vector<User> out;
+  if (!db_) open(false);
   if (!db_) return out;
   Stmt q(*db_, "SELECT address, display_name, mailbox, created FROM users ORDER BY address");
   while (q.step()) out.push_back(user_of(q));
@@ -176,6 +178,7 @@ std::vector<User> UserDirectory::list() {
 std::optional<User> UserDirectory::authenticate(const std::string& address, const std::string& password) {
   std::string hash;
   std::optional<User> u;
+  if (!db_) open(false);
   if (db_ && address.size() <= 254) {
     Stmt q(*db_, "SELECT address, display_name, mailbox, created, password_hash FROM users WHERE address = ?");
     q.bind(1, std::string_view(address));

@@ -174,6 +174,7 @@ void ViewTable::set_columns(std::vector<PropTag> columns) {
 
 void ViewTable::restrict(std::optional<Restriction> r) {
   restriction_ = std::move(r);
+  counted_.reset();
   built_ = false;
   cursor_ = 0;
   page_anchor_.reset();
@@ -516,8 +517,13 @@ Row ViewTable::to_row(PropertyBag bag) const {
 
 size_t ViewTable::total_rows() {
   follow();
-  if (paging())
-    if (auto n = source_->count(restriction_ ? &*restriction_ : nullptr)) return *n;
+  if (paging()) {
+    if (counted_ && version_ && counted_->first == *version_) return counted_->second;
+    if (auto n = source_->count(restriction_ ? &*restriction_ : nullptr)) {
+      if (version_) counted_ = {*version_, *n};
+      return *n;
+    }
+  }
   ensure_built();
   return visible_.size();
 }

@@ -279,6 +279,9 @@ class ViewTable : public Table {
   uint32_t next_bookmark_ = 1;
   std::optional<int64_t> version_;        // the source's version the view was built at
   std::optional<int64_t> page_anchor_;    // paging: the leaf id just before the cursor
+  // Paging: the row count the source gave at a version (and for this restriction); asked again
+  // only when the version moves or the restriction changes.
+  std::optional<std::pair<int64_t, size_t>> counted_;
   bool keep_events_ = false;
   bool view_changed_ = false;             // restriction or sort changed since the last refresh
   std::vector<TableNotification> events_;

@@ -126,7 +126,7 @@ TEST_F(MailboxTest, JournalSurvivesReopenAndIsPrunedByAge) {
   EXPECT_EQ(left[0].change_number, last);
 }
 
-TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournalAndQueue) {
+TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournalAQueueAndTheIdOrderedFlagsIndex) {
   openmapi::testing::TempDir dir;
   const std::string path = dir.file("old.sqlite");
   {
@@ -134,10 +134,12 @@ TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournalAndQueue) {
     mb->save_message(mb->special_folder(SpecialFolder::Inbox), openmapi::testing::simple_message("kept"));
   }
   {
-    // Make it what a version-1 build wrote: no journal, user_version 1.
+    // Make it what a version-1 build wrote: no journal, the flags index of then, user_version 1.
     store::sqlite::Db db(path, false);
     db.exec("DROP TABLE changes");
     db.exec("DROP TABLE outgoing");
+    db.exec("DROP INDEX messages_by_flags");
+    db.exec("CREATE INDEX messages_by_flags ON messages(folder_id, associated, soft_deleted, message_flags)");
     db.exec("PRAGMA user_version = 1");
   }
   auto mb = open_sqlite_mailbox(path);
@@ -152,5 +154,11 @@ TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournalAndQueue) {
   store::sqlite::Db db(path, false);
   store::sqlite::Stmt v(db, "PRAGMA user_version");
   ASSERT_TRUE(v.step());
-  EXPECT_EQ(v.int64(0), 3);
+  EXPECT_EQ(v.int64(0), 4);
+  // Version 4: the flags index in id order, so a folder's messages in id order need no sort.
+  store::sqlite::Stmt plan(db, "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE folder_id = 1 AND associated = 0 AND soft_deleted = 0 ORDER BY id LIMIT 5");
+  std::string steps;
+  while (plan.step()) steps += plan.text(3) + "\n";
+  EXPECT_NE(steps.find("messages_by_flags"), std::string::npos) << steps;
+  EXPECT_EQ(steps.find("TEMP B-TREE"), std::string::npos) << steps;
 }

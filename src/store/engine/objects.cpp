@@ -523,7 +523,7 @@ PropProblems Logon::delete_props(const std::vector<PropTag>& tags) {
 
 std::shared_ptr<Folder> Logon::open_folder(FolderId id) {
   logon().require(rights::ReadAny, id);
-  logon().mailbox().folder_properties(id);  // MAPI_E_NOT_FOUND
+  logon().mailbox().parent_folder(id);  // MAPI_E_NOT_FOUND (one row, not the computed properties)
   return std::shared_ptr<Folder>(new Folder(logon_, id));
 }
 

@@ -238,12 +238,18 @@ class SqliteMailbox final : public Mailbox {
 
   void validate() {
     check_file_size();
-    Stmt app(db_, "PRAGMA application_id");
-    int64_t app_id = app.step() ? app.int64(0) : 0;
+    int64_t app_id = 0;
+    {
+      Stmt app(db_, "PRAGMA application_id");
+      app_id = app.step() ? app.int64(0) : 0;
+    }
     if (app_id != kApplicationId)
       throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "'" + path_ + "' is not an OpenMAPI mailbox (application id " + std::to_string(app_id) + ")");
-    Stmt ver(db_, "PRAGMA user_version");
-    int64_t v = ver.step() ? ver.int64(0) : 0;
+    int64_t v = 0;
+    {
+      Stmt ver(db_, "PRAGMA user_version");  // given back (reset) before a migration changes the schema
+      v = ver.step() ? ver.int64(0) : 0;
+    }
     if (v > kSchemaVersion)
       throw_error(ErrorCode::MAPI_E_VERSION, "mailbox '" + path_ + "' has schema version " + std::to_string(v) +
                                                   ", newer than this build understands (" + std::to_string(kSchemaVersion) + ")");
@@ -263,6 +269,7 @@ class SqliteMailbox final : public Mailbox {
     Transaction tx(db_);
     if (from < 2) db_.exec(kJournalSchema);  // version 2: the change journal starts empty
     if (from < 3) db_.exec(kQueueSchema);    // version 3: an empty outgoing queue
+    if (from < 4) db_.exec(kFlagsIndexV4);   // version 4: messages_by_flags in id order
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     tx.commit();
     spdlog::info("mailbox '{}' migrated from schema version {} to {}", path_, from, kSchemaVersion);

@@ -6,8 +6,16 @@ namespace openmapi::store::sqlite {
 // PRAGMA application_id of an OpenMAPI mailbox ("OMAP") and the schema version (user_version).
 inline constexpr int kApplicationId = 0x4F4D4150;
 // Version 2 added the change journal (kJournalSchema), version 3 the outgoing queue
-// (kQueueSchema); older mailboxes are migrated on open.
-inline constexpr int kSchemaVersion = 3;
+// (kQueueSchema), version 4 put the message id before the flags in messages_by_flags
+// (kFlagsIndexV4); older mailboxes are migrated on open.
+inline constexpr int kSchemaVersion = 4;
+
+// messages_by_flags in id order: a folder's messages come in id order (unsorted tables, IMAP
+// UIDs) without a sort, and the unread counts still read only the index.
+inline constexpr const char* kFlagsIndexV4 = R"sql(
+DROP INDEX IF EXISTS messages_by_flags;
+CREATE INDEX messages_by_flags ON messages(folder_id, associated, soft_deleted, id, message_flags);
+)sql";
 
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE store_info(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -40,7 +48,7 @@ CREATE TABLE messages(
   sender_name TEXT, message_class TEXT, importance INTEGER);
 CREATE INDEX messages_by_delivery ON messages(folder_id, associated, soft_deleted, delivery_time);
 CREATE INDEX messages_by_modified ON messages(folder_id, associated, soft_deleted, last_modified);
-CREATE INDEX messages_by_flags ON messages(folder_id, associated, soft_deleted, message_flags);
+CREATE INDEX messages_by_flags ON messages(folder_id, associated, soft_deleted, id, message_flags);
 CREATE INDEX messages_by_parent ON messages(parent_attachment_id) WHERE parent_attachment_id IS NOT NULL;
 CREATE TABLE message_props(
   message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
