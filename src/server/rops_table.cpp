@@ -94,11 +94,12 @@ void query_rows(RopContext& c) {
   const bool forward = c.in.u8() != 0;
   const uint16_t count = c.in.u16();
   auto t = table(c);
-  const auto before = t->query_position();
+  const bool no_advance = (qflags & 0x02) != 0;
+  const uint32_t before = no_advance ? t->query_position().first : 0;
   auto rows = t->query_rows(count, forward);
-  if (qflags & 0x02) t->seek_row(store::BookmarkOrigin::Beginning, int32_t(before.first));  // NoAdvance
   c.ok();
-  c.out.u8(cursor_origin(*t));
+  const size_t origin_at = c.out.size();
+  c.out.u8(0);
   const size_t count_at = c.out.size();
   c.out.u16(0);
   const auto& columns = t->columns();
@@ -113,8 +114,13 @@ void query_rows(RopContext& c) {
     }
     ++written;
   }
-  if (written < rows.size() && !(qflags & 0x02))
+  if (no_advance) t->seek_row(store::BookmarkOrigin::Beginning, int32_t(before));
+  else if (written < rows.size())
     t->seek_row(store::BookmarkOrigin::Current, forward ? -int32_t(rows.size() - written) : int32_t(rows.size() - written));
+  // Origin (MS-OXCTABL 2.2.2.5.2): where the cursor is now. Fewer rows than asked for, read
+  // forward and all sent: the end, without asking the table again.
+  const uint8_t origin = forward && !no_advance && rows.size() < count && written == rows.size() ? 0x02 : cursor_origin(*t);
+  c.out.patch_u8(origin_at, origin);
   c.out.patch_u16(count_at, uint16_t(written));
 }
 
