@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "core/bytes.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -534,4 +536,288 @@ TEST_F(Emsmdb, TheAddressBookBindsAndResolvesNamesOverHttps) {
   EXPECT_EQ(unbind.header("X-ResponseCode"), "0");
   EXPECT_EQ(unbind.u32(4), 1u);  // UnbindSuccess
   EXPECT_EQ(nspi("QueryColumns", le32(0) + le32(0) + le32(0), cookie).header("X-ResponseCode"), "10");
+}
+
+namespace {
+std::string str(const openmapi::Bytes& b) { return std::string(b.begin(), b.end()); }
+openmapi::Bytes bytes(const std::string& s) { return openmapi::Bytes(s.begin(), s.end()); }
+}  // namespace
+
+// An Outlook-like first start, every step over HTTPS with curl and bodies built from the specs:
+// Autodiscover, NSPI Bind and name resolution, Connect, Logon, the receive folder, the special
+// folders' entry IDs, the hierarchy table, the Inbox's contents table with the columns Outlook
+// asks for, a message with an attachment read through a stream, a message created and
+// submitted, and new mail told through NotificationWait.
+TEST_F(Emsmdb, AnOutlookLikeFirstStartEndToEnd) {
+  using openmapi::BinaryReader;
+  using openmapi::BinaryWriter;
+  // A message with an attachment in the Inbox, imported by the CLI before the server starts.
+  std::ofstream(dir / "with-file.eml") << "From: Bob <bob@example.com>\r\nTo: alice@example.com\r\nSubject: the report\r\n"
+                                          "Date: Tue, 01 Dec 2026 10:00:00 +0000\r\nMessage-ID: <report@example.com>\r\n"
+                                          "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+                                          "--b1\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+                                          "--b1\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"r.bin\"\r\n"
+                                          "Content-Transfer-Encoding: base64\r\n\r\nAAECAwQFBgcICQ==\r\n--b1--\r\n";
+  Out imp = sh(quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " import message -m alice@example.com " + quote((dir / "with-file.eml").string()));
+  ASSERT_EQ(imp.status, 0) << imp.text;
+  start();
+
+  // 1. Autodiscover with the MAPI/HTTP capability: the two URLs and the LegacyDN.
+  Out ad = post(request_for(kUser), auth() + "-H 'X-MapiHttpCapability: 1'");
+  const std::string xml = body_of(ad);
+  const std::string dn = xpath(xml, "string(//*[local-name()='LegacyDN'])");
+  const std::string mailstore = xpath(xml, "string(//*[local-name()='MailStore']/*[local-name()='InternalUrl'])");
+  const std::string abook = xpath(xml, "string(//*[local-name()='AddressBook']/*[local-name()='InternalUrl'])");
+  ASSERT_FALSE(dn.empty()) << xml;
+  EXPECT_NE(mailstore.find("/mapi/emsmdb/?MailboxId="), std::string::npos) << xml;
+  EXPECT_NE(abook.find("/mapi/nspi/?MailboxId="), std::string::npos) << xml;
+
+  // 2. NSPI: Bind, then DNToMId of the LegacyDN and GetProps of the user's display name.
+  auto nspi = [&](const std::string& type, const BinaryWriter& body, const std::string& cookie, std::string* set_cookie = nullptr) {
+    std::ofstream(dir / "nspi.bin", std::ios::binary) << str(body.data());
+    std::string cmd = curl() + auth() + "-o " + quote((dir / "nspi.out").string()) + " -D " + quote((dir / "nspi.head").string()) +
+                      " -H 'Content-Type: application/mapi-http' -H 'X-RequestType: " + type + "' -H 'X-RequestId: {8A5D2F35-0004}:1'";
+    if (!cookie.empty()) cmd += " -H " + quote("Cookie: " + cookie);
+    cmd += " --data-binary @" + quote((dir / "nspi.bin").string()) + " " + quote(abook);
+    EXPECT_EQ(sh(cmd).status, 0);
+    const std::string head = slurp(dir / "nspi.head");
+    EXPECT_NE(head.find("X-ResponseCode: 0"), std::string::npos) << type << head;
+    std::smatch m;
+    if (set_cookie && std::regex_search(head, m, std::regex("Set-Cookie: (NspiContext=[0-9a-f]+);"))) *set_cookie = m[1];
+    const std::string all = slurp(dir / "nspi.out");
+    return bytes(all.substr(all.find("\r\n\r\n") + 4));
+  };
+  auto stat = [](BinaryWriter& w, uint32_t current) {
+    w.u8(0xFF);
+    for (uint32_t v : {0u, 0u, current, 0u, 0u, 0u, 1252u, 0x409u, 0x409u}) w.u32(v);
+  };
+  std::string ab_cookie;
+  {
+    BinaryWriter b;
+    b.u32(0);
+    stat(b, 0);
+    b.u32(0);
+    nspi("Bind", b, "", &ab_cookie);
+  }
+  ASSERT_FALSE(ab_cookie.empty());
+  uint32_t mid = 0;
+  {
+    BinaryWriter d;
+    d.u32(0);
+    d.u8(0xFF);
+    d.u32(1);
+    d.str8z(dn);
+    d.u32(0);
+    const openmapi::Bytes got = nspi("DNToMId", d, ab_cookie);
+    BinaryReader r(got);
+    r.skip(8);
+    ASSERT_EQ(r.u8(), 0xFF);
+    ASSERT_EQ(r.u32(), 1u);
+    mid = r.u32();
+    ASSERT_GE(mid, 0x10u);
+  }
+  {
+    BinaryWriter g;
+    g.u32(0);
+    stat(g, mid);
+    g.u8(0xFF);
+    g.u32(1);
+    g.u32(0x3001001F);
+    g.u32(0);
+    const openmapi::Bytes got = nspi("GetProps", g, ab_cookie);
+    BinaryReader r(got);
+    EXPECT_EQ(r.u32(), 0u);
+    EXPECT_EQ(r.u32(), 0u);
+    r.u32();
+    ASSERT_EQ(r.u8(), 0xFF);
+    ASSERT_EQ(r.u32(), 1u);
+    EXPECT_EQ(r.u32(), 0x3001001Fu);
+    EXPECT_EQ(r.u8(), 0xFF);
+    EXPECT_EQ(r.utf16z(), "Alice Example");
+  }
+
+  // 3. EMSMDB: Connect with the LegacyDN; then Execute after Execute on its handles.
+  const std::string cookie = cookie_of(mapi("Connect", connect_body(dn)));
+  ASSERT_FALSE(cookie.empty());
+  int request = 10;
+  auto execute = [&](const BinaryWriter& rops, std::vector<uint32_t>& handles) {
+    MapiReply r = mapi("Execute", execute_with(str(rops.data()), handles), cookie, ++request);
+    EXPECT_EQ(r.header("X-ResponseCode"), "0") << r.headers;
+    const std::string out = rops_of(r);
+    // The handle table comes after the ROP responses.
+    const size_t table = 26 + out.size();
+    for (size_t i = 0; i < handles.size() && table + 4 * i + 4 <= r.body.size(); ++i) handles[i] = r.u32(table + 4 * i);
+    return bytes(out);
+  };
+  auto header = [](BinaryReader& r, uint8_t rop, uint8_t index) {
+    EXPECT_EQ(r.u8(), rop);
+    EXPECT_EQ(r.u8(), index);
+    EXPECT_EQ(r.u32(), 0u) << "RopId " << int(rop);
+  };
+  std::vector<uint32_t> h(8, 0xFFFFFFFF);
+  uint64_t inbox = 0;
+  openmapi::Bytes subtree_eid;
+  std::vector<uint64_t> fids;  // the Logon's special folders (MS-OXCROPS 2.2.3.1.2 order)
+  {
+    BinaryWriter w;
+    w.bytes(bytes(logon_rop(dn)));
+    w.u8(0x27); w.u8(0); w.u8(0); w.str8z("IPM.Note");  // RopGetReceiveFolder
+    w.u8(0x07); w.u8(0); w.u8(0); w.u16(0); w.u16(1); w.u16(3);  // the store's special-folder entry IDs
+    w.u32(0x35E00102); w.u32(0x35E20102); w.u32(0x35E40102);
+    const openmapi::Bytes got = execute(w, h);
+    BinaryReader r(got);
+    header(r, 0xFE, 0);
+    r.skip(1);
+    for (int i = 0; i < 13; ++i) fids.push_back(r.u64());
+    r.skip(1 + 16 + 2 + 16 + 8 + 8 + 4);
+    header(r, 0x27, 0);
+    inbox = r.u64();
+    EXPECT_EQ(inbox, fids[4]);  // the Inbox of the logon's answer
+    r.str8z();
+    header(r, 0x07, 0);
+    EXPECT_EQ(r.u8(), 0x00);  // all three there
+    for (int i = 0; i < 3; ++i) {
+      openmapi::Bytes eid = r.copy(r.u16());
+      EXPECT_EQ(eid.size(), 46u);  // MS-OXCDATA 2.2.4.1 Folder EntryID
+      if (i == 0) subtree_eid = eid;
+    }
+  }
+  ASSERT_EQ(h[0], 0u);
+  // 4. The hierarchy under the IPM subtree: the folder its entry ID names (the global counter
+  // at offset 38 of the Folder EntryID is the one in the Logon's fourth folder id).
+  ASSERT_EQ(subtree_eid.size(), 46u);
+  {
+    const uint64_t subtree = fids[3];
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(subtree_eid[size_t(38 + i)], uint8_t(subtree >> (16 + 8 * i))) << i;
+    BinaryWriter w;
+    w.u8(0x02); w.u8(0); w.u8(0); w.u8(1); w.u64(subtree); w.u8(0);  // OpenFolder into 1, its hierarchy table into 2
+    w.u8(0x04); w.u8(0); w.u8(1); w.u8(2); w.u8(0x00);
+    w.u8(0x12); w.u8(0); w.u8(2); w.u8(0); w.u16(3); w.u32(0x3001001F); w.u32(0x36020003); w.u32(0x3613001F);
+    w.u8(0x15); w.u8(0); w.u8(2); w.u8(0); w.u8(1); w.u16(100);
+    const openmapi::Bytes got = execute(w, h);
+    BinaryReader r(got);
+    header(r, 0x02, 1);
+    r.skip(2);
+    header(r, 0x04, 2);
+    const uint32_t rows = r.u32();
+    EXPECT_GE(rows, 5u);
+    header(r, 0x12, 2);
+    r.u8();
+    header(r, 0x15, 2);
+    r.u8();
+    const uint16_t n = r.u16();
+    EXPECT_EQ(n, rows);
+    bool saw_inbox = false;
+    for (uint16_t i = 0; i < n; ++i) {
+      const uint8_t flag = r.u8();
+      std::string name;
+      for (int c = 0; c < 3; ++c) {
+        if (flag == 0x01 && r.u8() == 0x0A) {
+          r.u32();
+          continue;
+        }
+        if (c == 0) name = r.utf16z();
+        else if (c == 1) r.u32();
+        else r.utf16z();
+      }
+      saw_inbox = saw_inbox || name == "Inbox";
+    }
+    EXPECT_TRUE(saw_inbox);
+  }
+  // 5. The Inbox's contents table with Outlook's columns, newest first; the message found.
+  uint64_t message = 0;
+  {
+    BinaryWriter w;
+    w.u8(0x02); w.u8(0); w.u8(0); w.u8(3); w.u64(inbox); w.u8(0);
+    w.u8(0x05); w.u8(0); w.u8(3); w.u8(4); w.u8(0x00);
+    w.u8(0x12); w.u8(0); w.u8(4); w.u8(0); w.u16(4); w.u32(0x674A0014); w.u32(0x0037001F); w.u32(0x0E1B000B); w.u32(0x0E060040);
+    w.u8(0x13); w.u8(0); w.u8(4); w.u8(0); w.u16(1); w.u16(0); w.u16(0); w.u32(0x0E060040); w.u8(0x01);  // delivery time, descending
+    w.u8(0x15); w.u8(0); w.u8(4); w.u8(0); w.u8(1); w.u16(50);
+    const openmapi::Bytes got = execute(w, h);
+    BinaryReader r(got);
+    header(r, 0x02, 3);
+    r.skip(2);
+    header(r, 0x05, 4);
+    EXPECT_EQ(r.u32(), 1u);
+    header(r, 0x12, 4);
+    r.u8();
+    header(r, 0x13, 4);
+    r.u8();
+    header(r, 0x15, 4);
+    r.u8();
+    ASSERT_EQ(r.u16(), 1);
+    ASSERT_EQ(r.u8(), 0x00);
+    message = r.u64();
+    EXPECT_EQ(r.utf16z(), "the report");
+    EXPECT_EQ(r.u8(), 1);  // PidTagHasAttachments
+    r.u64();
+  }
+  // 6. Open it, its attachment table, the attachment, its data through a stream.
+  {
+    BinaryWriter w;
+    w.u8(0x03); w.u8(0); w.u8(3); w.u8(5); w.u16(0x0FFF); w.u64(inbox); w.u8(0); w.u64(message);
+    w.u8(0x22); w.u8(0); w.u8(5); w.u8(6); w.u8(0); w.u32(0);                                  // OpenAttachment 0
+    w.u8(0x2B); w.u8(0); w.u8(6); w.u8(7); w.u32(0x37010102); w.u8(0);                       // OpenStream
+    w.u8(0x2C); w.u8(0); w.u8(7); w.u16(100);                                                  // ReadStream
+    const openmapi::Bytes out = execute(w, h);
+    const openmapi::Bytes read = {0x2C, 7, 0, 0, 0, 0, 10, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9};  // the ten bytes of the base64 part
+    EXPECT_NE(std::search(out.begin(), out.end(), read.begin(), read.end()), out.end());
+  }
+  // 7. A new message in the Outbox, with a subject and a recipient, saved and submitted.
+  {
+    BinaryWriter w;
+    w.u8(0x06); w.u8(0); w.u8(0); w.u8(5); w.u16(0x0FFF); w.u64(fids[5]); w.u8(0);  // CreateMessage in the Outbox into 5
+    BinaryWriter v;
+    v.u16(1);
+    v.u32(0x0037001F);
+    v.utf16z("hello bob");
+    w.u8(0x0A); w.u8(0); w.u8(5); w.u16(uint16_t(v.size())); w.bytes(v.data());  // SetProperties
+    BinaryWriter row;  // SMTP, E, D, U
+    row.u16(0x021B);
+    row.utf16z("bob@example.com");
+    row.utf16z("Bob");
+    row.u16(0);
+    row.u8(0);
+    w.u8(0x0E); w.u8(0); w.u8(5); w.u16(0); w.u16(1); w.u32(0); w.u8(1); w.u16(uint16_t(row.size())); w.bytes(row.data());
+    w.u8(0x0C); w.u8(0); w.u8(5); w.u8(5); w.u8(0x02);  // SaveChangesMessage
+    w.u8(0x32); w.u8(0); w.u8(5); w.u8(0);              // SubmitMessage
+    w.u8(0x07); w.u8(0); w.u8(5); w.u16(0); w.u16(1); w.u16(1); w.u32(0x0E070003);  // PidTagMessageFlags
+    const openmapi::Bytes got = execute(w, h);
+    BinaryReader r(got);
+    header(r, 0x06, 5);
+    r.u8();
+    header(r, 0x0A, 5);
+    EXPECT_EQ(r.u16(), 0);
+    header(r, 0x0E, 5);
+    header(r, 0x0C, 5);
+    r.skip(1 + 8);
+    header(r, 0x32, 5);
+    header(r, 0x07, 5);
+    EXPECT_EQ(r.u8(), 0x00);
+    EXPECT_NE(r.u32() & 0x4, 0u);  // MSGFLAG_SUBMIT: in the outgoing queue
+  }
+  // 8. Notifications: registered, waited for, told through the next Execute.
+  {
+    BinaryWriter w;
+    w.u8(0x29); w.u8(0); w.u8(0); w.u8(1); w.u8(0x02); w.u8(0); w.u8(1);  // NewMail, whole store, into 1
+    const openmapi::Bytes got = execute(w, h);
+    BinaryReader r(got);
+    header(r, 0x29, 1);
+  }
+  auto wait = std::async(std::launch::async, [&] {
+    std::ofstream(dir / "wait.bin", std::ios::binary) << le32(0) + le32(0);
+    return sh(curl() + auth() + "-o " + quote((dir / "wait.out").string()) + " -H 'X-RequestType: NotificationWait' -H 'X-RequestId: {1}:9'" +
+              " -H " + quote("Cookie: MapiContext=" + cookie) + " --data-binary @" + quote((dir / "wait.bin").string()) + " " + quote(mailstore));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(sh(quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " import message -m alice@example.com " + quote((dir / "with-file.eml").string())).status, 0);
+  ASSERT_EQ(wait.get().status, 0);
+  const std::string waited = slurp(dir / "wait.out");
+  EXPECT_EQ(waited.substr(waited.find("\r\n\r\n") + 4 + 8, 4), le32(1));  // EventPending
+  std::vector<uint32_t> none = h;
+  const openmapi::Bytes notes = execute(BinaryWriter(), none);
+  ASSERT_GE(notes.size(), 8u);
+  EXPECT_EQ(notes[0], 0x2A);             // RopNotify
+  EXPECT_EQ(notes[7], 0x80);             // on a message
+  EXPECT_EQ(notes[6], 0x02);             // NewMail
 }
