@@ -1,5 +1,6 @@
 #include "server/frontend.h"
 
+#include <boost/asio/post.hpp>
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -86,7 +87,8 @@ std::string user_legacy_dn(const std::string& organization, const std::string& a
   return "/o=" + organization + "/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=" + local + "-" + hex(digest, 4);
 }
 
-Frontend::Frontend(ServerConfig config, std::string base_url) : config_(std::move(config)), base_url_(std::move(base_url)) {
+Frontend::Frontend(ServerConfig config, std::string base_url)
+    : config_(std::move(config)), base_url_(std::move(base_url)), verifiers_(2) {
   unsigned char key[32];
   RAND_bytes(key, sizeof key);
   cache_key_.assign(reinterpret_cast<const char*>(key), sizeof key);
@@ -127,16 +129,8 @@ void Frontend::succeeded(const std::string& user, const std::string& remote) {
   failures_.erase("a:" + remote);
 }
 
-std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& reply) {
-  auto challenge = [&](const std::string& why) {
-    reply = text_reply(http::status::unauthorized, why + "\n");
-    reply.msg.set(http::field::www_authenticate, "Basic realm=\"OpenMAPI\", charset=\"UTF-8\"");
-  };
+std::optional<std::pair<std::string, std::string>> Frontend::credentials(const HttpRequest& req) {
   const auto auth = req.msg[http::field::authorization];
-  if (auth.empty()) {
-    challenge("authentication required (HTTP Basic over TLS)");
-    return std::nullopt;
-  }
   std::string_view a(auth.data(), auth.size());
   std::optional<std::string> creds;
   if (a.size() > 6 && ascii_lower(a.substr(0, 6)) == "basic ") {
@@ -145,34 +139,53 @@ std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& re
     if (b64.size() <= 4096) creds = base64_decode(b64);
   }
   const size_t colon = creds ? creds->find(':') : std::string::npos;
-  if (colon == std::string::npos) {
+  if (colon == std::string::npos) return std::nullopt;
+  std::string name = creds->substr(0, colon), password = creds->substr(colon + 1);
+  // DOMAIN\user and user@domain both name the user by address here.
+  if (auto bs = name.find('\\'); bs != std::string::npos) name = name.substr(bs + 1);
+  return std::make_pair(std::move(name), std::move(password));
+}
+
+std::string Frontend::password_mac(const std::string& password) const {
+  unsigned char mac[32];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), cache_key_.data(), int(cache_key_.size()), reinterpret_cast<const unsigned char*>(password.data()), password.size(),
+       mac, &mac_len);
+  return std::string(reinterpret_cast<const char*>(mac), mac_len);
+}
+
+bool Frontend::verified_recently(const std::string& name, const std::string& mac) {
+  std::lock_guard lk(mutex_);
+  auto it = verified_.find(ascii_lower(name));
+  return it != verified_.end() && it->second.second > Clock::now() && it->second.first.size() == mac.size() &&
+         CRYPTO_memcmp(it->second.first.data(), mac.data(), mac.size()) == 0;
+}
+
+std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& reply) {
+  auto challenge = [&](const std::string& why) {
+    reply = text_reply(http::status::unauthorized, why + "\n");
+    reply.msg.set(http::field::www_authenticate, "Basic realm=\"OpenMAPI\", charset=\"UTF-8\"");
+  };
+  if (req.msg[http::field::authorization].empty()) {
+    challenge("authentication required (HTTP Basic over TLS)");
+    return std::nullopt;
+  }
+  auto creds = credentials(req);
+  if (!creds) {
     challenge("malformed Basic credentials");
     failed("", req.remote);
     reply.delay = penalty("", req.remote);
     return std::nullopt;
   }
-  std::string name = creds->substr(0, colon), password = creds->substr(colon + 1);
-  // DOMAIN\user and user@domain both name the user by address here.
-  if (auto bs = name.find('\\'); bs != std::string::npos) name = name.substr(bs + 1);
+  const auto& [name, password] = *creds;
   reply.user = name.substr(0, 100);
-
-  unsigned char mac[32];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), cache_key_.data(), int(cache_key_.size()), reinterpret_cast<const unsigned char*>(password.data()), password.size(),
-       mac, &mac_len);
-  const std::string mac_s(reinterpret_cast<const char*>(mac), mac_len);
+  const std::string mac = password_mac(password);
   const std::chrono::milliseconds held = penalty(name, req.remote);
   std::optional<User> user;
   {
-    bool cached = false;
-    {
-      std::lock_guard lk(mutex_);
-      auto it = verified_.find(ascii_lower(name));
-      cached = it != verified_.end() && it->second.second > Clock::now() && it->second.first.size() == mac_s.size() &&
-               CRYPTO_memcmp(it->second.first.data(), mac_s.data(), mac_s.size()) == 0;
-    }
-    // One users connection per io thread, kept: opening the file per request cost more than
-    // the request (UserDirectory is one-thread-at-a-time; the file may change under it).
+    const bool cached = verified_recently(name, mac);
+    // One users connection per thread, kept: opening the file per request cost more than the
+    // request (UserDirectory is one-thread-at-a-time; the file may change under it).
     thread_local std::map<std::string, std::unique_ptr<UserDirectory>> directories;
     auto& users = directories[config_.data_dir];
     if (!users) users = std::make_unique<UserDirectory>(config_.data_dir);
@@ -191,7 +204,7 @@ std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& re
   {
     std::lock_guard lk(mutex_);
     if (verified_.size() > 10000) verified_.clear();
-    verified_[ascii_lower(name)] = {mac_s, Clock::now() + kVerifiedFor};
+    verified_[ascii_lower(name)] = {mac, Clock::now() + kVerifiedFor};
   }
   reply.user = user->address;
   reply.delay = held;  // a correct password after failures is held back as well: no oracle
@@ -199,6 +212,24 @@ std::optional<User> Frontend::authenticate(const HttpRequest& req, HttpReply& re
 }
 
 HttpReply Frontend::handle(const HttpRequest& req) {
+  // A password not verified in the last minutes costs an Argon2id verification (tens of
+  // milliseconds of CPU): that request is answered from the verifier threads, so the io
+  // threads keep serving everyone else meanwhile.
+  if (!req.msg[http::field::authorization].empty()) {
+    auto creds = credentials(req);
+    if (creds && !verified_recently(creds->first, password_mac(creds->second))) {
+      HttpReply later;
+      auto copy = std::make_shared<HttpRequest>(req);
+      later.deferred = [this, copy](boost::asio::any_io_executor, ReplyCompletion done) {
+        boost::asio::post(verifiers_, [this, copy, done = std::move(done)] { done(route(*copy)); });
+      };
+      return later;
+    }
+  }
+  return route(req);
+}
+
+HttpReply Frontend::route(const HttpRequest& req) {
   const std::string target(req.msg.target());
   const std::string path = ascii_lower(target.substr(0, target.find('?')));
   HttpReply reply;

@@ -6,14 +6,16 @@
 // answer to that user or address is held back 0.5 s, then 1 s, 2 s ... up to 8 s (a success
 // resets the count), and each failure is logged. A verified password is remembered for five
 // minutes (as an HMAC under a key of this process), so that a client that authenticates every
-// request does not pay Argon2id every time.
+// request does not pay Argon2id every time; a request whose password is not remembered is
+// answered from two verifier threads of its own (a deferred reply), so that Argon2id never runs
+// on the io threads.
 //
 // Routes: /autodiscover/autodiscover.xml (any case) takes POX Autodiscover POSTs
-// (autodiscover.h); /mapi/emsmdb/ is EMSMDB (emsmdb.h); /mapi/nspi/ (the address book) is not
-// implemented yet (X-ResponseCode 5, invalid request type, and a text saying so); anything else
-// is 404.
+// (autodiscover.h); /mapi/emsmdb/ is EMSMDB (emsmdb.h); /mapi/nspi/ the address book
+// (nspi.h); anything else is 404.
 // Thread safety: handle() may be called from several threads at once.
 #pragma once
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -39,6 +41,12 @@ class Frontend {
   };
   // The authenticated user of `req`, or nullopt (and the reply says why).
   std::optional<User> authenticate(const HttpRequest& req, HttpReply& reply);
+  // Authentication, then the endpoint of the request's path.
+  HttpReply route(const HttpRequest& req);
+  // The Basic credentials (name, password) of `req`, or nullopt for missing or malformed ones.
+  static std::optional<std::pair<std::string, std::string>> credentials(const HttpRequest& req);
+  std::string password_mac(const std::string& password) const;
+  bool verified_recently(const std::string& name, const std::string& mac);
   std::chrono::milliseconds penalty(const std::string& user, const std::string& remote);
   void failed(const std::string& user, const std::string& remote);
   void succeeded(const std::string& user, const std::string& remote);
@@ -53,6 +61,9 @@ class Frontend {
   std::map<std::string, Failures> failures_;                                          // "u:<user>" and "a:<address>"
   std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> verified_;  // user -> (HMAC, until)
   std::string cache_key_;
+  // Runs the requests whose password needs an Argon2id verification (declared last: it is
+  // joined first, while everything its tasks use still exists).
+  boost::asio::thread_pool verifiers_;
 };
 
 // The LegacyDN of a user (MS-OXDSCLI, MS-OXNSPI): /o=ORG/ou=Exchange Administrative Group

@@ -134,6 +134,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  struct RequestHead {
+    unsigned version;
+    bool keep_alive;
+    std::string target;
+    Clock::time_point start;
+  };
+
   void on_handshake(beast::error_code ec) {
     if (ec) {
       spdlog::debug("{}: TLS handshake failed: {}", remote_, ec.message());
@@ -187,6 +194,12 @@ class Session : public std::enable_shared_from_this<Session> {
       reply.msg.body() = "internal error\n";
     }
     auto head = std::make_shared<RequestHead>(RequestHead{req.msg.version(), req.msg.keep_alive(), std::string(req.msg.target()).substr(0, 200), t0});
+    dispatch(head, std::move(reply));
+  }
+
+  // Sends `reply`, or, for a deferred one, starts it: its completion comes back here on the
+  // connection's executor (and may itself be deferred again: a long poll after a slow login).
+  void dispatch(const std::shared_ptr<RequestHead>& head, HttpReply reply) {
     if (reply.deferred) {
       // The reply is sent when the handler completes it; the connection reads nothing meanwhile.
       beast::get_lowest_layer(stream_).expires_never();
@@ -194,19 +207,12 @@ class Session : public std::enable_shared_from_this<Session> {
       auto executor = stream_.get_executor();
       auto start = std::move(reply.deferred);
       start(executor, [self, executor, head](HttpReply done) {
-        asio::post(executor, [self, head, done = std::move(done)]() mutable { self->finish(*head, std::move(done)); });
+        asio::post(executor, [self, head, done = std::move(done)]() mutable { self->dispatch(head, std::move(done)); });
       });
       return;
     }
     finish(*head, std::move(reply));
   }
-
-  struct RequestHead {
-    unsigned version;
-    bool keep_alive;
-    std::string target;
-    Clock::time_point start;
-  };
 
   void finish(const RequestHead& head, HttpReply reply) {
     reply.msg.version(head.version);
