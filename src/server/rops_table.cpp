@@ -257,10 +257,23 @@ void expand_row(RopContext& c) {
   auto t = table(c);
   const Bytes key = instance_key_of(category);
   const uint32_t expanded = t->expand_row(key);
-  (void)max_rows;  // MaxRowCount is an upper bound: the rows that became visible are read with RopQueryRows
+  // The rows that became visible, up to MaxRowCount (and what fits the response).
+  const auto rows = max_rows ? t->rows_after(key, std::min<uint32_t>(max_rows, expanded)) : std::vector<store::Row>{};
   c.ok();
   c.out.u32(expanded);
-  c.out.u16(0);  // RowCount
+  const size_t count_at = c.out.size();
+  c.out.u16(0);
+  uint16_t sent = 0;
+  for (const auto& r : rows) {
+    const size_t at = c.out.size();
+    write_property_row(c.out, t->columns(), r);
+    if (c.out.size() + 64 > c.max_out) {
+      c.out.truncate(at);
+      break;
+    }
+    ++sent;
+  }
+  c.out.patch_u16(count_at, sent);  // RowCount
 }
 
 void collapse_row(RopContext& c) {

@@ -586,6 +586,14 @@ uint32_t ViewTable::create_bookmark() {
   return id;
 }
 
+std::vector<Row> ViewTable::rows_after(const Bytes& key, uint32_t count) {
+  follow();
+  ensure_built();
+  const size_t at = find_visible(key);
+  if (at == SIZE_MAX) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no visible row with that instance key");
+  return materialize(at + 1, std::min(visible_.size(), at + 1 + size_t(count)));
+}
+
 size_t ViewTable::find_visible(const Bytes& key) const {
   for (size_t i = 0; i < visible_.size(); ++i)
     if (instance_key(visible_[i]) == key) return i;

@@ -117,6 +117,10 @@ class Table {
   // that became visible / hidden. Not a header: MAPI_E_NOT_FOUND.
   virtual uint32_t expand_row(const Bytes& instance_key) = 0;
   virtual uint32_t collapse_row(const Bytes& instance_key) = 0;
+  // RopExpandRow's rows: up to `count` rows after the visible row `instance_key` (after an
+  // expand, its category's rows), in the table's columns; the cursor stays where it is. Not a
+  // visible row: MAPI_E_NOT_FOUND. Tables without categories answer none.
+  virtual std::vector<Row> rows_after(const Bytes& instance_key, uint32_t count) { return {}; }
   // RopGetCollapseState / RopSetCollapseState (MS-OXCTABL 2.2.2.18, 2.2.2.19): which categories
   // are expanded or collapsed (by their values, so the state outlives changes to the table and
   // the table object) and the row `instance_key` (empty: the cursor's row), as an opaque blob;
@@ -222,6 +226,7 @@ class ViewTable : public Table {
   std::pair<uint32_t, uint32_t> query_position() override;
   uint32_t expand_row(const Bytes& instance_key) override;
   uint32_t collapse_row(const Bytes& instance_key) override;
+  std::vector<Row> rows_after(const Bytes& instance_key, uint32_t count) override;
   Bytes get_collapse_state(const Bytes& instance_key) override;
   uint32_t set_collapse_state(const Bytes& state) override;
 

@@ -595,3 +595,52 @@ TEST_F(Rops, OpenTablesAreToldOfNewRowsThroughRopNotify) {
   EXPECT_TRUE(r.at_end());  // nothing for the table that asked for no notifications
   EXPECT_FALSE(session->notifications_pending());
 }
+
+TEST_F(Rops, CategoriesExpandWithTheirRowsAndCollapse) {
+  for (const char* s : {"a", "b", "a"}) save(s);
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.u8(0x02); w.u8(0); w.u8(0); w.u8(1); w.u64(fid_of(store::SpecialFolder::Inbox)); w.u8(0);
+  w.u8(0x05); w.u8(0); w.u8(1); w.u8(2); w.u8(0x10);
+  w.u8(0x12); w.u8(0); w.u8(2); w.u8(0); w.u16(3); w.u32(0x0037001F); w.u32(0x674D0014); w.u32(0x0FF50003);  // Subject, InstID, RowType
+  // One category on the subject, none expanded (MS-OXCTABL 2.2.2.2.1: CategorizedCount 1, ExpandedCount 0).
+  w.u8(0x13); w.u8(0); w.u8(2); w.u8(0); w.u16(1); w.u16(1); w.u16(0); w.u32(0x0037001F); w.u8(0);
+  w.u8(0x15); w.u8(0); w.u8(2); w.u8(0); w.u8(1); w.u16(10);
+  Output o = run(w.data(), {0, 0, 0});
+  BinaryReader r(o.rops);
+  r.skip(kLogonResponseSize + 8 + 10 + 7 + 7);
+  expect_header(r, 0x15, 2);
+  r.u8();
+  ASSERT_EQ(r.u16(), 2);  // two collapsed headers: "a" and "b"
+  std::vector<uint64_t> headers;
+  for (int i = 0; i < 2; ++i) {
+    const uint8_t flag = r.u8();
+    if (flag == 0x01) r.u8();
+    r.utf16z();
+    if (flag == 0x01) r.u8();
+    headers.push_back(r.u64());
+    if (flag == 0x01) r.u8();
+    EXPECT_EQ(r.u32(), 4u);  // TBL_COLLAPSED_CATEGORY (MAPI: leaf 1, empty 2, expanded 3, collapsed 4)
+  }
+  // RopExpandRow on "a": two rows became visible, and they come with the answer.
+  BinaryWriter w2;
+  w2.u8(0x59); w2.u8(0); w2.u8(2); w2.u16(10); w2.u64(headers[0]);
+  w2.u8(0x5A); w2.u8(0); w2.u8(2); w2.u64(headers[0]);  // and RopCollapseRow again
+  Output o2 = run(w2.data(), o.handles);
+  BinaryReader r2(o2.rops);
+  expect_header(r2, 0x59, 2);
+  EXPECT_EQ(r2.u32(), 2u);  // ExpandedRowCount
+  ASSERT_EQ(r2.u16(), 2);   // RowCount
+  for (int i = 0; i < 2; ++i) {
+    const uint8_t flag = r2.u8();
+    if (flag == 0x01) r2.u8();
+    EXPECT_EQ(r2.utf16z(), "a");
+    if (flag == 0x01) r2.u8();
+    r2.u64();
+    if (flag == 0x01) r2.u8();
+    EXPECT_EQ(r2.u32(), 1u);  // TBL_LEAF_ROW
+  }
+  expect_header(r2, 0x5A, 2);
+  EXPECT_EQ(r2.u32(), 2u);  // CollapsedRowCount
+  EXPECT_TRUE(r2.at_end());
+}

@@ -739,6 +739,7 @@ class FolderTable final : public Table {
   std::pair<uint32_t, uint32_t> query_position() override { return inner_->query_position(); }
   uint32_t expand_row(const Bytes& key) override { return inner_->expand_row(key); }
   uint32_t collapse_row(const Bytes& key) override { return inner_->collapse_row(key); }
+  std::vector<Row> rows_after(const Bytes& key, uint32_t count) override { return inner_->rows_after(key, count); }
   Bytes get_collapse_state(const Bytes& key) override { return inner_->get_collapse_state(key); }
   uint32_t set_collapse_state(const Bytes& state) override { return inner_->set_collapse_state(state); }
 
