@@ -35,6 +35,12 @@ struct RopFailure {
 };
 inline constexpr uint32_t ecDstNullObject = 0x00000503;
 
+struct RopSession::WideText {
+  Bytes data;
+  bool writable = false;
+  bool dirty = false;  // written since the last flush into the store's stream
+};
+
 struct RopSession::Object {
   enum class Kind { Logon, Folder, Table, Message, Attach, Stream, Notification } kind;
   uint8_t logon_id = 0;
@@ -45,6 +51,10 @@ struct RopSession::Object {
   std::shared_ptr<store::Attach> attach;
   std::shared_ptr<store::Stream> stream;
   bool contents_table = false;              // a Table: of messages (else of folders, or attachments)
+  // A Stream on a PtypString property: its UTF-16LE form (shared with clones) and the position
+  // in it (rops_property.cpp).
+  std::shared_ptr<WideText> wide;
+  uint64_t wide_pos = 0;
   std::optional<uint32_t> advise;           // a Notification's Logon connection, or a Table's own
   ~Object() {
     // The subscription ends before the object: no sink runs for it after this.
@@ -195,6 +205,10 @@ void advise_table(RopContext& c, RopSession::Object& o, uint32_t handle);
 // RopNotify's NotificationData (MS-OXCROPS 2.2.14.2) for `q`, which is for `target` (the table
 // or notification object of its handle); nullopt when it cannot be told.
 std::optional<Bytes> notification_data(RopSession::Object* target, const RopSession::Queued& q);
+
+// Hands a Stream object's writes to the store's stream (its UTF-16 copy first, as UTF-8) and
+// commits it: RopCommitStream, RopWriteAndCommitStream, and RopRelease of a stream.
+void flush_stream(RopSession::Object& o);
 
 // Shared response pieces.
 // MS-OXCDATA 2.7 PropertyProblem array with its u16 count.

@@ -80,7 +80,7 @@ void RopSession::release(uint32_t handle) {
   // A stream's changes are committed when it is released (MS-OXCPRPT 3.2.5.13), as by RopCommitStream.
   if (it->second->kind == Object::Kind::Stream) {
     try {
-      it->second->stream->commit();
+      flush_stream(*it->second);
     } catch (const MapiError& e) {
       spdlog::warn("a released stream could not commit: {}", e.describe());
     }

@@ -79,6 +79,7 @@ class RopSession {
 
   struct Object;  // what a server handle names (src/server/rop_context.h)
   struct Queued;  // a notification not yet sent
+  struct WideText;  // the UTF-16LE form of a stream on a string property
   // Queues a notification (the sinks of the subscriptions call it). Any thread.
   void queue(Queued q);
 

@@ -1,6 +1,7 @@
 // Property and stream ROPs (MS-OXCPRPT, MS-OXCROPS 2.2.8 and 2.2.9): get, set, delete and copy
 // properties, named properties, and streams over properties.
 #include "core/namedprop.h"
+#include "core/unicode.h"
 #include "server/rop_context.h"
 
 namespace openmapi::server {
@@ -238,8 +239,71 @@ void query_named_properties(RopContext& c) {
 }
 
 // ---- streams ----
+// A stream on a PtypString property carries UTF-16LE (MS-OXCPRPT 2.2.14: the property's value in
+// its wire form), where the object model's streams carry the UTF-8 the store keeps: such a
+// stream is served from a UTF-16LE copy (RopStream::wide) that goes back into the store's
+// stream, as UTF-8, on commit and on release. Other streams are the store's as they are.
 
-std::shared_ptr<store::Stream> stream(RopContext& c) { return c.input(Kind::Stream)->stream; }
+
+Bytes utf16_bytes(const std::string& utf8) {
+  const std::u16string w = utf8_to_utf16(utf8);
+  Bytes b;
+  b.reserve(w.size() * 2);
+  for (char16_t c : w) {
+    b.push_back(uint8_t(c));
+    b.push_back(uint8_t(c >> 8));
+  }
+  return b;
+}
+
+std::string utf8_of(const Bytes& b) {
+  std::u16string w;
+  w.reserve(b.size() / 2);
+  for (size_t i = 0; i + 1 < b.size(); i += 2) w.push_back(char16_t(b[i] | b[i + 1] << 8));
+  while (!w.empty() && w.back() == 0) w.pop_back();  // a terminator written through the stream
+  return utf16_to_utf8(w);
+}
+
+RopSession::Object& stream_object(RopContext& c) { return *c.input(Kind::Stream); }
+
+size_t stream_read(RopSession::Object& o, uint8_t* out, size_t n) {
+  if (!o.wide) return o.stream->read(out, n);
+  const Bytes& d = o.wide->data;
+  if (o.wide_pos >= d.size()) return 0;
+  const size_t k = size_t(std::min<uint64_t>(n, d.size() - o.wide_pos));
+  std::copy(d.begin() + long(o.wide_pos), d.begin() + long(o.wide_pos + k), out);
+  o.wide_pos += k;
+  return k;
+}
+
+size_t stream_write(RopSession::Object& o, const uint8_t* data, size_t n) {
+  if (!o.wide) return o.stream->write(data, n);
+  if (!o.wide->writable) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the stream was opened read-only");
+  if (o.wide_pos + n > store::Stream::kMaxStreamSize) throw_error(ErrorCode::MAPI_E_TOO_BIG, "a stream holds at most 4 GiB");
+  Bytes& d = o.wide->data;
+  if (d.size() < o.wide_pos + n) d.resize(size_t(o.wide_pos + n));
+  std::copy(data, data + n, d.begin() + long(o.wide_pos));
+  o.wide_pos += n;
+  o.wide->dirty = true;
+  return n;
+}
+
+uint64_t stream_size(RopSession::Object& o) { return o.wide ? o.wide->data.size() : o.stream->size(); }
+
+}  // namespace
+
+void flush_stream(RopSession::Object& o) {
+  if (o.wide && o.wide->dirty) {
+    const std::string text = utf8_of(o.wide->data);
+    o.stream->seek(0, store::Stream::Origin::Set);
+    o.stream->set_size(0);
+    o.stream->write(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+    o.wide->dirty = false;
+  }
+  o.stream->commit();
+}
+
+namespace {
 
 void open_stream(RopContext& c) {
   c.in.u8();
@@ -253,7 +317,15 @@ void open_stream(RopContext& c) {
   if (mode > 0x03) throw RopFailure{ec::InvalidParameter};
   auto st = RopContext::derived(*o, Kind::Stream);
   st->stream = std::shared_ptr<store::Stream>(RopContext::prop_object(*o).open_property(tag, mode));
-  const uint64_t size = st->stream->size();
+  if (tag.type() == PropType::String) {
+    st->wide = std::make_shared<RopSession::WideText>();
+    st->wide->writable = (mode & 0x03) != 0;
+    if (!(mode & 0x02)) {
+      const Bytes utf8 = st->stream->read_all();
+      st->wide->data = utf16_bytes(std::string(utf8.begin(), utf8.end()));
+    }
+  }
+  const uint64_t size = stream_size(*st);
   c.add(out_slot, st);
   c.ok();
   c.out.u32(uint32_t(std::min<uint64_t>(size, 0xFFFFFFFF)));  // StreamSize
@@ -264,12 +336,12 @@ void read_stream(RopContext& c) {
   c.index = c.in.u8();
   uint32_t want = c.in.u16();
   if (want == 0xBABE) want = c.in.u32();  // MaximumByteCount follows
-  auto st = stream(c);
+  auto& o = stream_object(c);
   // What fits the response: the ROP output stays within MaxRopOut (and a DataSize is 16 bits).
   const size_t room = c.max_out > c.out.size() + 64 ? c.max_out - c.out.size() - 64 : 0;
   const size_t n = std::min<size_t>({want, 0xFFF0, room});
   Bytes buf(n);
-  const size_t got = n ? st->read(buf.data(), n) : 0;
+  const size_t got = n ? stream_read(o, buf.data(), n) : 0;
   c.ok();
   c.out.u16(uint16_t(got));
   c.out.bytes(ByteView(buf.data(), got));
@@ -281,9 +353,9 @@ void write_stream(RopContext& c) {
   c.index = c.in.u8();
   const ByteView data = c.sized16();
   c.failure_tail = {0, 0};  // WrittenSize
-  auto st = stream(c);
-  const size_t written = st->write(data.data(), data.size());
-  if (c.id == 0x90) st->commit();
+  auto& o = stream_object(c);
+  const size_t written = stream_write(o, data.data(), data.size());
+  if (c.id == 0x90) flush_stream(o);
   c.ok();
   c.out.u16(uint16_t(written));
 }
@@ -291,23 +363,31 @@ void write_stream(RopContext& c) {
 void commit_stream(RopContext& c) {
   c.in.u8();
   c.index = c.in.u8();
-  stream(c)->commit();
+  flush_stream(stream_object(c));
   c.ok();
 }
 
 void get_stream_size(RopContext& c) {
   c.in.u8();
   c.index = c.in.u8();
-  auto st = stream(c);
+  auto& o = stream_object(c);
   c.ok();
-  c.out.u32(uint32_t(std::min<uint64_t>(st->size(), 0xFFFFFFFF)));
+  c.out.u32(uint32_t(std::min<uint64_t>(stream_size(o), 0xFFFFFFFF)));
 }
 
 void set_stream_size(RopContext& c) {
   c.in.u8();
   c.index = c.in.u8();
   const uint64_t size = c.in.u64();
-  stream(c)->set_size(size);
+  auto& o = stream_object(c);
+  if (o.wide) {
+    if (!o.wide->writable) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the stream was opened read-only");
+    if (size > store::Stream::kMaxStreamSize) throw_error(ErrorCode::MAPI_E_TOO_BIG, "a stream holds at most 4 GiB");
+    o.wide->data.resize(size_t(size));
+    o.wide->dirty = true;
+  } else {
+    o.stream->set_size(size);
+  }
   c.ok();
 }
 
@@ -317,8 +397,15 @@ void seek_stream(RopContext& c) {
   const uint8_t origin = c.in.u8();
   const int64_t offset = c.in.i64();
   if (origin > 2) throw RopFailure{ec::InvalidParameter};
-  auto st = stream(c);
-  const uint64_t at = st->seek(offset, store::Stream::Origin(origin));
+  auto& o = stream_object(c);
+  uint64_t at;
+  if (o.wide) {
+    const int64_t base = origin == 0 ? 0 : origin == 1 ? int64_t(o.wide_pos) : int64_t(o.wide->data.size());
+    if (base + offset < 0) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a seek before the start of the stream");
+    at = o.wide_pos = uint64_t(base + offset);
+  } else {
+    at = o.stream->seek(offset, store::Stream::Origin(origin));
+  }
   c.ok();
   c.out.u64(at);  // NewPosition
 }
@@ -329,19 +416,33 @@ void copy_to_stream(RopContext& c) {
   const uint8_t dest_index = c.in.u8();
   const uint64_t count = c.in.u64();
   c.failure_tail = Bytes(16, 0);  // ReadByteCount, WrittenByteCount
-  auto src = stream(c);
-  auto dest = c.destination(dest_index, Kind::Stream)->stream;
+  auto& src = stream_object(c);
+  auto dest = c.destination(dest_index, Kind::Stream);
   uint64_t read = 0, written = 0;
   uint8_t buf[16384];
   while (read < count) {
-    const size_t n = src->read(buf, size_t(std::min<uint64_t>(sizeof buf, count - read)));
+    const size_t n = stream_read(src, buf, size_t(std::min<uint64_t>(sizeof buf, count - read)));
     if (n == 0) break;
     read += n;
-    written += dest->write(buf, n);
+    written += stream_write(*dest, buf, n);
   }
   c.ok();
   c.out.u64(read);
   c.out.u64(written);
+}
+
+void clone_stream(RopContext& c) {
+  c.in.u8();
+  const uint8_t in_index = c.in.u8();
+  c.index = c.in.u8();  // OutputHandleIndex
+  auto o = c.object(in_index, Kind::Stream);
+  uint32_t& out_slot = c.slot(c.index);
+  auto st = RopContext::derived(*o, Kind::Stream);
+  st->stream = std::shared_ptr<store::Stream>(o->stream->clone());
+  st->wide = o->wide;  // the same UTF-16 copy, with a position of its own
+  st->wide_pos = o->wide_pos;
+  c.add(out_slot, st);
+  c.ok();
 }
 
 const RopEntry kPropertyRops[] = {
@@ -357,6 +458,7 @@ const RopEntry kPropertyRops[] = {
     {{0x2F, "RopSetStreamSize", "2.2.9.7"}, set_stream_size},
     {{0x39, "RopCopyTo", "2.2.8.12"}, copy_to},
     {{0x3A, "RopCopyToStream", "2.2.9.9"}, copy_to_stream},
+    {{0x3B, "RopCloneStream", "2.2.9.11"}, clone_stream},
     {{0x55, "RopGetNamesFromPropertyIds", "2.2.8.2"}, get_names_from_property_ids},
     {{0x56, "RopGetPropertyIdsFromNames", "2.2.8.1"}, get_property_ids_from_names},
     {{0x5D, "RopCommitStream", "2.2.9.4"}, commit_stream},

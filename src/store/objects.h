@@ -183,10 +183,16 @@ class Stream {
   void revert();
   // Convenience: the rest of the stream from the position / replace the whole content.
   Bytes read_all();
+  // IStream::Clone (RopCloneStream): a second stream on the same bytes with its own seek
+  // pointer, starting where this one is. A writable stream shares its private copy with the
+  // clone, so each sees the other's writes; either commits them (then both go on writing into
+  // what was committed, until the next commit).
+  std::unique_ptr<Stream> clone();
 
  private:
   friend class MapiProp;
   Stream(std::shared_ptr<MapiProp> owner, PropTag tag, uint32_t flags);
+  Stream(const Stream& from, bool);  // clone()'s
   void ensure_copy();
   uint64_t current_size();
   std::shared_ptr<MapiProp> owner_;  // the object the stream was opened on, kept alive

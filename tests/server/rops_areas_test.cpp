@@ -644,3 +644,79 @@ TEST_F(Rops, CategoriesExpandWithTheirRowsAndCollapse) {
   EXPECT_EQ(r2.u32(), 2u);  // CollapsedRowCount
   EXPECT_TRUE(r2.at_end());
 }
+
+TEST_F(Rops, AClonedStreamSharesTheBytesWithItsOwnPosition) {
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.u8(0x06); w.u8(0); w.u8(0); w.u8(1); w.u16(0x0FFF); w.u64(fid_of(store::SpecialFolder::Inbox)); w.u8(0);
+  w.u8(0x2B); w.u8(0); w.u8(1); w.u8(2); w.u32(0x1000001F); w.u8(0x02);          // OpenStream(PidTagBody, Create) into 2
+  w.u8(0x2D); w.u8(0); w.u8(2); w.u16(6); w.bytes(Bytes{'h', 0, 'e', 0, 'y', 0});  // "hey"
+  w.u8(0x3B); w.u8(0); w.u8(2); w.u8(3);                                           // RopCloneStream into 3
+  w.u8(0x2D); w.u8(0); w.u8(3); w.u16(4); w.bytes(Bytes{'!', 0, '!', 0});          // the clone writes where it stands
+  w.u8(0x5E); w.u8(0); w.u8(2);                                                    // the original's size: 10
+  w.u8(0x2E); w.u8(0); w.u8(2); w.u8(0); w.u64(0);                                 // the original rewinds
+  w.u8(0x2C); w.u8(0); w.u8(2); w.u16(100);                                        // and reads both writes
+  w.u8(0x5D); w.u8(0); w.u8(3);                                                    // the clone commits
+  w.u8(0x0C); w.u8(0); w.u8(1); w.u8(1); w.u8(0x02);
+  Output o = run(w.data(), {0, 0, 0, 0});
+  BinaryReader r(o.rops);
+  r.skip(kLogonResponseSize);
+  expect_header(r, 0x06, 1);
+  r.u8();
+  expect_header(r, 0x2B, 2);
+  r.u32();
+  expect_header(r, 0x2D, 2);
+  EXPECT_EQ(r.u16(), 6);
+  expect_header(r, 0x3B, 3);
+  EXPECT_NE(o.handles[3], o.handles[2]);
+  expect_header(r, 0x2D, 3);
+  EXPECT_EQ(r.u16(), 4);
+  expect_header(r, 0x5E, 2);
+  EXPECT_EQ(r.u32(), 10u);
+  expect_header(r, 0x2E, 2);
+  EXPECT_EQ(r.u64(), 0u);
+  expect_header(r, 0x2C, 2);
+  EXPECT_EQ(r.copy(r.u16()), (Bytes{'h', 0, 'e', 0, 'y', 0, '!', 0, '!', 0}));
+  expect_header(r, 0x5D, 3);
+  expect_header(r, 0x0C, 1);
+  r.u8();
+  const store::MessageId mid = store::MessageId(ObjectId::from_u64(r.u64()).gc);
+  EXPECT_EQ(mb->load_message(mid).props.get_string(tags::PidTagBody), "hey!!");
+}
+
+TEST_F(Rops, AStringPropertyStreamsAsUtf16) {
+  // MS-OXCPRPT: a stream on a PtypString property carries the value as UTF-16LE.
+  Message m;
+  m.props.set(PropValue::string(tags::PidTagMessageClass, "IPM.Note"));
+  m.props.set(PropValue::string(tags::PidTagBody, "Grüße"));
+  const store::MessageId id = mb->save_message(mb->special_folder(store::SpecialFolder::Inbox), m);
+  BinaryWriter w;
+  w.bytes(logon_rop(0, 0, dn));
+  w.u8(0x03); w.u8(0); w.u8(0); w.u8(1); w.u16(0x0FFF); w.u64(fid_of(store::SpecialFolder::Inbox)); w.u8(1); w.u64(fid_bytes(id));
+  w.u8(0x2B); w.u8(0); w.u8(1); w.u8(2); w.u32(0x1000001F); w.u8(0x01);  // OpenStream(PidTagBody, ReadWrite)
+  w.u8(0x2C); w.u8(0); w.u8(2); w.u16(100);
+  w.u8(0x2E); w.u8(0); w.u8(2); w.u8(2); w.u64(0);                       // to the end, and one more character
+  w.u8(0x2D); w.u8(0); w.u8(2); w.u16(2); w.bytes(Bytes{0x21, 0x00});    // "!"
+  w.u8(0x01); w.u8(0); w.u8(2);                                           // RopRelease commits it
+  w.u8(0x0C); w.u8(0); w.u8(1); w.u8(1); w.u8(0x02);
+  Output o = run(w.data(), {0, 0, 0});
+  BinaryReader r(o.rops);
+  r.skip(kLogonResponseSize);
+  expect_header(r, 0x03, 1);
+  r.u8();
+  for (int i = 0; i < 2; ++i)
+    if (r.u8() == 0x04) r.utf16z();
+  r.u16();
+  r.skip(size_t(r.u16()) * 4);
+  r.u8();
+  expect_header(r, 0x2B, 2);
+  EXPECT_EQ(r.u32(), 10u);  // five UTF-16 code units
+  expect_header(r, 0x2C, 2);
+  EXPECT_EQ(r.copy(r.u16()), from_hex("47007200fc00df006500"));
+  expect_header(r, 0x2E, 2);
+  EXPECT_EQ(r.u64(), 10u);
+  expect_header(r, 0x2D, 2);
+  EXPECT_EQ(r.u16(), 2);
+  expect_header(r, 0x0C, 1);
+  EXPECT_EQ(mb->load_message(id).props.get_string(tags::PidTagBody), "Grüße!");
+}

@@ -351,6 +351,17 @@ Stream::Stream(std::shared_ptr<MapiProp> owner, PropTag tag, uint32_t flags)
 
 Stream::~Stream() = default;
 
+Stream::Stream(const Stream& from, bool)
+    : owner_(from.owner_), tag_(from.tag_), writable_(from.writable_), pos_(from.pos_), committed_size_(from.committed_size_), copy_(from.copy_) {
+  if (!copy_) reader_ = owner_->open_value(tag_);  // its own sequential reader of the committed value
+}
+
+std::unique_ptr<Stream> Stream::clone() {
+  owner_->logon();
+  if (writable_) ensure_copy();  // one copy for both from now on: each sees the other's writes
+  return std::unique_ptr<Stream>(new Stream(*this, true));
+}
+
 uint64_t Stream::current_size() { return copy_ ? copy_->size() : committed_size_; }
 
 uint64_t Stream::size() {
