@@ -6,6 +6,13 @@ namespace openmapi::server {
 
 namespace {
 
+std::vector<store::MessageId> message_ids(const std::vector<uint64_t>& wire) {
+  std::vector<store::MessageId> ids;
+  ids.reserve(wire.size());
+  for (uint64_t w : wire) ids.push_back(message_of(w));
+  return ids;
+}
+
 void open_folder(RopContext& c) {
   c.in.u8();
   const uint8_t in_index = c.in.u8();
@@ -112,8 +119,7 @@ void message_list(RopContext& c) {
   const uint8_t second = c.in.u8();  // NotifyNonRead, or the ReadFlags
   const auto wire = c.ids(c.in.u16());
   c.failure_tail = {0};  // PartialCompletion
-  std::vector<store::MessageId> ids;
-  for (uint64_t w : wire) ids.push_back(message_of(w));
+  const auto ids = message_ids(wire);
   auto o = c.input(Kind::Folder);
   if (c.id == 0x66) o->folder->set_read_flags(ids, second);
   else o->folder->delete_messages(ids, c.id == 0x91);
@@ -129,8 +135,7 @@ void move_copy_messages(RopContext& c) {
   c.in.u8();  // WantAsynchronous
   const bool copy = c.in.u8() != 0;
   c.failure_tail = {0};  // PartialCompletion
-  std::vector<store::MessageId> ids;
-  for (uint64_t w : wire) ids.push_back(message_of(w));
+  const auto ids = message_ids(wire);
   auto src = c.input(Kind::Folder);
   auto dest = c.destination(dest_index, Kind::Folder);
   src->folder->copy_messages(ids, *dest->folder, copy ? 0 : store::copy_flags::Move);

@@ -7,6 +7,25 @@
 
 namespace openmapi::server {
 
+namespace {
+
+// The part OpenRecipientRow and ReadRecipientRow share (MS-OXCROPS 2.2.6.1.2, 2.2.6.6.2):
+// RecipientType, CodePageId (Unicode), Reserved, RecipientRowSize, RecipientRow. False (and
+// nothing written) for a row too long for its 16-bit size.
+bool write_recipient_entry(BinaryWriter& w, const PropertyBag& r, const std::vector<PropTag>& columns) {
+  BinaryWriter row;
+  write_recipient_row(row, r, columns);
+  if (row.size() > 0xFFFF) return false;
+  w.u8(uint8_t(r.get_i32(tags::PidTagRecipientType).value_or(1)));
+  w.u16(1200);  // CodePageId: Unicode strings
+  w.u16(0);
+  w.u16(uint16_t(row.size()));
+  w.bytes(row.data());
+  return true;
+}
+
+}  // namespace
+
 void write_message_summary(BinaryWriter& w, store::Message& m) {
   auto props = m.get_props({tags::PidTagSubjectPrefix, tags::PidTagNormalizedSubject}).values;
   const auto recipients = m.recipients();
@@ -32,16 +51,7 @@ void write_message_summary(BinaryWriter& w, store::Message& m) {
   w.u8(0);
   uint8_t rows = 0;
   for (const auto& r : recipients) {
-    if (rows == 0xFF || w.size() > 0x3000) break;
-    BinaryWriter row;
-    write_recipient_row(row, r, columns);
-    if (row.size() > 0xFFFF) break;
-    // OpenRecipientRow (MS-OXCROPS 2.2.6.1.2): RecipientType, CodePageId, Reserved, RecipientRowSize, RecipientRow.
-    w.u8(uint8_t(r.get_i32(tags::PidTagRecipientType).value_or(1)));
-    w.u16(1200);  // CodePageId: Unicode strings
-    w.u16(0);
-    w.u16(uint16_t(row.size()));
-    w.bytes(row.data());
+    if (rows == 0xFF || w.size() > 0x3000 || !write_recipient_entry(w, r, columns)) break;
     ++rows;
   }
   w.patch_u8(count_at, rows);  // RowCount
@@ -186,16 +196,14 @@ void read_recipients(RopContext& c) {
   for (const auto& r : m->recipients()) {
     const auto row_id = r.get_i32(tags::PidTagRowid);
     if (!row_id || uint32_t(*row_id) < first) continue;
-    BinaryWriter row;
-    write_recipient_row(row, r, columns);
-    // ReadRecipientRow (MS-OXCROPS 2.2.6.6.2): RowId, RecipientType, CodePageId, Reserved, RecipientRowSize, RecipientRow.
-    if (n == 0xFF || row.size() > 0xFFFF || rows.size() + row.size() + 16 + c.out.size() + 64 > c.max_out) break;
+    // ReadRecipientRow: the RowId, then the entry (its RecipientRow and 16 bytes for the fields
+    // counted against MaxRopOut).
+    BinaryWriter entry;
+    if (n == 0xFF || !write_recipient_entry(entry, r, columns)) break;
+    const size_t row_size = entry.size() - 7;  // the entry less RecipientType, CodePageId, Reserved, RecipientRowSize
+    if (rows.size() + row_size + 16 + c.out.size() + 64 > c.max_out) break;
     rows.u32(uint32_t(*row_id));
-    rows.u8(uint8_t(r.get_i32(tags::PidTagRecipientType).value_or(1)));
-    rows.u16(1200);
-    rows.u16(0);
-    rows.u16(uint16_t(row.size()));
-    rows.bytes(row.data());
+    rows.bytes(entry.data());
     ++n;
   }
   if (n == 0) throw RopFailure{ec::NotFound};  // no row at or after RowId

@@ -32,6 +32,24 @@ Bytes instance_key_of(uint64_t inst_id) {
 
 std::shared_ptr<store::Table> table(RopContext& c) { return c.input(Kind::Table)->table; }
 
+// RowCount (u16) and the rows that fit MaxRopOut (at least one); returns how many were written.
+size_t write_rows(RopContext& c, const std::vector<PropTag>& columns, const std::vector<store::Row>& rows) {
+  const size_t count_at = c.out.size();
+  c.out.u16(0);
+  size_t written = 0;
+  for (const auto& r : rows) {
+    const size_t at = c.out.size();
+    write_property_row(c.out, columns, r);
+    if (c.out.size() + 64 > c.max_out && written > 0) {
+      c.out.truncate(at);
+      break;
+    }
+    ++written;
+  }
+  c.out.patch_u16(count_at, uint16_t(written));
+  return written;
+}
+
 void set_columns(RopContext& c) {
   c.in.u8();
   c.index = c.in.u8();
@@ -100,20 +118,8 @@ void query_rows(RopContext& c) {
   c.ok();
   const size_t origin_at = c.out.size();
   c.out.u8(0);
-  const size_t count_at = c.out.size();
-  c.out.u16(0);
-  const auto& columns = t->columns();
   // Rows that would not fit MaxRopOut stay unread: the cursor goes back to the first of them.
-  size_t written = 0;
-  for (const auto& r : rows) {
-    const size_t at = c.out.size();
-    write_property_row(c.out, columns, r);
-    if (c.out.size() + 64 > c.max_out && written > 0) {
-      c.out.truncate(at);
-      break;
-    }
-    ++written;
-  }
+  const size_t written = write_rows(c, t->columns(), rows);
   if (no_advance) t->seek_row(store::BookmarkOrigin::Beginning, int32_t(before));
   else if (written < rows.size())
     t->seek_row(store::BookmarkOrigin::Current, forward ? -int32_t(rows.size() - written) : int32_t(rows.size() - written));
@@ -121,7 +127,6 @@ void query_rows(RopContext& c) {
   // forward and all sent: the end, without asking the table again.
   const uint8_t origin = forward && !no_advance && rows.size() < count && written == rows.size() ? 0x02 : cursor_origin(*t);
   c.out.patch_u8(origin_at, origin);
-  c.out.patch_u16(count_at, uint16_t(written));
 }
 
 void query_columns_all(RopContext& c) {
@@ -261,19 +266,7 @@ void expand_row(RopContext& c) {
   const auto rows = max_rows ? t->rows_after(key, std::min<uint32_t>(max_rows, expanded)) : std::vector<store::Row>{};
   c.ok();
   c.out.u32(expanded);
-  const size_t count_at = c.out.size();
-  c.out.u16(0);
-  uint16_t sent = 0;
-  for (const auto& r : rows) {
-    const size_t at = c.out.size();
-    write_property_row(c.out, t->columns(), r);
-    if (c.out.size() + 64 > c.max_out) {
-      c.out.truncate(at);
-      break;
-    }
-    ++sent;
-  }
-  c.out.patch_u16(count_at, sent);  // RowCount
+  write_rows(c, t->columns(), rows);
 }
 
 void collapse_row(RopContext& c) {
