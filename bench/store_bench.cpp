@@ -16,7 +16,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -314,12 +317,33 @@ void insert_flat(sqlite3_stmt* ins, const Synth& s, int64_t id) {
 
 struct IngestResult {
   double seconds = 0;       // wall time of the inserts and commits (message generation excluded)
+  double cpu_seconds = 0;   // this thread's CPU time (user + system) in the same calls
+  uint64_t bytes_written = 0;  // write(2)/pwrite(2) bytes of the whole phase (WAL and checkpoints)
   uint64_t bytes_on_disk = 0;
 };
 
+// This thread's CPU time in seconds (user and system).
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+// Bytes this process has passed to write calls so far (/proc/self/io "wchar"; 0 if unreadable).
+uint64_t bytes_written_so_far() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "wchar:") return value;
+  return 0;
+}
+
 IngestResult raw_ingest(const std::string& path, const Options& o, size_t per_tx) {
   IngestResult r;
-  Sqlite db(path);
+  const uint64_t written0 = bytes_written_so_far();
+  auto db_holder = std::make_unique<Sqlite>(path);
+  Sqlite& db = *db_holder;
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = FULL");
   db.exec(kFlatSchema);
@@ -331,16 +355,20 @@ IngestResult raw_ingest(const std::string& path, const Options& o, size_t per_tx
   for (size_t i = 0; i < o.messages; ++i) {
     Synth s = synth(i);
     auto t0 = Clock::now();
+    const double c0 = thread_cpu_seconds();
     if (i % per_tx == 0) db.step_done(begin);
     insert_flat(ins, s, int64_t(i + 1));
     db.step_done(ins);
     sqlite3_clear_bindings(ins);
     if (i % per_tx == per_tx - 1 || i + 1 == o.messages) db.step_done(commit);
+    r.cpu_seconds += thread_cpu_seconds() - c0;
     total += ms_since(t0);
   }
   sqlite3_finalize(ins);
   sqlite3_finalize(begin);
   sqlite3_finalize(commit);
+  db_holder.reset();  // closing checkpoints the WAL, as the store's close does
+  r.bytes_written = bytes_written_so_far() - written0;
   r.seconds = total / 1000;
   return r;
 }
@@ -386,10 +414,13 @@ IngestResult store_ingest(const std::string& path, const Options& o) {
   FolderId inbox = mb->special_folder(SpecialFolder::Inbox);
   double total = 0, decile = 0;
   size_t step = std::max<size_t>(1, o.messages / 10);
+  const uint64_t written0 = bytes_written_so_far();
   for (size_t i = 0; i < o.messages; ++i) {
     Message m = to_message(synth(i));
     auto t0 = Clock::now();
+    const double c0 = thread_cpu_seconds();
     mb->save_message(inbox, m);
+    r.cpu_seconds += thread_cpu_seconds() - c0;
     double t = ms_since(t0);
     total += t;
     decile += t;
@@ -398,6 +429,8 @@ IngestResult store_ingest(const std::string& path, const Options& o) {
       decile = 0;
     }
   }
+  mb.reset();  // closing checkpoints the WAL: those writes belong to the ingest
+  r.bytes_written = bytes_written_so_far() - written0;
   r.seconds = total / 1000;
   return r;
 }
@@ -562,6 +595,11 @@ int main(int argc, char** argv) {
     row("ingest, 1 transaction per message (msg/s)", fmt("%.0f", store_rate), fmt("%.0f", raw_rate),
         ratio(raw_rate / store_rate));
     row("ingest time (s)", fmt("%.1f", store.seconds), fmt("%.1f", raw.seconds), ratio(store.seconds / raw.seconds));
+    const double n = double(o.messages);
+    row("  CPU per message (us)", fmt("%.0f", store.cpu_seconds * 1e6 / n), fmt("%.0f", raw.cpu_seconds * 1e6 / n),
+        ratio(store.cpu_seconds / raw.cpu_seconds));
+    row("  bytes written per message (KiB)", fmt("%.1f", double(store.bytes_written) / 1024 / n),
+        fmt("%.1f", double(raw.bytes_written) / 1024 / n), ratio(double(store.bytes_written) / double(raw.bytes_written)));
     row(("raw ingest, " + std::to_string(o.batch) + " rows per transaction (msg/s)").c_str(), "-",
         fmt("%.0f", double(o.messages) / batched.seconds), "-");
     row("database size on disk (MiB)", fmt("%.1f", double(store.bytes_on_disk) / 1048576),

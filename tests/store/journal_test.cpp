@@ -14,6 +14,29 @@ using openmapi::testing::simple_message;
 
 namespace {
 
+// What a version-4 build kept of recipients: two tables, a large-value trigger, and the
+// last-modified index (the messages row had no recipients column).
+constexpr const char* kV4Recipients = R"sql(
+ALTER TABLE messages DROP COLUMN recipients;
+CREATE INDEX messages_by_modified ON messages(folder_id, associated, soft_deleted, last_modified);
+CREATE TABLE recipients(
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  row_num INTEGER NOT NULL);
+CREATE INDEX recipients_by_message ON recipients(message_id);
+CREATE TABLE recipient_props(
+  recipient_id INTEGER NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,
+  tag INTEGER NOT NULL, value, large_id INTEGER,
+  PRIMARY KEY(recipient_id, tag)) WITHOUT ROWID;
+CREATE TRIGGER recipient_props_large AFTER DELETE ON recipient_props WHEN old.large_id IS NOT NULL
+  BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
+)sql";
+
+int64_t count_rows(store::sqlite::Db& db, const std::string& sql) {
+  store::sqlite::Stmt q(db, sql);
+  return q.step() ? q.int64(0) : -1;
+}
+
 std::vector<ChangeKind> kinds(const std::vector<Change>& cs) {
   std::vector<ChangeKind> out;
   for (const auto& c : cs) out.push_back(c.kind);
@@ -140,6 +163,7 @@ TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournalAQueueAndTheIdOrdered
     db.exec("DROP TABLE outgoing");
     db.exec("DROP INDEX messages_by_flags");
     db.exec("CREATE INDEX messages_by_flags ON messages(folder_id, associated, soft_deleted, message_flags)");
+    db.exec(kV4Recipients);
     db.exec("PRAGMA user_version = 1");
   }
   auto mb = open_sqlite_mailbox(path);
@@ -154,11 +178,70 @@ TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournalAQueueAndTheIdOrdered
   store::sqlite::Db db(path, false);
   store::sqlite::Stmt v(db, "PRAGMA user_version");
   ASSERT_TRUE(v.step());
-  EXPECT_EQ(v.int64(0), 4);
+  EXPECT_EQ(v.int64(0), 5);
   // Version 4: the flags index in id order, so a folder's messages in id order need no sort.
   store::sqlite::Stmt plan(db, "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE folder_id = 1 AND associated = 0 AND soft_deleted = 0 ORDER BY id LIMIT 5");
   std::string steps;
   while (plan.step()) steps += plan.text(3) + "\n";
   EXPECT_NE(steps.find("messages_by_flags"), std::string::npos) << steps;
   EXPECT_EQ(steps.find("TEMP B-TREE"), std::string::npos) << steps;
+}
+
+TEST(JournalMigration, ASchemaFourMailboxKeepsEveryRecipientValueInTheMessagesRow) {
+  openmapi::testing::TempDir dir;
+  const std::string path = dir.file("v4.sqlite");
+  MessageId id = 0, bare = 0;
+  {
+    auto mb = create_sqlite_mailbox(path, {"Old", "old@example.com", 0});
+    id = mb->save_message(mb->special_folder(SpecialFolder::Inbox), openmapi::testing::simple_message("with recipients"));
+    bare = mb->save_message(mb->special_folder(SpecialFolder::Inbox), openmapi::testing::simple_message("without"));
+  }
+  const Bytes big(40000, 0x5A);  // over the 32 KiB threshold: version 4 kept it in large_values
+  {
+    // The recipient rows as a version-4 build wrote them: one row per property, the large
+    // value in chunks, row numbers 0 and 3 (a gap left by a removed row).
+    store::sqlite::Db db(path, false);
+    db.exec(kV4Recipients);
+    db.exec("INSERT INTO recipients(id, message_id, row_num) VALUES(1, " + std::to_string(id) + ", 0), (2, " + std::to_string(id) + ", 3)");
+    store::sqlite::Stmt(db, "INSERT INTO large_values(id, size) VALUES(77, ?)").bind(1, int64_t(big.size())).run();
+    store::sqlite::Stmt(db, "INSERT INTO large_chunks(value_id, seq, data) VALUES(77, 0, ?)").bind(1, ByteView(big)).run();
+    auto prop = [&](int64_t rid, PropTag tag, auto value) {
+      store::sqlite::Stmt(db, "INSERT INTO recipient_props(recipient_id, tag, value) VALUES(?, ?, ?)")
+          .bind(1, rid).bind(2, int64_t(tag.value)).bind(3, value).run();
+    };
+    prop(1, tags::PidTagDisplayName, std::string_view("Zoë Example"));
+    prop(1, tags::PidTagSmtpAddress, std::string_view("zoe@example.com"));
+    prop(1, tags::PidTagRecipientType, int64_t(1));
+    prop(2, tags::PidTagDisplayName, std::string_view("Bcc Person"));
+    prop(2, tags::PidTagRecipientType, int64_t(3));
+    store::sqlite::Stmt(db, "INSERT INTO recipient_props(recipient_id, tag, value, large_id) VALUES(2, ?, NULL, 77)")
+        .bind(1, int64_t(tags::PidTagEntryId.value)).run();
+    db.exec("PRAGMA user_version = 4");
+  }
+  auto mb = open_sqlite_mailbox(path);
+  Message m = mb->load_message(id);
+  ASSERT_EQ(m.recipients.size(), 2u);
+  EXPECT_EQ(m.recipients[0].get_i32(tags::PidTagRowid), 0);
+  EXPECT_EQ(m.recipients[0].get_string(tags::PidTagDisplayName), "Zoë Example");
+  EXPECT_EQ(m.recipients[0].get_string(tags::PidTagSmtpAddress), "zoe@example.com");
+  EXPECT_EQ(m.recipients[0].get_i32(tags::PidTagRecipientType), 1);
+  EXPECT_EQ(m.recipients[1].get_i32(tags::PidTagRowid), 3);
+  EXPECT_EQ(m.recipients[1].get_string(tags::PidTagDisplayName), "Bcc Person");
+  EXPECT_EQ(m.recipients[1].get_i32(tags::PidTagRecipientType), 3);
+  const PropValue* entry = m.recipients[1].find(tags::PidTagEntryId);
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->get<Bytes>(), big);
+  EXPECT_TRUE(mb->load_message(bare).recipients.empty());
+  EXPECT_TRUE(mb->check_integrity().empty());
+  // Recipients still change through the new layout after the migration.
+  m.recipients.pop_back();
+  mb->save_message(mb->special_folder(SpecialFolder::Inbox), m, id);
+  EXPECT_EQ(mb->load_message(id).recipients.size(), 1u);
+
+  store::sqlite::Db db(path, false);
+  EXPECT_EQ(count_rows(db, "PRAGMA user_version"), 5);
+  EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('recipients', 'recipient_props', "
+                           "'recipients_by_message', 'recipient_props_large', 'messages_by_modified')"), 0);
+  EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM large_values WHERE id = 77"), 0);  // went with its row
+  EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM large_chunks WHERE value_id = 77"), 0);
 }

@@ -270,9 +270,42 @@ class SqliteMailbox final : public Mailbox {
     if (from < 2) db_.exec(kJournalSchema);  // version 2: the change journal starts empty
     if (from < 3) db_.exec(kQueueSchema);    // version 3: an empty outgoing queue
     if (from < 4) db_.exec(kFlagsIndexV4);   // version 4: messages_by_flags in id order
+    if (from < 5) migrate_recipients();      // version 5: recipients in the messages row
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     tx.commit();
     spdlog::info("mailbox '{}' migrated from schema version {} to {}", path_, from, kSchemaVersion);
+  }
+
+  // Version 5: each message's recipients and their properties (large ones included) become its
+  // messages.recipients value; the old tables and the last-modified index go.
+  void migrate_recipients() {
+    db_.exec(kRecipientsColumnV5);
+    Stmt has(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'recipient_props'");
+    if (has.step()) {
+      static constexpr PropTableSpec kV4RecipientProps{"recipient_props", "recipient_id"};
+      Stmt q(db_, "SELECT message_id, id, row_num FROM recipients ORDER BY message_id, row_num");
+      Stmt ins(db_, "UPDATE messages SET recipients = ?2 WHERE id = ?1");
+      std::vector<PropertyBag> rows;
+      int64_t message = -1;
+      auto flush = [&] {
+        if (rows.empty()) return;
+        ins.bind(1, message).bind(2, ByteView(encode_recipient_rows(rows))).run();
+        ins.reset();
+        rows.clear();
+      };
+      while (q.step()) {
+        if (q.int64(0) != message) flush();
+        message = q.int64(0);
+        PropertyBag row = read_props(db_, kV4RecipientProps, q.int64(1), true);
+        row.set(PropValue::i32(tags::PidTagRowid, int32_t(q.int64(2))));
+        rows.push_back(std::move(row));
+      }
+      flush();
+      // Their large values go with them (the delete trigger is dropped first).
+      Stmt(db_, "DELETE FROM large_values WHERE id IN (SELECT large_id FROM recipient_props WHERE large_id IS NOT NULL)").run();
+    }
+    has.reset();
+    db_.exec(kDropV4Recipients);
   }
 
   // A cheap look for truncation: with no write-ahead log to supply pages, the file must hold
@@ -637,18 +670,12 @@ class SqliteMailbox final : public Mailbox {
     const int64_t cn = next_cn();
     apply_changes(kMessageProps, int64_t(id), c.props, is_computed_message_tag);
     if (c.recipients) {
-      Stmt(db_, "DELETE FROM recipients WHERE message_id = ?").bind(1, int64_t(id)).run();
-      Stmt rins(db_, "INSERT INTO recipients(message_id, row_num) VALUES(?, ?)");
-      for (size_t i = 0; i < c.recipients->size(); ++i) {
-        const PropertyBag& r = (*c.recipients)[i];
-        rins.bind(1, int64_t(id)).bind(2, int64_t(r.get_i32(tags::PidTagRowid).value_or(int32_t(i)))).run();
-        rins.reset();
-        std::vector<PropValue> rv;
-        for (const auto& v : r.values())
-          if (v.tag().id() != tags::PidTagRowid.id() && v.type() != PropType::ErrorCode && v.type() != PropType::Object)
-            rv.push_back(v);
-        write_props(db_, kRecipientProps, db_.last_insert_rowid(), rv, true);
-      }
+      std::vector<PropertyBag> rows = *c.recipients;
+      for (size_t i = 0; i < rows.size(); ++i)
+        if (!rows[i].has(tags::PidTagRowid)) rows[i].set(PropValue::i32(tags::PidTagRowid, int32_t(i)));
+      Stmt u(db_, "UPDATE messages SET recipients = ? WHERE id = ?");
+      if (rows.empty()) u.bind_null(1); else u.bind(1, ByteView(recipients_value(rows).data));
+      u.bind(2, int64_t(id)).run();
     }
     for (const AttachmentChange& a : c.attachments) {
       if (a.created) {
@@ -710,9 +737,13 @@ class SqliteMailbox final : public Mailbox {
   // A message's size changes from `old_size` to `size`: the mailbox total follows, and a message
   // that grows past the quota fails the save (MAPI_E_STORE_FULL; the transaction rolls back).
   void charge_size(int64_t old_size, int64_t size) {
-    const int64_t total = get_info_int("mailbox_size") - old_size + size;
-    engine::check_quota(total, get_info_int("quota"), old_size, size);
-    set_info_int("mailbox_size", total);
+    Stmt q(db_, "UPDATE store_info SET value = value + ? WHERE key = 'mailbox_size' RETURNING value, "
+                "(SELECT value FROM store_info WHERE key = 'quota')");
+    q.bind(1, size - old_size);
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "mailbox has no 'mailbox_size' record");
+    const int64_t total = q.int64(0), quota = q.int64(1);
+    q.run();
+    engine::check_quota(total, quota, old_size, size);  // throws: the caller's transaction rolls back
   }
 
   // Applies one bag's changes: computed tags, errors and objects are skipped (the object model
@@ -739,9 +770,10 @@ class SqliteMailbox final : public Mailbox {
   // The small values of `tags` (by id) of one owner.
   PropertyBag read_tags(const PropTableSpec& t, int64_t owner, const std::vector<PropTag>& wanted) {
     PropertyBag b;
-    Stmt q(db_, std::string("SELECT tag, value FROM ") + t.table + " WHERE " + t.owner + " = ? AND tag >> 16 = ? AND large_id IS NULL");
+    Stmt q(db_, std::string("SELECT tag, value FROM ") + t.table + " WHERE " + t.owner + " = ? AND tag BETWEEN ? AND ? AND large_id IS NULL");
     for (PropTag w : wanted) {
-      q.bind(1, owner).bind(2, int64_t(w.id()));
+      const int64_t range = int64_t(w.id()) << 16;  // every type of the id: one key range
+      q.bind(1, owner).bind(2, range).bind(3, range | 0xFFFF);
       while (q.step()) b.set(column_value(q, 1, PropTag(uint32_t(q.int64(0)))));
       q.reset();
     }
@@ -765,9 +797,9 @@ class SqliteMailbox final : public Mailbox {
   // PidTagMessageSize: everything the message holds (as save_message counts it).
   int64_t total_size(MessageId id) {
     int64_t size = props_size(kMessageProps, int64_t(id));
-    Stmt r(db_, "SELECT id FROM recipients WHERE message_id = ?");
+    Stmt r(db_, "SELECT recipients FROM messages WHERE id = ? AND recipients IS NOT NULL");
     r.bind(1, int64_t(id));
-    while (r.step()) size += props_size(kRecipientProps, r.int64(0));
+    if (r.step()) size += recipient_rows_size(r.blob_view(0));
     Stmt a(db_, "SELECT id FROM attachments WHERE message_id = ?");
     a.bind(1, int64_t(id));
     while (a.step()) {
@@ -874,10 +906,9 @@ class SqliteMailbox final : public Mailbox {
   void submit_message(MessageId id) override {
     Transaction tx(db_);
     FolderId f = message_folder(id);
-    Stmt r(db_, "SELECT COUNT(*) FROM recipients WHERE message_id = ?");
+    Stmt r(db_, "SELECT recipients FROM messages WHERE id = ? AND recipients IS NOT NULL");
     r.bind(1, int64_t(id));
-    r.step();
-    if (r.int64(0) == 0) throw_error(ErrorCode::MAPI_E_NO_RECIPIENTS, "message " + std::to_string(id) + " has no recipients to send to");
+    if (!r.step() || decode_recipient_rows(r.blob_view(0)).empty()) throw_error(ErrorCode::MAPI_E_NO_RECIPIENTS, "message " + std::to_string(id) + " has no recipients to send to");
     Stmt in(db_, "SELECT 1 FROM outgoing WHERE message_id = ?");
     in.bind(1, int64_t(id));
     if (in.step()) throw_error(ErrorCode::MAPI_E_SUBMITTED, "message " + std::to_string(id) + " is submitted already");
@@ -1221,11 +1252,12 @@ class SqliteMailbox final : public Mailbox {
     info.bind(1, int64_t(id));
     if (!info.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
     Message m;
-    Stmt q(db_, "SELECT tag, value, large_id FROM message_props WHERE message_id = ? AND tag >> 16 = ?");
+    Stmt q(db_, "SELECT tag, value, large_id FROM message_props WHERE message_id = ? AND tag BETWEEN ? AND ?");
     std::set<uint16_t> ids;
     for (PropTag t : tags) ids.insert(t.id());
     for (uint16_t pid : ids) {
-      q.bind(1, int64_t(id)).bind(2, int64_t(pid));
+      const int64_t range = int64_t(pid) << 16;
+      q.bind(1, int64_t(id)).bind(2, range).bind(3, range | 0xFFFF);
       while (q.step()) {
         PropTag tag(uint32_t(q.int64(0)));
         m.props.set(q.is_null(2) ? column_value(q, 1, tag) : large_value(tag, q.int64(2)));
@@ -1345,14 +1377,19 @@ class SqliteMailbox final : public Mailbox {
     }
   }
   int64_t next_gc() {
-    int64_t v = get_info_int("next_gc");
+    int64_t v = take_counter("next_gc");
     if (uint64_t(v) >= kMaxGlobalCounter) throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_RESOURCES, "object id space exhausted");
-    set_info_int("next_gc", v + 1);
     return v;
   }
-  int64_t next_cn() {
-    int64_t v = get_info_int("next_cn");
-    set_info_int("next_cn", v + 1);
+  int64_t next_cn() { return take_counter("next_cn"); }
+  // The counter's value, leaving it one higher (one statement; inside the caller's transaction,
+  // so a rollback gives the value back).
+  int64_t take_counter(const char* key) {
+    Stmt q(db_, "UPDATE store_info SET value = value + 1 WHERE key = ? RETURNING value - 1");
+    q.bind(1, std::string_view(key));
+    if (!q.step()) throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, std::string("mailbox has no '") + key + "' record");
+    const int64_t v = q.int64(0);
+    q.run();
     return v;
   }
 
@@ -1472,11 +1509,11 @@ class SqliteMailbox final : public Mailbox {
     const int64_t cn = next_cn();
     Stmt(db_,
          "INSERT INTO messages(id, folder_id, parent_attachment_id, associated, soft_deleted, change_number, message_size, "
-         "message_flags, delivery_time, last_modified, subject, normalized_subject, sender_name, message_class, importance) "
+         "message_flags, delivery_time, last_modified, subject, normalized_subject, sender_name, message_class, importance, recipients) "
          "SELECT ?, ?, NULL, associated, 0, ?, message_size, message_flags, delivery_time, last_modified, subject, "
-         "normalized_subject, sender_name, message_class, importance FROM messages WHERE id = ?")
+         "normalized_subject, sender_name, message_class, importance, recipients FROM messages WHERE id = ?")
         .bind(1, int64_t(id)).bind(2, int64_t(to)).bind(3, cn).bind(4, int64_t(old_id)).run();
-    for (const char* table : {"message_props", "recipients", "attachments"})
+    for (const char* table : {"message_props", "attachments"})
       Stmt(db_, std::string("UPDATE ") + table + " SET message_id = ? WHERE message_id = ?").bind(1, int64_t(id)).bind(2, int64_t(old_id)).run();
     Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(old_id)).run();
     delete_props(db_, kMessageProps, int64_t(id), {tags::PidTagDeletedOn});
@@ -1542,8 +1579,8 @@ class SqliteMailbox final : public Mailbox {
     auto str = [&](PropTag t) -> std::optional<std::string> { return bag.get_string(t); };
     Stmt ins(db_,
              "INSERT INTO messages(id, folder_id, parent_attachment_id, associated, change_number, message_flags, "
-             "delivery_time, last_modified, subject, normalized_subject, sender_name, message_class, importance) "
-             "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+             "delivery_time, last_modified, subject, normalized_subject, sender_name, message_class, importance, recipients) "
+             "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, int64_t(id));
     if (folder) ins.bind(2, int64_t(*folder)); else ins.bind_null(2);
     if (parent_attachment) ins.bind(3, *parent_attachment); else ins.bind_null(3);
@@ -1558,9 +1595,13 @@ class SqliteMailbox final : public Mailbox {
     bind_opt_str(12, str(tags::PidTagMessageClass));
     auto imp = bag.get_i32(tags::PidTagImportance);
     bind_opt_i64(13, imp ? std::optional<int64_t>(*imp) : std::nullopt);
+    std::vector<PropertyBag> rows = msg.recipients;
+    for (size_t i = 0; i < rows.size(); ++i) rows[i].set(PropValue::i32(tags::PidTagRowid, int32_t(i)));
+    const RecipientsValue recipients = recipients_value(rows);
+    if (rows.empty()) ins.bind_null(14); else ins.bind(14, ByteView(recipients.data));
     ins.run();
     write_props(db_, kMessageProps, int64_t(id), bag.values(), true);
-    int64_t size = 0;
+    int64_t size = recipients.size;
     for (const auto& v : bag.values()) size += int64_t(v.size());
     for (const auto& s : streams) {
       PropTag t = s.tag.type() == PropType::String8 ? s.tag.with_type(PropType::String) : s.tag;
@@ -1569,16 +1610,6 @@ class SqliteMailbox final : public Mailbox {
       Stmt(db_, "INSERT OR REPLACE INTO message_props(message_id, tag, value, large_id) VALUES(?, ?, NULL, ?)")
           .bind(1, int64_t(id)).bind(2, int64_t(t.value)).bind(3, lid).run();
       size += int64_t(streamed_size);
-    }
-    Stmt rins(db_, "INSERT INTO recipients(message_id, row_num) VALUES(?, ?)");
-    for (size_t i = 0; i < msg.recipients.size(); ++i) {
-      rins.bind(1, int64_t(id)).bind(2, int64_t(i)).run();
-      rins.reset();
-      std::vector<PropValue> rv;
-      for (const auto& v : msg.recipients[i].values())
-        if (v.tag().id() != tags::PidTagRowid.id()) rv.push_back(v);
-      write_props(db_, kRecipientProps, db_.last_insert_rowid(), rv, true);
-      for (const auto& v : rv) size += int64_t(v.size());
     }
     Stmt ains(db_, "INSERT INTO attachments(message_id, attach_num) VALUES(?, ?)");
     for (size_t i = 0; i < msg.attachments.size(); ++i) {
@@ -1599,16 +1630,29 @@ class SqliteMailbox final : public Mailbox {
     return size;
   }
 
+  // The messages.recipients value of `rows` (each with its PidTagRowid), and their share of the
+  // message size (what recipient_rows_size(data) counts, without decoding it again).
+  struct RecipientsValue {
+    Bytes data;
+    int64_t size = 0;
+  };
+  static RecipientsValue recipients_value(const std::vector<PropertyBag>& rows) {
+    RecipientsValue r;
+    if (rows.empty()) return r;
+    r.data = encode_recipient_rows(rows);
+    for (const PropertyBag& row : rows)
+      for (const PropValue& v : row.values())
+        if (v.tag().id() != tags::PidTagRowid.id() && v.type() != PropType::ErrorCode && v.type() != PropType::Object)
+          r.size += int64_t(v.size());
+    return r;
+  }
+
   Message read_message(MessageId id, bool large_values) {
     Message m;
     m.props = read_props(db_, kMessageProps, int64_t(id), large_values);
-    Stmt r(db_, "SELECT id, row_num FROM recipients WHERE message_id = ? ORDER BY row_num");
+    Stmt r(db_, "SELECT recipients FROM messages WHERE id = ? AND recipients IS NOT NULL");
     r.bind(1, int64_t(id));
-    while (r.step()) {
-      PropertyBag rb = read_props(db_, kRecipientProps, r.int64(0), large_values);
-      rb.set(PropValue::i32(tags::PidTagRowid, int32_t(r.int64(1))));
-      m.recipients.push_back(std::move(rb));
-    }
+    if (r.step()) m.recipients = decode_recipient_rows(r.blob_view(0));
     Stmt a(db_, "SELECT id, attach_num FROM attachments WHERE message_id = ? ORDER BY attach_num");
     a.bind(1, int64_t(id));
     while (a.step()) {

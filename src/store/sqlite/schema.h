@@ -7,14 +7,27 @@ namespace openmapi::store::sqlite {
 inline constexpr int kApplicationId = 0x4F4D4150;
 // Version 2 added the change journal (kJournalSchema), version 3 the outgoing queue
 // (kQueueSchema), version 4 put the message id before the flags in messages_by_flags
-// (kFlagsIndexV4); older mailboxes are migrated on open.
-inline constexpr int kSchemaVersion = 4;
+// (kFlagsIndexV4), version 5 keeps a message's recipients in one row (kRecipientRowsV5) and
+// drops messages_by_modified; older mailboxes are migrated on open.
+inline constexpr int kSchemaVersion = 5;
 
 // messages_by_flags in id order: a folder's messages come in id order (unsorted tables, IMAP
 // UIDs) without a sort, and the unread counts still read only the index.
 inline constexpr const char* kFlagsIndexV4 = R"sql(
 DROP INDEX IF EXISTS messages_by_flags;
 CREATE INDEX messages_by_flags ON messages(folder_id, associated, soft_deleted, id, message_flags);
+)sql";
+
+// Version 5: a message's recipient table moves into its messages row (messages.recipients,
+// filled by the migration in C++, which decodes the old values) from two tables and an index,
+// and the last-modified index goes: each was a page more to write in every save (a sort by
+// last modification still works, without an index).
+inline constexpr const char* kRecipientsColumnV5 = "ALTER TABLE messages ADD COLUMN recipients BLOB";
+inline constexpr const char* kDropV4Recipients = R"sql(
+DROP TRIGGER IF EXISTS recipient_props_large;
+DROP TABLE IF EXISTS recipient_props;
+DROP TABLE IF EXISTS recipients;
+DROP INDEX IF EXISTS messages_by_modified;
 )sql";
 
 inline constexpr const char* kSchema = R"sql(
@@ -33,8 +46,10 @@ CREATE TABLE folder_props(
   tag INTEGER NOT NULL, value, large_id INTEGER,
   PRIMARY KEY(folder_id, tag)) WITHOUT ROWID;
 
--- Columns after message_flags mirror the message_props value of one property each, so that
--- the tables' common sorts and filters run on indices; message_props stays the truth.
+-- Columns after message_flags up to importance mirror the message_props value of one property
+-- each, so that the tables' common sorts and filters run on indices; message_props stays the
+-- truth. A message's recipients are only here, all rows in one value: they are always read and
+-- written together.
 CREATE TABLE messages(
   id INTEGER PRIMARY KEY,                      -- MID global counter
   folder_id INTEGER REFERENCES folders(id),    -- NULL for embedded messages
@@ -45,9 +60,9 @@ CREATE TABLE messages(
   message_size INTEGER NOT NULL DEFAULT 0,
   message_flags INTEGER NOT NULL DEFAULT 0,
   delivery_time INTEGER, last_modified INTEGER, subject TEXT, normalized_subject TEXT,
-  sender_name TEXT, message_class TEXT, importance INTEGER);
+  sender_name TEXT, message_class TEXT, importance INTEGER,
+  recipients BLOB);                            -- the recipient table (values.h: encode_recipient_rows), NULL if none
 CREATE INDEX messages_by_delivery ON messages(folder_id, associated, soft_deleted, delivery_time);
-CREATE INDEX messages_by_modified ON messages(folder_id, associated, soft_deleted, last_modified);
 CREATE INDEX messages_by_flags ON messages(folder_id, associated, soft_deleted, id, message_flags);
 CREATE INDEX messages_by_parent ON messages(parent_attachment_id) WHERE parent_attachment_id IS NOT NULL;
 CREATE TABLE message_props(
@@ -55,15 +70,6 @@ CREATE TABLE message_props(
   tag INTEGER NOT NULL, value, large_id INTEGER,
   PRIMARY KEY(message_id, tag)) WITHOUT ROWID;
 
-CREATE TABLE recipients(
-  id INTEGER PRIMARY KEY,
-  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-  row_num INTEGER NOT NULL);
-CREATE INDEX recipients_by_message ON recipients(message_id);
-CREATE TABLE recipient_props(
-  recipient_id INTEGER NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,
-  tag INTEGER NOT NULL, value, large_id INTEGER,
-  PRIMARY KEY(recipient_id, tag)) WITHOUT ROWID;
 
 CREATE TABLE attachments(
   id INTEGER PRIMARY KEY,
@@ -84,8 +90,6 @@ CREATE TABLE large_chunks(
 CREATE TRIGGER folder_props_large AFTER DELETE ON folder_props WHEN old.large_id IS NOT NULL
   BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
 CREATE TRIGGER message_props_large AFTER DELETE ON message_props WHEN old.large_id IS NOT NULL
-  BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
-CREATE TRIGGER recipient_props_large AFTER DELETE ON recipient_props WHEN old.large_id IS NOT NULL
   BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
 CREATE TRIGGER attachment_props_large AFTER DELETE ON attachment_props WHEN old.large_id IS NOT NULL
   BEGIN DELETE FROM large_values WHERE id = old.large_id; END;

@@ -153,12 +153,14 @@ void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vecto
   Stmt ins(db, sql("INSERT OR REPLACE INTO $T($O, tag, value, large_id) VALUES(?, ?, ?, ?)", t));
   // Deleted first, never replaced in place: a REPLACE would drop an old large value's row
   // without its delete trigger firing, and leave the chunks behind.
-  Stmt del(db, sql("DELETE FROM $T WHERE $O = ? AND tag >> 16 = ?", t));
+  Stmt del(db, sql("DELETE FROM $T WHERE $O = ? AND tag BETWEEN ? AND ?", t));
   for (const PropValue& raw : values) {
     PropValue v = normalize(raw);
-    // One value per property id: drop the old value, of this or another type.
+    // One value per property id: drop the old value, of this or another type (the tags of one
+    // id are one range of the primary key).
     if (!fresh) {
-      del.bind(1, owner).bind(2, int64_t(v.tag().id())).run();
+      const int64_t id = int64_t(v.tag().id()) << 16;
+      del.bind(1, owner).bind(2, id).bind(3, id | 0xFFFF).run();
       del.reset();
     }
     ins.bind(1, owner).bind(2, int64_t(v.tag().value));
@@ -179,9 +181,10 @@ void delete_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vect
     Stmt(db, sql("DELETE FROM $T WHERE $O = ?", t)).bind(1, owner).run();
     return;
   }
-  Stmt del(db, sql("DELETE FROM $T WHERE $O = ? AND tag >> 16 = ?", t));
+  Stmt del(db, sql("DELETE FROM $T WHERE $O = ? AND tag BETWEEN ? AND ?", t));
   for (PropTag tag : tags) {
-    del.bind(1, owner).bind(2, int64_t(tag.id())).run();
+    const int64_t id = int64_t(tag.id()) << 16;
+    del.bind(1, owner).bind(2, id).bind(3, id | 0xFFFF).run();
     del.reset();
   }
 }
@@ -203,6 +206,88 @@ PropertyBag read_props(Db& db, const PropTableSpec& t, int64_t owner, bool large
     bag.set(column_value(q, 1, tag));
   }
   return bag;
+}
+
+namespace {
+
+constexpr uint8_t kRecipientRowsVersion = 1;
+
+}  // namespace
+
+Bytes encode_recipient_rows(const std::vector<PropertyBag>& rows) {
+  BinaryWriter w;
+  w.u8(kRecipientRowsVersion);
+  w.u32(uint32_t(rows.size()));
+  for (const PropertyBag& row : rows) {
+    const auto rowid = row.get_i32(tags::PidTagRowid);
+    if (!rowid) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a recipient row to store has no PidTagRowid");
+    w.u32(uint32_t(*rowid));
+    const size_t count_at = w.size();
+    w.u32(0);
+    uint32_t count = 0;
+    for (const PropValue& raw : row.values()) {
+      if (raw.tag().id() == tags::PidTagRowid.id() || raw.type() == PropType::ErrorCode || raw.type() == PropType::Object) continue;
+      const PropValue v = normalize(raw);
+      w.u32(v.tag().value);
+      if (const auto* s = v.get_if<std::string>(); s && storage_index(v.type()) == 7) {
+        w.u32(uint32_t(s->size()));
+        w.bytes(ByteView(reinterpret_cast<const uint8_t*>(s->data()), s->size()));
+      } else if (const auto* b = v.get_if<Bytes>(); b && storage_index(v.type()) == 9) {
+        w.u32(uint32_t(b->size()));
+        w.bytes(ByteView(*b));
+      } else {
+        write_value(w, v);
+      }
+      ++count;
+    }
+    for (int k = 0; k < 4; ++k) w.patch_u8(count_at + k, uint8_t(count >> (8 * k)));
+  }
+  return w.take();
+}
+
+std::vector<PropertyBag> decode_recipient_rows(ByteView blob) {
+  std::vector<PropertyBag> rows;
+  try {
+    BinaryReader r(blob);
+    const uint8_t version = r.u8();
+    if (version != kRecipientRowsVersion)
+      throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "stored recipient rows have the unknown version " + std::to_string(version));
+    const uint32_t n = r.u32();
+    r.need_elements(n, 8);  // a row is at least its row id and its property count
+    rows.reserve(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      PropertyBag row;
+      row.set(PropValue::i32(tags::PidTagRowid, int32_t(r.u32())));
+      const uint32_t count = r.u32();
+      r.need_elements(count, 4);
+      for (uint32_t k = 0; k < count; ++k) {
+        const PropTag tag(r.u32());
+        const size_t index = storage_index(tag.type());  // MAPI_E_CORRUPT_DATA for an unknown type
+        if (index == 7 || index == 9) {
+          const uint32_t len = r.u32();
+          ByteView bytes = r.bytes(len);
+          if (index == 7) row.set(PropValue(tag, std::string(bytes.begin(), bytes.end())));
+          else row.set(PropValue(tag, Bytes(bytes.begin(), bytes.end())));
+        } else {
+          row.set(read_value(r, tag));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    if (!r.at_end()) throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "trailing bytes after the stored recipient rows");
+  } catch (const MapiError& e) {
+    if (e.code() == ErrorCode::MAPI_E_CORRUPT_STORE) throw;
+    throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, std::string("stored recipient rows are damaged: ") + e.what());
+  }
+  return rows;
+}
+
+int64_t recipient_rows_size(ByteView blob) {
+  int64_t size = 0;
+  for (const PropertyBag& row : decode_recipient_rows(blob))
+    for (const PropValue& v : row.values())
+      if (v.tag().id() != tags::PidTagRowid.id()) size += int64_t(v.size());
+  return size;
 }
 
 }  // namespace openmapi::store::sqlite

@@ -1,5 +1,5 @@
-// Property values <-> SQLite columns, and the four property tables (folder, message,
-// recipient, attachment) read and written the same way.
+// Property values <-> SQLite columns, the three property tables (folder, message, attachment)
+// read and written the same way, and a message's recipient rows as one value.
 #pragma once
 #include <functional>
 #include <string>
@@ -30,8 +30,23 @@ struct PropTableSpec {
 };
 inline constexpr PropTableSpec kFolderProps{"folder_props", "folder_id"};
 inline constexpr PropTableSpec kMessageProps{"message_props", "message_id"};
-inline constexpr PropTableSpec kRecipientProps{"recipient_props", "recipient_id"};
 inline constexpr PropTableSpec kAttachmentProps{"attachment_props", "attachment_id"};
+
+// A message's recipient table as one value (messages.recipients): the rows are written and
+// read with their message, so they cost a save no page of their own.
+// Layout: version byte 1, a 32-bit row count, then per row its PidTagRowid, a 32-bit property
+// count and the properties, each a 32-bit tag and its value (strings as a 32-bit length and
+// their UTF-8 bytes, binaries as a 32-bit length and the bytes, every other type in its
+// MS-OXCDATA wire form); little-endian throughout.
+// encode: rows must carry PidTagRowid (it is not repeated among the properties); ErrorCode and
+// Object values are left out, PtypString8 values kept as PtypString.
+Bytes encode_recipient_rows(const std::vector<PropertyBag>& rows);
+// The rows, each with its PidTagRowid; MAPI_E_CORRUPT_STORE for a malformed value (counts are
+// checked against the bytes left before anything is allocated).
+std::vector<PropertyBag> decode_recipient_rows(ByteView blob);
+// The sum of PropValue::size() over every value of the rows (PidTagRowid not counted): the
+// recipients' share of PidTagMessageSize.
+int64_t recipient_rows_size(ByteView blob);
 
 // Writes (insert or replace) `values` for `owner`; large strings and binaries go to chunks.
 // `fresh`: the owner was just created and has no values yet (nothing to replace).
