@@ -144,7 +144,7 @@ Bytes Stmt::blob(int i) const {
 }
 
 Transaction::Transaction(Db& db) : db_(db) {
-  db_.exec(db_.tx_depth_ == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested");
+  Stmt(db_, db_.tx_depth_ == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested").run();  // prepared once per connection
   ++db_.tx_depth_;
 }
 
@@ -161,7 +161,7 @@ Transaction::~Transaction() {
 
 void Transaction::commit() {
   const bool outermost = db_.tx_depth_ == 1;
-  db_.exec(outermost ? "COMMIT" : "RELEASE nested");
+  Stmt(db_, outermost ? "COMMIT" : "RELEASE nested").run();
   --db_.tx_depth_;
   done_ = true;
   if (outermost && db_.on_commit) db_.on_commit();

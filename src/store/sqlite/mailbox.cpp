@@ -115,7 +115,9 @@ class ContentsSource : public RowSource {
   // `r` and the search criteria together (the criteria alone when `r` is null).
   const Restriction* with_criteria(const Restriction* r, Restriction& holder) const;
   // "FROM messages m WHERE <this folder's rows> AND <filter>", with its parameters bound by bind().
-  std::string from_where(const SqlFragment& filter) const;
+  // `whole`: the statement visits every row that passes (a count, a full enumeration), so rows
+  // that a filter must read are visited in id order, which is storage order (see from_where).
+  std::string from_where(const SqlFragment& filter, bool whole = false) const;
   int bind(Stmt& q, const SqlFragment& filter) const;
   std::optional<PropertyBag> fast_row(Stmt& q, const std::vector<std::pair<PropTag, const char*>>& plan,
                                       const std::set<uint16_t>& wanted);
@@ -623,7 +625,9 @@ class SqliteMailbox final : public Mailbox {
       extra.push_back(PropValue::time(tags::PidTagLastModificationTime, now_filetime()));
     int64_t size = write_message_rows(id, folder, std::nullopt, msg, associated, cn, extra, streams);
     Stmt(db_, "UPDATE messages SET message_size = ? WHERE id = ?").bind(1, size).bind(2, int64_t(id)).run();
-    write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageSize, int32_t(std::min<int64_t>(size, INT32_MAX)))});
+    // Fresh: PidTagMessageSize is computed, so the rows just written (an edit's old ones went
+    // with its row) do not hold it.
+    write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageSize, int32_t(std::min<int64_t>(size, INT32_MAX)))}, true);
     charge_size(old_size, size);
     if (copied_from)
       journal(cn, ChangeKind::Copied, false, id, folder, copied_from->first, copied_from->second, message_flags(id));
@@ -1678,10 +1682,18 @@ class SqliteMailbox final : public Mailbox {
 
 // ---- contents tables ---------------------------------------------------------
 
-std::string ContentsSource::from_where(const SqlFragment& filter) const {
+std::string ContentsSource::from_where(const SqlFragment& filter, bool whole) const {
+  // A filter that reads the messages rows (a subject substring, a class, a flag) reads every
+  // row of the folder. Walked in a sort index's order those reads jump about the table; in
+  // id order (messages_by_flags) they follow the rows as stored, 4-5 times faster on a large
+  // folder (measured: docs/PERFORMANCE.md), and SQLite sorts what passes. SQLite's planner
+  // prices both walks the same, so the statement names the index; not for filters on
+  // delivery time, which messages_by_delivery narrows to a range.
+  const bool id_order = whole && filter.sql != "1" && filter.sql.find("delivery_time") == std::string::npos;
+  const std::string from = id_order ? " FROM messages m INDEXED BY messages_by_flags" : " FROM messages m";
   if (search_)
-    return " FROM messages m WHERE m.folder_id IN (" + scope_sql_ + ") AND m.associated = ? AND m.soft_deleted = ? AND " + filter.sql;
-  return " FROM messages m WHERE m.folder_id = ? AND m.associated = ? AND m.soft_deleted = ? AND " + filter.sql;
+    return from + " WHERE m.folder_id IN (" + scope_sql_ + ") AND m.associated = ? AND m.soft_deleted = ? AND " + filter.sql;
+  return from + " WHERE m.folder_id = ? AND m.associated = ? AND m.soft_deleted = ? AND " + filter.sql;
 }
 
 void ContentsSource::load_search() {
@@ -1757,7 +1769,7 @@ std::optional<size_t> ContentsSource::count(const Restriction* r0) {
   const Restriction* r = with_criteria(r0, holder);
   SqlFragment filter = r ? compile_restriction(*r) : SqlFragment{"1", {}, true};
   if (!filter.exact) return std::nullopt;
-  Stmt q(mb_.db(), "SELECT COUNT(*)" + from_where(filter));
+  Stmt q(mb_.db(), "SELECT COUNT(*)" + from_where(filter, true));
   bind(q, filter);
   q.step();
   return size_t(q.int64(0));
@@ -1775,7 +1787,7 @@ std::vector<LeafRow> ContentsSource::leaf_rows(const Restriction* r0, const Sort
   std::string select = want_flags ? "SELECT m.id, m.message_flags" : "SELECT m.id, 0";
   if (in_sql_order)
     for (size_t i = 0; i < s.categories; ++i) select += ", " + *message_column_sql(s.orders[i].tag);
-  std::string sql = select + from_where(filter);
+  std::string sql = select + from_where(filter, true);
   if (in_sql_order) sql += " ORDER BY " + *order;
   Stmt q(mb_.db(), sql);
   bind(q, filter);
