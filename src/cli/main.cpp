@@ -303,9 +303,7 @@ void attachments(const std::string& path, const std::string& format, const std::
   std::set<std::string> used;
   for (size_t i = 0; i < f.message.attachments.size(); ++i) {
     const Attachment& a = f.message.attachments[i];
-    std::string name = a.props.get_string(tags::PidTagAttachLongFilename)
-                           .value_or(a.props.get_string(tags::PidTagAttachFilename)
-                                         .value_or(a.props.get_string(tags::PidTagDisplayName).value_or("")));
+    std::string name = attachment_name(a);
     const PropValue* data = a.props.find(tags::PidTagAttachDataBinary);
     std::string type = a.embedded ? "message/rfc822" : a.props.get_string(tags::PidTagAttachMimeTag).value_or("");
     size_t size = data && data->get_if<Bytes>() ? data->get_if<Bytes>()->size() : 0;

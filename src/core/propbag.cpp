@@ -98,4 +98,17 @@ bool operator==(const Message& a, const Message& b) {
   return a.props == b.props && a.recipients == b.recipients && a.attachments == b.attachments;
 }
 
+std::string attachment_name(const Attachment& a) {
+  auto first = [](const PropertyBag& b, std::initializer_list<PropTag> tags) -> std::string {
+    for (PropTag t : tags)
+      if (auto v = b.get_string(t); v && !v->empty()) return *v;
+    return "";
+  };
+  if (a.embedded) {
+    std::string name = first(a.props, {tags::PidTagDisplayName});
+    return name.empty() ? first(a.embedded->props, {tags::PidTagSubject}) : name;
+  }
+  return first(a.props, {tags::PidTagAttachLongFilename, tags::PidTagAttachFilename, tags::PidTagDisplayName});
+}
+
 }  // namespace openmapi

@@ -113,4 +113,9 @@ inline constexpr int32_t Storage = 6;
 inline constexpr int32_t ByWebReference = 7;
 }  // namespace attach_method
 
+// The name a reader shows for an attachment: its long file name, else its 8.3 file name, else
+// its display name (an empty value counts as none); for an embedded message the attachment's
+// display name, else the message's subject (as Outlook names it). "" when it has none.
+std::string attachment_name(const Attachment& a);
+
 }  // namespace openmapi

@@ -341,11 +341,6 @@ std::vector<uint32_t> readable_in_nid_order(PstFile& f, uint32_t folder) {
   return out;
 }
 
-std::string attachment_name(const Attachment& a) {
-  for (PropTag t : {tags::PidTagAttachLongFilename, tags::PidTagAttachFilename, tags::PidTagDisplayName})
-    if (auto s = a.props.get_string(t)) return *s;
-  return "";
-}
 
 }  // namespace
 

@@ -101,11 +101,6 @@ std::vector<PeerFile> peer_extract(const std::string& file, const std::string& p
   return out;
 }
 
-std::string attachment_name(const Attachment& a) {
-  for (PropTag t : {tags::PidTagAttachLongFilename, tags::PidTagAttachFilename, tags::PidTagDisplayName})
-    if (auto s = a.props.get_string(t); s && !s->empty()) return *s;
-  return {};
-}
 const Bytes* attachment_data(const Attachment& a) {
   const PropValue* v = a.props.find(tags::PidTagAttachDataBinary);
   return v ? &v->get<Bytes>() : nullptr;

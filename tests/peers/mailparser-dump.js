@@ -10,7 +10,8 @@ function addresses(a) {
   const list = Array.isArray(a) ? a : [a];
   const out = [];
   for (const x of list) for (const v of x.value || []) {
-    if (v.group) for (const g of v.group) out.push({ name: g.name || '', address: g.address || '' });
+    if (v.group && v.group.length === 0 && v.name) out.push({ name: v.name, address: '' });  // "Name:;"
+    else if (v.group) for (const g of v.group) out.push({ name: g.name || '', address: g.address || '' });
     else out.push({ name: v.name || '', address: v.address || '' });
   }
   return out;

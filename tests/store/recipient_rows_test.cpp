@@ -91,6 +91,14 @@ TEST(RecipientRows, DamagedValuesAreCorruptStore) {
   EXPECT_EQ(code_of([&] { decode_recipient_rows(huge_props); }), ErrorCode::MAPI_E_CORRUPT_STORE);
   const Bytes huge_string{1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /*tag 3001001F*/ 0x1F, 0x00, 0x01, 0x30, 0xFF, 0xFF, 0xFF, 0x7F};
   EXPECT_EQ(code_of([&] { decode_recipient_rows(huge_string); }), ErrorCode::MAPI_E_CORRUPT_STORE);
+  // The row id again among the properties (as another type), a string that is not UTF-8, an
+  // 8-bit multi-valued string that is not either.
+  const Bytes rowid_again{1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x1F, 0x10, 0x00, 0x30, 0, 0, 0, 0};
+  EXPECT_EQ(code_of([&] { decode_recipient_rows(rowid_again); }), ErrorCode::MAPI_E_CORRUPT_STORE);
+  const Bytes not_utf8{1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x1F, 0x00, 0x01, 0x30, 2, 0, 0, 0, 0xC3, 0x28};
+  EXPECT_EQ(code_of([&] { decode_recipient_rows(not_utf8); }), ErrorCode::MAPI_E_CORRUPT_STORE);
+  const Bytes mv8{1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x1E, 0x10, 0x01, 0x80, 1, 0, 0, 0, 1, 0, 0, 0, 0xFF};
+  EXPECT_EQ(code_of([&] { decode_recipient_rows(mv8); }), ErrorCode::MAPI_E_CORRUPT_STORE);
   // A tag of no known type.
   const Bytes bad_type{1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x77, 0x07, 0x01, 0x30};
   EXPECT_EQ(code_of([&] { decode_recipient_rows(bad_type); }), ErrorCode::MAPI_E_CORRUPT_STORE);

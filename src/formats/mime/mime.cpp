@@ -3,8 +3,12 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <mutex>
+#include <optional>
+#include <set>
+#include <string>
 #include <utility>
 
 #include "core/entryid.h"
@@ -274,29 +278,87 @@ bool is_attachment_disposition(GMimeObject* obj) {
 
 // ---- addresses ----------------------------------------------------------------------------
 
+// The domain of the addresses write_mime encapsulates (IMCEA, below): RFC 2606's reserved
+// "invalid", since a file converter has no mail domain of its own, and the one domain
+// parse_mime de-encapsulates.
+constexpr const char* kEncapsulationDomain = "invalid";
+
+// MS-OXCMAIL 2.1.3.1.8: an address of another type (an Exchange DN, a fax number) as an SMTP
+// address, "IMCEA" type "-" the address with "/" as "_" and every octet but letters, digits,
+// "-" and "=" as "+" and two hex digits, "@" domain.
+std::string imcea_encapsulate(const std::string& type, const std::string& address, const std::string& domain) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out = "IMCEA" + type + "-";
+  for (unsigned char c : address) {
+    if (std::isalnum(c) && c < 0x80) out += char(c);
+    else if (c == '-' || c == '=') out += char(c);
+    else if (c == '/') out += '_';
+    else out += '+', out += kHex[c >> 4], out += kHex[c & 15];
+  }
+  return out + "@" + domain;
+}
+
+// Its inverse (MS-OXCMAIL 2.5.x), for addresses in `domain` only, as the specification asks
+// (de-encapsulate only what a local server would): the type and the address, or nullopt.
+std::optional<std::pair<std::string, std::string>> imcea_decapsulate(const std::string& smtp, const std::string& domain) {
+  if (smtp.size() < 6 || lower(smtp.substr(0, 5)) != "imcea") return std::nullopt;
+  const size_t dash = smtp.find('-', 5), at = smtp.rfind('@');
+  if (dash == std::string::npos || at == std::string::npos || at < dash || dash == 5) return std::nullopt;
+  if (lower(smtp.substr(at + 1)) != lower(domain)) return std::nullopt;
+  std::string address;
+  for (size_t i = dash + 1; i < at; ++i) {
+    const char c = smtp[i];
+    if (c == '_') {
+      address += '/';
+    } else if (c == '+' && i + 2 < at && std::isxdigit(static_cast<unsigned char>(smtp[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(smtp[i + 2]))) {
+      address += char(std::stoi(smtp.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      address += c;
+    }
+  }
+  return std::make_pair(smtp.substr(5, dash - 5), address);
+}
+
+// An address as MAPI keeps it: the name, the address and its type ("SMTP"; the original type
+// of a de-encapsulated address; "" for a name without an address, from an empty group).
 struct Mailbox {
   std::string name, address;
+  std::string type = "SMTP";
 };
 
-void collect_mailboxes(InternetAddressList* list, std::vector<Mailbox>& out) {
-  if (!list) return;
+// RFC 5322 groups do not nest; GMime reads a header full of colons as groups inside groups
+// (thousands deep in a hostile header), so members are followed this far and no further.
+constexpr int kMaxGroupDepth = 4;
+
+void collect_mailboxes(InternetAddressList* list, std::vector<Mailbox>& out, int depth = 0) {
+  if (!list || depth > kMaxGroupDepth) return;
   int n = internet_address_list_length(list);
   for (int i = 0; i < n; ++i) {
     InternetAddress* ia = internet_address_list_get_address(list, i);
     if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-      collect_mailboxes(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), out);
+      InternetAddressList* members = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
+      const char* name = internet_address_get_name(ia);
+      // "Name:;" is how write_mime keeps a name that has no address.
+      if (internet_address_list_length(members) == 0 && name && *name) out.push_back(Mailbox{clean_utf8(name), "", ""});
+      collect_mailboxes(members, out, depth + 1);
     } else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
       const char* name = internet_address_get_name(ia);
       const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
       Mailbox m{clean_utf8(name ? name : ""), clean_utf8(addr ? addr : "")};
+      if (auto original = imcea_decapsulate(m.address, kEncapsulationDomain)) {
+        m.type = original->first;
+        m.address = original->second;
+      }
       if (!m.name.empty() || !m.address.empty()) out.push_back(std::move(m));
     }
   }
 }
 
-Bytes search_key(const std::string& address) {
-  // MS-OXCDATA / MS-OXOABK: "SMTP:" + upper-case address + NUL.
-  std::string k = "SMTP:";
+Bytes search_key(const std::string& address, const std::string& type = "SMTP") {
+  // MS-OXCDATA / MS-OXOABK: type ":" upper-case address, NUL.
+  std::string k = type + ":";
   for (char c : address) k += char(std::toupper(static_cast<unsigned char>(c)));
   Bytes b(k.begin(), k.end());
   b.push_back(0);
@@ -306,12 +368,22 @@ Bytes search_key(const std::string& address) {
 Bytes one_off(const Mailbox& m) {
   OneOffEntryId e;
   e.display_name = m.name.empty() ? m.address : m.name;
-  e.address_type = "SMTP";
+  e.address_type = m.type;
   e.email_address = m.address;
   return e.serialize();
 }
 
 PropertyBag recipient_bag(const Mailbox& m, int32_t type) {
+  if (m.type.empty()) return PropertyBag{PropValue::i32(tags::PidTagRecipientType, type), PropValue::string(tags::PidTagDisplayName, m.name)};
+  if (m.type != "SMTP")
+    return PropertyBag{
+        PropValue::i32(tags::PidTagRecipientType, type),
+        PropValue::string(tags::PidTagDisplayName, m.name.empty() ? m.address : m.name),
+        PropValue::string(tags::PidTagAddressType, m.type),
+        PropValue::string(tags::PidTagEmailAddress, m.address),
+        PropValue::binary(tags::PidTagEntryId, one_off(m)),
+        PropValue::binary(tags::PidTagSearchKey, search_key(m.address, m.type)),
+    };
   return PropertyBag{
       PropValue::i32(tags::PidTagRecipientType, type),
       PropValue::string(tags::PidTagDisplayName, m.name.empty() ? m.address : m.name),
@@ -407,24 +479,23 @@ class MimeReader {
     collect_mailboxes(g_mime_message_get_sender(msg), sender);
     collect_mailboxes(g_mime_message_get_reply_to(msg), reply_to);
     if (sender.empty()) sender = from;
-    if (!from.empty()) {
-      const Mailbox& f = from.front();
-      p.set(PropValue::string(tags::PidTagSentRepresentingName, f.name.empty() ? f.address : f.name));
-      p.set(PropValue::string(tags::PidTagSentRepresentingEmailAddress, f.address));
-      p.set(PropValue::string(PidTagSentRepresentingAddressType, "SMTP"));
-      p.set(PropValue::string(PidTagSentRepresentingSmtpAddress, f.address));
-      p.set(PropValue::binary(PidTagSentRepresentingEntryId, one_off(f)));
-      p.set(PropValue::binary(PidTagSentRepresentingSearchKey, search_key(f.address)));
-    }
-    if (!sender.empty()) {
-      const Mailbox& s = sender.front();
-      p.set(PropValue::string(tags::PidTagSenderName, s.name.empty() ? s.address : s.name));
-      p.set(PropValue::string(tags::PidTagSenderEmailAddress, s.address));
-      p.set(PropValue::string(tags::PidTagSenderAddressType, "SMTP"));
-      p.set(PropValue::string(PidTagSenderSmtpAddress, s.address));
-      p.set(PropValue::binary(PidTagSenderEntryId, one_off(s)));
-      p.set(PropValue::binary(PidTagSenderSearchKey, search_key(s.address)));
-    }
+    // An originator: its name, and its address, type, entry ID and search key when it has an
+    // address (an SMTP one also as the SMTP address property).
+    auto originator = [&](const Mailbox& a, PropTag name, PropTag email, PropTag type, PropTag smtp, PropTag entry, PropTag key) {
+      p.set(PropValue::string(name, a.name.empty() ? a.address : a.name));
+      if (a.type.empty()) return;
+      p.set(PropValue::string(email, a.address));
+      p.set(PropValue::string(type, a.type));
+      if (a.type == "SMTP") p.set(PropValue::string(smtp, a.address));
+      p.set(PropValue::binary(entry, one_off(a)));
+      p.set(PropValue::binary(key, search_key(a.address, a.type)));
+    };
+    if (!from.empty())
+      originator(from.front(), tags::PidTagSentRepresentingName, tags::PidTagSentRepresentingEmailAddress, PidTagSentRepresentingAddressType,
+                 PidTagSentRepresentingSmtpAddress, PidTagSentRepresentingEntryId, PidTagSentRepresentingSearchKey);
+    if (!sender.empty())
+      originator(sender.front(), tags::PidTagSenderName, tags::PidTagSenderEmailAddress, tags::PidTagSenderAddressType,
+                 PidTagSenderSmtpAddress, PidTagSenderEntryId, PidTagSenderSearchKey);
     if (!reply_to.empty()) {
       std::string names;
       std::vector<Bytes> entries;
@@ -673,6 +744,17 @@ void add_mailbox(GMimeMessage* msg, GMimeAddressType type, const std::string& na
   g_mime_message_add_mailbox(msg, type, name == address ? "" : name.c_str(), address.c_str());
 }
 
+// The headers write_mime makes itself: a copy among the PS_INTERNET_HEADERS properties (Outlook
+// keeps PidNameContentType there, the original message's multipart type and boundary) would
+// come out a second time, and a reader takes the first (no body, no attachments).
+bool is_written_header(const std::string& lower_name) {
+  static const std::set<std::string> kOwn = {
+      "content-type", "content-transfer-encoding", "content-disposition", "content-id", "content-location",
+      "content-description", "content-base", "mime-version", "from", "sender", "reply-to", "to", "cc", "bcc",
+      "subject", "date", "message-id", "in-reply-to", "references", "importance", "priority", "sensitivity"};
+  return kOwn.count(lower_name) > 0;
+}
+
 class MimeWriter {
  public:
   MimeWriter(const NamedPropertyMap& names, const MimeWriteOptions& options) : names_(names), options_(options) {}
@@ -684,18 +766,17 @@ class MimeWriter {
     auto str = [&](PropTag t) { return p.get_string(t).value_or(""); };
 
     if (auto s = p.get_string(tags::PidTagSubject)) g_mime_message_set_subject(msg, s->c_str(), "utf-8");
-    // Internet addresses: the SMTP address property, else the e-mail address when it is one
-    // (an Exchange "EX" address is a DN, not something to put in a header).
-    auto internet = [&](PropTag smtp, PropTag email) {
-      std::string a = str(smtp);
-      if (a.empty() && str(email).find('@') != std::string::npos) a = str(email);
-      return a;
-    };
-    std::string from_addr = internet(PidTagSentRepresentingSmtpAddress, tags::PidTagSentRepresentingEmailAddress);
+    std::string from_addr = internet(str(PidTagSentRepresentingSmtpAddress), str(PidTagSentRepresentingAddressType),
+                                     str(tags::PidTagSentRepresentingEmailAddress));
     std::string from_name = str(tags::PidTagSentRepresentingName);
-    std::string sender_addr = internet(PidTagSenderSmtpAddress, tags::PidTagSenderEmailAddress);
-    if (from_addr.empty()) from_addr = sender_addr, from_name = str(tags::PidTagSenderName);
-    if (!from_addr.empty()) add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, from_name, from_addr);
+    std::string sender_addr = internet(str(PidTagSenderSmtpAddress), str(tags::PidTagSenderAddressType), str(tags::PidTagSenderEmailAddress));
+    // No address of its own: the sender's, when the sender is the same person (or unnamed).
+    if (from_addr.empty() && (from_name.empty() || from_name == str(tags::PidTagSenderName))) {
+      from_addr = sender_addr;
+      if (from_name.empty()) from_name = str(tags::PidTagSenderName);
+    }
+    // A name without any address is the group "name:;", which RFC 6854 allows in From.
+    add_address(msg, GMIME_ADDRESS_TYPE_FROM, from_name, from_addr);
     if (!sender_addr.empty() && sender_addr != from_addr)
       add_mailbox(msg, GMIME_ADDRESS_TYPE_SENDER, str(tags::PidTagSenderName), sender_addr);
     if (const PropValue* rt = p.find(PidTagReplyRecipientEntries); rt && rt->get_if<Bytes>()) {
@@ -710,12 +791,10 @@ class MimeWriter {
     }
     for (const auto& r : m.recipients) {
       int32_t type = r.get_i32(tags::PidTagRecipientType).value_or(recipient_type::To);
-      std::string addr = r.get_string(tags::PidTagSmtpAddress).value_or("");
-      if (addr.empty() && r.get_string(tags::PidTagEmailAddress).value_or("").find('@') != std::string::npos)
-        addr = *r.get_string(tags::PidTagEmailAddress);
+      std::string addr = internet(r.get_string(tags::PidTagSmtpAddress).value_or(""), r.get_string(tags::PidTagAddressType).value_or(""),
+                                  r.get_string(tags::PidTagEmailAddress).value_or(""));
       std::string name = r.get_string(tags::PidTagDisplayName).value_or(addr);
-      if (addr.empty()) continue;
-      add_mailbox(msg, type == recipient_type::Cc ? GMIME_ADDRESS_TYPE_CC : type == recipient_type::Bcc ? GMIME_ADDRESS_TYPE_BCC
+      add_address(msg, type == recipient_type::Cc ? GMIME_ADDRESS_TYPE_CC : type == recipient_type::Bcc ? GMIME_ADDRESS_TYPE_BCC
                                                                                                            : GMIME_ADDRESS_TYPE_TO,
                   name, addr);
     }
@@ -742,7 +821,7 @@ class MimeWriter {
     for (const auto& v : p.values()) {
       if (!v.tag().is_named() || !v.get_if<std::string>()) continue;
       const PropertyName* n = names_.find(v.tag().id());
-      if (!n || n->set != propset::PS_INTERNET_HEADERS || n->kind != NameKind::String) continue;
+      if (!n || n->set != propset::PS_INTERNET_HEADERS || n->kind != NameKind::String || is_written_header(lower(n->name))) continue;
       g_mime_object_set_header(obj, header_case(n->name).c_str(), v.get_if<std::string>()->c_str(), "utf-8");
     }
 
@@ -816,6 +895,30 @@ class MimeWriter {
   }
 
  private:
+  // The Internet address of a MAPI address: the SMTP address when there is one, an SMTP-typed
+  // (or untyped) address with an "@", else another type's address IMCEA-encapsulated; "" when
+  // there is no address at all.
+  std::string internet(const std::string& smtp, const std::string& type, const std::string& email) const {
+    if (!smtp.empty()) return smtp;
+    if (email.empty()) return "";
+    if ((type.empty() || lower(type) == "smtp") && email.find('@') != std::string::npos) return email;
+    return imcea_encapsulate(type.empty() ? "UNKNOWN" : type, email, kEncapsulationDomain);
+  }
+
+  // A mailbox, or for a name without any address the RFC 5322 group "name:;", so that nothing
+  // the message holds disappears (an address header needs an address or a group).
+  static void add_address(GMimeMessage* msg, GMimeAddressType type, const std::string& name, const std::string& address) {
+    if (!address.empty()) {
+      add_mailbox(msg, type, name, address);
+      return;
+    }
+    if (name.empty()) return;
+    InternetAddressList* list = g_mime_message_get_addresses(msg, type);
+    InternetAddress* group = internet_address_group_new(name.c_str());
+    internet_address_list_add(list, group);
+    g_object_unref(group);
+  }
+
   static std::string header_case(const std::string& lower_name) {
     std::string out = lower_name;
     bool up = true;
@@ -855,6 +958,10 @@ class MimeWriter {
       GMimeMessage* inner = build(*a.embedded);
       GMimeMessagePart* mp = g_mime_message_part_new_with_message("rfc822", inner);
       g_object_unref(inner);
+      // Named as Outlook shows it (attachment_name), as a .eml file.
+      const std::string name = attachment_name(a);
+      g_mime_object_set_disposition(GMIME_OBJECT(mp), "attachment");
+      if (!name.empty()) g_mime_object_set_content_disposition_parameter(GMIME_OBJECT(mp), "filename", (name + ".eml").c_str());
       return GMIME_OBJECT(mp);
     }
     const PropValue* data = a.props.find(tags::PidTagAttachDataBinary);
@@ -863,8 +970,7 @@ class MimeWriter {
     std::string major = slash == std::string::npos ? "application" : type.substr(0, slash);
     std::string minor = slash == std::string::npos ? "octet-stream" : type.substr(slash + 1);
     GMimePart* part = g_mime_part_new_with_type(major.c_str(), minor.c_str());
-    std::string filename = a.props.get_string(tags::PidTagAttachLongFilename)
-                               .value_or(a.props.get_string(tags::PidTagAttachFilename).value_or(""));
+    const std::string filename = attachment_name(a);
     g_mime_object_set_disposition(GMIME_OBJECT(part), resource ? "inline" : "attachment");
     if (!filename.empty()) g_mime_part_set_filename(part, filename.c_str());
     if (auto cid = a.props.get_string(tags::PidTagAttachContentId)) g_mime_object_set_content_id(GMIME_OBJECT(part), cid->c_str());

@@ -1,5 +1,7 @@
 #include "store/sqlite/values.h"
 
+#include "core/unicode.h"
+
 namespace openmapi::store::sqlite {
 
 PropValue normalize(PropValue v) {
@@ -235,6 +237,12 @@ Bytes encode_recipient_rows(const std::vector<PropertyBag>& rows) {
       } else if (const auto* b = v.get_if<Bytes>(); b && storage_index(v.type()) == 9) {
         w.u32(uint32_t(b->size()));
         w.bytes(ByteView(*b));
+      } else if (const auto* list = v.get_if<std::vector<std::string>>()) {
+        w.u32(uint32_t(list->size()));
+        for (const std::string& item : *list) {
+          w.u32(uint32_t(item.size()));
+          w.bytes(ByteView(reinterpret_cast<const uint8_t*>(item.data()), item.size()));
+        }
       } else {
         write_value(w, v);
       }
@@ -262,12 +270,27 @@ std::vector<PropertyBag> decode_recipient_rows(ByteView blob) {
       r.need_elements(count, 4);
       for (uint32_t k = 0; k < count; ++k) {
         const PropTag tag(r.u32());
+        // The row id is the row's own field; encode never writes it among the properties.
+        if (tag.id() == tags::PidTagRowid.id())
+          throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "a stored recipient row repeats its row id among its properties");
         const size_t index = storage_index(tag.type());  // MAPI_E_CORRUPT_DATA for an unknown type
+        auto utf8 = [&](ByteView bytes) {
+          std::string text(bytes.begin(), bytes.end());
+          if (!is_valid_utf8(text)) throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "a stored recipient string of " + tag.hex() + " is not UTF-8");
+          return text;
+        };
         if (index == 7 || index == 9) {
           const uint32_t len = r.u32();
           ByteView bytes = r.bytes(len);
-          if (index == 7) row.set(PropValue(tag, std::string(bytes.begin(), bytes.end())));
+          if (index == 7) row.set(normalize(PropValue(tag, utf8(bytes))));
           else row.set(PropValue(tag, Bytes(bytes.begin(), bytes.end())));
+        } else if (tag.type() == PropType::MultipleString || tag.type() == PropType::MultipleString8) {
+          const uint32_t items = r.u32();
+          r.need_elements(items, 4);
+          std::vector<std::string> list;
+          list.reserve(items);
+          for (uint32_t k2 = 0; k2 < items; ++k2) list.push_back(utf8(r.bytes(r.u32())));
+          row.set(normalize(PropValue(tag, std::move(list))));
         } else {
           row.set(read_value(r, tag));
         }

@@ -36,8 +36,9 @@ inline constexpr PropTableSpec kAttachmentProps{"attachment_props", "attachment_
 // read with their message, so they cost a save no page of their own.
 // Layout: version byte 1, a 32-bit row count, then per row its PidTagRowid, a 32-bit property
 // count and the properties, each a 32-bit tag and its value (strings as a 32-bit length and
-// their UTF-8 bytes, binaries as a 32-bit length and the bytes, every other type in its
-// MS-OXCDATA wire form); little-endian throughout.
+// their UTF-8 bytes, binaries as a 32-bit length and the bytes, multi-valued strings as a
+// 32-bit count of such strings, every other type in its MS-OXCDATA wire form); little-endian
+// throughout.
 // encode: rows must carry PidTagRowid (it is not repeated among the properties); ErrorCode and
 // Object values are left out, PtypString8 values kept as PtypString.
 Bytes encode_recipient_rows(const std::vector<PropertyBag>& rows);
