@@ -128,4 +128,37 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+uint32_t ansi_codepage_of_lcid(uint32_t lcid) {
+  const uint32_t lang = lcid & 0x3FF;  // the primary language; the sublanguage decides a few
+  switch (lcid & 0xFFFF) {
+    case 0x0804: case 0x1004: return 936;               // Chinese, simplified (PRC, Singapore)
+    case 0x0404: case 0x0C04: case 0x1404: return 950;  // Chinese, traditional (Taiwan, Hong Kong, Macao)
+    case 0x0C1A: case 0x1C1A: case 0x201A: case 0x281A: case 0x301A: return 1251;  // Serbian, Bosnian Cyrillic
+    case 0x042C: case 0x0443: return 1254;              // Azeri, Uzbek Latin
+    case 0x082C: case 0x0843: return 1251;              // Azeri, Uzbek Cyrillic
+    default: break;
+  }
+  switch (lang) {
+    case 0x11: return 932;  // Japanese
+    case 0x12: return 949;  // Korean
+    case 0x1E: return 874;  // Thai
+    case 0x2A: return 1258;  // Vietnamese
+    case 0x05: case 0x0E: case 0x15: case 0x18: case 0x1A: case 0x1B: case 0x1C: case 0x24: case 0x42:
+      return 1250;  // Czech, Hungarian, Polish, Romanian, Croatian/Serbian/Bosnian Latin, Slovak, Albanian, Slovenian, Turkmen
+    case 0x02: case 0x19: case 0x22: case 0x23: case 0x28: case 0x2F: case 0x3F: case 0x40: case 0x44: case 0x50:
+    case 0x6D: case 0x85:
+      return 1251;  // Bulgarian, Russian, Ukrainian, Belarusian, Tajik, Macedonian, Kazakh, Kyrgyz, Tatar, Mongolian, Bashkir, Sakha
+    case 0x08: return 1253;  // Greek
+    case 0x1F: return 1254;  // Turkish
+    case 0x0D: return 1255;  // Hebrew
+    case 0x01: case 0x20: case 0x29: case 0x80: case 0x8C: return 1256;  // Arabic, Urdu, Persian, Uyghur, Dari
+    case 0x25: case 0x26: case 0x27: return 1257;  // Estonian, Latvian, Lithuanian
+    case 0x03: case 0x06: case 0x07: case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0F: case 0x10: case 0x13:
+    case 0x14: case 0x16: case 0x1D: case 0x21: case 0x2D: case 0x36: case 0x38: case 0x3E: case 0x41: case 0x56:
+      return 1252;  // Catalan, Danish, German, English, Spanish, Finnish, French, Icelandic, Italian, Dutch,
+                    // Norwegian, Portuguese, Swedish, Indonesian, Basque, Afrikaans, Faroese, Malay, Swahili, Galician
+    default: return 0;
+  }
+}
+
 }  // namespace openmapi

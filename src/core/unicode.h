@@ -17,5 +17,9 @@ std::string fold_case(std::string_view utf8);
 // A-Z lowered, every other byte kept: for ASCII names (addresses, message classes, extensions,
 // keywords) compared without case.
 std::string ascii_lower(std::string_view s);
+// The Windows ANSI code page of a locale (an LCID, as in PidTagMessageLocaleId): 932 for
+// Japanese 0x0411, 1251 for Russian 0x0419, 1252 for the Western languages ...; 0 for a locale
+// this table does not know. For 8-bit strings of a message that names no code page.
+uint32_t ansi_codepage_of_lcid(uint32_t lcid);
 
 }  // namespace openmapi

@@ -229,6 +229,46 @@ TEST(MsgCorpus, CodePageDecoding) {
             "Alfresco MSG format testing ( MSG \xe6\xa0\xbc\xe5\xbc\x8f\xe6\xb8\xac\xe8\xa9\xa6 )");  // 格式測試
 }
 
+// A message with 8-bit strings and no code page is in its locale's (MS-OXCMSG 2.2.1.5): the
+// Russian corpus file with its PidTagInternetCodepage entry made unreadable (type
+// PtypUnspecified, which readers skip) still decodes as CP1251, from PidTagMessageLocaleId 1049.
+TEST(MsgCorpus, NoCodePageMeansTheLocalesCodePage) {
+  Bytes data = read_file(kCorpus / "ASCII_CP1251_LCID1049.msg");
+  // The property stream entry: tag 0x3FDE0003, flags, value 1251.
+  const uint8_t entry[] = {0x03, 0x00, 0xDE, 0x3F};
+  size_t patched = 0;
+  for (size_t i = 0; i + 16 <= data.size(); ++i)
+    if (std::equal(entry, entry + 4, data.begin() + long(i)) && data[i + 8] == 0xE3 && data[i + 9] == 0x04 && data[i + 10] == 0 &&
+        data[i + 11] == 0) {
+      data[i] = 0x00;  // PtypUnspecified
+      ++patched;
+    }
+  ASSERT_EQ(patched, 1u);
+  MsgFile ru = read_msg(data);
+  EXPECT_FALSE(ru.message.props.has(kInternetCodepage));
+  EXPECT_FALSE(ru.message.props.has(kMessageCodepage));
+  EXPECT_EQ(ru.message.props.get_i32(PropTag(0x3FF1, PropType::Integer32)), 1049);
+  EXPECT_EQ(ru.message.props.get_string(kSubject),
+            "Subject \xd0\xb0\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8\xd1\x87\xd0\xb5\xd1\x81\xd0\xba"
+            "\xd0\xb8 Subject");  // "автоматически"
+  // The table behind it, spot-checked against Windows' ANSI code pages of these locales.
+  EXPECT_EQ(ansi_codepage_of_lcid(0x0411), 932u);   // ja-JP
+  EXPECT_EQ(ansi_codepage_of_lcid(0x0804), 936u);   // zh-CN
+  EXPECT_EQ(ansi_codepage_of_lcid(0x0404), 950u);   // zh-TW
+  EXPECT_EQ(ansi_codepage_of_lcid(0x0412), 949u);   // ko-KR
+  EXPECT_EQ(ansi_codepage_of_lcid(0x0415), 1250u);  // pl-PL
+  EXPECT_EQ(ansi_codepage_of_lcid(0x081A), 1250u);  // sr-Latn
+  EXPECT_EQ(ansi_codepage_of_lcid(0x0C1A), 1251u);  // sr-Cyrl
+  EXPECT_EQ(ansi_codepage_of_lcid(0x0408), 1253u);  // el-GR
+  EXPECT_EQ(ansi_codepage_of_lcid(0x041F), 1254u);  // tr-TR
+  EXPECT_EQ(ansi_codepage_of_lcid(0x040D), 1255u);  // he-IL
+  EXPECT_EQ(ansi_codepage_of_lcid(0x0401), 1256u);  // ar-SA
+  EXPECT_EQ(ansi_codepage_of_lcid(0x0426), 1257u);  // lv-LV
+  EXPECT_EQ(ansi_codepage_of_lcid(0x041E), 874u);   // th-TH
+  EXPECT_EQ(ansi_codepage_of_lcid(0x0407), 1252u);  // de-DE
+  EXPECT_EQ(ansi_codepage_of_lcid(0x007F), 0u);     // invariant: not a language
+}
+
 TEST(MsgCorpus, NamedProperties) {
   // keywords.msg: Keywords is PS_PUBLIC_STRINGS:Keywords, a multi-valued string.
   MsgFile f = read_msg(read_file(kCorpus / "keywords.msg"));

@@ -23,6 +23,7 @@ constexpr uint32_t kAttachDataObject = 0x3701000D;
 constexpr uint16_t kAttachDataId = 0x3701;
 constexpr PropTag kMessageCodepage(0x3FFD, PropType::Integer32);
 constexpr PropTag kInternetCodepage(0x3FDE, PropType::Integer32);
+constexpr PropTag kMessageLocaleId(0x3FF1, PropType::Integer32);
 constexpr PropTag kAttachMethod(0x3705, PropType::Integer32);
 constexpr int kMaxEmbedding = 64;
 constexpr uint32_t kFlagsReadWrite = 0x00000006;  // PROPATTR_READABLE | PROPATTR_WRITABLE (2.4.2.1)
@@ -292,6 +293,17 @@ std::optional<PropValue> stream_value(const cfb::Storage& st, PropTag tag, uint3
 
 }  // namespace
 
+// The code page of an object's 8-bit strings: PidTagMessageCodepage, else PidTagInternetCodepage,
+// else the ANSI code page of PidTagMessageLocaleId (MS-OXCMSG 2.2.1.5: a message without a code
+// page is in its locale's), else `inherited`.
+uint32_t codepage_of(const PropertyBag& bag, uint32_t inherited) {
+  for (PropTag t : {kMessageCodepage, kInternetCodepage})
+    if (auto v = bag.get_i32(t); v && *v > 0) return uint32_t(*v);
+  if (auto lcid = bag.get_i32(kMessageLocaleId))
+    if (uint32_t cp = ansi_codepage_of_lcid(uint32_t(*lcid))) return cp;
+  return inherited;
+}
+
 PropertyBag read_properties(const cfb::Storage& st, ObjectKind kind, uint32_t codepage, PropertyStreamHeader* header) {
   const Bytes* ps = st.find_stream(kProps);
   if (!ps) corrupt(std::string("no ") + kProps + " stream");
@@ -324,11 +336,7 @@ PropertyBag read_properties(const cfb::Storage& st, ObjectKind kind, uint32_t co
     if (bag.has(e.tag)) continue;
     bag.set(fixed_value(e.tag, e.value));
   }
-  uint32_t cp = codepage == 0 ? 1252 : codepage;
-  if (auto v = bag.get_i32(kMessageCodepage))
-    cp = uint32_t(*v);
-  else if (auto w = bag.get_i32(kInternetCodepage))
-    cp = uint32_t(*w);
+  const uint32_t cp = codepage_of(bag, codepage == 0 ? 1252 : codepage);
   std::set<uint32_t> listed;
   for (auto& e : entries) {
     PropType t = e.tag.type();
@@ -383,11 +391,7 @@ Message read_message(const cfb::Storage& st, ObjectKind kind, uint32_t parent_cp
   Message m;
   m.props = read_properties(st, kind, parent_cp);
   // Strings were decoded with this object's own code page; sub-objects inherit it.
-  uint32_t cp = parent_cp;
-  if (auto v = m.props.get_i32(kMessageCodepage))
-    cp = uint32_t(*v);
-  else if (auto w = m.props.get_i32(kInternetCodepage))
-    cp = uint32_t(*w);
+  const uint32_t cp = codepage_of(m.props, parent_cp);
   for (const cfb::Storage* r : numbered(st, kRecipPrefix))
     m.recipients.push_back(read_properties(*r, ObjectKind::RecipientOrAttachment, cp));
   for (const cfb::Storage* a : numbered(st, kAttachPrefix)) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "core/unicode.h"
 #include "formats/msg/msg.h"
 
 namespace openmapi::pst {
@@ -13,6 +14,7 @@ namespace {
 constexpr int kMaxBthDepth = 8;
 constexpr uint16_t kPidTagMessageCodepage = 0x3FFD;
 constexpr uint16_t kPidTagInternetCodepage = 0x3FDE;
+constexpr uint16_t kPidTagMessageLocaleId = 0x3FF1;
 
 std::string hex(uint64_t v) {
   char buf[32];
@@ -265,14 +267,17 @@ struct RawValue {
   Bytes raw;
 };
 
+// PidTagMessageCodepage, else PidTagInternetCodepage, else the ANSI code page of
+// PidTagMessageLocaleId, else `fallback` (as the .msg reader decides: msg::read_msg).
 uint32_t codepage_of(const std::vector<RawValue>& raws, uint32_t fallback) {
-  for (uint16_t id : {kPidTagMessageCodepage, kPidTagInternetCodepage})
+  auto value = [&](uint16_t id) -> uint32_t {
     for (const auto& v : raws)
-      if (v.tag.id() == id && v.tag.type() == PropType::Integer32 && v.raw.size() >= 4) {
-        BinaryReader r(v.raw);
-        uint32_t cp = r.u32();
-        if (cp) return cp;
-      }
+      if (v.tag.id() == id && v.tag.type() == PropType::Integer32 && v.raw.size() >= 4) return BinaryReader(v.raw).u32();
+    return 0;
+  };
+  for (uint16_t id : {kPidTagMessageCodepage, kPidTagInternetCodepage})
+    if (uint32_t cp = value(id); cp && cp < 0x80000000u) return cp;
+  if (uint32_t cp = ansi_codepage_of_lcid(value(kPidTagMessageLocaleId))) return cp;
   return fallback;
 }
 
