@@ -1,5 +1,7 @@
 #include "cli/files.h"
 
+#include "cli/output_file.h"
+
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -86,21 +88,7 @@ void write_message_file(const MessageFile& file, const std::string& path, const 
     std::string text = format == "vcf" ? vcard::write_vcard(file.message, file.names) : ical::write_ical(file.message, file.names);
     data.assign(text.begin(), text.end());
   } else data = formats::write_mime(file.message, file.names, {.tnef = tnef});
-  fs::path target(path);
-  fs::path tmp = target;
-  tmp += ".openmapi-tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "cannot write '" + tmp.string() + "'");
-    out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw_error(ErrorCode::MAPI_E_DISK_ERROR, "cannot write '" + tmp.string() + "'");
-    }
-  }
-  fs::rename(tmp, target);
+  write_output(path, data);
 }
 
 // ---- between files and mailboxes --------------------------------------------------------

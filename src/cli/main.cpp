@@ -395,6 +395,7 @@ void demo_serve(const Options& o, const std::vector<std::string>& listen) {
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   CLI::App app{"OpenMAPI: an open-source MAPI — mailbox store, formats and tools"};
+  app.set_version_flag("--version", std::string("openmapi ") + OPENMAPI_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // --data-dir may come after the subcommand too
   Options o;
@@ -441,7 +442,7 @@ int main(int argc, char** argv) {
   uls->add_flag("--json", as_json, "JSON output");
   uls->callback([&] { action = [&] { cli::user_ls(o.dir(), as_json); }; });
 
-  auto* serve_cmd = app.add_subcommand("serve", "Run the server (HTTPS: Autodiscover, EMSMDB sessions; ROPs and NSPI to come) until SIGINT/SIGTERM");
+  auto* serve_cmd = app.add_subcommand("serve", "Run the server (HTTPS: Autodiscover, MAPI over HTTP with EMSMDB and NSPI) until SIGINT/SIGTERM");
   cli::ServeOptions so;
   serve_cmd->add_option("--config", so.config, "Configuration file (docs/SERVER.md lists every key)");
   serve_cmd->add_option("--listen", so.listen, "PROTO=ADDR:PORT to listen on, repeatable (default https=127.0.0.1:8443)");

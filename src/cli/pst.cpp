@@ -1,5 +1,7 @@
 #include "cli/pst.h"
 
+#include "cli/output_file.h"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -273,10 +275,10 @@ void export_pst(const std::string& data_dir, const std::string& mailbox, const s
   PropertyBag store = mb->store_properties();
   pst::PstWriterOptions options;
   options.display_name = store.get_string(tags::PidTagDisplayName).value_or("Personal Folders");
-  fs::path tmp = out + ".openmapi-tmp";
+  OutputFile file(out);  // a temporary file beside `out`, renamed over it when complete
   size_t written = 0;
   {
-    pst::PstWriter w(tmp.string(), options);
+    pst::PstWriter w(file.path(), options);
     // The mailbox's named properties, as a map the writer can read names from.
     NamedPropertyMap names;
     auto name_map = [&](const Message& m) {
@@ -309,7 +311,7 @@ void export_pst(const std::string& data_dir, const std::string& mailbox, const s
     copy(mb->special_folder(store::SpecialFolder::IpmSubtree), w.ipm_subtree());
     w.finish();
   }
-  fs::rename(tmp, out);
+  file.commit();
   std::cout << "exported " << written << " message(s) of '" << mailbox << "' to " << out << '\n';
 }
 

@@ -555,3 +555,96 @@ TEST_F(CliTest, ProfilesAndBrowsingThroughThem) {
   fails_with({"profile", "show", "work"}, "MAPI_E_NOT_FOUND", "demo");
   ::unsetenv("XDG_CONFIG_HOME");
 }
+
+// Output goes through a temporary file beside a regular target and is renamed over it; a symlink
+// is followed (the link stays a link), the target keeps its permission bits, and a device or a
+// FIFO is written to, never replaced. Temporary files of a killed run are cleaned up by the next
+// one, and SIGTERM in the middle of a write leaves none.
+TEST_F(CliTest, OutputIsWrittenSafelyToFilesLinksDevicesAndFifos) {
+  const std::string eml = (fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "eml" / "mail__attachment_emails__attachment_pdf.eml").string();
+  // A private file stays private.
+  const fs::path secret = dir / "secret.msg";
+  { std::ofstream(secret) << "old"; }
+  fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write);
+  ok({"convert", eml, secret.string()});
+  EXPECT_EQ(fs::status(secret).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_GT(fs::file_size(secret), 1000u);
+  // A symlink: the file it points to gets the output.
+  const fs::path real = dir / "real.msg", link = dir / "link.msg";
+  { std::ofstream(real) << "old"; }
+  fs::create_symlink(real, link);
+  ok({"convert", eml, link.string(), "--to", "msg"});
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_GT(fs::file_size(real), 1000u);
+  // A FIFO is written to (a reader takes the bytes), not replaced by a file.
+  const fs::path fifo = dir / "pipe.eml";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string piped;
+  std::thread reader([&] { piped = slurp(fifo); });
+  ok({"convert", eml, fifo.string(), "--to", "eml"});
+  reader.join();
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  EXPECT_NE(piped.find("Content-Type: multipart/mixed"), std::string::npos);
+  // A character device is written to as well: /dev/null stays /dev/null.
+  ok({"convert", eml, "/dev/null", "--to", "msg"});
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+  // "-" is standard output.
+  Result out = ok({"convert", eml, "-", "--to", "eml"});
+  EXPECT_NE(out.out.find("Content-Type: multipart/mixed"), std::string::npos);
+  // A temporary file left by a process that is gone (SIGKILL) is removed by the next write
+  // beside it; one of a live process is not.
+  const fs::path target = dir / "again.msg";
+  const fs::path stale = dir / "again.msg.999999999.openmapi-tmp", legacy = dir / "again.msg.openmapi-tmp";
+  const fs::path live = dir / ("again.msg." + std::to_string(getpid()) + ".openmapi-tmp");
+  for (const auto& p : {stale, legacy, live}) std::ofstream(p) << "partial";
+  ok({"convert", eml, target.string()});
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_FALSE(fs::exists(legacy));
+  EXPECT_TRUE(fs::exists(live));
+  fs::remove(live);
+  // No temporary file is ever left beside a target once a command has ended.
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().string().find(".openmapi-tmp"), std::string::npos) << e.path();
+}
+
+TEST_F(CliTest, SigtermDuringAnExportLeavesNoTemporaryFile) {
+  // A mailbox large enough that its export takes a while: 400 copies of a message with a PDF.
+  ok({"mailbox", "create", "big"});
+  const std::string eml = (fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "eml" / "mail__attachment_emails__attachment_pdf.eml").string();
+  std::vector<std::string> args{"import", "message", "--mailbox", "big"};
+  for (int i = 0; i < 400; ++i) args.push_back(eml);
+  ok(args);
+  const fs::path out = dir / "big.pst";
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      execl(OPENMAPI_BIN, OPENMAPI_BIN, "--data-dir", (dir / "data").c_str(), "export", "pst", "--mailbox", "big", out.c_str(), (char*)nullptr);
+      _exit(127);
+    }
+    // Wait until the temporary file exists (bounded: 10 s), then stop the export.
+    bool seen = false;
+    for (int i = 0; i < 2000 && !seen; ++i) {
+      for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().string().find(".openmapi-tmp") != std::string::npos) seen = true;
+      if (!seen) usleep(5000);
+    }
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    for (const auto& e : fs::directory_iterator(dir))
+      EXPECT_EQ(e.path().string().find(".openmapi-tmp"), std::string::npos) << e.path();
+    if (seen && WIFSIGNALED(status)) {
+      EXPECT_EQ(WTERMSIG(status), SIGTERM);
+      EXPECT_FALSE(fs::exists(out));  // the target never existed: nothing half-written took its name
+      return;
+    }
+    fs::remove(out);  // the export finished before the signal: try again
+  }
+  ADD_FAILURE() << "the export always finished before SIGTERM arrived: nothing was tested";
+}
+
+TEST_F(CliTest, VersionIsPrinted) {
+  Result r = ok({"--version"});
+  EXPECT_EQ(r.out.rfind("openmapi ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find('.'), std::string::npos) << r.out;  // "openmapi 0.1.0"
+}
