@@ -673,12 +673,63 @@ int main(int argc, char** argv) {
     action = [&] {
       auto mb = cli::open_mailbox(o.dir(), mb_name);
       store::FolderId folder = mb->folder_by_path(folder_path);
-      for (const auto& path : files_in) {
-        cli::MessageFile f = cli::read_message_file(path, from_format);
-        formats::complete_bodies(f.message);
-        store::MessageId id = mb->save_message(folder, cli::to_mailbox_ids(f.message, f.names, *mb));
-        std::cout << "saved " << path << " as message " << id << " in '" << folder_path << "'\n";
+      // What the folder holds already, by Internet message ID, by search key, and for messages
+      // with neither by subject, submit time and sender: a file whose message is there is
+      // skipped, so that running the import again adds nothing.
+      std::set<std::string> message_ids, fingerprints;
+      std::set<Bytes> search_keys;
+      auto fingerprint = [](const PropValue* subject, const PropValue* submitted, const PropValue* sender) -> std::string {
+        const auto* t = submitted ? submitted->get_if<int64_t>() : nullptr;
+        if (!t) return "";  // a draft without a submit time: nothing to tell copies from look-alikes
+        const auto* s = subject ? subject->get_if<std::string>() : nullptr;
+        const auto* a = sender ? sender->get_if<std::string>() : nullptr;
+        return std::to_string(*t) + '\x1f' + (s ? *s : "") + '\x1f' + (a ? *a : "");
+      };
+      {
+        auto table = mb->contents_table(folder);
+        table->set_columns({tags::PidTagInternetMessageId, tags::PidTagSearchKey, tags::PidTagSubject, tags::PidTagClientSubmitTime,
+                            tags::PidTagSenderEmailAddress});
+        for (const auto& row : table->query_rows(UINT32_MAX)) {
+          if (const auto* v = row[0].get_if<std::string>(); v && !v->empty()) message_ids.insert(*v);
+          if (const auto* v = row[1].get_if<Bytes>(); v && !v->empty()) search_keys.insert(*v);
+          if (std::string f = fingerprint(&row[2], &row[3], &row[4]); !f.empty()) fingerprints.insert(f);
+        }
       }
+      size_t saved = 0, skipped = 0;
+      std::vector<std::pair<std::string, MapiError>> failed;
+      for (const auto& path : files_in) {
+        try {
+          cli::MessageFile f = cli::read_message_file(path, from_format);
+          const auto message_id = f.message.props.get_string(tags::PidTagInternetMessageId);
+          const PropValue* key = f.message.props.find(tags::PidTagSearchKey);
+          const Bytes* search_key = key ? key->get_if<Bytes>() : nullptr;
+          const auto& p = f.message.props;
+          const std::string print = fingerprint(p.find(tags::PidTagSubject), p.find(tags::PidTagClientSubmitTime), p.find(tags::PidTagSenderEmailAddress));
+          if ((message_id && !message_id->empty() && message_ids.count(*message_id)) ||
+              (search_key && !search_key->empty() && search_keys.count(*search_key)) ||
+              (!message_id && !search_key && !print.empty() && fingerprints.count(print))) {
+            ++skipped;
+            std::cout << "skipped " << path << ": its message is already in '" << folder_path << "'\n" << std::flush;
+            continue;
+          }
+          formats::complete_bodies(f.message);
+          store::MessageId id = mb->save_message(folder, cli::to_mailbox_ids(f.message, f.names, *mb));
+          if (message_id && !message_id->empty()) message_ids.insert(*message_id);
+          if (search_key && !search_key->empty()) search_keys.insert(*search_key);
+          if (!print.empty()) fingerprints.insert(print);
+          ++saved;
+          std::cout << "saved " << path << " as message " << id << " in '" << folder_path << "'\n" << std::flush;
+        } catch (const MapiError& e) {
+          // Named, and the rest still imported; the command fails at the end.
+          std::cerr << "openmapi: " << path << ": " << e.describe() << '\n';
+          failed.emplace_back(path, e);
+        }
+      }
+      if (files_in.size() > 1 || !failed.empty())
+        std::cout << "imported " << saved << ", skipped " << skipped << " already there, failed " << failed.size() << '\n';
+      if (!failed.empty())
+        throw_error(failed.front().second.code(), std::to_string(failed.size()) + " of " + std::to_string(files_in.size()) +
+                                                      " files could not be imported (each named above)");
     };
   });
   auto* exportc = app.add_subcommand("export", "Export from a mailbox");

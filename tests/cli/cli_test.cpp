@@ -607,11 +607,21 @@ TEST_F(CliTest, OutputIsWrittenSafelyToFilesLinksDevicesAndFifos) {
 }
 
 TEST_F(CliTest, SigtermDuringAnExportLeavesNoTemporaryFile) {
-  // A mailbox large enough that its export takes a while: 400 copies of a message with a PDF.
+  // A mailbox large enough that its export takes a while: 300 messages with a 48 KiB attachment.
   ok({"mailbox", "create", "big"});
-  const std::string eml = (fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "eml" / "mail__attachment_emails__attachment_pdf.eml").string();
   std::vector<std::string> args{"import", "message", "--mailbox", "big"};
-  for (int i = 0; i < 400; ++i) args.push_back(eml);
+  std::string base64;  // "xxx" is "eHh4": 57 bytes a line, 862 lines
+  std::string line;
+  for (int k = 0; k < 19; ++k) line += "eHh4";
+  for (int k = 0; k < 862; ++k) base64 += line + "\n";
+  for (int i = 0; i < 300; ++i) {
+    const fs::path f = dir / ("m" + std::to_string(i) + ".eml");
+    std::ofstream(f) << "From: a@example.com\nTo: b@example.com\nSubject: message " << i << "\nMessage-ID: <" << i
+                     << "@example.com>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nbody "
+                     << i << "\n--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=x.bin\n"
+                     << "Content-Transfer-Encoding: base64\n\n" << base64 << "\n--b--\n";
+    args.push_back(f.string());
+  }
   ok(args);
   const fs::path out = dir / "big.pst";
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -647,4 +657,26 @@ TEST_F(CliTest, VersionIsPrinted) {
   Result r = ok({"--version"});
   EXPECT_EQ(r.out.rfind("openmapi ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find('.'), std::string::npos) << r.out;  // "openmapi 0.1.0"
+}
+
+// `import message` names a file it cannot read, imports the rest and fails at the end with a
+// summary; run again, it skips what is already in the folder (by Message-ID or search key).
+TEST_F(CliTest, ImportMessageGoesOnPastABadFileAndNeverDuplicates) {
+  const fs::path corpus = fs::path(OPENMAPI_SHARED_DIR) / "corpus";
+  ok({"mailbox", "create", "m"});
+  const std::string a = (corpus / "msg" / "EmailWithAttachments.msg").string();
+  const std::string b = (corpus / "eml" / "mail__attachment_emails__attachment_pdf.eml").string();
+  const fs::path junk = dir / "junk.msg";
+  std::ofstream(junk, std::ios::binary) << std::string(600, '\xD0');
+  Result first = run({"import", "message", a, junk.string(), b, "-m", "m"});
+  EXPECT_NE(first.status, 0);
+  EXPECT_NE(first.err.find(junk.string() + ": MAPI_E_CORRUPT_DATA"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("1 of 3 files could not be imported"), std::string::npos) << first.err;
+  EXPECT_NE(first.out.find("imported 2, skipped 0 already there, failed 1"), std::string::npos) << first.out;
+  auto inbox = nlohmann::json::parse(ok({"message", "ls", "-m", "m", "--json"}).out);
+  EXPECT_EQ(inbox["total"], 2);
+  Result again = ok({"import", "message", a, b, "-m", "m"});
+  EXPECT_NE(again.out.find("imported 0, skipped 2 already there, failed 0"), std::string::npos) << again.out;
+  inbox = nlohmann::json::parse(ok({"message", "ls", "-m", "m", "--json"}).out);
+  EXPECT_EQ(inbox["total"], 2);
 }
