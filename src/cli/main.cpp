@@ -6,6 +6,8 @@
 #include <iostream>
 #include <set>
 
+#include <unistd.h>
+
 #include "cli/common.h"
 #include "cli/files.h"
 #include "cli/objects.h"
@@ -78,32 +80,66 @@ void mailbox_create(const Options& o, const std::string& name, const std::string
   std::cout << "created mailbox '" << name << "' at " << path << '\n';
 }
 
+// The data directory must exist to be read (a typo is not an empty listing); only `mailbox
+// create` makes one.
+void require_data_dir(const Options& o) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(o.dir(), ec);
+  if (!fs::exists(st))
+    throw_error(ErrorCode::MAPI_E_NOT_FOUND, "data directory '" + o.dir() + "' does not exist ('mailbox create' makes one)");
+  if (!fs::is_directory(st)) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "data directory '" + o.dir() + "' is not a directory");
+}
+
 void mailbox_ls(const Options& o, bool as_json) {
+  require_data_dir(o);
   fs::path dir = fs::path(o.dir()) / "mailboxes";
   std::vector<std::string> names;
-  if (fs::exists(dir))
+  std::error_code ec;
+  if (fs::exists(dir, ec))
     for (const auto& e : fs::directory_iterator(dir))
       if (e.path().extension() == ".sqlite") names.push_back(e.path().stem().string());
   std::sort(names.begin(), names.end());
   json out = json::array();
   std::vector<std::vector<std::string>> rows;
   for (const auto& n : names) {
-    auto mb = cli::open_mailbox(o.dir(), n);
-    PropertyBag p = mb->store_properties();
-    int64_t size = mb->mailbox_size();
-    std::string display = p.get_string(tags::PidTagDisplayName).value_or("");
-    out.push_back({{"name", n}, {"display_name", display}, {"size", size}, {"guid", mb->mailbox_guid().to_string()}});
-    rows.push_back({n, display, std::to_string(size)});
+    // Every file is listed; one that does not open as a mailbox is marked, not fatal.
+    try {
+      auto mb = cli::open_mailbox(o.dir(), n);
+      PropertyBag p = mb->store_properties();
+      int64_t size = mb->mailbox_size();
+      std::string display = p.get_string(tags::PidTagDisplayName).value_or("");
+      out.push_back({{"name", n}, {"display_name", display}, {"size", size}, {"guid", mb->mailbox_guid().to_string()}, {"status", "ok"}});
+      rows.push_back({n, display, std::to_string(size), "ok"});
+    } catch (const MapiError& e) {
+      out.push_back({{"name", n}, {"status", "broken"}, {"error", e.describe()}});
+      rows.push_back({n, "", "", "broken: " + error_name(e.code())});
+    }
   }
   if (as_json) std::cout << out.dump(2) << '\n';
-  else cli::print_table({"NAME", "DISPLAY NAME", "SIZE"}, rows);
+  else cli::print_table({"NAME", "DISPLAY NAME", "SIZE", "STATUS"}, rows);
 }
 
-void mailbox_rm(const Options& o, const std::string& name) {
+void mailbox_rm(const Options& o, const std::string& name, bool yes) {
   std::string path = cli::mailbox_path(o.dir(), name);
-  cli::open_mailbox(o.dir(), name);  // refuses what is not a mailbox
+  if (!fs::exists(path)) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no mailbox '" + name + "'");
+  // A broken file is removed too (it is where the mailbox of that name lives); a healthy one is
+  // described first when a person is asked.
+  std::string what = "mailbox '" + name + "'";
+  try {
+    auto mb = cli::open_mailbox(o.dir(), name);
+    what += " (" + std::to_string(mb->mailbox_size()) + " bytes of messages)";
+  } catch (const MapiError& e) {
+    what += " (broken: " + error_name(e.code()) + ")";
+  }
+  if (!yes && isatty(STDIN_FILENO)) {
+    std::cerr << "remove " << what << " and all its content? [y/N] " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes")
+      throw_error(ErrorCode::MAPI_E_USER_CANCEL, "mailbox '" + name + "' kept");
+  }
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
-  std::cout << "removed mailbox '" << name << "'\n";
+  std::cout << "removed " << what << '\n';
 }
 
 void mailbox_check(const Options& o, const std::string& name) {
@@ -469,7 +505,9 @@ int main(int argc, char** argv) {
   mls->callback([&] { action = [&] { mailbox_ls(o, as_json); }; });
   auto* mrm = mailbox->add_subcommand("rm", "Remove a mailbox and all its content");
   mrm->add_option("name", mb_name, "Mailbox name")->required();
-  mrm->callback([&] { action = [&] { mailbox_rm(o, mb_name); }; });
+  bool yes = false;
+  mrm->add_flag("--yes,-y", yes, "Do not ask (on a terminal, rm asks first)");
+  mrm->callback([&] { action = [&] { mailbox_rm(o, mb_name, yes); }; });
   auto* mcheck = mailbox->add_subcommand("check", "Check a mailbox database's integrity");
   mcheck->add_option("name", mb_name, "Mailbox name")->required();
   mcheck->callback([&] { action = [&] { mailbox_check(o, mb_name); }; });

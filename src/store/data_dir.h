@@ -6,7 +6,7 @@
 namespace openmapi::store {
 
 // <data-dir>/mailboxes/<name>.sqlite; a name is 1-64 of [A-Za-z0-9._@-], not starting with '.'
-// (MAPI_E_INVALID_PARAMETER otherwise). Thread-safe (no state).
+// and not ending in .pst or .ost (MAPI_E_INVALID_PARAMETER otherwise). Thread-safe (no state).
 std::string mailbox_file(const std::string& data_dir, const std::string& name);
 
 }  // namespace openmapi::store

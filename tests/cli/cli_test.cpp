@@ -174,8 +174,9 @@ TEST_F(CliTest, BadInputGivesMapiErrorsAndChangesNothing) {
     for (int i = 0; i < 1000; ++i) f << "not a database ";
   }
   fails_with({"message", "ls", "-m", "bad"}, "MAPI_E_CORRUPT_STORE", "bad");
-  fails_with({"mailbox", "rm", "bad"}, "MAPI_E_CORRUPT_STORE", "bad");
-  EXPECT_TRUE(fs::exists(bad));
+  // ... which `mailbox rm` removes all the same (issue 13: a broken file must not be stuck there).
+  EXPECT_NE(ok({"mailbox", "rm", "bad"}).out.find("broken: MAPI_E_CORRUPT_STORE"), std::string::npos);
+  EXPECT_FALSE(fs::exists(bad));
   // A usage error is reported by the parser with its own non-zero status.
   EXPECT_NE(run({"message", "ls"}).status, 0);
 }
@@ -679,4 +680,33 @@ TEST_F(CliTest, ImportMessageGoesOnPastABadFileAndNeverDuplicates) {
   EXPECT_NE(again.out.find("imported 0, skipped 2 already there, failed 0"), std::string::npos) << again.out;
   inbox = nlohmann::json::parse(ok({"message", "ls", "-m", "m", "--json"}).out);
   EXPECT_EQ(inbox["total"], 2);
+}
+
+// The data directory and its mailboxes: a wrong --data-dir is an error, not an empty list; a
+// broken mailbox file is listed as broken and can be removed; names that mean PST files are
+// refused.
+TEST_F(CliTest, BrokenMailboxesAreListedAndRemovableAndAWrongDataDirIsAnError) {
+  fails_with({"mailbox", "ls"}, "MAPI_E_NOT_FOUND");  // nothing created yet: the directory does not exist
+  ok({"mailbox", "create", "good"});
+  std::ofstream(dir / "data" / "mailboxes" / "empty.sqlite");  // an empty file
+  std::ofstream(dir / "data" / "mailboxes" / "junk.sqlite") << std::string(5000, 'j');
+  auto list = nlohmann::json::parse(ok({"mailbox", "ls", "--json"}).out);
+  ASSERT_EQ(list.size(), 3u);
+  std::map<std::string, std::string> status;
+  for (const auto& m : list) status[m["name"]] = m["status"];
+  EXPECT_EQ(status["good"], "ok");
+  EXPECT_EQ(status["empty"], "broken");
+  EXPECT_EQ(status["junk"], "broken");
+  EXPECT_NE(ok({"mailbox", "ls"}).out.find("broken: MAPI_E_"), std::string::npos);
+  ok({"mailbox", "rm", "junk"});
+  ok({"mailbox", "rm", "empty", "--yes"});
+  EXPECT_FALSE(fs::exists(dir / "data" / "mailboxes" / "junk.sqlite"));
+  EXPECT_EQ(nlohmann::json::parse(ok({"mailbox", "ls", "--json"}).out).size(), 1u);
+  fails_with({"mailbox", "create", "archive.pst"}, "MAPI_E_INVALID_PARAMETER");
+  fails_with({"mailbox", "create", "old.OST"}, "MAPI_E_INVALID_PARAMETER");
+  // A regular file as the data directory.
+  std::ofstream(dir / "plain") << "x";
+  std::string cmd = std::string(OPENMAPI_BIN) + " --data-dir " + quote((dir / "plain").string()) + " mailbox ls >/dev/null 2>" + quote((dir / "err2").string());
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_NE(slurp(dir / "err2").find("MAPI_E_INVALID_PARAMETER: data directory"), std::string::npos) << slurp(dir / "err2");
 }

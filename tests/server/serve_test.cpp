@@ -797,7 +797,10 @@ TEST_F(Emsmdb, AnOutlookLikeFirstStartEndToEnd) {
               " -H " + quote("Cookie: MapiContext=" + cookie) + " --data-binary @" + quote((dir / "wait.bin").string()) + " " + quote(mailstore));
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  ASSERT_EQ(sh(quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " import message -m alice@example.com " + quote((dir / "with-file.eml").string())).status, 0);
+  // New mail (another message: importing the first again would add nothing).
+  std::ofstream(dir / "second.eml") << "From: Bob <bob@example.com>\r\nTo: alice@example.com\r\nSubject: one more\r\n"
+                                       "Date: Tue, 01 Dec 2026 11:00:00 +0000\r\nMessage-ID: <second@example.com>\r\n\r\nhello\r\n";
+  ASSERT_EQ(sh(quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " import message -m alice@example.com " + quote((dir / "second.eml").string())).status, 0);
   ASSERT_EQ(wait.get().status, 0);
   const std::string waited = slurp(dir / "wait.out");
   EXPECT_EQ(waited.substr(waited.find("\r\n\r\n") + 4 + 8, 4), le32(1));  // EventPending
