@@ -161,4 +161,15 @@ uint32_t ansi_codepage_of_lcid(uint32_t lcid) {
   }
 }
 
+Bytes utf8_to_utf16le(std::string_view utf8) {
+  const std::u16string units = utf8_to_utf16(utf8);
+  Bytes out;
+  out.reserve(units.size() * 2);
+  for (char16_t c : units) {
+    out.push_back(uint8_t(c));
+    out.push_back(uint8_t(c >> 8));
+  }
+  return out;
+}
+
 }  // namespace openmapi

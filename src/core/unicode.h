@@ -4,10 +4,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/bytes.h"
+
 namespace openmapi {
 
 std::u16string utf8_to_utf16(std::string_view utf8);
 std::string utf16_to_utf8(std::u16string_view utf16);
+// The UTF-16LE bytes of a UTF-8 string (no terminator).
+Bytes utf8_to_utf16le(std::string_view utf8);
 // Appends code point `cp` as UTF-8; a surrogate or a value past U+10FFFF becomes U+FFFD.
 void append_utf8(std::string& out, char32_t cp);
 // True if `s` is well-formed UTF-8.

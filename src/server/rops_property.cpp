@@ -245,16 +245,6 @@ void query_named_properties(RopContext& c) {
 // stream, as UTF-8, on commit and on release. Other streams are the store's as they are.
 
 
-Bytes utf16_bytes(const std::string& utf8) {
-  const std::u16string w = utf8_to_utf16(utf8);
-  Bytes b;
-  b.reserve(w.size() * 2);
-  for (char16_t c : w) {
-    b.push_back(uint8_t(c));
-    b.push_back(uint8_t(c >> 8));
-  }
-  return b;
-}
 
 std::string utf8_of(const Bytes& b) {
   std::u16string w;
@@ -322,7 +312,7 @@ void open_stream(RopContext& c) {
     st->wide->writable = (mode & 0x03) != 0;
     if (!(mode & 0x02)) {
       const Bytes utf8 = st->stream->read_all();
-      st->wide->data = utf16_bytes(std::string(utf8.begin(), utf8.end()));
+      st->wide->data = utf8_to_utf16le(std::string_view(reinterpret_cast<const char*>(utf8.data()), utf8.size()));
     }
   }
   const uint64_t size = stream_size(*st);

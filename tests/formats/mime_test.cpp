@@ -57,13 +57,7 @@ std::string norm_text(std::string s) {
 json mailparser(const std::vector<fs::path>& files) {
   std::string cmd = "node " + std::string(OPENMAPI_SOURCE_DIR) + "/tests/peers/mailparser-dump.js";
   for (const auto& f : files) cmd += " '" + f.string() + "'";
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
+  const std::string out = openmapi::testing::run_command(cmd);
   return out.empty() ? json() : json::parse(out);
 }
 

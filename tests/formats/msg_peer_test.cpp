@@ -22,13 +22,7 @@ using openmapi::testing::read_file;
 json peer_dump(const std::vector<fs::path>& files) {
   std::string cmd = "cd '" + std::string(OPENMAPI_SOURCE_DIR) + "/tests/peers' && node msgreader-dump.js";
   for (const auto& f : files) cmd += " '" + f.string() + "'";
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
+  const std::string out = openmapi::testing::run_command(cmd);
   return out.empty() ? json() : json::parse(out);
 }
 

@@ -58,16 +58,6 @@ std::string utf16le_to_utf8(ByteView b) {
   return utf16_to_utf8(s);
 }
 
-Bytes utf8_to_utf16le(std::string_view s) {
-  std::u16string u = utf8_to_utf16(s);
-  Bytes out;
-  out.reserve(u.size() * 2);
-  for (char16_t c : u) {
-    out.push_back(uint8_t(c));
-    out.push_back(uint8_t(c >> 8));
-  }
-  return out;
-}
 
 const char* iconv_name(uint32_t cp) {
   switch (cp) {

@@ -68,10 +68,7 @@ std::string utf16le_text(ByteView b) {
 }
 
 Bytes utf16le_bytes(std::string_view utf8, bool terminate) {
-  std::u16string s = utf8_to_utf16(utf8);
-  Bytes out;
-  out.reserve(s.size() * 2 + 2);
-  for (char16_t c : s) out.push_back(uint8_t(c)), out.push_back(uint8_t(c >> 8));
+  Bytes out = utf8_to_utf16le(utf8);
   if (terminate) out.push_back(0), out.push_back(0);
   return out;
 }

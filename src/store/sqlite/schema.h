@@ -70,7 +70,6 @@ CREATE TABLE message_props(
   tag INTEGER NOT NULL, value, large_id INTEGER,
   PRIMARY KEY(message_id, tag)) WITHOUT ROWID;
 
-
 CREATE TABLE attachments(
   id INTEGER PRIMARY KEY,
   message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
