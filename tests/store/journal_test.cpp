@@ -32,6 +32,38 @@ CREATE TRIGGER recipient_props_large AFTER DELETE ON recipient_props WHEN old.la
   BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
 )sql";
 
+// The property tables as version 5 and older kept them: (owner, tag) WITHOUT ROWID, cascading
+// from their owner; the rows of the version-6 tables carried over.
+constexpr const char* kV5PropTables = R"sql(
+DROP TRIGGER folder_props_owner; DROP TRIGGER message_props_owner; DROP TRIGGER attachment_props_owner;
+DROP TRIGGER folder_props_large; DROP TRIGGER message_props_large; DROP TRIGGER attachment_props_large;
+CREATE TABLE folder_props_old(
+  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+  tag INTEGER NOT NULL, value, large_id INTEGER,
+  PRIMARY KEY(folder_id, tag)) WITHOUT ROWID;
+CREATE TABLE message_props_old(
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  tag INTEGER NOT NULL, value, large_id INTEGER,
+  PRIMARY KEY(message_id, tag)) WITHOUT ROWID;
+CREATE TABLE attachment_props_old(
+  attachment_id INTEGER NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
+  tag INTEGER NOT NULL, value, large_id INTEGER,
+  PRIMARY KEY(attachment_id, tag)) WITHOUT ROWID;
+INSERT INTO folder_props_old SELECT folder_id, tag, value, large_id FROM folder_props;
+INSERT INTO message_props_old SELECT message_id, tag, value, large_id FROM message_props;
+INSERT INTO attachment_props_old SELECT attachment_id, tag, value, large_id FROM attachment_props;
+DROP TABLE folder_props; DROP TABLE message_props; DROP TABLE attachment_props;
+ALTER TABLE folder_props_old RENAME TO folder_props;
+ALTER TABLE message_props_old RENAME TO message_props;
+ALTER TABLE attachment_props_old RENAME TO attachment_props;
+CREATE TRIGGER folder_props_large AFTER DELETE ON folder_props WHEN old.large_id IS NOT NULL
+  BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
+CREATE TRIGGER message_props_large AFTER DELETE ON message_props WHEN old.large_id IS NOT NULL
+  BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
+CREATE TRIGGER attachment_props_large AFTER DELETE ON attachment_props WHEN old.large_id IS NOT NULL
+  BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
+)sql";
+
 int64_t count_rows(store::sqlite::Db& db, const std::string& sql) {
   store::sqlite::Stmt q(db, sql);
   return q.step() ? q.int64(0) : -1;
@@ -163,6 +195,7 @@ TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournalAQueueAndTheIdOrdered
     db.exec("DROP TABLE outgoing");
     db.exec("DROP INDEX messages_by_flags");
     db.exec("CREATE INDEX messages_by_flags ON messages(folder_id, associated, soft_deleted, message_flags)");
+    db.exec(kV5PropTables);
     db.exec(kV4Recipients);
     db.exec("PRAGMA user_version = 1");
   }
@@ -178,7 +211,7 @@ TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournalAQueueAndTheIdOrdered
   store::sqlite::Db db(path, false);
   store::sqlite::Stmt v(db, "PRAGMA user_version");
   ASSERT_TRUE(v.step());
-  EXPECT_EQ(v.int64(0), 5);
+  EXPECT_EQ(v.int64(0), 6);
   // Version 4: the flags index in id order, so a folder's messages in id order need no sort.
   store::sqlite::Stmt plan(db, "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE folder_id = 1 AND associated = 0 AND soft_deleted = 0 ORDER BY id LIMIT 5");
   std::string steps;
@@ -201,6 +234,7 @@ TEST(JournalMigration, ASchemaFourMailboxKeepsEveryRecipientValueInTheMessagesRo
     // The recipient rows as a version-4 build wrote them: one row per property, the large
     // value in chunks, row numbers 0 and 3 (a gap left by a removed row).
     store::sqlite::Db db(path, false);
+    db.exec(kV5PropTables);
     db.exec(kV4Recipients);
     db.exec("INSERT INTO recipients(id, message_id, row_num) VALUES(1, " + std::to_string(id) + ", 0), (2, " + std::to_string(id) + ", 3)");
     store::sqlite::Stmt(db, "INSERT INTO large_values(id, size) VALUES(77, ?)").bind(1, int64_t(big.size())).run();
@@ -239,9 +273,71 @@ TEST(JournalMigration, ASchemaFourMailboxKeepsEveryRecipientValueInTheMessagesRo
   EXPECT_EQ(mb->load_message(id).recipients.size(), 1u);
 
   store::sqlite::Db db(path, false);
-  EXPECT_EQ(count_rows(db, "PRAGMA user_version"), 5);
+  EXPECT_EQ(count_rows(db, "PRAGMA user_version"), 6);
   EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('recipients', 'recipient_props', "
                            "'recipients_by_message', 'recipient_props_large', 'messages_by_modified')"), 0);
   EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM large_values WHERE id = 77"), 0);  // went with its row
   EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM large_chunks WHERE value_id = 77"), 0);
+}
+
+TEST(JournalMigration, ASchemaFiveMailboxKeepsEveryPropertyUnderTheNewKeys) {
+  openmapi::testing::TempDir dir;
+  const std::string path = dir.file("v5.sqlite");
+  const Bytes big(40000, 0x42), attached(70000, 0x17);  // both over the 32 KiB threshold: chunks
+  MessageId id = 0;
+  FolderId folder = 0;
+  Message before;
+  {
+    auto mb = create_sqlite_mailbox(path, {"Old", "old@example.com", 0});
+    folder = mb->create_folder(mb->special_folder(SpecialFolder::Inbox), "Projects", "IPF.Note");
+    PropertyBag fp;
+    fp.set(PropValue::string(tags::PidTagComment, "a folder comment"));
+    mb->set_folder_properties(folder, fp);
+    Message m = simple_message("every kind of value");
+    m.props.set(PropValue::string(tags::PidTagBody, std::string(5000, 'b')));
+    m.props.set(PropValue::binary(tags::PidTagRtfCompressed, big));
+    m.props.set(PropValue::i32(tags::PidTagImportance, 2));
+    Attachment a;
+    a.props.set(PropValue::i32(tags::PidTagAttachMethod, attach_method::ByValue));
+    a.props.set(PropValue::string(tags::PidTagAttachLongFilename, "data.bin"));
+    a.props.set(PropValue::binary(tags::PidTagAttachDataBinary, attached));
+    m.attachments.push_back(a);
+    id = mb->save_message(folder, m);
+    before = mb->load_message(id);
+  }
+  int64_t large_before = 0;
+  {
+    store::sqlite::Db db(path, false);
+    db.exec(kV5PropTables);
+    db.exec("PRAGMA user_version = 5");
+    large_before = count_rows(db, "SELECT COUNT(*) FROM large_values");
+  }
+  ASSERT_EQ(large_before, 2);
+  {
+    auto mb = open_sqlite_mailbox(path);
+    Message after = mb->load_message(id);
+    EXPECT_EQ(after.props.values().size(), before.props.values().size());
+    for (const PropValue& v : before.props.values()) {
+      const PropValue* w = after.props.find(v.tag());
+      ASSERT_NE(w, nullptr) << v.tag().hex();
+      EXPECT_TRUE(*w == v) << v.tag().hex();
+    }
+    ASSERT_EQ(after.attachments.size(), 1u);
+    EXPECT_EQ(after.attachments[0].props.get_string(tags::PidTagAttachLongFilename), "data.bin");
+    const PropValue* data = after.attachments[0].props.find(tags::PidTagAttachDataBinary);
+    ASSERT_NE(data, nullptr);
+    EXPECT_EQ(data->get<Bytes>(), attached);
+    EXPECT_EQ(mb->folder_properties(folder).get_string(tags::PidTagComment), "a folder comment");
+    EXPECT_TRUE(mb->check_integrity().empty());
+    // The new triggers take a deleted message's values and their chunks.
+    mb->delete_messages({id}, DeleteMode::Hard);
+  }
+  store::sqlite::Db db(path, false);
+  EXPECT_EQ(count_rows(db, "PRAGMA user_version"), 6);
+  EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM pragma_table_info('message_props') WHERE name = 'key'"), 1);
+  EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%_v5'"), 0);
+  EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM message_props"), 0);
+  EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM attachment_props"), 0);
+  EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM large_values"), 0);
+  EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM large_chunks"), 0);
 }

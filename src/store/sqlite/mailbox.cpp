@@ -211,6 +211,7 @@ class SqliteMailbox final : public Mailbox {
     db_.exec("PRAGMA synchronous = FULL");
     Transaction tx(db_);
     db_.exec(kSchema);
+    db_.exec(kPropTablesV6);
     db_.exec(kJournalSchema);
     db_.exec(kQueueSchema);
     db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
@@ -273,6 +274,7 @@ class SqliteMailbox final : public Mailbox {
     if (from < 3) db_.exec(kQueueSchema);    // version 3: an empty outgoing queue
     if (from < 4) db_.exec(kFlagsIndexV4);   // version 4: messages_by_flags in id order
     if (from < 5) migrate_recipients();      // version 5: recipients in the messages row
+    if (from < 6) migrate_prop_keys();       // version 6: property tables keyed by owner << 32 | tag
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     tx.commit();
     spdlog::info("mailbox '{}' migrated from schema version {} to {}", path_, from, kSchemaVersion);
@@ -284,7 +286,7 @@ class SqliteMailbox final : public Mailbox {
     db_.exec(kRecipientsColumnV5);
     Stmt has(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'recipient_props'");
     if (has.step()) {
-      static constexpr PropTableSpec kV4RecipientProps{"recipient_props", "recipient_id"};
+      Stmt props(db_, "SELECT tag, value, large_id FROM recipient_props WHERE recipient_id = ?");
       Stmt q(db_, "SELECT message_id, id, row_num FROM recipients ORDER BY message_id, row_num");
       Stmt ins(db_, "UPDATE messages SET recipients = ?2 WHERE id = ?1");
       std::vector<PropertyBag> rows;
@@ -298,7 +300,20 @@ class SqliteMailbox final : public Mailbox {
       while (q.step()) {
         if (q.int64(0) != message) flush();
         message = q.int64(0);
-        PropertyBag row = read_props(db_, kV4RecipientProps, q.int64(1), true);
+        PropertyBag row;
+        props.bind(1, q.int64(1));
+        while (props.step()) {
+          const PropTag tag(uint32_t(props.int64(0)));
+          if (props.is_null(2)) {
+            row.set(column_value(props, 1, tag));
+          } else {
+            Bytes data = read_large(db_, props.int64(2));
+            if (tag.type() == PropType::Binary) row.set(PropValue(tag, std::move(data)));
+            else if (tag.type() == PropType::String) row.set(PropValue(tag, std::string(data.begin(), data.end())));
+            else throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "a large recipient value has the tag " + tag.hex());
+          }
+        }
+        props.reset();
         row.set(PropValue::i32(tags::PidTagRowid, int32_t(q.int64(2))));
         rows.push_back(std::move(row));
       }
@@ -308,6 +323,17 @@ class SqliteMailbox final : public Mailbox {
     }
     has.reset();
     db_.exec(kDropV4Recipients);
+  }
+
+  // Version 6: the three property tables re-keyed (values.h), the rows copied in key order.
+  void migrate_prop_keys() {
+    Stmt keyed(db_, "SELECT 1 FROM pragma_table_info('message_props') WHERE name = 'key'");
+    const bool done = keyed.step();
+    keyed.reset();
+    if (done) return;
+    db_.exec(kPropTablesFromV5);
+    db_.exec(kPropTablesV6);
+    db_.exec(kPropTablesFromV5Copy);
   }
 
   // A cheap look for truncation: with no write-ahead log to supply pages, the file must hold
@@ -766,18 +792,18 @@ class SqliteMailbox final : public Mailbox {
       delete_props(db_, t, owner, {tag});
       uint64_t streamed = 0;
       int64_t lid = write_large_stream(db_, s.source, streamed);
-      Stmt(db_, std::string("INSERT INTO ") + t.table + "(" + t.owner + ", tag, value, large_id) VALUES(?, ?, NULL, ?)")
-          .bind(1, owner).bind(2, int64_t(tag.value)).bind(3, lid).run();
+      Stmt(db_, std::string("INSERT INTO ") + t.table + "(key, value, large_id) VALUES(?, NULL, ?)")
+          .bind(1, prop_key(owner, tag.value)).bind(2, lid).run();
     }
   }
 
   // The small values of `tags` (by id) of one owner.
   PropertyBag read_tags(const PropTableSpec& t, int64_t owner, const std::vector<PropTag>& wanted) {
     PropertyBag b;
-    Stmt q(db_, std::string("SELECT tag, value FROM ") + t.table + " WHERE " + t.owner + " = ? AND tag BETWEEN ? AND ? AND large_id IS NULL");
+    Stmt q(db_, std::string("SELECT tag, value FROM ") + t.table + " WHERE key BETWEEN ? AND ? AND large_id IS NULL");
     for (PropTag w : wanted) {
-      const int64_t range = int64_t(w.id()) << 16;  // every type of the id: one key range
-      q.bind(1, owner).bind(2, range).bind(3, range | 0xFFFF);
+      const KeyRange r = prop_id_keys(owner, w.id());  // every type of the id: one key range
+      q.bind(1, r.first).bind(2, r.last);
       while (q.step()) b.set(column_value(q, 1, PropTag(uint32_t(q.int64(0)))));
       q.reset();
     }
@@ -786,9 +812,10 @@ class SqliteMailbox final : public Mailbox {
 
   // The stored size of one owner's values (large ones by their recorded size).
   int64_t props_size(const PropTableSpec& t, int64_t owner) {
-    Stmt q(db_, std::string("SELECT p.tag, p.value, v.size FROM ") + t.table + " p LEFT JOIN large_values v ON v.id = p.large_id WHERE p." +
-                    t.owner + " = ?");
-    q.bind(1, owner);
+    Stmt q(db_, std::string("SELECT p.tag, p.value, v.size FROM ") + t.table +
+                    " p LEFT JOIN large_values v ON v.id = p.large_id WHERE p.key BETWEEN ? AND ?");
+    const KeyRange r = owner_keys(owner);
+    q.bind(1, r.first).bind(2, r.last);
     int64_t size = 0;
     while (q.step()) {
       PropTag tag(uint32_t(q.int64(0)));
@@ -977,8 +1004,9 @@ class SqliteMailbox final : public Mailbox {
     q.bind(1, int64_t(id));
     if (!q.step()) {
       // Properties without their message row: the file is damaged, not the id wrong.
-      Stmt orphan(db_, "SELECT 1 FROM message_props WHERE message_id = ? LIMIT 1");
-      orphan.bind(1, int64_t(id));
+      Stmt orphan(db_, "SELECT 1 FROM message_props WHERE key BETWEEN ? AND ? LIMIT 1");
+      const KeyRange r = owner_keys(int64_t(id));
+      orphan.bind(1, r.first).bind(2, r.last);
       if (orphan.step())
         throw_error(ErrorCode::MAPI_E_CORRUPT_STORE, "message " + std::to_string(id) + " has properties but no row: the mailbox is damaged");
       throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
@@ -1008,9 +1036,10 @@ class SqliteMailbox final : public Mailbox {
   std::vector<std::pair<PropTag, uint64_t>> large_properties(MessageId id, std::optional<uint32_t> attach_num) override {
     const PropTableSpec& t = attach_num ? kAttachmentProps : kMessageProps;
     const int64_t owner = attach_num ? attachment_row(id, *attach_num) : int64_t(id);
-    Stmt q(db_, std::string("SELECT p.tag, v.size FROM ") + t.table + " p JOIN large_values v ON v.id = p.large_id WHERE p." +
-                    t.owner + " = ? ORDER BY p.tag");
-    q.bind(1, owner);
+    Stmt q(db_, std::string("SELECT p.tag, v.size FROM ") + t.table +
+                    " p JOIN large_values v ON v.id = p.large_id WHERE p.key BETWEEN ? AND ? ORDER BY p.key");
+    const KeyRange r = owner_keys(owner);
+    q.bind(1, r.first).bind(2, r.last);
     std::vector<std::pair<PropTag, uint64_t>> out;
     while (q.step()) out.emplace_back(PropTag(uint32_t(q.int64(0))), uint64_t(q.int64(1)));
     return out;
@@ -1027,8 +1056,8 @@ class SqliteMailbox final : public Mailbox {
   std::unique_ptr<PropertyStream> open_value_stream(const PropTableSpec& spec, int64_t owner, PropTag tag, const std::string& what) {
     PropTag t = tag.type() == PropType::String8 ? tag.with_type(PropType::String) : tag;
     require_streamable(tag);
-    Stmt q(db_, std::string("SELECT value, large_id FROM ") + spec.table + " WHERE " + spec.owner + " = ? AND tag = ?");
-    q.bind(1, owner).bind(2, int64_t(t.value));
+    Stmt q(db_, std::string("SELECT value, large_id FROM ") + spec.table + " WHERE key = ?");
+    q.bind(1, prop_key(owner, t.value));
     if (!q.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, what + " has no property " + tag.hex());
     if (q.is_null(1)) {
       PropValue v = column_value(q, 0, t);
@@ -1256,12 +1285,12 @@ class SqliteMailbox final : public Mailbox {
     info.bind(1, int64_t(id));
     if (!info.step()) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message with id " + std::to_string(id));
     Message m;
-    Stmt q(db_, "SELECT tag, value, large_id FROM message_props WHERE message_id = ? AND tag BETWEEN ? AND ?");
+    Stmt q(db_, "SELECT tag, value, large_id FROM message_props WHERE key BETWEEN ? AND ?");
     std::set<uint16_t> ids;
     for (PropTag t : tags) ids.insert(t.id());
     for (uint16_t pid : ids) {
-      const int64_t range = int64_t(pid) << 16;
-      q.bind(1, int64_t(id)).bind(2, range).bind(3, range | 0xFFFF);
+      const KeyRange r = prop_id_keys(int64_t(id), pid);
+      q.bind(1, r.first).bind(2, r.last);
       while (q.step()) {
         PropTag tag(uint32_t(q.int64(0)));
         m.props.set(q.is_null(2) ? column_value(q, 1, tag) : large_value(tag, q.int64(2)));
@@ -1382,7 +1411,9 @@ class SqliteMailbox final : public Mailbox {
   }
   int64_t next_gc() {
     int64_t v = take_counter("next_gc");
-    if (uint64_t(v) >= kMaxGlobalCounter) throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_RESOURCES, "object id space exhausted");
+    // The property keys (values.h) hold an owner id below 2^31; kMaxGlobalCounter is the MAPI limit.
+    if (uint64_t(v) >= kMaxGlobalCounter || v > kMaxPropOwner)
+      throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_RESOURCES, "object id space exhausted");
     return v;
   }
   int64_t next_cn() { return take_counter("next_cn"); }
@@ -1517,8 +1548,13 @@ class SqliteMailbox final : public Mailbox {
          "SELECT ?, ?, NULL, associated, 0, ?, message_size, message_flags, delivery_time, last_modified, subject, "
          "normalized_subject, sender_name, message_class, importance, recipients FROM messages WHERE id = ?")
         .bind(1, int64_t(id)).bind(2, int64_t(to)).bind(3, cn).bind(4, int64_t(old_id)).run();
-    for (const char* table : {"message_props", "attachments"})
-      Stmt(db_, std::string("UPDATE ") + table + " SET message_id = ? WHERE message_id = ?").bind(1, int64_t(id)).bind(2, int64_t(old_id)).run();
+    {
+      // The values are re-keyed in place (the new id is above every old one: no key collides).
+      const KeyRange r = owner_keys(int64_t(old_id));
+      Stmt(db_, "UPDATE message_props SET key = key + ? WHERE key BETWEEN ? AND ?")
+          .bind(1, prop_key(int64_t(id), 0) - r.first).bind(2, r.first).bind(3, r.last).run();
+    }
+    Stmt(db_, "UPDATE attachments SET message_id = ? WHERE message_id = ?").bind(1, int64_t(id)).bind(2, int64_t(old_id)).run();
     Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(old_id)).run();
     delete_props(db_, kMessageProps, int64_t(id), {tags::PidTagDeletedOn});
     PropertyBag old = read_tags(kMessageProps, int64_t(id), {tags::PidTagPredecessorChangeList});
@@ -1611,8 +1647,8 @@ class SqliteMailbox final : public Mailbox {
       PropTag t = s.tag.type() == PropType::String8 ? s.tag.with_type(PropType::String) : s.tag;
       uint64_t streamed_size = 0;
       int64_t lid = write_large_stream(db_, s.source, streamed_size);
-      Stmt(db_, "INSERT OR REPLACE INTO message_props(message_id, tag, value, large_id) VALUES(?, ?, NULL, ?)")
-          .bind(1, int64_t(id)).bind(2, int64_t(t.value)).bind(3, lid).run();
+      Stmt(db_, "INSERT OR REPLACE INTO message_props(key, value, large_id) VALUES(?, NULL, ?)")
+          .bind(1, prop_key(int64_t(id), t.value)).bind(2, lid).run();
       size += int64_t(streamed_size);
     }
     Stmt ains(db_, "INSERT INTO attachments(message_id, attach_num) VALUES(?, ?)");
@@ -1959,11 +1995,8 @@ std::vector<PropertyBag> ContentsSource::fetch(const std::vector<int64_t>& ids, 
       return out;
     }
   }
-  std::string taglist;
-  for (PropTag c : columns) {
-    PropTag t = c.type() == PropType::String8 ? c.with_type(PropType::String) : c;
-    taglist += (taglist.empty() ? "" : ",") + std::to_string(t.value);
-  }
+  std::vector<uint32_t> stored_tags;
+  for (PropTag c : columns) stored_tags.push_back((c.type() == PropType::String8 ? c.with_type(PropType::String) : c).value);
   std::map<int64_t, std::map<uint32_t, PropValue>> stored;
   std::map<int64_t, std::pair<FolderId, int64_t>> info;
   {
@@ -1971,12 +2004,18 @@ std::vector<PropertyBag> ContentsSource::fetch(const std::vector<int64_t>& ids, 
     while (q.step()) info[q.int64(0)] = {FolderId(q.int64(1)), q.int64(2)};
   }
   {
-    Stmt q(db, "SELECT message_id, tag, value, large_id FROM message_props WHERE message_id IN (" + idlist +
-                   ") AND tag IN (" + taglist + ")");
-    while (q.step()) {
-      PropTag tag(uint32_t(q.int64(1)));
-      PropValue v = q.is_null(3) ? column_value(q, 2, tag) : large_value_for_table(db, tag, q.int64(3));
-      stored[q.int64(0)].emplace(tag.value, std::move(v));
+    // One look-up of the key per cell (a rowid search each).
+    Stmt q(db, "SELECT value, large_id FROM message_props WHERE key = ?");
+    for (int64_t id : ids) {
+      if (!info.count(id)) continue;
+      for (uint32_t t : stored_tags) {
+        q.bind(1, prop_key(id, t));
+        if (q.step()) {
+          const PropTag tag(t);
+          stored[id].emplace(t, q.is_null(1) ? column_value(q, 0, tag) : large_value_for_table(db, tag, q.int64(1)));
+        }
+        q.reset();
+      }
     }
   }
   std::vector<PropertyBag> out;

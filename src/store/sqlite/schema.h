@@ -8,8 +8,9 @@ inline constexpr int kApplicationId = 0x4F4D4150;
 // Version 2 added the change journal (kJournalSchema), version 3 the outgoing queue
 // (kQueueSchema), version 4 put the message id before the flags in messages_by_flags
 // (kFlagsIndexV4), version 5 keeps a message's recipients in one row (kRecipientRowsV5) and
-// drops messages_by_modified; older mailboxes are migrated on open.
-inline constexpr int kSchemaVersion = 5;
+// drops messages_by_modified, version 6 keys the property tables by one integer (owner << 32 |
+// tag, kPropTablesV6); older mailboxes are migrated on open.
+inline constexpr int kSchemaVersion = 6;
 
 // messages_by_flags in id order: a folder's messages come in id order (unsorted tables, IMAP
 // UIDs) without a sort, and the unread counts still read only the index.
@@ -41,10 +42,6 @@ CREATE TABLE folders(
   display_name TEXT NOT NULL,
   change_number INTEGER NOT NULL);
 CREATE UNIQUE INDEX folders_by_name ON folders(parent_id, display_name COLLATE NOCASE);
-CREATE TABLE folder_props(
-  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
-  tag INTEGER NOT NULL, value, large_id INTEGER,
-  PRIMARY KEY(folder_id, tag)) WITHOUT ROWID;
 
 -- Columns after message_flags up to importance mirror the message_props value of one property
 -- each, so that the tables' common sorts and filters run on indices; message_props stays the
@@ -65,20 +62,12 @@ CREATE TABLE messages(
 CREATE INDEX messages_by_delivery ON messages(folder_id, associated, soft_deleted, delivery_time);
 CREATE INDEX messages_by_flags ON messages(folder_id, associated, soft_deleted, id, message_flags);
 CREATE INDEX messages_by_parent ON messages(parent_attachment_id) WHERE parent_attachment_id IS NOT NULL;
-CREATE TABLE message_props(
-  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-  tag INTEGER NOT NULL, value, large_id INTEGER,
-  PRIMARY KEY(message_id, tag)) WITHOUT ROWID;
 
 CREATE TABLE attachments(
   id INTEGER PRIMARY KEY,
   message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
   attach_num INTEGER NOT NULL);
 CREATE INDEX attachments_by_message ON attachments(message_id);
-CREATE TABLE attachment_props(
-  attachment_id INTEGER NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
-  tag INTEGER NOT NULL, value, large_id INTEGER,
-  PRIMARY KEY(attachment_id, tag)) WITHOUT ROWID;
 
 -- Values over the large-value threshold, stored in chunks and read as streams.
 CREATE TABLE large_values(id INTEGER PRIMARY KEY, size INTEGER NOT NULL);
@@ -86,17 +75,64 @@ CREATE TABLE large_chunks(
   value_id INTEGER NOT NULL REFERENCES large_values(id) ON DELETE CASCADE,
   seq INTEGER NOT NULL, data BLOB NOT NULL,
   PRIMARY KEY(value_id, seq)) WITHOUT ROWID;
+
+CREATE TABLE named_props(
+  id INTEGER PRIMARY KEY,                      -- 0x8000..0xFFFE
+  guid BLOB NOT NULL, kind INTEGER NOT NULL, lid INTEGER, name TEXT,
+  UNIQUE(guid, kind, lid, name));
+)sql";
+
+// The property tables (schema version 6), one per kind of owner: key = owner << 32 | tag (a rowid,
+// so a new object's values are appended, see values.h), owner and tag generated from it. The
+// owner's row going takes its values (a trigger, the key being no foreign key), and a value's
+// row going takes its large value.
+inline constexpr const char* kPropTablesV6 = R"sql(
+CREATE TABLE folder_props(
+  key INTEGER PRIMARY KEY, value, large_id INTEGER,
+  folder_id INTEGER GENERATED ALWAYS AS (key >> 32) VIRTUAL,
+  tag INTEGER GENERATED ALWAYS AS (key & 0xFFFFFFFF) VIRTUAL);
+CREATE TABLE message_props(
+  key INTEGER PRIMARY KEY, value, large_id INTEGER,
+  message_id INTEGER GENERATED ALWAYS AS (key >> 32) VIRTUAL,
+  tag INTEGER GENERATED ALWAYS AS (key & 0xFFFFFFFF) VIRTUAL);
+CREATE TABLE attachment_props(
+  key INTEGER PRIMARY KEY, value, large_id INTEGER,
+  attachment_id INTEGER GENERATED ALWAYS AS (key >> 32) VIRTUAL,
+  tag INTEGER GENERATED ALWAYS AS (key & 0xFFFFFFFF) VIRTUAL);
+CREATE TRIGGER folder_props_owner AFTER DELETE ON folders
+  BEGIN DELETE FROM folder_props WHERE key BETWEEN old.id << 32 AND (old.id << 32) | 0xFFFFFFFF; END;
+CREATE TRIGGER message_props_owner AFTER DELETE ON messages
+  BEGIN DELETE FROM message_props WHERE key BETWEEN old.id << 32 AND (old.id << 32) | 0xFFFFFFFF; END;
+CREATE TRIGGER attachment_props_owner AFTER DELETE ON attachments
+  BEGIN DELETE FROM attachment_props WHERE key BETWEEN old.id << 32 AND (old.id << 32) | 0xFFFFFFFF; END;
 CREATE TRIGGER folder_props_large AFTER DELETE ON folder_props WHEN old.large_id IS NOT NULL
   BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
 CREATE TRIGGER message_props_large AFTER DELETE ON message_props WHEN old.large_id IS NOT NULL
   BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
 CREATE TRIGGER attachment_props_large AFTER DELETE ON attachment_props WHEN old.large_id IS NOT NULL
   BEGIN DELETE FROM large_values WHERE id = old.large_id; END;
+)sql";
 
-CREATE TABLE named_props(
-  id INTEGER PRIMARY KEY,                      -- 0x8000..0xFFFE
-  guid BLOB NOT NULL, kind INTEGER NOT NULL, lid INTEGER, name TEXT,
-  UNIQUE(guid, kind, lid, name));
+// Version 6 from 5: the (owner, tag) WITHOUT ROWID tables become keyed ones, in key order.
+// The old tables' delete triggers go first: dropping them must not take the large values.
+inline constexpr const char* kPropTablesFromV5 = R"sql(
+DROP TRIGGER IF EXISTS folder_props_large;
+DROP TRIGGER IF EXISTS message_props_large;
+DROP TRIGGER IF EXISTS attachment_props_large;
+ALTER TABLE folder_props RENAME TO folder_props_v5;
+ALTER TABLE message_props RENAME TO message_props_v5;
+ALTER TABLE attachment_props RENAME TO attachment_props_v5;
+)sql";
+inline constexpr const char* kPropTablesFromV5Copy = R"sql(
+INSERT INTO folder_props(key, value, large_id)
+  SELECT folder_id << 32 | tag, value, large_id FROM folder_props_v5 ORDER BY folder_id, tag;
+INSERT INTO message_props(key, value, large_id)
+  SELECT message_id << 32 | tag, value, large_id FROM message_props_v5 ORDER BY message_id, tag;
+INSERT INTO attachment_props(key, value, large_id)
+  SELECT attachment_id << 32 | tag, value, large_id FROM attachment_props_v5 ORDER BY attachment_id, tag;
+DROP TABLE folder_props_v5;
+DROP TABLE message_props_v5;
+DROP TABLE attachment_props_v5;
 )sql";
 
 // The change journal (schema version 2): one row per change, keyed by its change number.

@@ -77,7 +77,7 @@ SqlFragment like_prefilter(PropTag t, const std::string& col, const std::string&
   if (!mirrored_column(t)) {
     char buf[128];
     std::snprintf(buf, sizeof buf,
-                  " OR EXISTS(SELECT 1 FROM message_props WHERE message_id = m.id AND tag = %u AND large_id IS NOT NULL)",
+                  " OR EXISTS(SELECT 1 FROM message_props WHERE key = (m.id << 32) | %u AND large_id IS NOT NULL)",
                   t.value);
     sql = "(" + sql + buf + ")";
   }
@@ -121,7 +121,7 @@ std::optional<std::string> message_column_sql(PropTag tag) {
     default: break;
   }
   char buf[128];
-  std::snprintf(buf, sizeof buf, "(SELECT value FROM message_props WHERE message_id = m.id AND tag = %u)", t.value);
+  std::snprintf(buf, sizeof buf, "(SELECT value FROM message_props WHERE key = (m.id << 32) | %u)", t.value);
   return std::string(buf);
 }
 
@@ -156,7 +156,7 @@ SqlFragment compile_restriction(const Restriction& r) {
             return {std::string("(m.") + col + " IS NOT NULL)", {}, true};
           }
           char buf[128];
-          std::snprintf(buf, sizeof buf, "EXISTS(SELECT 1 FROM message_props WHERE message_id = m.id AND tag = %u)",
+          std::snprintf(buf, sizeof buf, "EXISTS(SELECT 1 FROM message_props WHERE key = (m.id << 32) | %u)",
                         t.value);
           return {buf, {}, true};
         } else if constexpr (std::is_same_v<N, R::Property>) {

@@ -90,6 +90,22 @@ std::string sql(const char* fmt, const PropTableSpec& t) {
 
 }  // namespace
 
+int64_t prop_key(int64_t owner, uint32_t tag) {
+  if (owner < 0 || owner > kMaxPropOwner)
+    throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_RESOURCES, "object id " + std::to_string(owner) + " is beyond the store's 2^31 ids");
+  return owner << 32 | int64_t(tag);
+}
+
+KeyRange owner_keys(int64_t owner) {
+  const int64_t first = prop_key(owner, 0);
+  return {first, first | 0xFFFFFFFF};
+}
+
+KeyRange prop_id_keys(int64_t owner, uint16_t prop_id) {
+  const int64_t first = prop_key(owner, uint32_t(prop_id) << 16);
+  return {first, first | 0xFFFF};
+}
+
 int64_t write_large(Db& db, ByteView data) {
   size_t at = 0;
   uint64_t size = 0;
@@ -152,26 +168,26 @@ PropValue large_value_for_table(Db& db, PropTag tag, int64_t id) {
 }
 
 void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropValue>& values, bool fresh) {
-  Stmt ins(db, sql("INSERT OR REPLACE INTO $T($O, tag, value, large_id) VALUES(?, ?, ?, ?)", t));
+  Stmt ins(db, sql("INSERT OR REPLACE INTO $T(key, value, large_id) VALUES(?, ?, ?)", t));
   // Deleted first, never replaced in place: a REPLACE would drop an old large value's row
   // without its delete trigger firing, and leave the chunks behind.
-  Stmt del(db, sql("DELETE FROM $T WHERE $O = ? AND tag BETWEEN ? AND ?", t));
+  Stmt del(db, sql("DELETE FROM $T WHERE key BETWEEN ? AND ?", t));
   for (const PropValue& raw : values) {
     PropValue v = normalize(raw);
     // One value per property id: drop the old value, of this or another type (the tags of one
-    // id are one range of the primary key).
+    // id are one range of the key).
     if (!fresh) {
-      const int64_t id = int64_t(v.tag().id()) << 16;
-      del.bind(1, owner).bind(2, id).bind(3, id | 0xFFFF).run();
+      const KeyRange r = prop_id_keys(owner, v.tag().id());
+      del.bind(1, r.first).bind(2, r.last).run();
       del.reset();
     }
-    ins.bind(1, owner).bind(2, int64_t(v.tag().value));
+    ins.bind(1, prop_key(owner, v.tag().value));
     ByteView big = large_candidate(v);
     if (big.size() > kLargeValueThreshold) {
-      ins.bind_null(3).bind(4, write_large(db, big));
+      ins.bind_null(2).bind(3, write_large(db, big));
     } else {
-      bind_value(ins, 3, v);
-      ins.bind_null(4);
+      bind_value(ins, 2, v);
+      ins.bind_null(3);
     }
     ins.run();
     ins.reset();
@@ -179,21 +195,23 @@ void write_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vecto
 }
 
 void delete_props(Db& db, const PropTableSpec& t, int64_t owner, const std::vector<PropTag>& tags) {
+  Stmt del(db, sql("DELETE FROM $T WHERE key BETWEEN ? AND ?", t));
   if (tags.empty()) {
-    Stmt(db, sql("DELETE FROM $T WHERE $O = ?", t)).bind(1, owner).run();
+    const KeyRange r = owner_keys(owner);
+    del.bind(1, r.first).bind(2, r.last).run();
     return;
   }
-  Stmt del(db, sql("DELETE FROM $T WHERE $O = ? AND tag BETWEEN ? AND ?", t));
   for (PropTag tag : tags) {
-    const int64_t id = int64_t(tag.id()) << 16;
-    del.bind(1, owner).bind(2, id).bind(3, id | 0xFFFF).run();
+    const KeyRange r = prop_id_keys(owner, tag.id());
+    del.bind(1, r.first).bind(2, r.last).run();
     del.reset();
   }
 }
 
 PropertyBag read_props(Db& db, const PropTableSpec& t, int64_t owner, bool large_values) {
-  Stmt q(db, sql("SELECT tag, value, large_id FROM $T WHERE $O = ?", t));
-  q.bind(1, owner);
+  Stmt q(db, sql("SELECT tag, value, large_id FROM $T WHERE key BETWEEN ? AND ?", t));
+  const KeyRange r = owner_keys(owner);
+  q.bind(1, r.first).bind(2, r.last);
   PropertyBag bag;
   while (q.step()) {
     PropTag tag(uint32_t(q.int64(0)));
