@@ -7,9 +7,7 @@
 #include "core/namedprop.h"
 #include "core/propbag.h"
 
-namespace openmapi::store {
-class Mailbox;
-}
+#include "store/named_ids.h"
 
 namespace openmapi::cli {
 
@@ -27,12 +25,9 @@ MessageFile read_message_file(const std::string& path, const std::string& forced
 // `tnef`: an .eml carries every MAPI property in a winmail.dat part (lossless; see mime.h).
 void write_message_file(const MessageFile& file, const std::string& path, const std::string& format, bool tnef = false);
 
-// The named ids a message uses (its own, its recipients', attachments', embedded messages').
-void named_ids(const Message& m, std::set<uint16_t>& out);
-// The message with its named tags rewritten from the ids of `from` to the mailbox's (mapping the
-// names there as needed). Named ids `from` gives no name are dropped: they mean nothing elsewhere.
-Message to_mailbox_ids(const Message& m, const NamedPropertyMap& from, store::Mailbox& mb);
-// The mailbox's names for the named ids `m` uses: the map to write `m` to a file with.
-NamedPropertyMap mailbox_names_for(const Message& m, store::Mailbox& mb);
+// Between files and mailboxes (store/named_ids.h).
+using store::mailbox_names_for;
+using store::named_ids;
+using store::to_mailbox_ids;
 
 }  // namespace openmapi::cli

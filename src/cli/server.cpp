@@ -17,6 +17,7 @@
 #include "core/filetime.h"
 #include "server/frontend.h"
 #include "server/http.h"
+#include "server/smtp_server.h"
 #include "server/tls.h"
 #include "server/users.h"
 
@@ -111,13 +112,19 @@ void serve(const ServeOptions& o) {
   std::shared_ptr<server::Frontend> frontend;
   server::HttpServer http(c, tls.certificate, tls.private_key, [&frontend](const server::HttpRequest& r) { return frontend->handle(r); });
   http.start();
+  server::SmtpServer smtp(http.io(), c, tls.certificate, tls.private_key);
+  smtp.start();
   std::vector<std::string> urls;
-  for (const auto& l : http.bound()) {
+  auto url = [&](const server::ListenSpec& l) {
     const bool v6 = l.address.find(':') != std::string::npos;
     const std::string host = l.address == "0.0.0.0" || l.address == "::" ? c.host_name : v6 ? "[" + l.address + "]" : l.address;
-    urls.push_back("https://" + host + ":" + std::to_string(l.port));
-  }
-  const std::string base = !c.public_url.empty() ? c.public_url : "https://" + c.host_name + ":" + std::to_string(http.bound().front().port);
+    return l.proto + "://" + host + ":" + std::to_string(l.port);
+  };
+  for (const auto& l : http.bound()) urls.push_back(url(l));
+  for (const auto& l : smtp.bound()) urls.push_back(url(l));
+  const std::string base = !c.public_url.empty() ? c.public_url
+                           : http.bound().empty() ? "https://" + c.host_name
+                                                  : "https://" + c.host_name + ":" + std::to_string(http.bound().front().port);
   frontend = std::make_shared<server::Frontend>(c, base);
 
   boost::asio::signal_set signals(http.io(), SIGINT, SIGTERM, SIGHUP);
@@ -130,6 +137,7 @@ void serve(const ServeOptions& o) {
       return;
     }
     spdlog::info("stopping ({})", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    smtp.stop();
     http.stop();
   };
   signals.async_wait(on_signal);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "core/base64.h"
 #include "core/bytes.h"
 #include "core/error.h"
 #include "core/unicode.h"
@@ -23,39 +24,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kVerifiedFor = std::chrono::minutes(5);
-
-// RFC 4648 base64, strict (nullopt for anything else); bounded by the input.
-std::optional<std::string> base64_decode(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  if (in.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = in[i + size_t(k)];
-      if (c == '=' && i + 4 == in.size() && k >= 2) {
-        v[k] = 0;
-        ++pad;
-      } else if (pad || (v[k] = value(c)) < 0) {
-        return std::nullopt;
-      }
-    }
-    const uint32_t n = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
-    out += char(n >> 16);
-    if (pad < 2) out += char((n >> 8) & 0xFF);
-    if (pad < 1) out += char(n & 0xFF);
-  }
-  return out;
-}
 
 std::string hex(const unsigned char* p, size_t n) {
   static const char* d = "0123456789abcdef";
@@ -136,7 +104,7 @@ std::optional<std::pair<std::string, std::string>> Frontend::credentials(const H
   if (a.size() > 6 && ascii_lower(a.substr(0, 6)) == "basic ") {
     std::string_view b64 = a.substr(6);
     while (!b64.empty() && b64.front() == ' ') b64.remove_prefix(1);
-    if (b64.size() <= 4096) creds = base64_decode(b64);
+    if (b64.size() <= 4096) creds = base64_decode_strict(b64);
   }
   const size_t colon = creds ? creds->find(':') : std::string::npos;
   if (colon == std::string::npos) return std::nullopt;

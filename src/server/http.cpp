@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "core/error.h"
+#include "server/tls.h"
 
 namespace openmapi::server {
 
@@ -35,7 +36,8 @@ ListenSpec parse_listen(const std::string& s) {
   if (eq == std::string::npos || eq == 0) return bad("no PROTO=");
   ListenSpec l;
   l.proto = s.substr(0, eq);
-  if (l.proto != "https") return bad("this server speaks https (smtp, lmtp, imap and pop3 come with mail flow)");
+  if (l.proto != "https" && l.proto != "smtp" && l.proto != "submission" && l.proto != "submissions" && l.proto != "lmtp")
+    return bad("PROTO is https, smtp, submission, submissions or lmtp (imap and pop3 are to come)");
   std::string rest = s.substr(eq + 1);
   size_t colon;
   if (!rest.empty() && rest[0] == '[') {
@@ -111,6 +113,11 @@ ServerConfig load_config(const std::string& path, ServerConfig c) {
         throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, where() + "log_level is one of trace, debug, info, warn, error, critical, off");
       c.log_level = value;
     } else if (key == "auth_failures_before_delay") c.auth_failures_before_delay = uint32_t(number(1000));
+    else if (key == "smtp_max_message_size") c.smtp.max_message_size = std::max<uint64_t>(1024, number(uint64_t(1) << 32));
+    else if (key == "smtp_max_recipients") c.smtp.max_recipients = uint32_t(std::max<uint64_t>(1, number(100000)));
+    else if (key == "smtp_max_command_line") c.smtp.max_command_line = size_t(std::max<uint64_t>(512, number(1u << 20)));
+    else if (key == "smtp_max_errors") c.smtp.max_errors = uint32_t(std::max<uint64_t>(1, number(1000)));
+    else if (key == "smtp_max_connections_per_address") c.smtp_max_connections_per_address = uint32_t(std::max<uint64_t>(1, number(100000)));
     else throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, where() + "unknown key '" + key.substr(0, 60) + "'");
   }
   return c;
@@ -295,16 +302,7 @@ struct HttpServer::Listener : std::enable_shared_from_this<HttpServer::Listener>
 
 HttpServer::HttpServer(const ServerConfig& config, const std::string& tls_certificate, const std::string& tls_key, Handler handler)
     : config_(config), handler_(std::move(handler)), io_(int(std::max(1u, config.threads))), ssl_(ssl::context::tls_server) {
-  SSL_CTX_set_min_proto_version(ssl_.native_handle(), TLS1_2_VERSION);
-  ssl_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                   ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-  boost::system::error_code ec;
-  ssl_.use_certificate_chain_file(tls_certificate, ec);
-  if (ec) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the certificate " + tls_certificate + " cannot be used: " + ec.message());
-  ssl_.use_private_key_file(tls_key, ssl::context::pem, ec);
-  if (ec) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the private key " + tls_key + " cannot be used: " + ec.message());
-  if (SSL_CTX_check_private_key(ssl_.native_handle()) != 1)
-    throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the private key " + tls_key + " does not belong to " + tls_certificate);
+  configure_server_tls(ssl_, tls_certificate, tls_key);
 }
 
 HttpServer::~HttpServer() = default;

@@ -23,11 +23,16 @@
 #include <thread>
 #include <vector>
 
+#include "server/smtp.h"
+
 namespace openmapi::server {
 
 namespace http = boost::beast::http;
 
-// One --listen: PROTO=ADDR:PORT ("https=127.0.0.1:8443", "https=[::1]:443", "https=0.0.0.0:443").
+// One --listen: PROTO=ADDR:PORT ("https=127.0.0.1:8443", "https=[::1]:443", "smtp=0.0.0.0:25").
+// PROTO: https (MAPI over HTTP, Autodiscover), smtp (port 25: mail for local users),
+// submission (587: authenticated clients, STARTTLS), submissions (465: implicit TLS), lmtp
+// (delivery from an MTA).
 struct ListenSpec {
   std::string proto;
   std::string address;
@@ -51,6 +56,8 @@ struct ServerConfig {
   std::string log_file;                   // empty: stderr
   std::string log_level = "info";
   uint32_t auth_failures_before_delay = 3;  // per user and per address, then 0.5 s, 1 s, 2 s ... up to 8 s
+  SmtpLimits smtp;                          // smtp_max_message_size, smtp_max_recipients, smtp_max_command_line, smtp_max_errors
+  uint32_t smtp_max_connections_per_address = 20;  // SMTP, submission and LMTP connections at once from one client address
 };
 // Reads `key = value` lines ('#' starts a comment; `listen` may repeat, or hold a list with
 // commas) over the defaults. MAPI_E_NOT_FOUND for a missing file, MAPI_E_INVALID_PARAMETER

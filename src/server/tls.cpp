@@ -104,4 +104,18 @@ TlsFiles ensure_tls_files(const std::string& data_dir, const std::string& certif
   return t;
 }
 
+void configure_server_tls(boost::asio::ssl::context& ctx, const std::string& certificate, const std::string& private_key) {
+  namespace ssl = boost::asio::ssl;
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                  ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx.use_certificate_chain_file(certificate, ec);
+  if (ec) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the certificate " + certificate + " cannot be used: " + ec.message());
+  ctx.use_private_key_file(private_key, ssl::context::pem, ec);
+  if (ec) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the private key " + private_key + " cannot be used: " + ec.message());
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
+    throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the private key " + private_key + " does not belong to " + certificate);
+}
+
 }  // namespace openmapi::server

@@ -17,39 +17,16 @@
 #include <thread>
 
 #include "core/bytes.h"
+#include "serve_util.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Out {
-  int status = -1;
-  std::string text;
-};
-
-Out sh(const std::string& cmd) {
-  Out o;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) o.text.append(buf, n);
-  const int rc = p ? pclose(p) : -1;
-  o.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return o;
-}
+using openmapi::testing::Out;
+using openmapi::testing::quote;
+using openmapi::testing::sh;
+using openmapi::testing::slurp;
 
 const std::string kUser = "alice@example.com", kPassword = "s3cret pass";
 
@@ -78,55 +55,15 @@ class Serve : public ::testing::Test {
   }
   // Starts the server with `args`; waits (30 s at most) until it says where it listens.
   void start(const std::vector<std::string>& args = {"--listen", "https=127.0.0.1:0"}) {
-    pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      std::vector<std::string> argv = {OPENMAPI_BIN, "--data-dir", data.string(), "serve"};
-      argv.insert(argv.end(), args.begin(), args.end());
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      FILE* out = freopen((dir / "out").c_str(), "w", stdout);
-      FILE* err = freopen((dir / "err").c_str(), "w", stderr);
-      (void)out;
-      (void)err;
-      execv(OPENMAPI_BIN, cargv.data());
-      _exit(127);
-    }
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    std::smatch m;
-    while (std::chrono::steady_clock::now() < until) {
-      const std::string err = slurp(dir / "err");
-      static const std::regex re("listening on https://127\\.0\\.0\\.1:([0-9]+)");
-      if (std::regex_search(err, m, re)) {
-        port = m[1];
-        return;
-      }
-      int status;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        FAIL() << "the server exited: " << err;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "the server did not start: " << slurp(dir / "err");
+    std::string why;
+    ASSERT_TRUE(server.start(dir, data, args, {"https"}, why)) << why;
+    pid = server.pid();
+    port = server.port("https");
   }
   // SIGTERM, then its exit status (-1 when it had to be killed).
   int stop() {
-    if (pid <= 0) return 0;
-    kill(pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 200; ++i) {
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
     pid = -1;
-    return -1;
+    return server.stop();
   }
   std::string url(const std::string& path = "/autodiscover/autodiscover.xml") const { return "https://127.0.0.1:" + port + path; }
   // curl against the server's own certificate (so TLS is verified, not skipped).
@@ -146,6 +83,7 @@ class Serve : public ::testing::Test {
   }
 
   fs::path dir, data;
+  openmapi::testing::ServerProcess server;
   pid_t pid = -1;
   std::string port;
 };
@@ -250,6 +188,7 @@ TEST_F(Serve, AConfigFileSetsListenersAndLogsAndBadKeysAreNamed) {
     execl(OPENMAPI_BIN, OPENMAPI_BIN, "--data-dir", data.c_str(), "serve", "--config", (dir / "openmapi.conf").c_str(), nullptr);
     _exit(127);
   }
+  server.adopt(pid);
   std::smatch m;
   for (int i = 0; i < 600 && port.empty(); ++i) {
     const std::string text = slurp(log);

@@ -30,7 +30,6 @@ constexpr PropTag PidTagSentRepresentingSmtpAddress{0x5D02, PropType::String};
 constexpr PropTag PidTagSenderEntryId{0x0C19, PropType::Binary};
 constexpr PropTag PidTagSenderSearchKey{0x0C1D, PropType::Binary};
 constexpr PropTag PidTagSenderSmtpAddress{0x5D01, PropType::String};
-constexpr PropTag PidTagTransportMessageHeaders{0x007D, PropType::String};
 constexpr PropTag PidTagInternetReferences{0x1039, PropType::String};
 constexpr PropTag PidTagInReplyToId{0x1042, PropType::String};
 constexpr PropTag PidTagAttachContentLocation{0x3713, PropType::String};
@@ -562,7 +561,7 @@ class MimeReader {
 
     // The header block, and X- headers as PS_INTERNET_HEADERS named properties.
     GFree headers(g_mime_object_get_headers(obj, nullptr));
-    p.set(PropValue::string(PidTagTransportMessageHeaders, clean_utf8(headers.str())));
+    p.set(PropValue::string(tags::PidTagTransportMessageHeaders, clean_utf8(headers.str())));
     GMimeHeaderList* list = g_mime_object_get_header_list(obj);
     for (int i = 0, n = g_mime_header_list_get_count(list); i < n; ++i) {
       GMimeHeader* h = g_mime_header_list_get_header_at(list, i);

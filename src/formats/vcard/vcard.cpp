@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "core/base64.h"
 #include "core/catalog.h"
 #include "core/error.h"
 #include "core/filetime.h"
@@ -48,53 +49,6 @@ std::optional<PropTag> ntag_find(const NamedPropertyMap& names, std::string_view
 }
 
 // --- decoding ---------------------------------------------------------------------------------
-
-int b64_digit(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
-
-std::optional<Bytes> base64_decode(std::string_view s) {
-  Bytes out;
-  out.reserve(s.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    if (c == '=' ) break;
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    int d = b64_digit(c);
-    if (d < 0) return std::nullopt;
-    acc = (acc << 6) | uint32_t(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(uint8_t(acc >> bits));
-    }
-  }
-  return out;
-}
-
-std::string base64_encode(ByteView b) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < b.size(); i += 3) {
-    uint32_t v = uint32_t(b[i]) << 16 | uint32_t(b[i + 1]) << 8 | b[i + 2];
-    out += k[v >> 18], out += k[(v >> 12) & 63], out += k[(v >> 6) & 63], out += k[v & 63];
-  }
-  if (i + 1 == b.size()) {
-    uint32_t v = uint32_t(b[i]) << 16;
-    out += k[v >> 18], out += k[(v >> 12) & 63], out += "==";
-  } else if (i + 2 == b.size()) {
-    uint32_t v = uint32_t(b[i]) << 16 | uint32_t(b[i + 1]) << 8;
-    out += k[v >> 18], out += k[(v >> 12) & 63], out += k[(v >> 6) & 63], out += '=';
-  }
-  return out;
-}
 
 int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -520,7 +474,7 @@ Message card_to_contact(const VcardCard& card, NamedPropertyMap& names) {
       auto enc = p.param("ENCODING");
       std::string v = trim(p.value);
       if (!enc.empty() && (enc[0] == "B" || enc[0] == "BASE64")) {
-        data = base64_decode(v);
+        data = base64_decode_lenient(v);
         auto types = p.param("TYPE");
         if (!types.empty()) {
           std::string t = lower(types[0]);
@@ -533,7 +487,7 @@ Message card_to_contact(const VcardCard& card, NamedPropertyMap& names) {
         size_t semi = head.find(';');
         mime = lower(head.substr(0, semi));
         if (head.find(";base64") == std::string::npos) continue;
-        data = base64_decode(std::string_view(v).substr(comma + 1));
+        data = base64_decode_lenient(std::string_view(v).substr(comma + 1));
       }
       if (!data || data->empty()) continue;
       std::string ext = mime == "image/png" ? ".png" : mime == "image/gif" ? ".gif" : mime == "image/bmp" ? ".bmp" : ".jpg";

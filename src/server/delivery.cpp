@@ -1,0 +1,163 @@
+#include "server/delivery.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+#include <ctime>
+#include <filesystem>
+
+#include "core/entryid.h"
+#include "core/error.h"
+#include "core/filetime.h"
+#include "formats/mime/mime.h"
+#include "server/users.h"
+#include "store/data_dir.h"
+#include "store/named_ids.h"
+#include "store/store.h"
+
+namespace openmapi::server {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// One user directory connection per thread and data directory.
+UserDirectory& directory(const std::string& data_dir) {
+  thread_local std::string dir;
+  thread_local std::unique_ptr<UserDirectory> users;
+  if (!users || dir != data_dir) {
+    users = std::make_unique<UserDirectory>(data_dir);
+    dir = data_dir;
+  }
+  return *users;
+}
+
+std::string delivery_id() {
+  unsigned char b[6];
+  RAND_bytes(b, sizeof b);
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : b) out += hex[c >> 4], out += hex[c & 15];
+  return out;
+}
+
+// The receive folder for `message_class`: the longest configured class that is it or a prefix of
+// it at a '.' (MS-OXCSTOR 2.2.2.1.1.x, as RopGetReceiveFolder chooses), else the default ("").
+store::FolderId receive_folder(store::Mailbox& mb, const std::string& message_class) {
+  const std::string cls = lower(message_class);
+  std::optional<store::FolderId> best;
+  size_t best_len = 0;
+  for (const auto& [c, folder] : mb.receive_folders()) {
+    const std::string k = lower(c);
+    const bool match = k.empty() || cls == k || (cls.size() > k.size() && cls.compare(0, k.size(), k) == 0 && cls[k.size()] == '.');
+    if (match && (!best || k.size() > best_len)) best = folder, best_len = k.size();
+  }
+  return best ? *best : mb.special_folder(store::SpecialFolder::Inbox);
+}
+
+}  // namespace
+
+std::string trace_headers(const SmtpEnvelope& env, SmtpMode mode, const std::string& host, const std::string& id, int64_t time) {
+  // RFC 3848: ESMTP, ESMTPS (TLS), ESMTPA (authenticated), ESMTPSA; LMTP likewise.
+  std::string with = mode == SmtpMode::Lmtp ? "LMTP" : "ESMTP";
+  if (env.tls) with += "S";
+  if (!env.user.empty()) with += "A";
+  std::tm tm{};
+  const std::time_t t = std::time_t(time);
+  gmtime_r(&t, &tm);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  std::string out = "Return-Path: <" + env.from + ">\r\n";
+  out += "Received: from " + env.helo + " ([" + env.remote + "])\r\n\tby " + host + " (OpenMAPI) with " + with + " id " + id;
+  if (env.recipients.size() == 1) out += "\r\n\tfor <" + env.recipients.front().address + ">";
+  out += "; " + std::string(date) + "\r\n";
+  return out;
+}
+
+LocalDelivery::LocalDelivery(std::string data_dir, std::string host_name) : data_dir_(std::move(data_dir)), host_(std::move(host_name)) {}
+
+std::optional<SmtpReply> LocalDelivery::check_recipient(const std::string& address) const {
+  try {
+    if (directory(data_dir_).find(address)) return std::nullopt;
+  } catch (const std::exception& e) {
+    spdlog::error("smtp: looking up recipient {}: {}", address, e.what());
+    return SmtpReply{451, "4.3.0 the recipient cannot be looked up now"};
+  }
+  return SmtpReply{550, "5.1.1 <" + address + ">: no such user here"};
+}
+
+std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std::string& message, SmtpMode mode) const {
+  const std::string id = delivery_id();
+  const int64_t now_s = std::time(nullptr);
+  const std::string mime = trace_headers(env, mode, host_, id, now_s) + message;
+  std::vector<SmtpReply> replies(env.recipients.size(), SmtpReply{451, "4.3.0 not delivered"});
+  NamedPropertyMap names;
+  Message parsed;
+  try {
+    parsed = formats::parse_mime(ByteView(reinterpret_cast<const uint8_t*>(mime.data()), mime.size()), names);
+  } catch (const MapiError& e) {
+    spdlog::warn("smtp {}: from <{}>: the message cannot be read: {}", id, env.from, e.what());
+    for (auto& r : replies) r = {554, "5.6.0 the message is not readable MIME: " + std::string(e.what()).substr(0, 200)};
+    return replies;
+  }
+  const int64_t now = to_filetime(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+  for (size_t i = 0; i < env.recipients.size(); ++i) {
+    const std::string& rcpt = env.recipients[i].address;
+    try {
+      auto user = directory(data_dir_).find(rcpt);
+      if (!user) {
+        replies[i] = {550, "5.1.1 <" + rcpt + ">: no such user here"};
+        continue;
+      }
+      auto mb = store::open_sqlite_mailbox(store::mailbox_file(data_dir_, user->mailbox));
+      Message m = store::to_mailbox_ids(parsed, names, *mb);
+      PropertyBag& p = m.props;
+      p.set(PropValue::time(tags::PidTagMessageDeliveryTime, now));
+      const Bytes entry = OneOffEntryId{user->display_name, "SMTP", user->address}.serialize();
+      std::string key = "SMTP:" + user->address;
+      for (char& c : key) c = char(std::toupper(static_cast<unsigned char>(c)));
+      const Bytes search_key(key.begin(), key.end() + 1);  // MS-OXCDATA 2.11.1: with its NUL
+      // MS-OXOMSG 2.2.1.x: received by the user, on their own behalf (representing = received by).
+      struct Set {
+        PropTag name, email, type, smtp, entry, search;
+      };
+      for (const Set& t : {Set{tags::PidTagReceivedByName, tags::PidTagReceivedByEmailAddress, tags::PidTagReceivedByAddressType,
+                               tags::PidTagReceivedBySmtpAddress, tags::PidTagReceivedByEntryId, tags::PidTagReceivedBySearchKey},
+                           Set{tags::PidTagReceivedRepresentingName, tags::PidTagReceivedRepresentingEmailAddress,
+                               tags::PidTagReceivedRepresentingAddressType, tags::PidTagReceivedRepresentingSmtpAddress,
+                               tags::PidTagReceivedRepresentingEntryId, tags::PidTagReceivedRepresentingSearchKey}}) {
+        p.set(PropValue::string(t.name, user->display_name));
+        p.set(PropValue::string(t.email, user->address));
+        p.set(PropValue::string(t.type, "SMTP"));
+        p.set(PropValue::string(t.smtp, user->address));
+        p.set(PropValue::binary(t.entry, entry));
+        p.set(PropValue::binary(t.search, search_key));
+      }
+      const int32_t flags = p.get_i32(tags::PidTagMessageFlags).value_or(0);
+      p.set(PropValue::i32(tags::PidTagMessageFlags, flags & ~(msgflag::Read | msgflag::Unsent | msgflag::Unmodified | msgflag::Submitted)));
+      const std::string cls = p.get_string(tags::PidTagMessageClass).value_or("IPM.Note");
+      const store::FolderId folder = receive_folder(*mb, cls);
+      const store::MessageId mid = mb->save_message(folder, m);
+      spdlog::info("smtp {}: from <{}> to <{}>: delivered as message {} ({} bytes)", id, env.from, rcpt, mid, mime.size());
+      replies[i] = {250, "2.0.0 <" + rcpt + "> delivered (" + id + ")"};
+    } catch (const MapiError& e) {
+      if (e.code() == ErrorCode::MAPI_E_STORE_FULL) {
+        spdlog::warn("smtp {}: to <{}>: {}", id, rcpt, e.what());
+        replies[i] = {552, "5.2.2 <" + rcpt + ">: mailbox full"};
+      } else {
+        spdlog::error("smtp {}: to <{}>: {}", id, rcpt, e.what());
+        replies[i] = {451, "4.3.0 <" + rcpt + ">: not delivered now, try again later"};
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("smtp {}: to <{}>: {}", id, rcpt, e.what());
+      replies[i] = {451, "4.3.0 <" + rcpt + ">: not delivered now, try again later"};
+    }
+  }
+  return replies;
+}
+
+}  // namespace openmapi::server

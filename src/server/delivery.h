@@ -1,0 +1,41 @@
+// Local delivery: a message received over SMTP or LMTP filed into each recipient's mailbox.
+//
+// A recipient is local when a user of the data directory has that address (users.h; compared
+// case-insensitively). deliver() adds Return-Path and a Received line (RFC 5321 4.4, with the
+// protocol names of RFC 3848), parses the message once (MS-OXCMAIL, formats/mime: a winmail.dat
+// part is unpacked), and for each recipient sets the delivery properties (PidTagMessageDeliveryTime
+// now, PidTagReceivedBy* and PidTagReceivedRepresenting* the user, unread) and saves it in the
+// receive folder of its class (the Inbox unless the mailbox says otherwise) in one transaction
+// of that mailbox: a reply of 250 means the message is on disk (synchronous = FULL), and every
+// door sees it (the mailbox's change feed raises NewMail).
+//
+// Replies per recipient: 250 2.0.0 delivered; 552 5.2.2 over the mailbox's quota; 550 5.1.1 for a
+// user removed since RCPT; 554 5.6.0 for a message that is not MIME at all; 451 4.3.0 for
+// anything else (logged; the client tries again).
+// Thread safety: check_recipient and deliver may be called from any thread (each thread uses its
+// own user directory connection; mailboxes are opened per delivery).
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/smtp.h"
+
+namespace openmapi::server {
+
+class LocalDelivery {
+ public:
+  LocalDelivery(std::string data_dir, std::string host_name);
+  // nullopt when `address` is a local user, else the refusal to give at RCPT time.
+  std::optional<SmtpReply> check_recipient(const std::string& address) const;
+  std::vector<SmtpReply> deliver(const SmtpEnvelope& env, const std::string& message, SmtpMode mode) const;
+
+ private:
+  std::string data_dir_, host_;
+};
+
+// The Return-Path and Received header lines (CRLF-terminated) a delivery puts before the
+// message; `id` names the delivery in the logs; `time` is a Unix time.
+std::string trace_headers(const SmtpEnvelope& env, SmtpMode mode, const std::string& host, const std::string& id, int64_t time);
+
+}  // namespace openmapi::server
