@@ -112,8 +112,9 @@ void serve(const ServeOptions& o) {
   std::shared_ptr<server::Frontend> frontend;
   server::HttpServer http(c, tls.certificate, tls.private_key, [&frontend](const server::HttpRequest& r) { return frontend->handle(r); });
   http.start();
-  server::SmtpServer smtp(http.io(), c, tls.certificate, tls.private_key);
-  smtp.start();
+  server::LineServer mail(http.io(), c, tls.certificate, tls.private_key);
+  server::add_smtp_doors(mail, c);
+  mail.start();
   std::vector<std::string> urls;
   auto url = [&](const server::ListenSpec& l) {
     const bool v6 = l.address.find(':') != std::string::npos;
@@ -121,7 +122,7 @@ void serve(const ServeOptions& o) {
     return l.proto + "://" + host + ":" + std::to_string(l.port);
   };
   for (const auto& l : http.bound()) urls.push_back(url(l));
-  for (const auto& l : smtp.bound()) urls.push_back(url(l));
+  for (const auto& l : mail.bound()) urls.push_back(url(l));
   const std::string base = !c.public_url.empty() ? c.public_url
                            : http.bound().empty() ? "https://" + c.host_name
                                                   : "https://" + c.host_name + ":" + std::to_string(http.bound().front().port);
@@ -137,7 +138,7 @@ void serve(const ServeOptions& o) {
       return;
     }
     spdlog::info("stopping ({})", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    smtp.stop();
+    mail.stop();
     http.stop();
   };
   signals.async_wait(on_signal);
