@@ -17,6 +17,7 @@
 #include "core/filetime.h"
 #include "server/frontend.h"
 #include "server/http.h"
+#include "server/pop3_server.h"
 #include "server/smtp_server.h"
 #include "server/tls.h"
 #include "server/users.h"
@@ -114,6 +115,7 @@ void serve(const ServeOptions& o) {
   http.start();
   server::LineServer mail(http.io(), c, tls.certificate, tls.private_key);
   server::add_smtp_doors(mail, c);
+  server::add_pop3_doors(mail, c);
   mail.start();
   std::vector<std::string> urls;
   auto url = [&](const server::ListenSpec& l) {

@@ -25,17 +25,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-// One user directory connection per thread and data directory.
-UserDirectory& directory(const std::string& data_dir) {
-  thread_local std::string dir;
-  thread_local std::unique_ptr<UserDirectory> users;
-  if (!users || dir != data_dir) {
-    users = std::make_unique<UserDirectory>(data_dir);
-    dir = data_dir;
-  }
-  return *users;
-}
-
 std::string delivery_id() {
   unsigned char b[6];
   RAND_bytes(b, sizeof b);
@@ -82,7 +71,7 @@ LocalDelivery::LocalDelivery(std::string data_dir, std::string host_name) : data
 
 std::optional<SmtpReply> LocalDelivery::check_recipient(const std::string& address) const {
   try {
-    if (directory(data_dir_).find(address)) return std::nullopt;
+    if (thread_user_directory(data_dir_).find(address)) return std::nullopt;
   } catch (const std::exception& e) {
     spdlog::error("smtp: looking up recipient {}: {}", address, e.what());
     return SmtpReply{451, "4.3.0 the recipient cannot be looked up now"};
@@ -108,7 +97,7 @@ std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std
   for (size_t i = 0; i < env.recipients.size(); ++i) {
     const std::string& rcpt = env.recipients[i].address;
     try {
-      auto user = directory(data_dir_).find(rcpt);
+      auto user = thread_user_directory(data_dir_).find(rcpt);
       if (!user) {
         replies[i] = {550, "5.1.1 <" + rcpt + ">: no such user here"};
         continue;

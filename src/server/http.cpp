@@ -36,8 +36,9 @@ ListenSpec parse_listen(const std::string& s) {
   if (eq == std::string::npos || eq == 0) return bad("no PROTO=");
   ListenSpec l;
   l.proto = s.substr(0, eq);
-  if (l.proto != "https" && l.proto != "smtp" && l.proto != "submission" && l.proto != "submissions" && l.proto != "lmtp")
-    return bad("PROTO is https, smtp, submission, submissions or lmtp (imap and pop3 are to come)");
+  if (l.proto != "https" && l.proto != "smtp" && l.proto != "submission" && l.proto != "submissions" && l.proto != "lmtp" &&
+      l.proto != "pop3" && l.proto != "pop3s")
+    return bad("PROTO is https, smtp, submission, submissions, lmtp, pop3 or pop3s (imap is to come)");
   std::string rest = s.substr(eq + 1);
   size_t colon;
   if (!rest.empty() && rest[0] == '[') {

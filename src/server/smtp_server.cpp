@@ -9,17 +9,6 @@ namespace openmapi::server {
 
 namespace {
 
-// The user directory of a worker thread.
-UserDirectory& worker_users(const std::string& data_dir) {
-  thread_local std::string dir;
-  thread_local std::unique_ptr<UserDirectory> users;
-  if (!users || dir != data_dir) {
-    users = std::make_unique<UserDirectory>(data_dir);
-    dir = data_dir;
-  }
-  return *users;
-}
-
 class SmtpProtocol final : public LineProtocol {
  public:
   SmtpProtocol(const ServerConfig& config, std::shared_ptr<LocalDelivery> delivery, std::string proto, std::string remote, bool tls)
@@ -64,7 +53,7 @@ class SmtpProtocol final : public LineProtocol {
     try {
       // RFC 4616: an authorization identity other than the user's own is not granted.
       if (c.authzid.empty() || c.authzid == c.user)
-        if (auto u = worker_users(config_.data_dir).authenticate(c.user, c.password)) user = u->address;
+        if (auto u = thread_user_directory(config_.data_dir).authenticate(c.user, c.password)) user = u->address;
     } catch (const std::exception& e) {
       spdlog::error("{} {}: checking a password: {}", proto_, remote_, e.what());
     }

@@ -192,4 +192,14 @@ std::optional<User> UserDirectory::authenticate(const std::string& address, cons
   return u;
 }
 
+UserDirectory& thread_user_directory(const std::string& data_dir) {
+  thread_local std::string dir;
+  thread_local std::unique_ptr<UserDirectory> users;
+  if (!users || dir != data_dir) {
+    users = std::make_unique<UserDirectory>(data_dir);
+    dir = data_dir;
+  }
+  return *users;
+}
+
 }  // namespace openmapi::server

@@ -72,6 +72,10 @@ class UserDirectory {
   std::unique_ptr<store::sqlite::Db> db_;
 };
 
+// The calling thread's directory of `data_dir`, opened on first use and kept for the thread's
+// life (the worker threads of the mail doors share no connection).
+UserDirectory& thread_user_directory(const std::string& data_dir);
+
 // "local@domain" with 1-64 characters before the '@', a domain of letters, digits, '-' and '.',
 // 254 characters in all, no spaces or control characters; the checked address.
 std::string check_address(const std::string& address);

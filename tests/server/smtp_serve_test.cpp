@@ -44,13 +44,25 @@ class MailFlow : public ::testing::Test {
   }
   void start(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"--listen", "smtp=127.0.0.1:0",        "--listen", "submission=127.0.0.1:0",
-                                     "--listen", "submissions=127.0.0.1:0", "--listen", "lmtp=127.0.0.1:0"};
+                                     "--listen", "submissions=127.0.0.1:0", "--listen", "lmtp=127.0.0.1:0",
+                                     "--listen", "pop3=127.0.0.1:0",        "--listen", "pop3s=127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::string why;
-    ASSERT_TRUE(server.start(dir, data, args, {"smtp", "submission", "submissions", "lmtp"}, why)) << why;
+    ASSERT_TRUE(server.start(dir, data, args, {"smtp", "submission", "submissions", "lmtp", "pop3", "pop3s"}, why)) << why;
   }
   std::string swaks(const std::string& proto, const std::string& args) const {
     return "swaks --silent 1 --timeout 30 --server 127.0.0.1 --port " + server.port(proto) + " " + args;
+  }
+  // curl against POP3 on `proto` (STLS required on pop3), as `user`, verifying the certificate.
+  Out pop3(const std::string& proto, const std::string& path, const std::string& extra = "", const std::string& password = kPassword) const {
+    const std::string scheme = proto == "pop3s" ? "pop3s" : "pop3";
+    return sh("curl -sS --max-time 30 --cacert " + quote((data / "tls" / "server.crt").string()) + (proto == "pop3" ? " --ssl-reqd" : "") +
+              " -u " + quote(kAlice + ":" + password) + " " + extra + " " + scheme + "://localhost:" + server.port(proto) + path);
+  }
+  // How many messages `address`'s Inbox shows (soft-deleted ones are out of view).
+  uint32_t inbox_count(const std::string& address) const {
+    auto mb = store::open_sqlite_mailbox(store::mailbox_file(data.string(), address));
+    return mb->contents_table(mb->special_folder(store::SpecialFolder::Inbox))->row_count();
   }
   // The messages of `address`'s Inbox, oldest first.
   std::vector<Message> inbox(const std::string& address) const {
@@ -278,4 +290,51 @@ TEST_F(MailFlow, HostileClientsLeaveNothingBehindAndTheServerGoesOn) {
   auto msgs = inbox(kAlice);
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0].props.get_string(tags::PidTagSubject), "after the storm");
+}
+
+TEST_F(MailFlow, ASwaksMessageIsSeenThroughPop3WithCurlAndDeletedAtQuit) {
+  start();
+  std::ofstream(dir / "notes.txt") << "attached notes\n";
+  for (const char* subject : {"first over pop3", "second over pop3"}) {
+    Out s = sh(swaks("smtp", "--from carol@example.net --to " + kAlice + " --header " + quote(std::string("Subject: ") + subject) +
+                                 " --body 'pop3 body text' --attach " + quote((dir / "notes.txt").string())));
+    ASSERT_EQ(s.status, 0) << s.text;
+  }
+  // LIST over STLS (curl --ssl-reqd, the certificate checked for localhost).
+  Out list = pop3("pop3", "/");
+  ASSERT_EQ(list.status, 0) << list.text;
+  EXPECT_NE(list.text.find("1 "), std::string::npos) << list.text;
+  EXPECT_NE(list.text.find("2 "), std::string::npos) << list.text;
+  // RETR over implicit TLS: the MIME rendered from the store, with the same subject, sender,
+  // recipient, body and attachment as the message swaks sent.
+  Out one = pop3("pop3s", "/1");
+  ASSERT_EQ(one.status, 0) << one.text;
+  EXPECT_NE(one.text.find("Subject: first over pop3"), std::string::npos) << one.text;
+  EXPECT_NE(one.text.find("carol@example.net"), std::string::npos) << one.text;
+  EXPECT_NE(one.text.find(kAlice), std::string::npos) << one.text;
+  EXPECT_NE(one.text.find("pop3 body text"), std::string::npos) << one.text;
+  EXPECT_NE(one.text.find("notes.txt"), std::string::npos) << one.text;
+  // The size LIST gave is what RETR sent.
+  const size_t sp = list.text.find("1 ");
+  const size_t listed = std::stoul(list.text.substr(sp + 2));
+  EXPECT_EQ(listed, one.text.size()) << one.text;
+  // UIDL: the message ids, the same in a second session.
+  Out uidl = pop3("pop3", "/", "-X UIDL");
+  ASSERT_EQ(uidl.status, 0) << uidl.text;
+  EXPECT_EQ(pop3("pop3", "/", "-X UIDL").text, uidl.text);
+  // RETR marked it read; the other one stays unread.
+  auto msgs = inbox(kAlice);
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_NE(msgs[0].props.get_i32(tags::PidTagMessageFlags).value_or(0) & msgflag::Read, 0);
+  EXPECT_EQ(msgs[1].props.get_i32(tags::PidTagMessageFlags).value_or(0) & msgflag::Read, 0);
+  // DELE 1 then QUIT: soft-deleted, out of the Inbox's view.
+  Out dele = pop3("pop3", "/1", "-X DELE -I");
+  EXPECT_EQ(dele.status, 0) << dele.text;
+  EXPECT_EQ(inbox_count(kAlice), 1u);
+  Out again = pop3("pop3", "/");
+  EXPECT_EQ(again.text.find("2 "), std::string::npos) << again.text;
+  // A wrong password: curl fails, the server logs it.
+  Out wrong = pop3("pop3", "/", "", "wrong");
+  EXPECT_NE(wrong.status, 0);
+  EXPECT_NE(server.log().find("pop3 127.0.0.1: authentication failed"), std::string::npos);
 }
