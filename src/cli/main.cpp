@@ -411,7 +411,16 @@ void demo_serve(const Options& o, const std::vector<std::string>& listen) {
   so.listen = listen;
   so.ready = [&](const std::vector<std::string>& urls) {
     std::cout << "\nThe server is running (Ctrl-C stops it):\n";
-    for (const auto& u : urls) std::cout << "  Autodiscover: " << u << "/autodiscover/autodiscover.xml\n";
+    std::string https;
+    for (const auto& u : urls) {
+      if (u.rfind("https://", 0) == 0) {
+        std::cout << "  Autodiscover: " << u << "/autodiscover/autodiscover.xml\n";
+        if (https.empty()) https = u;
+      } else {
+        std::cout << "  " << u << "\n";
+      }
+    }
+    if (https.empty()) https = urls.front();
     std::cout << "  user " << kDemoUser << ", password " << kDemoPassword << " (HTTP Basic over TLS; the certificate is self-signed)\n";
     std::cout << "  try: curl -k -u " << kDemoUser << ":" << kDemoPassword << " -H 'X-MapiHttpCapability: 1' -H 'Content-Type: text/xml' \\\n"
               << "         --data '<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\">"
@@ -419,8 +428,9 @@ void demo_serve(const Options& o, const std::vector<std::string>& listen) {
               << kDemoUser
               << "</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
                  "</AcceptableResponseSchema></Request></Autodiscover>' "
-              << urls.front() << "/autodiscover/autodiscover.xml\n";
-    std::cout << "  MAPI over HTTP: EMSMDB sessions and the first ROPs are served, most ROPs and NSPI not yet: Outlook cannot open the mailbox so far.\n"
+              << https << "/autodiscover/autodiscover.xml\n";
+    std::cout << "  MAPI over HTTP: EMSMDB with 91 ROPs (docs/ROPS.md) and the NSPI address book; no Outlook has been tried on it yet.\n"
+              << "  Mail too: demo --serve --listen https=127.0.0.1:8443 --listen smtp=127.0.0.1:2525 --listen pop3=127.0.0.1:1110 (docs/SERVER.md).\n"
               << std::flush;
   };
   cli::serve(so);

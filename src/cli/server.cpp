@@ -19,6 +19,7 @@
 #include "server/http.h"
 #include "server/pop3_server.h"
 #include "server/smtp_server.h"
+#include "server/spooler.h"
 #include "server/tls.h"
 #include "server/users.h"
 
@@ -117,6 +118,9 @@ void serve(const ServeOptions& o) {
   server::add_smtp_doors(mail, c);
   server::add_pop3_doors(mail, c);
   mail.start();
+  // What the users submit through MAPI leaves their outgoing queues (spooler.h).
+  server::Spooler spooler(c, std::make_shared<server::LocalDelivery>(c.data_dir, c.host_name));
+  spooler.start();
   std::vector<std::string> urls;
   auto url = [&](const server::ListenSpec& l) {
     const bool v6 = l.address.find(':') != std::string::npos;

@@ -10,6 +10,7 @@
 #include "core/entryid.h"
 #include "core/error.h"
 #include "core/filetime.h"
+#include "core/restriction.h"
 #include "formats/mime/mime.h"
 #include "server/users.h"
 #include "store/data_dir.h"
@@ -79,7 +80,8 @@ std::optional<SmtpReply> LocalDelivery::check_recipient(const std::string& addre
   return SmtpReply{550, "5.1.1 <" + address + ">: no such user here"};
 }
 
-std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std::string& message, SmtpMode mode) const {
+std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std::string& message, SmtpMode mode,
+                                              const std::string& once) const {
   const std::string id = delivery_id();
   const int64_t now_s = std::time(nullptr);
   const std::string mime = trace_headers(env, mode, host_, id, now_s) + message;
@@ -130,6 +132,16 @@ std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std
       p.set(PropValue::i32(tags::PidTagMessageFlags, flags & ~(msgflag::Read | msgflag::Unsent | msgflag::Unmodified | msgflag::Submitted)));
       const std::string cls = p.get_string(tags::PidTagMessageClass).value_or("IPM.Note");
       const store::FolderId folder = receive_folder(*mb, cls);
+      if (!once.empty()) {
+        auto t = mb->contents_table(folder);
+        t->restrict(Restriction{Restriction::Property{RelOp::Eq, tags::PidTagInternetMessageId,
+                                                      PropValue::string(tags::PidTagInternetMessageId, once)}});
+        if (t->row_count() > 0) {
+          spdlog::info("smtp {}: to <{}>: {} is there already", id, rcpt, once);
+          replies[i] = {250, "2.0.0 <" + rcpt + "> has it already (" + id + ")"};
+          continue;
+        }
+      }
       const store::MessageId mid = mb->save_message(folder, m);
       spdlog::info("smtp {}: from <{}> to <{}>: delivered as message {} ({} bytes)", id, env.from, rcpt, mid, mime.size());
       replies[i] = {250, "2.0.0 <" + rcpt + "> delivered (" + id + ")"};

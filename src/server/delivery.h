@@ -28,7 +28,10 @@ class LocalDelivery {
   LocalDelivery(std::string data_dir, std::string host_name);
   // nullopt when `address` is a local user, else the refusal to give at RCPT time.
   std::optional<SmtpReply> check_recipient(const std::string& address) const;
-  std::vector<SmtpReply> deliver(const SmtpEnvelope& env, const std::string& message, SmtpMode mode) const;
+  // `once`: a Message-ID that names this message; a recipient whose receive folder holds a
+  // message with it already is not given a second copy (the spooler's resend after a crash).
+  std::vector<SmtpReply> deliver(const SmtpEnvelope& env, const std::string& message, SmtpMode mode,
+                                 const std::string& once = "") const;
 
  private:
   std::string data_dir_, host_;

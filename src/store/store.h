@@ -271,6 +271,14 @@ class Mailbox {
   virtual void abort_submit(MessageId id) { throw_error(ErrorCode::MAPI_E_NO_ACCESS, "this store is read-only"); }
   // The queue, oldest first: message and FILETIME of its submission.
   virtual std::vector<std::pair<MessageId, int64_t>> outgoing_queue() { return {}; }
+  // The spooler has sent message `id` (MS-OXOMSG 3.3.4.x): in one transaction it leaves the
+  // queue, `stamp` is set on it (the sender, the Message-ID, the submit time the spooler used),
+  // MSGFLAG_SUBMITTED and MSGFLAG_UNSENT are cleared and MSGFLAG_READ set, and it moves to Sent
+  // Items — or is deleted when PidTagDeleteAfterSubmit is true. Returns its id in Sent Items (0
+  // when deleted). MAPI_E_NOT_IN_QUEUE when it is not queued (aborted meanwhile).
+  virtual MessageId finish_submit(MessageId id, const std::vector<PropValue>& stamp) {
+    throw_error(ErrorCode::MAPI_E_NO_ACCESS, "this store is read-only");
+  }
 
   // ---- receive folders (MS-OXCSTOR RopGetReceiveFolder / RopSetReceiveFolder)
   // Every registration: message class (lower case; "" is the default) -> folder. The default

@@ -961,6 +961,43 @@ class SqliteMailbox final : public Mailbox {
     tx.commit();
   }
 
+  MessageId finish_submit(MessageId id, const std::vector<PropValue>& stamp) override {
+    Transaction tx(db_);
+    const FolderId f = message_folder(id);
+    Stmt(db_, "DELETE FROM outgoing WHERE message_id = ?").bind(1, int64_t(id)).run();
+    if (db_.changes() == 0) throw_error(ErrorCode::MAPI_E_NOT_IN_QUEUE, "message " + std::to_string(id) + " is not in the outgoing queue");
+    const bool delete_after = read_tags(kMessageProps, int64_t(id), {tags::PidTagDeleteAfterSubmit})
+                                  .get_bool(tags::PidTagDeleteAfterSubmit)
+                                  .value_or(false);
+    const int32_t flags = (message_flags(id) & ~(msgflag::Submitted | msgflag::Unsent)) | msgflag::Read;
+    if (!stamp.empty()) write_props(db_, kMessageProps, int64_t(id), stamp);
+    set_flags(id, flags);
+    if (delete_after) {
+      Stmt q(db_, "SELECT message_size FROM messages WHERE id = ?");
+      q.bind(1, int64_t(id));
+      const int64_t size = q.step() ? q.int64(0) : 0;
+      set_info_int("mailbox_size", get_info_int("mailbox_size") - size);
+      Stmt(db_, "DELETE FROM messages WHERE id = ?").bind(1, int64_t(id)).run();
+      journal(next_cn(), ChangeKind::HardDeleted, false, id, f, {}, {}, flags);
+      tx.commit();
+      return 0;
+    }
+    {
+      // The stamp may change mirrored columns (the sender's name) and the size.
+      Stmt q(db_, "SELECT change_number, message_size FROM messages WHERE id = ?");
+      q.bind(1, int64_t(id));
+      q.step();
+      const int64_t cn = q.int64(0), old_size = q.int64(1);
+      const int64_t size = total_size(id);
+      write_props(db_, kMessageProps, int64_t(id), {PropValue::i32(tags::PidTagMessageSize, int32_t(std::min<int64_t>(size, INT32_MAX)))});
+      charge_size(old_size, size);
+      refresh_mirror(id, cn, size);
+    }
+    const MessageId sent = move_in_tx(id, specials_.at(SpecialFolder::SentItems));
+    tx.commit();
+    return sent;
+  }
+
   std::vector<std::pair<MessageId, int64_t>> outgoing_queue() override {
     Stmt q(db_, "SELECT message_id, submitted FROM outgoing ORDER BY submitted, message_id");
     std::vector<std::pair<MessageId, int64_t>> out;
