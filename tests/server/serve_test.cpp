@@ -17,6 +17,9 @@
 #include <thread>
 
 #include "core/bytes.h"
+#include "core/propbag.h"
+#include "store/data_dir.h"
+#include "store/store.h"
 #include "serve_util.h"
 
 namespace fs = std::filesystem;
@@ -746,7 +749,29 @@ TEST_F(Emsmdb, AnOutlookLikeFirstStartEndToEnd) {
   std::vector<uint32_t> none = h;
   const openmapi::Bytes notes = execute(BinaryWriter(), none);
   ASSERT_GE(notes.size(), 8u);
-  EXPECT_EQ(notes[0], 0x2A);             // RopNotify
-  EXPECT_EQ(notes[7], 0x80);             // on a message
-  EXPECT_EQ(notes[6], 0x02);             // NewMail
+  EXPECT_EQ(notes[0], 0x2A);  // RopNotify
+  // Among them (the spooler's moves may have changed an open table first) a NewMail: RopNotify,
+  // a handle, the logon, NotificationType 0x8002 (NewMail on a message).
+  bool new_mail = false;
+  for (size_t i = 0; i + 8 <= notes.size() && !new_mail; ++i)
+    new_mail = notes[i] == 0x2A && notes[i + 6] == 0x02 && notes[i + 7] == 0x80;
+  EXPECT_TRUE(new_mail);
+
+  // 9. The spooler took the submitted message: it is in Sent Items, and as bob@example.com is no
+  // user here (and nothing is relayed yet), a non-delivery report is in the Inbox.
+  auto mb = openmapi::store::open_sqlite_mailbox(openmapi::store::mailbox_file(data.string(), "alice@example.com"));
+  auto subjects_in = [&](openmapi::store::SpecialFolder f) {
+    auto t = mb->contents_table(mb->special_folder(f));
+    t->set_columns({openmapi::tags::PidTagSubject});
+    std::vector<std::string> out;
+    for (const auto& row : t->query_rows(100))
+      if (const auto* s = row[0].get_if<std::string>()) out.push_back(*s);
+    return out;
+  };
+  auto has = [](const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+  for (int i = 0; i < 100 && !has(subjects_in(openmapi::store::SpecialFolder::SentItems), "hello bob"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(has(subjects_in(openmapi::store::SpecialFolder::SentItems), "hello bob"));
+  EXPECT_TRUE(subjects_in(openmapi::store::SpecialFolder::Outbox).empty());
+  EXPECT_TRUE(has(subjects_in(openmapi::store::SpecialFolder::Inbox), "Undeliverable: hello bob"));
 }
