@@ -443,6 +443,9 @@ void SmtpEngine::mail(const std::string& args, std::string& out) {
   }
   if (!e.smtputf8 && !is_ascii(p->path)) return bad(out, 553, "5.6.7 a non-ASCII address wants SMTPUTF8");
   if (!p->path.empty() && p->path.find('@') == std::string::npos) return bad(out, 501, "5.1.7 the sender address has no domain");
+  // Submission: a user sends as itself (RFC 6409 8.1 lets the server enforce it), not as anyone.
+  if (mode_ == SmtpMode::Submission && upper(p->path) != upper(user_))
+    return bad(out, 553, "5.7.1 <" + p->path.substr(0, 200) + ">: not the address of " + user_);
   e.from = p->path;
   e.recipients.clear();
   env_ = std::move(e);

@@ -5,7 +5,8 @@
 //
 // Extensions: PIPELINING, SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, CHUNKING (BDAT), DSN
 // (its parameters are accepted and kept in the envelope), STARTTLS, AUTH PLAIN and LOGIN (only
-// offered and accepted over TLS; submission requires it before MAIL).
+// offered and accepted over TLS; submission requires it before MAIL, and MAIL FROM the
+// authenticated user's own address).
 //
 // Bad input: a command line over SmtpLimits::max_command_line is answered 500 and skipped; a
 // message over max_message_size is read to its end, not kept, and refused with 552; a BDAT

@@ -182,6 +182,11 @@ TEST_F(MailFlow, SubmissionTakesAuthOnlyOverTlsAndDeliversToBob) {
   ASSERT_EQ(msgs.size(), 1u);
   EXPECT_EQ(msgs[0].props.get_string(tags::PidTagSubject), "lunch?");
   EXPECT_NE(msgs[0].props.get_string(tags::PidTagTransportMessageHeaders).value_or("").find("with ESMTPSA id"), std::string::npos);
+  // Authenticated, but sending as somebody else: refused at MAIL.
+  Out spoof = sh(swaks("submission", "-tls --auth PLAIN --auth-user " + kAlice + " --auth-password " + quote(kPassword) +
+                                         " --from ceo@example.com --to " + kBob));
+  EXPECT_NE(spoof.status, 0);
+  EXPECT_NE(spoof.text.find("553 5.7.1"), std::string::npos) << spoof.text;
   // A wrong password: 535.
   Out wrong = sh(swaks("submission", "-tls --auth LOGIN --auth-user " + kAlice + " --auth-password nope --from " + kAlice + " --to " + kBob));
   EXPECT_NE(wrong.status, 0);

@@ -223,7 +223,10 @@ TEST(Smtp, SubmissionWantsAuthenticationAndTakesPlainAndLogin) {
   EXPECT_EQ(c.seen_credentials[1].user, "alice@example.org");
   EXPECT_EQ(c.seen_credentials[1].password, "secret");
   EXPECT_EQ(codes(c.send("AUTH PLAIN\r\n")), std::vector<int>{503});  // once per session
-  EXPECT_EQ(codes(c.send("MAIL FROM:<alice@example.org>\r\n")), std::vector<int>{250});
+  // A user sends as itself: another sender, or the null one, is refused.
+  EXPECT_EQ(c.send("MAIL FROM:<ceo@example.org>\r\n").substr(0, 9), "553 5.7.1");
+  EXPECT_EQ(codes(c.send("MAIL FROM:<>\r\n")), std::vector<int>{553});
+  EXPECT_EQ(codes(c.send("MAIL FROM:<Alice@Example.org>\r\n")), std::vector<int>{250});
 
   // LOGIN: user and password in two challenges.
   Client d(SmtpMode::Submission, {}, true);
