@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/filetime.h"
 #include "core/restriction.h"
+#include "core/unicode.h"
 #include "formats/mime/mime.h"
 #include "server/users.h"
 #include "store/data_dir.h"
@@ -21,28 +22,20 @@ namespace openmapi::server {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string delivery_id() {
-  unsigned char b[6];
+  uint8_t b[6];
   RAND_bytes(b, sizeof b);
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : b) out += hex[c >> 4], out += hex[c & 15];
-  return out;
+  return to_hex(ByteView(b, sizeof b));
 }
 
 // The receive folder for `message_class`: the longest configured class that is it or a prefix of
 // it at a '.' (MS-OXCSTOR 2.2.2.1.1.x, as RopGetReceiveFolder chooses), else the default ("").
 store::FolderId receive_folder(store::Mailbox& mb, const std::string& message_class) {
-  const std::string cls = lower(message_class);
+  const std::string cls = ascii_lower(message_class);
   std::optional<store::FolderId> best;
   size_t best_len = 0;
   for (const auto& [c, folder] : mb.receive_folders()) {
-    const std::string k = lower(c);
+    const std::string k = ascii_lower(c);
     const bool match = k.empty() || cls == k || (cls.size() > k.size() && cls.compare(0, k.size(), k) == 0 && cls[k.size()] == '.');
     if (match && (!best || k.size() > best_len)) best = folder, best_len = k.size();
   }

@@ -61,6 +61,17 @@ ListenSpec parse_listen(const std::string& s) {
   return l;
 }
 
+void listen_on(tcp::acceptor& acceptor, ListenSpec& spec) {
+  boost::system::error_code ec;
+  tcp::endpoint ep(asio::ip::make_address(spec.address), spec.port);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw_error(ErrorCode::MAPI_E_NETWORK_ERROR, "cannot listen on " + spec.text() + ": " + ec.message());
+  spec.port = acceptor.local_endpoint().port();
+}
+
 ServerConfig load_config(const std::string& path, ServerConfig c) {
   std::ifstream in(path);
   if (!in) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no configuration file " + path);
@@ -273,14 +284,7 @@ struct HttpServer::Listener : std::enable_shared_from_this<HttpServer::Listener>
       : io(io), ctx(ctx), config(config), handler(handler), spec(std::move(spec)), acceptor(asio::make_strand(io)) {}
 
   void open() {
-    boost::system::error_code ec;
-    tcp::endpoint ep(asio::ip::make_address(spec.address), spec.port);
-    acceptor.open(ep.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor.bind(ep, ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw_error(ErrorCode::MAPI_E_NETWORK_ERROR, "cannot listen on " + spec.text() + ": " + ec.message());
-    spec.port = acceptor.local_endpoint().port();
+    listen_on(acceptor, spec);
   }
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {

@@ -12,6 +12,7 @@
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http.hpp>
 
@@ -41,6 +42,9 @@ struct ListenSpec {
 };
 // MAPI_E_INVALID_PARAMETER for anything else, or a PROTO this server does not speak (yet).
 ListenSpec parse_listen(const std::string& s);
+// Opens, binds and listens `acceptor` on `spec` (address reuse on), and sets spec.port to the
+// bound port (for port 0). MAPI_E_NETWORK_ERROR naming the address when it cannot.
+void listen_on(boost::asio::ip::tcp::acceptor& acceptor, ListenSpec& spec);
 
 // The settings of `openmapi serve` (docs/SERVER.md lists every key with its default).
 struct ServerConfig {

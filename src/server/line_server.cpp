@@ -185,14 +185,7 @@ struct LineServer::Listener : std::enable_shared_from_this<LineServer::Listener>
       : io(io), shared(std::move(shared)), spec(std::move(spec)), door(std::move(door)), acceptor(asio::make_strand(io)) {}
 
   void open() {
-    boost::system::error_code ec;
-    tcp::endpoint ep(asio::ip::make_address(spec.address), spec.port);
-    acceptor.open(ep.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor.bind(ep, ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw_error(ErrorCode::MAPI_E_NETWORK_ERROR, "cannot listen on " + spec.text() + ": " + ec.message());
-    spec.port = acceptor.local_endpoint().port();
+    listen_on(acceptor, spec);
   }
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {

@@ -2,11 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cctype>
-
 #include "core/entryid.h"
 #include "core/error.h"
 #include "core/filetime.h"
+#include "core/unicode.h"
 #include "formats/mime/mime.h"
 #include "server/users.h"
 #include "store/data_dir.h"
@@ -17,23 +16,11 @@ namespace openmapi::server {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string hex(const Guid& g) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : g.bytes) out += digits[b >> 4], out += digits[b & 15];
-  return out;
-}
-
 // A recipient's SMTP address, or "" when it has none (another address type without one).
 std::string smtp_address_of(const PropertyBag& r) {
   if (auto a = r.get_string(tags::PidTagSmtpAddress); a && !a->empty()) return *a;
   const std::string type = r.get_string(tags::PidTagAddressType).value_or("");
-  if (lower(type) == "smtp") return r.get_string(tags::PidTagEmailAddress).value_or("");
+  if (ascii_lower(type) == "smtp") return r.get_string(tags::PidTagEmailAddress).value_or("");
   return "";
 }
 
@@ -161,7 +148,7 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
   add(PropValue::string(tags::PidTagSentRepresentingSmtpAddress, owner));
   add(PropValue::binary(tags::PidTagSentRepresentingEntryId, entry));
   add(PropValue::string(tags::PidTagInternetMessageId,
-                        "<openmapi." + hex(mb.mailbox_guid()) + "." + std::to_string(id) + "." + std::to_string(submitted) + "@" +
+                        "<openmapi." + to_hex(ByteView(mb.mailbox_guid().bytes)) + "." + std::to_string(id) + "." + std::to_string(submitted) + "@" +
                             config_.host_name + ">"));
   add(PropValue::time(tags::PidTagClientSubmitTime, submitted));
   const std::string message_id = m.props.get_string(tags::PidTagInternetMessageId).value_or("");
