@@ -17,6 +17,7 @@
 #include "core/filetime.h"
 #include "server/frontend.h"
 #include "server/http.h"
+#include "server/imap_server.h"
 #include "server/pop3_server.h"
 #include "server/smtp_server.h"
 #include "server/spooler.h"
@@ -117,6 +118,7 @@ void serve(const ServeOptions& o) {
   server::LineServer mail(http.io(), c, tls.certificate, tls.private_key);
   server::add_smtp_doors(mail, c);
   server::add_pop3_doors(mail, c);
+  server::add_imap_doors(mail, c);
   mail.start();
   // What the users submit through MAPI leaves their outgoing queues (spooler.h).
   server::Spooler spooler(c, std::make_shared<server::LocalDelivery>(c.data_dir, c.host_name));

@@ -37,8 +37,8 @@ ListenSpec parse_listen(const std::string& s) {
   ListenSpec l;
   l.proto = s.substr(0, eq);
   if (l.proto != "https" && l.proto != "smtp" && l.proto != "submission" && l.proto != "submissions" && l.proto != "lmtp" &&
-      l.proto != "pop3" && l.proto != "pop3s")
-    return bad("PROTO is https, smtp, submission, submissions, lmtp, pop3 or pop3s (imap is to come)");
+      l.proto != "pop3" && l.proto != "pop3s" && l.proto != "imap" && l.proto != "imaps")
+    return bad("PROTO is https, smtp, submission, submissions, lmtp, imap, imaps, pop3 or pop3s");
   std::string rest = s.substr(eq + 1);
   size_t colon;
   if (!rest.empty() && rest[0] == '[') {

@@ -33,7 +33,8 @@ namespace http = boost::beast::http;
 // One --listen: PROTO=ADDR:PORT ("https=127.0.0.1:8443", "https=[::1]:443", "smtp=0.0.0.0:25").
 // PROTO: https (MAPI over HTTP, Autodiscover), smtp (port 25: mail for local users),
 // submission (587: authenticated clients, STARTTLS), submissions (465: implicit TLS), lmtp
-// (delivery from an MTA), pop3 (110: STLS), pop3s (995: implicit TLS).
+// (delivery from an MTA), imap (143: STARTTLS), imaps (993: implicit TLS), pop3 (110: STLS),
+// pop3s (995: implicit TLS).
 struct ListenSpec {
   std::string proto;
   std::string address;

@@ -60,6 +60,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void run() {
+    std::weak_ptr<Connection> weak = shared_from_this();
+    auto executor = stream_.get_executor();
+    protocol_->set_waker([weak, executor] {
+      asio::post(executor, [weak] {
+        if (auto self = weak.lock()) self->wake();
+      });
+    });
     if (!admitted_) {
       spdlog::warn("{} {}: refused: {} connections from this address already", proto_, remote_,
                    shared_->config.smtp_max_connections_per_address);
@@ -84,9 +91,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
+  std::chrono::seconds read_timeout() const {
+    return read_timeout_.count() > 0 ? read_timeout_ : std::chrono::duration_cast<std::chrono::seconds>(shared_->config.io_timeout);
+  }
+
   void read() {
-    stream_.expires_after(shared_->config.io_timeout);
+    stream_.expires_after(read_timeout());
     auto on_read = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+      self->idle_ = false;
       if (ec) {
         if (ec == beast::error::timeout) {
           // The stream is closed by the timeout: nothing more can be sent on it.
@@ -95,6 +107,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return self->close();
       }
       self->protocol_->feed(self->buf_.data(), n);
+      if (self->polling_) {
+        self->input_waiting_ = true;  // the wake's work is running: go on once it is done
+        return;
+      }
       self->process();
     };
     if (tls_) tls_->async_read_some(asio::buffer(buf_), on_read);
@@ -119,12 +135,64 @@ class Connection : public std::enable_shared_from_this<Connection> {
     write_then(std::move(out), [self, close_after] { close_after ? self->close() : self->read(); });
   }
 
+  // Step::Idle: the protocol's waker was called. Runs the idle work unless one runs already
+  // (then once more after it), and sends its answer while the read waits.
+  void wake() {
+    if (!idle_ || polling_) {
+      woken_ = true;
+      return;
+    }
+    woken_ = false;
+    polling_ = true;
+    auto self = shared_from_this();
+    asio::post(shared_->workers, [self, work = idle_work_] {
+      LineProtocol::Answer answer;
+      try {
+        answer = work();
+      } catch (const std::exception& e) {
+        spdlog::error("{} {}: {}", self->proto_, self->remote_, e.what());
+      }
+      asio::post(self->stream_.get_executor(), [self, answer = std::move(answer)] {
+        std::string out;
+        if (answer.apply) answer.apply(out);
+        auto done = [self] {
+          self->polling_ = false;
+          if (self->input_waiting_) {
+            self->input_waiting_ = false;
+            return self->process();
+          }
+          self->stream_.expires_after(self->read_timeout());
+          if (self->woken_) self->wake();
+        };
+        if (out.empty()) return done();
+        auto data = std::make_shared<std::string>(std::move(out));
+        auto written = [self, data, done](boost::system::error_code ec, size_t) {
+          if (ec) {
+            self->polling_ = false;
+            return self->close();
+          }
+          done();
+        };
+        if (self->tls_) asio::async_write(*self->tls_, asio::buffer(*data), written);
+        else asio::async_write(self->stream_, asio::buffer(*data), written);
+      });
+    });
+  }
+
   void process() {
     std::string out;
     LineProtocol::Step step = protocol_->step(out);
     auto self = shared_from_this();
+    read_timeout_ = step.read_timeout;
     switch (step.kind) {
       case LineProtocol::Step::Input: return write(std::move(out), false);
+      case LineProtocol::Step::Idle:
+        return write_then(std::move(out), [self, work = std::move(step.work)] {
+          self->idle_work_ = work;
+          self->idle_ = true;
+          self->read();
+          if (self->woken_) self->wake();
+        });
       case LineProtocol::Step::Close: return write(std::move(out), true);
       case LineProtocol::Step::StartTls:
         return write_then(std::move(out), [self] {
@@ -176,6 +244,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer timer_;
   std::unique_ptr<LineProtocol> protocol_;
   std::array<char, 64 * 1024> buf_{};
+  std::chrono::seconds read_timeout_{0};
+  // Step::Idle: a read waits; `polling_` while the idle work runs (input then waits for it).
+  bool idle_ = false, polling_ = false, woken_ = false, input_waiting_ = false;
+  std::function<LineProtocol::Answer()> idle_work_;
 };
 
 }  // namespace

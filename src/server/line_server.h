@@ -1,4 +1,4 @@
-// The listeners of the line protocols of `openmapi serve` (SMTP, submission, LMTP, POP3): Asio
+// The listeners of the line protocols of `openmapi serve` (SMTP, submission, LMTP, POP3, IMAP): Asio
 // sockets, STARTTLS (or implicit TLS) with the server's certificate, and a LineProtocol per
 // connection that turns bytes into replies. Anything slow a protocol must do (an Argon2id check,
 // a delivery, a mailbox read) it hands back as work, which runs on two worker threads so that no
@@ -38,14 +38,21 @@ class LineProtocol {
     std::chrono::milliseconds delay{0};
   };
   struct Step {
-    enum Kind { Input, StartTls, Work, Close } kind = Input;
-    std::function<Answer()> work;  // Work: run on a worker thread
+    // Idle: read as for Input, and meanwhile run `work` each time the protocol's waker is called
+    // (IMAP's IDLE): its answer is sent while the read goes on. The protocol is not fed until
+    // that work is done, so it is still used by one thread at a time.
+    enum Kind { Input, StartTls, Work, Close, Idle } kind = Input;
+    std::function<Answer()> work;  // Work: run on a worker thread; Idle: run when woken
+    std::chrono::seconds read_timeout{0};  // Input and Idle: how long the client may be silent (0: the io timeout)
   };
   // Processes what was fed: appends replies to `out` and says what comes next (after the
   // output is sent: read more, the TLS handshake, the work, or the end).
   virtual Step step(std::string& out) = 0;
   // The handshake after Step::StartTls succeeded.
   virtual void tls_started() = 0;
+  // Gives the protocol the function that wakes its connection in Step::Idle (callable from any
+  // thread, also after the connection is gone; a wake outside Idle is remembered until the next).
+  virtual void set_waker(std::function<void()> waker) {}
 };
 
 // Makes the protocol of a new connection: the client's address, and whether the connection is
