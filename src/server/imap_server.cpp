@@ -33,7 +33,8 @@ class ImapProtocol final : public LineProtocol {
       case ImapSession::Result::More:
         return {Step::Work, [this] {
                   std::string o;
-                  return answer(std::move(o), session_.resume(o));
+                  const ImapSession::Result r = session_.resume(o);
+                  return answer(std::move(o), r);
                 }};
       case ImapSession::Result::AuthContinue:
       case ImapSession::Result::Idle: {
@@ -55,7 +56,8 @@ class ImapProtocol final : public LineProtocol {
         }
         return {Step::Work, [this, idle, line = std::move(*line)] {
                   std::string o;
-                  return answer(std::move(o), idle ? session_.idle_done(line, o) : session_.auth_response(line, o));
+                  const ImapSession::Result r = idle ? session_.idle_done(line, o) : session_.auth_response(line, o);
+                  return answer(std::move(o), r);
                 }};
       }
       case ImapSession::Result::Continue: break;

@@ -980,7 +980,15 @@ class MimeWriter {
                                            : g_mime_stream_mem_new_with_buffer(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     GPtr<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
     g_mime_part_set_content(part, wrapper.get());
-    g_mime_part_set_content_encoding(part, major == "text" ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE : GMIME_CONTENT_ENCODING_BASE64);
+    // Quoted-printable keeps text readable, but a reader turns its line breaks into CRLF: text
+    // whose bytes have other line breaks (or NULs) goes as base64, so that it comes back intact.
+    bool canonical = major == "text";
+    for (size_t i = 0; canonical && i < bytes.size(); ++i) {
+      const uint8_t c = bytes[i];
+      if (c == 0 || (c == '\n' && (i == 0 || bytes[i - 1] != '\r')) || (c == '\r' && (i + 1 == bytes.size() || bytes[i + 1] != '\n')))
+        canonical = false;
+    }
+    g_mime_part_set_content_encoding(part, canonical ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE : GMIME_CONTENT_ENCODING_BASE64);
     return GMIME_OBJECT(part);
   }
 
