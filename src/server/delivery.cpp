@@ -101,6 +101,9 @@ std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std
       Message m = store::to_mailbox_ids(parsed, names, *mb);
       PropertyBag& p = m.props;
       p.set(PropValue::time(tags::PidTagMessageDeliveryTime, now));
+      // The message as it came, for IMAP and POP3 to send byte for byte (named_ids.h).
+      p.set(PropValue::binary(PropTag(mb->named_property_id(store::internet_message_name(), true), PropType::Binary),
+                              Bytes(mime.begin(), mime.end())));
       const Bytes entry = OneOffEntryId{user->display_name, "SMTP", user->address}.serialize();
       std::string key = "SMTP:" + user->address;
       for (char& c : key) c = char(std::toupper(static_cast<unsigned char>(c)));
@@ -154,4 +157,37 @@ std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std
   return replies;
 }
 
+std::string message_mime(store::Mailbox& mb, store::MessageId id) {
+  std::optional<uint16_t> named;
+  try {
+    named = mb.named_property_id(store::internet_message_name(), false);
+  } catch (const MapiError& e) {
+    if (e.code() != ErrorCode::MAPI_E_NOT_FOUND) throw;
+  }
+  if (named) {
+    std::unique_ptr<store::PropertyStream> stream;
+    try {
+      stream = mb.open_stream(id, PropTag(*named, PropType::Binary));
+    } catch (const MapiError& e) {
+      if (e.code() != ErrorCode::MAPI_E_NOT_FOUND) throw;
+    }
+    if (stream) {
+      std::string out;
+      out.resize(size_t(std::min<uint64_t>(stream->size(), 256u << 20)));
+      size_t got = 0;
+      while (got < out.size()) {
+        const size_t n = stream->read(reinterpret_cast<uint8_t*>(out.data()) + got, out.size() - got);
+        if (n == 0) break;
+        got += n;
+      }
+      out.resize(got);
+      return out;
+    }
+  }
+  const Message m = mb.load_message(id);
+  const Bytes b = formats::write_mime(m, store::mailbox_names_for(m, mb));
+  return std::string(b.begin(), b.end());
+}
+
 }  // namespace openmapi::server
+

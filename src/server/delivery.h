@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "server/smtp.h"
+#include "store/store.h"
 
 namespace openmapi::server {
 
@@ -36,6 +37,11 @@ class LocalDelivery {
  private:
   std::string data_dir_, host_;
 };
+
+// The MIME of message `id`: as it came in (SMTP, LMTP, IMAP APPEND: the InternetMessage
+// property of named_ids.h, byte for byte) while its content is unchanged, else rendered from its
+// properties (formats/mime). MapiError from the store (MAPI_E_NOT_FOUND for a missing message).
+std::string message_mime(store::Mailbox& mb, store::MessageId id);
 
 // The Return-Path and Received header lines (CRLF-terminated) a delivery puts before the
 // message; `id` names the delivery in the logs; `time` is a Unix time.

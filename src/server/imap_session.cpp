@@ -10,6 +10,7 @@
 #include "core/filetime.h"
 #include "core/unicode.h"
 #include "formats/mime/mime.h"
+#include "server/delivery.h"
 #include "server/imap_mime.h"
 #include "server/users.h"
 #include "store/data_dir.h"
@@ -30,8 +31,6 @@ constexpr int32_t kRedFlag = 6;
 constexpr int32_t kVerbReply = 102, kVerbReplyAll = 103, kVerbForward = 104;
 constexpr int32_t kIconReplied = 0x105, kIconForwarded = 0x106;
 
-// The IMAP state MAPI has no property for: OpenMAPI's own property set.
-const Guid kPsetImap = Guid::from_string("{6F4D4150-494D-4150-8000-4F70656E4D41}");
 
 constexpr size_t kFetchBatchBytes = 1 << 20;  // a long FETCH goes out in pieces of about this
 constexpr size_t kMimeCache = 4;
@@ -126,6 +125,7 @@ struct ImapSession::Tags {
   PropTag keywords;  // PidNameKeywords (the categories)
   PropTag deleted;   // \Deleted
   PropTag unsubscribed;
+  PropTag internet_message;
 };
 
 struct ImapSession::FetchJob {
@@ -289,8 +289,9 @@ ImapSession::Result ImapSession::login(const ImapCommand& c, const std::string& 
     mailbox_ = store::open_sqlite_mailbox(store::mailbox_file(config_.data_dir, user->mailbox));
     tags_ = std::make_unique<Tags>();
     tags_->keywords = PropTag(mailbox_->named_property_id(PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "Keywords"), true), PropType::MultipleString);
-    tags_->deleted = PropTag(mailbox_->named_property_id(PropertyName::by_name(kPsetImap, "ImapDeleted"), true), PropType::Boolean);
-    tags_->unsubscribed = PropTag(mailbox_->named_property_id(PropertyName::by_name(kPsetImap, "ImapUnsubscribed"), true), PropType::Boolean);
+    tags_->deleted = PropTag(mailbox_->named_property_id(store::imap_deleted_name(), true), PropType::Boolean);
+    tags_->unsubscribed = PropTag(mailbox_->named_property_id(PropertyName::by_name(store::kPsetOpenMapi, "ImapUnsubscribed"), true), PropType::Boolean);
+    tags_->internet_message = PropTag(mailbox_->named_property_id(store::internet_message_name(), true), PropType::Binary);
   } catch (const std::exception& e) {
     spdlog::error("imap {}: opening the mailbox of {}: {}", remote_, user->address, e.what());
     mailbox_.reset();
@@ -727,30 +728,36 @@ std::vector<ImapSession::Msg> ImapSession::read_flags(const std::vector<store::M
   std::vector<Msg> out;
   if (ids.empty()) return out;
   const store::FolderId folder = selected_ ? *selected_ : mailbox_->message_folder(ids.front());
-  auto table = mailbox_->contents_table(folder);
-  table->set_columns({tags::PidTagMid, tags::PidTagMessageFlags, kFlagStatus, kLastVerb, tags_->keywords, tags_->deleted});
-  std::set<store::MessageId> wanted(ids.begin(), ids.end());
-  if (ids.size() <= 64) {
-    Restriction::Or any;
-    for (store::MessageId id : ids)
-      any.children.push_back(Restriction::Property{RelOp::Eq, tags::PidTagMid, PropValue::i64(tags::PidTagMid, int64_t(ObjectId{store::kLocalReplicaId, id}.to_u64()))});
-    table->restrict(Restriction(std::move(any)));
-  }
-  for (const auto& row : table->query_rows(UINT32_MAX)) {
-    const store::MessageId id = ObjectId::from_u64(uint64_t(row[0].get<int64_t>())).gc;
-    if (!wanted.count(id)) continue;
-    Msg m;
-    m.uid = uint32_t(id);
-    const int32_t* f = row[1].get_if<int32_t>();
-    if (f && (*f & msgflag::Read)) m.flags |= Seen;
-    if (f && (*f & msgflag::Unsent)) m.flags |= Draft;
-    if (const int32_t* s = row[2].get_if<int32_t>(); s && *s == kFlagged) m.flags |= Flagged;
-    if (const int32_t* v = row[3].get_if<int32_t>()) {
-      if (*v == kVerbReply || *v == kVerbReplyAll) m.flags |= Answered;
-      if (*v == kVerbForward) m.flags |= Forwarded;
+  const std::vector<PropTag> columns = {tags::PidTagMid, tags::PidTagMessageFlags, kFlagStatus, kLastVerb, tags_->keywords, tags_->deleted};
+  std::vector<PropertyBag> rows;
+  if (ids.size() <= 2000) {
+    rows = mailbox_->message_rows(folder, ids, columns);
+  } else {  // most of the folder: one pass over its table
+    auto table = mailbox_->contents_table(folder);
+    table->set_columns(columns);
+    const std::set<store::MessageId> wanted(ids.begin(), ids.end());
+    for (auto& row : table->query_rows(UINT32_MAX)) {
+      PropertyBag b;
+      for (auto& v : row)
+        if (v.type() != PropType::ErrorCode) b.set(std::move(v));
+      if (auto mid = b.get_i64(tags::PidTagMid); mid && wanted.count(ObjectId::from_u64(uint64_t(*mid)).gc)) rows.push_back(std::move(b));
     }
-    if (const auto* k = row[4].get_if<std::vector<std::string>>()) m.keywords = *k;
-    if (const bool* d = row[5].get_if<bool>(); d && *d) m.flags |= Deleted;
+  }
+  for (const PropertyBag& row : rows) {
+    auto mid = row.get_i64(tags::PidTagMid);
+    if (!mid) continue;  // gone meanwhile
+    Msg m;
+    m.uid = uint32_t(ObjectId::from_u64(uint64_t(*mid)).gc);
+    const int32_t f = row.get_i32(tags::PidTagMessageFlags).value_or(0);
+    if (f & msgflag::Read) m.flags |= Seen;
+    if (f & msgflag::Unsent) m.flags |= Draft;
+    if (row.get_i32(kFlagStatus).value_or(0) == kFlagged) m.flags |= Flagged;
+    const int32_t verb = row.get_i32(kLastVerb).value_or(0);
+    if (verb == kVerbReply || verb == kVerbReplyAll) m.flags |= Answered;
+    if (verb == kVerbForward) m.flags |= Forwarded;
+    if (const PropValue* k = row.find(tags_->keywords))
+      if (const auto* list = k->get_if<std::vector<std::string>>()) m.keywords = *list;
+    if (row.get_bool(tags_->deleted).value_or(false)) m.flags |= Deleted;
     out.push_back(std::move(m));
   }
   std::sort(out.begin(), out.end(), [](const Msg& a, const Msg& b) { return a.uid < b.uid; });
@@ -948,10 +955,9 @@ std::vector<size_t> ImapSession::resolve_set(const ImapSequenceSet& set, bool ui
 const std::string& ImapSession::mime_of(uint32_t uid) {
   auto it = mime_cache_.find(uid);
   if (it != mime_cache_.end()) return it->second;
-  Message m = mailbox_->load_message(uid);
-  const Bytes b = formats::write_mime(m, store::mailbox_names_for(m, *mailbox_));
+  std::string text = message_mime(*mailbox_, uid);
   if (mime_cache_.size() >= kMimeCache) mime_cache_.erase(mime_cache_.begin());
-  return mime_cache_[uid] = std::string(b.begin(), b.end());
+  return mime_cache_[uid] = std::move(text);
 }
 
 void ImapSession::mark_seen(const std::vector<size_t>& indices) {
@@ -1058,7 +1064,7 @@ ImapSession::Result ImapSession::cmd_fetch(const ImapCommand& c, bool uid, std::
     }
   }
   for (const auto& it : job->items) {
-    if (it.kind != Item::Uid && it.kind != Item::Flags) job->needs_text = true;
+    if (it.kind != Item::Uid && it.kind != Item::Flags && it.kind != Item::InternalDate) job->needs_text = true;
     if ((it.kind == Item::Section || it.kind == Item::Binary) && !it.peek && !read_only_) job->sets_seen = true;
   }
   job->indices = resolve_set(*set, uid);
@@ -1075,18 +1081,28 @@ ImapSession::Result ImapSession::resume(std::string& out) {
   std::vector<size_t> piece;
   for (size_t k = job.next; k < job.indices.size() && piece.size() < 500; ++k) piece.push_back(job.indices[k]);
   if (job.sets_seen) mark_seen(piece);
+  // INTERNALDATE: the delivery time (the creation time of messages never delivered), read for
+  // the piece at once.
+  std::map<uint32_t, int64_t> internal_dates;
+  if (std::any_of(job.items.begin(), job.items.end(), [](const Item& it) { return it.kind == Item::InternalDate; })) {
+    std::vector<store::MessageId> ids;
+    for (size_t i : piece)
+      if (i < msgs_.size()) ids.push_back(msgs_[i].uid);
+    for (const PropertyBag& row : mailbox_->message_rows(*selected_, ids, {tags::PidTagMid, tags::PidTagMessageDeliveryTime, tags::PidTagCreationTime}))
+      if (auto mid = row.get_i64(tags::PidTagMid))
+        internal_dates[uint32_t(ObjectId::from_u64(uint64_t(*mid)).gc)] =
+            row.get_i64(tags::PidTagMessageDeliveryTime).value_or(row.get_i64(tags::PidTagCreationTime).value_or(0));
+  }
   for (size_t i : piece) {
     ++job.next;
     if (i >= msgs_.size()) continue;
     const Msg& m = msgs_[i];
     std::string items;
     const std::string* text = nullptr;
-    int64_t internal = 0;
+    const int64_t internal = internal_dates.count(m.uid) ? internal_dates[m.uid] : 0;
     if (job.needs_text) {
       try {
         text = &mime_of(m.uid);
-        Message meta = mailbox_->load_message(m.uid, false);
-        internal = meta.props.get_i64(tags::PidTagMessageDeliveryTime).value_or(meta.props.get_i64(tags::PidTagCreationTime).value_or(0));
       } catch (const MapiError& e) {
         if (e.code() == ErrorCode::MAPI_E_NOT_FOUND) continue;  // expunged by another door meanwhile: its EXPUNGE follows
         throw;
@@ -1457,6 +1473,7 @@ void ImapSession::cmd_append(const ImapCommand& c, std::string& out) {
   }
   if (flags & Deleted) p.set(PropValue::boolean(tags_->deleted, true));
   if (!keywords.empty()) p.set(PropValue(tags_->keywords, keywords));
+  p.set(PropValue::binary(tags_->internet_message, Bytes(message.text.begin(), message.text.end())));
   const store::MessageId id = mailbox_->save_message(*folder, m);
   if (selected_) refresh(out, true);
   out += c.tag + " OK [APPENDUID " + std::to_string(uint32_t(*folder)) + " " + std::to_string(id) + "] APPEND completed\r\n";
@@ -1471,7 +1488,8 @@ struct SearchContext {
   store::FolderId folder;
   const std::vector<ImapSession::Msg>& msgs;
   std::function<const std::string&(uint32_t)> mime;
-  std::function<int64_t(uint32_t)> internal;
+  // A time property of every message (in msgs order), the creation time where it has none.
+  std::function<std::vector<int64_t>(PropTag)> times;
 };
 
 using Bits = std::vector<char>;
@@ -1538,21 +1556,12 @@ class SearchParser {
   Bits by_date(const std::string& key, int64_t day) {
     Bits r(cx_.msgs.size());
     const bool sent = key.starts_with("SENT");
+    // SENT*: the Date header's day, which the store keeps as the submit time (in UTC).
+    const std::vector<int64_t> times = cx_.times(sent ? tags::PidTagClientSubmitTime : tags::PidTagMessageDeliveryTime);
+    const std::string op = sent ? key.substr(4) : key;
     for (size_t k = 0; k < r.size(); ++k) {
-      int64_t t = 0;
-      if (sent) {
-        const std::string& text = cx_.mime(cx_.msgs[k].uid);
-        MimeEntity e = parse_mime_structure(text);
-        auto d = mime_header(text, e, "Date");
-        // The Date header's own day would need its zone; the store's submit time says the same.
-        Message meta = cx_.mb.load_message(cx_.msgs[k].uid, false);
-        t = meta.props.get_i64(tags::PidTagClientSubmitTime).value_or(cx_.internal(cx_.msgs[k].uid));
-        (void)d;
-      } else {
-        t = cx_.internal(cx_.msgs[k].uid);
-      }
+      const int64_t t = times[k];
       const int64_t day_of = t - (t % kDay);
-      const std::string op = sent ? key.substr(4) : key;
       r[k] = op == "BEFORE" ? day_of < day : op == "ON" ? day_of == day : day_of >= day;
     }
     return r;
@@ -1675,14 +1684,14 @@ void ImapSession::cmd_search(const ImapCommand& c, bool uid, std::string& out) {
     }
     start += 2;
   }
-  std::map<uint32_t, int64_t> internal_cache;
   SearchContext cx{*mailbox_, *selected_, msgs_, [this](uint32_t u) -> const std::string& { return mime_of(u); },
-                   [this, &internal_cache](uint32_t u) -> int64_t {
-                     auto it = internal_cache.find(u);
-                     if (it != internal_cache.end()) return it->second;
-                     Message meta = mailbox_->load_message(u, false);
-                     int64_t t = meta.props.get_i64(tags::PidTagMessageDeliveryTime).value_or(meta.props.get_i64(tags::PidTagCreationTime).value_or(0));
-                     return internal_cache[u] = t;
+                   [this](PropTag tag) {
+                     std::vector<store::MessageId> ids;
+                     for (const Msg& m : msgs_) ids.push_back(m.uid);
+                     std::vector<int64_t> out;
+                     for (const PropertyBag& row : mailbox_->message_rows(*selected_, ids, {tag, tags::PidTagCreationTime}))
+                       out.push_back(row.get_i64(tag).value_or(row.get_i64(tags::PidTagCreationTime).value_or(0)));
+                     return out;
                    }};
   Bits hits;
   try {

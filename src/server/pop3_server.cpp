@@ -6,6 +6,7 @@
 
 #include "core/entryid.h"
 #include "formats/mime/mime.h"
+#include "server/delivery.h"
 #include "server/pop3.h"
 #include "server/users.h"
 #include "store/data_dir.h"
@@ -16,11 +17,7 @@ namespace openmapi::server {
 
 namespace {
 
-std::string render(store::Mailbox& mb, store::MessageId id) {
-  Message m = mb.load_message(id);
-  const Bytes b = formats::write_mime(m, store::mailbox_names_for(m, mb));
-  return std::string(b.begin(), b.end());
-}
+std::string render(store::Mailbox& mb, store::MessageId id) { return message_mime(mb, id); }
 
 class Pop3Protocol final : public LineProtocol {
  public:

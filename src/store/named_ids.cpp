@@ -63,4 +63,33 @@ NamedPropertyMap mailbox_names_for(const Message& m, Mailbox& mb) {
   return names;
 }
 
+const Guid kPsetOpenMapi = Guid::from_string("{6F4D4150-494D-4150-8000-4F70656E4D41}");
+
+PropertyName internet_message_name() { return PropertyName::by_name(kPsetOpenMapi, "InternetMessage"); }
+PropertyName imap_deleted_name() { return PropertyName::by_name(kPsetOpenMapi, "ImapDeleted"); }
+
+bool is_status_property(PropTag tag, const PropertyName* name) {
+  if (tag.is_named()) {
+    if (!name) return false;
+    if (name->kind != NameKind::String) return false;
+    if (name->set == propset::PS_PUBLIC_STRINGS) return name->name == "Keywords";
+    if (name->set == kPsetOpenMapi) return name->name == "InternetMessage" || name->name == "ImapDeleted";
+    return false;
+  }
+  switch (tag.id()) {
+    case 0x0E07:  // PidTagMessageFlags
+    case 0x1080:  // PidTagIconIndex
+    case 0x1081:  // PidTagLastVerbExecuted
+    case 0x1082:  // PidTagLastVerbExecutionTime
+    case 0x1090:  // PidTagFlagStatus
+    case 0x1091:  // PidTagFlagCompleteTime
+    case 0x1095:  // PidTagFollowupIcon
+    case 0x0E2B:  // PidTagToDoItemFlags
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace openmapi::store
+

@@ -19,4 +19,18 @@ Message to_mailbox_ids(const Message& m, const NamedPropertyMap& from, Mailbox& 
 // The mailbox's names for the named ids `m` uses: the map to write `m` to a file with.
 NamedPropertyMap mailbox_names_for(const Message& m, Mailbox& mb);
 
+// OpenMAPI's own property set, for what MAPI has no property for.
+extern const Guid kPsetOpenMapi;
+// "InternetMessage" (PtypBinary): the message as it came in over SMTP, LMTP or IMAP APPEND, its
+// MIME byte for byte. IMAP and POP3 send it rather than a rendering. A store drops it in the same
+// transaction as any change to the message's content (anything but what is_status_property
+// names), so that it never says other than the message.
+PropertyName internet_message_name();
+// "ImapDeleted" (PtypBoolean): IMAP's \Deleted flag.
+PropertyName imap_deleted_name();
+// Whether changing `tag` (for a named one, `name`: nullptr when unknown) leaves a message's
+// content as it was: the read state and message flags, follow-up flags and icon, the last verb,
+// the categories (PS_PUBLIC_STRINGS Keywords), IMAP's \Deleted, the Internet form itself.
+bool is_status_property(PropTag tag, const PropertyName* name);
+
 }  // namespace openmapi::store

@@ -215,6 +215,11 @@ class Mailbox {
   // With `large_values` false, values stored as streams are left out (read them with open_stream).
   virtual Message load_message(MessageId id, bool large_values = true) = 0;
   virtual FolderId message_folder(MessageId id) = 0;
+  // The values of `tags` of the messages `ids` of `folder` as its contents table shows them
+  // (computed properties included), in the order of `ids`; a message that is not there gives an
+  // empty bag. Reads those rows only (a table restricted to a list of ids visits every row of
+  // the folder): what a door that keeps its own list of a folder's messages (IMAP) needs.
+  virtual std::vector<PropertyBag> message_rows(FolderId folder, const std::vector<MessageId>& ids, const std::vector<PropTag>& tags);
   virtual std::unique_ptr<PropertyStream> open_stream(MessageId id, PropTag tag) = 0;
   virtual void delete_messages(const std::vector<MessageId>& ids, DeleteMode mode) = 0;
   // Restores soft-deleted messages of Deleted Items into view.

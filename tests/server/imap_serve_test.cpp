@@ -296,3 +296,46 @@ TEST_F(Imap, HostileInputGetsProtocolErrorsAndStoresNothing) {
   // The server is still there.
   EXPECT_EQ(curl("/").status, 0);
 }
+
+TEST_F(Imap, MessagesComeBackByteForByteAsTheyCameIn) {
+  // Oddities a rendering would not keep: header case and order, a folded header, an unusual
+  // boundary, a quoted-printable part with trailing spaces, no final line break.
+  const std::string mime =
+      "subject: Byte   for byte\r\nFROM: Carol <carol@example.net>\r\nto: alice@example.com\r\nX-Custom:  first\r\n\tfolded\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary=\"=_odd\"\r\n\r\n--=_odd\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nGr=C3=BC=C3=9Fe   \r\n"
+      "--=_odd\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>hi</p>\r\n--=_odd--";
+  const fs::path file = dir / "odd.eml";
+  std::ofstream(file, std::ios::binary) << mime;
+  // APPEND (curl uploads with APPEND), then FETCH BODY[] of it.
+  Out append = curl("/INBOX", "-T " + quote(file.string()));
+  ASSERT_EQ(append.status, 0) << append.text;
+  Out back = curl("/INBOX;MAILINDEX=1");
+  ASSERT_EQ(back.status, 0) << back.text;
+  EXPECT_EQ(back.text, mime);
+  // Delivered over SMTP: what swaks sent (it ends the data with a line break of its own), after
+  // our Return-Path and Received.
+  Out sent = sh("swaks --silent 1 --timeout 30 --server 127.0.0.1 --port " + server.port("smtp") + " --from carol@example.net --to " + kAlice +
+                " --data @" + quote(file.string()));
+  ASSERT_EQ(sent.status, 0) << sent.text;
+  back = curl("/INBOX;MAILINDEX=2");
+  ASSERT_EQ(back.status, 0) << back.text;
+  EXPECT_EQ(back.text.rfind("Return-Path: <carol@example.net>\r\nReceived: from ", 0), 0u) << back.text.substr(0, 200);
+  ASSERT_GE(back.text.size(), mime.size() + 2);
+  EXPECT_EQ(back.text.substr(back.text.size() - mime.size() - 2), mime + "\r\n");
+  // Flags leave it as it is; a content change through MAPI makes it a rendering of the new content.
+  EXPECT_EQ(curl("/INBOX;MAILINDEX=1").status, 0);
+  {
+    auto mb = mailbox();
+    auto t = mb->contents_table(mb->special_folder(store::SpecialFolder::Inbox));
+    t->set_columns({tags::PidTagMid});
+    const auto rows = t->query_rows(10);
+    ASSERT_EQ(rows.size(), 2u);
+    const store::MessageId first = ObjectId::from_u64(uint64_t(rows[0][0].get<int64_t>())).gc;
+    store::MessageChanges c;
+    c.props.set = {PropValue::string(tags::PidTagSubject, "Edited in Outlook")};
+    mb->write_message(mb->special_folder(store::SpecialFolder::Inbox), first, false, c);
+  }
+  back = curl("/INBOX;MAILINDEX=1");
+  EXPECT_NE(back.text.find("Subject: Edited in Outlook"), std::string::npos) << back.text.substr(0, 300);
+}

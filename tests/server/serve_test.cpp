@@ -211,7 +211,7 @@ TEST_F(Serve, AConfigFileSetsListenersAndLogsAndBadKeysAreNamed) {
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.text.find("MAPI_E_INVALID_PARAMETER"), std::string::npos) << bad.text;
   EXPECT_NE(bad.text.find("bad.conf:2: unknown key 'listen_port'"), std::string::npos) << bad.text;
-  Out proto = sh(quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " serve --listen imap=127.0.0.1:143");
+  Out proto = sh(quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " serve --listen nntp=127.0.0.1:119");
   EXPECT_NE(proto.status, 0);
   EXPECT_NE(proto.text.find("MAPI_E_INVALID_PARAMETER"), std::string::npos) << proto.text;
 }

@@ -4,6 +4,7 @@
 
 #include "core/entryid.h"
 #include "core/namedprop.h"
+#include "store/named_ids.h"
 #include "store_fixture.h"
 
 using namespace openmapi;
@@ -411,4 +412,56 @@ TEST(MailboxFiles, CreateRefusesExistingAndOpenRefusesForeignFiles) {
     f << std::string(8192, 'J');
   }
   EXPECT_EQ(code_of([&] { open_sqlite_mailbox(dir.file("junk.sqlite")); }), ErrorCode::MAPI_E_CORRUPT_STORE);
+}
+
+TEST_F(MailboxTest, MessageRowsReadTheNamedMessagesOfAFolderOnly) {
+  const MessageId a = mb->save_message(inbox(), simple_message("first", 10));
+  const MessageId b = mb->save_message(inbox(), simple_message("second", 20, msgflag::Read));
+  const MessageId elsewhere = mb->save_message(mb->special_folder(SpecialFolder::Drafts), simple_message("draft"));
+  const auto rows = mb->message_rows(inbox(), {b, 999999, elsewhere, a},
+                                     {tags::PidTagSubject, tags::PidTagMessageFlags, tags::PidTagMid, tags::PidTagMessageDeliveryTime});
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].get_string(tags::PidTagSubject).value_or(""), "second");
+  EXPECT_TRUE(rows[0].get_i32(tags::PidTagMessageFlags).value_or(0) & msgflag::Read);
+  EXPECT_EQ(rows[0].get_i64(tags::PidTagMid).value_or(0), int64_t(ObjectId{kLocalReplicaId, b}.to_u64()));
+  EXPECT_TRUE(rows[1].empty());  // no such message
+  EXPECT_TRUE(rows[2].empty());  // not in this folder
+  EXPECT_EQ(rows[3].get_string(tags::PidTagSubject).value_or(""), "first");
+  EXPECT_EQ(rows[3].get_i64(tags::PidTagMessageDeliveryTime).value_or(0), 10);
+  // The default implementation (other providers) answers the same.
+  const auto generic = mb->Mailbox::message_rows(inbox(), {b, 999999, elsewhere, a}, {tags::PidTagSubject});
+  ASSERT_EQ(generic.size(), 4u);
+  EXPECT_EQ(generic[0].get_string(tags::PidTagSubject).value_or(""), "second");
+  EXPECT_TRUE(generic[1].empty());
+  EXPECT_TRUE(generic[2].empty());
+}
+
+TEST_F(MailboxTest, TheInternetFormOfAMessageGoesWhenItsContentChangesNotWhenItsFlagsDo) {
+  const PropTag raw(mb->named_property_id(internet_message_name(), true), PropType::Binary);
+  const PropTag keywords(mb->named_property_id(PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "Keywords"), true), PropType::MultipleString);
+  Message m = simple_message("as it came");
+  const std::string mime = "Subject: as it came\r\n\r\n" + std::string(100000, 'x') + "\r\n";  // a large value
+  m.props.set(PropValue::binary(raw, Bytes(mime.begin(), mime.end())));
+  const MessageId id = mb->save_message(inbox(), m);
+  auto has_raw = [&] { return mb->load_message(id).props.find(raw) != nullptr; };
+  ASSERT_TRUE(has_raw());
+  // Flags, follow-up, the last verb and categories are status, not content.
+  MessageChanges status;
+  status.props.set = {PropValue::i32(PropTag(0x1090, PropType::Integer32), 2), PropValue::i32(PropTag(0x1081, PropType::Integer32), 102),
+                      PropValue(keywords, std::vector<std::string>{"Work"})};
+  mb->write_message(inbox(), id, false, status);
+  mb->set_read_flag({id}, true);
+  EXPECT_TRUE(has_raw());
+  // A new subject is content: the Internet form no longer says the same, and goes with the change.
+  MessageChanges content;
+  content.props.set = {PropValue::string(tags::PidTagSubject, "edited in Outlook")};
+  mb->write_message(inbox(), id, false, content);
+  EXPECT_FALSE(has_raw());
+  EXPECT_EQ(mb->load_message(id).props.get_string(tags::PidTagSubject).value_or(""), "edited in Outlook");
+  // A new recipient table is content too.
+  const MessageId id2 = mb->save_message(inbox(), m);
+  MessageChanges recipients;
+  recipients.recipients = std::vector<PropertyBag>{};
+  mb->write_message(inbox(), id2, false, recipients);
+  EXPECT_EQ(mb->load_message(id2).props.find(raw), nullptr);
 }

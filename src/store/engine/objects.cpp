@@ -1442,6 +1442,25 @@ std::shared_ptr<Message> Attach::open_embedded(bool create) {
 
 namespace openmapi::store {
 
+std::vector<PropertyBag> Mailbox::message_rows(FolderId folder, const std::vector<MessageId>& ids, const std::vector<PropTag>& tags) {
+  std::vector<PropertyBag> out;
+  out.reserve(ids.size());
+  for (MessageId id : ids) {
+    PropertyBag row;
+    try {
+      if (message_folder(id) == folder) {
+        const openmapi::Message m = load_message(id, false);
+        for (PropTag t : tags)
+          if (const PropValue* v = m.props.find(t)) row.set(*v);
+      }
+    } catch (const MapiError& e) {
+      if (e.code() != ErrorCode::MAPI_E_NOT_FOUND) throw;
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
 std::pair<bool, uint64_t> Mailbox::resolve_entry_id(const Bytes& entry_id) {
   const Guid store = mailbox_guid();
   try {

@@ -12,6 +12,7 @@
 #include "core/entryid.h"
 #include "core/filetime.h"
 #include "core/unicode.h"
+#include "store/named_ids.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlfilter.h"
@@ -699,6 +700,7 @@ class SqliteMailbox final : public Mailbox {
     }
     const int64_t cn = next_cn();
     apply_changes(kMessageProps, int64_t(id), c.props, is_computed_message_tag);
+    if (existing && changes_content(c)) drop_internet_message(id);
     if (c.recipients) {
       std::vector<PropertyBag> rows = *c.recipients;
       for (size_t i = 0; i < rows.size(); ++i)
@@ -755,6 +757,26 @@ class SqliteMailbox final : public Mailbox {
     journal(cn, existing ? ChangeKind::Modified : ChangeKind::Created, false, id, folder, {}, {}, flags);
     tx.commit();
     return id;
+  }
+
+  // Whether `c` changes more than the status of a message (named_ids.h: is_status_property).
+  bool changes_content(const MessageChanges& c) const {
+    if (c.recipients || !c.attachments.empty()) return true;
+    auto content = [&](PropTag t) { return !is_status_property(t, t.is_named() ? named_.find(t.id()) : nullptr); };
+    for (const auto& v : c.props.set)
+      if (content(v.tag())) return true;
+    for (PropTag t : c.props.removed)
+      if (content(t)) return true;
+    for (const auto& st : c.props.streams)
+      if (content(st.tag)) return true;
+    return false;
+  }
+  // The message's content changed: its Internet form (named_ids.h) no longer says the same.
+  void drop_internet_message(MessageId id) {
+    const PropertyName n = internet_message_name().canonical();
+    Stmt(db_, "DELETE FROM message_props WHERE key = (? << 32) | ((SELECT id FROM named_props WHERE guid = ? AND kind = ? AND name = ?) << 16) | ?")
+        .bind(1, int64_t(id)).bind(2, ByteView(n.set.bytes)).bind(3, int64_t(n.kind)).bind(4, std::string_view(n.name))
+        .bind(5, int64_t(uint16_t(PropType::Binary))).run();
   }
 
   // Only strings and binaries are stored as streams (MAPI_E_INVALID_TYPE otherwise).
@@ -1063,6 +1085,33 @@ class SqliteMailbox final : public Mailbox {
 
   std::unique_ptr<PropertyStream> open_stream(MessageId id, PropTag tag) override {
     return open_value_stream(kMessageProps, int64_t(id), tag, "message " + std::to_string(id));
+  }
+
+  std::vector<PropertyBag> message_rows(FolderId folder, const std::vector<MessageId>& ids, const std::vector<PropTag>& tags) override {
+    std::vector<PropertyBag> out;
+    out.reserve(ids.size());
+    ContentsSource source(*this, folder, 0, false);
+    constexpr size_t kChunk = 500;  // well under SQLite's limit of bound parameters
+    for (size_t at = 0; at < ids.size(); at += kChunk) {
+      const size_t n = std::min(kChunk, ids.size() - at);
+      std::string sql = "SELECT id FROM messages WHERE folder_id = ? AND parent_attachment_id IS NULL AND id IN (";
+      for (size_t i = 0; i < n; ++i) sql += i ? ",?" : "?";
+      Stmt q(db_, sql + ")");
+      q.bind(1, int64_t(folder));
+      for (size_t i = 0; i < n; ++i) q.bind(int(i + 2), int64_t(ids[at + i]));
+      std::set<int64_t> here;
+      while (q.step()) here.insert(q.int64(0));
+      std::vector<int64_t> present;
+      for (size_t i = 0; i < n; ++i)
+        if (here.count(int64_t(ids[at + i]))) present.push_back(int64_t(ids[at + i]));
+      std::vector<PropertyBag> rows = present.empty() ? std::vector<PropertyBag>() : source.fetch(present, tags);
+      size_t k = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (here.count(int64_t(ids[at + i])) && k < rows.size()) out.push_back(std::move(rows[k++]));
+        else out.emplace_back();
+      }
+    }
+    return out;
   }
 
   std::unique_ptr<PropertyStream> open_attachment_stream(MessageId id, uint32_t attach_num, PropTag tag) override {
