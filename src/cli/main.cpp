@@ -409,15 +409,19 @@ void demo_serve(const Options& o, const std::vector<std::string>& listen) {
   so.data_dir = o.dir();
   so.data_dir_given = true;
   so.listen = listen;
+  // The demo's doors: MAPI over HTTP, IMAP and mail in.
+  if (so.listen.empty()) so.listen = {"https=127.0.0.1:8443", "imaps=127.0.0.1:9993", "smtp=127.0.0.1:2525"};
   so.ready = [&](const std::vector<std::string>& urls) {
     std::cout << "\nThe server is running (Ctrl-C stops it):\n";
-    std::string https;
+    std::string https, imaps, smtp;
     for (const auto& u : urls) {
       if (u.rfind("https://", 0) == 0) {
         std::cout << "  Autodiscover: " << u << "/autodiscover/autodiscover.xml\n";
         if (https.empty()) https = u;
       } else {
         std::cout << "  " << u << "\n";
+        if (u.rfind("imaps://", 0) == 0 && imaps.empty()) imaps = u;
+        if (u.rfind("smtp://", 0) == 0 && smtp.empty()) smtp = u;
       }
     }
     if (https.empty()) https = urls.front();
@@ -429,8 +433,13 @@ void demo_serve(const Options& o, const std::vector<std::string>& listen) {
               << "</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
                  "</AcceptableResponseSchema></Request></Autodiscover>' "
               << https << "/autodiscover/autodiscover.xml\n";
+    if (!imaps.empty())
+      std::cout << "  IMAP: curl -k -u " << kDemoUser << ":" << kDemoPassword << " '" << imaps << "/INBOX' -X 'FETCH 1:* (FLAGS ENVELOPE)'\n"
+                << "        (or any IMAP client: server " << imaps.substr(8) << ", TLS, the user and password above)\n";
+    if (!smtp.empty())
+      std::cout << "  Mail in: swaks --server " << smtp.substr(7) << " --to " << kDemoUser << " (then read it over IMAP)\n";
     std::cout << "  MAPI over HTTP: EMSMDB with 91 ROPs (docs/ROPS.md) and the NSPI address book; no Outlook has been tried on it yet.\n"
-              << "  Mail too: demo --serve --listen https=127.0.0.1:8443 --listen smtp=127.0.0.1:2525 --listen pop3=127.0.0.1:1110 (docs/SERVER.md).\n"
+              << "  More doors: --listen PROTO=ADDR:PORT with imap, submission, lmtp, pop3, pop3s (docs/SERVER.md).\n"
               << std::flush;
   };
   cli::serve(so);
@@ -458,7 +467,8 @@ int main(int argc, char** argv) {
   bool demo_serve_flag = false;
   std::vector<std::string> listen;
   demo_cmd->add_flag("--serve", demo_serve_flag, "Then run the server on it for the demo user (demo@openmapi.test, password demo)");
-  demo_cmd->add_option("--listen", listen, "With --serve: PROTO=ADDR:PORT to listen on (default https=127.0.0.1:8443)");
+  demo_cmd->add_option("--listen", listen,
+                       "With --serve: PROTO=ADDR:PORT to listen on (default https=127.0.0.1:8443, imaps=127.0.0.1:9993, smtp=127.0.0.1:2525)");
   demo_cmd->callback([&] {
     action = [&] {
       demo(o);

@@ -72,7 +72,8 @@ class Parser {
     if (c.name.empty()) fail("a command name is expected after the tag");
     if (c.name == "UID") {
       expect(' ');
-      c.name += " " + upper(atom_text());
+      c.name += ' ';
+      c.name += upper(atom_text());
     }
     while (!at_end()) {
       expect(' ');
@@ -349,7 +350,13 @@ std::string imap_string(std::string_view s, bool utf8) {
     }
   }
   if (quotable && utf8 && !is_valid_utf8(s)) quotable = false;
-  if (!quotable) return "{" + std::to_string(s.size()) + "}\r\n" + std::string(s);
+  if (!quotable) {
+    std::string lit = "{";
+    lit += std::to_string(s.size());
+    lit += "}\r\n";
+    lit.append(s);
+    return lit;
+  }
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';

@@ -398,6 +398,14 @@ MimeEntity parse_mime_structure(std::string_view text) {
   return top;
 }
 
+MimeEntity parse_mime_header(std::string_view text) {
+  MimeEntity top;
+  top.start = 0;
+  top.end = text.size();
+  parse_entity(text, top, kMaxDepth, false);
+  return top;
+}
+
 std::optional<std::string> mime_header(std::string_view text, const MimeEntity& e, std::string_view name) {
   for (const Field& f : fields_of(text, e.start, e.body))
     if (iequal(f.name, name)) return f.value;

@@ -25,6 +25,8 @@ struct MimeEntity {
 };
 
 MimeEntity parse_mime_structure(std::string_view text);
+// The top entity only (its header and content type; no parts): enough for ENVELOPE.
+MimeEntity parse_mime_header(std::string_view text);
 
 // The unfolded value of the first header field `name` of the entity at `start`..`body`.
 std::optional<std::string> mime_header(std::string_view text, const MimeEntity& e, std::string_view name);

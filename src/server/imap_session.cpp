@@ -110,6 +110,7 @@ bool wildcard_match(std::string_view pattern, std::string_view name) {
 
 std::string capabilities(bool tls, bool authenticated, const ServerConfig& config) {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE CHILDREN BINARY ESEARCH "
+                  "CONDSTORE QRESYNC "
                   "LIST-STATUS UTF8=ACCEPT SASL-IR APPENDLIMIT=" +
                   std::to_string(config.smtp.max_message_size);
   if (!authenticated) {
@@ -130,7 +131,7 @@ struct ImapSession::Tags {
 
 struct ImapSession::FetchJob {
   struct Item {
-    enum Kind { Uid, Flags, InternalDate, Size, Envelope, Body, BodyStructure, Section, Binary, BinarySize } kind;
+    enum Kind { Uid, Flags, InternalDate, Size, Envelope, Body, BodyStructure, Section, Binary, BinarySize, ModSeq } kind;
     std::string label;    // as the response names it
     std::string section;  // BODY[...] / BINARY[...]
     bool peek = false;
@@ -320,6 +321,13 @@ ImapSession::Result ImapSession::command(const ImapCommand& c, std::string& out)
       } else if (a.is_atom("IMAP4REV2") && !rev2_) {
         rev2_ = true;
         enabled += " IMAP4rev2";
+      } else if (a.is_atom("CONDSTORE") && !condstore_) {
+        enable_condstore();
+        enabled += " CONDSTORE";
+      } else if (a.is_atom("QRESYNC") && !qresync_) {
+        if (!condstore_) enable_condstore();
+        qresync_ = true;
+        enabled += " QRESYNC";
       }
     }
     out += "* ENABLED" + enabled + "\r\n" + c.tag + " OK ENABLE completed\r\n";
@@ -587,6 +595,7 @@ void ImapSession::cmd_status(const ImapCommand& c, std::string& out) {
     else if (item == "UIDVALIDITY") value = std::to_string(uint32_t(*folder));
     else if (item == "UNSEEN") value = std::to_string(props.get_i32(tags::PidTagContentUnreadCount).value_or(0));
     else if (item == "RECENT") value = "0";
+    else if (item == "HIGHESTMODSEQ") value = std::to_string(std::max<int64_t>(mailbox_->last_change_number(), 1));
     else if (item == "SIZE") value = std::to_string(props.get_i64(tags::PidTagMessageSizeExtended).value_or(0));
     else if (item == "DELETED") {
       size_t n = 0;
@@ -728,7 +737,8 @@ std::vector<ImapSession::Msg> ImapSession::read_flags(const std::vector<store::M
   std::vector<Msg> out;
   if (ids.empty()) return out;
   const store::FolderId folder = selected_ ? *selected_ : mailbox_->message_folder(ids.front());
-  const std::vector<PropTag> columns = {tags::PidTagMid, tags::PidTagMessageFlags, kFlagStatus, kLastVerb, tags_->keywords, tags_->deleted};
+  const std::vector<PropTag> columns = {tags::PidTagMid, tags::PidTagMessageFlags, kFlagStatus, kLastVerb, tags_->keywords, tags_->deleted,
+                                       tags::PidTagChangeNumber};
   std::vector<PropertyBag> rows;
   if (ids.size() <= 2000) {
     rows = mailbox_->message_rows(folder, ids, columns);
@@ -758,6 +768,7 @@ std::vector<ImapSession::Msg> ImapSession::read_flags(const std::vector<store::M
     if (const PropValue* k = row.find(tags_->keywords))
       if (const auto* list = k->get_if<std::vector<std::string>>()) m.keywords = *list;
     if (row.get_bool(tags_->deleted).value_or(false)) m.flags |= Deleted;
+    if (auto cn = row.get_i64(tags::PidTagChangeNumber)) m.modseq = int64_t(ObjectId::from_u64(uint64_t(*cn)).gc);
     out.push_back(std::move(m));
   }
   std::sort(out.begin(), out.end(), [](const Msg& a, const Msg& b) { return a.uid < b.uid; });
@@ -767,13 +778,39 @@ std::vector<ImapSession::Msg> ImapSession::read_flags(const std::vector<store::M
 void ImapSession::select(store::FolderId folder, bool read_only) {
   deselect();
   journal_cn_ = mailbox_->last_change_number();
-  auto table = mailbox_->contents_table(folder);
-  table->set_columns({tags::PidTagMid});
-  std::vector<store::MessageId> ids;
-  for (const auto& row : table->query_rows(UINT32_MAX)) ids.push_back(ObjectId::from_u64(uint64_t(row[0].get<int64_t>())).gc);
   selected_ = folder;
   read_only_ = read_only;
-  msgs_ = read_flags(ids);
+  // Every message with what the store's rows carry (its id, message flags, change number), in
+  // one pass on indexed columns; then the few messages with other flag properties (follow-up,
+  // last verb, categories, \Deleted), found by the store's SQL, read whole.
+  {
+    auto table = mailbox_->contents_table(folder);
+    table->set_columns({tags::PidTagMid, tags::PidTagMessageFlags, tags::PidTagChangeNumber});
+    for (const auto& row : table->query_rows(UINT32_MAX)) {
+      Msg m;
+      m.uid = uint32_t(ObjectId::from_u64(uint64_t(row[0].get<int64_t>())).gc);
+      if (const int32_t* f = row[1].get_if<int32_t>()) {
+        if (*f & msgflag::Read) m.flags |= Seen;
+        if (*f & msgflag::Unsent) m.flags |= Draft;
+      }
+      if (const int64_t* cn = row[2].get_if<int64_t>()) m.modseq = int64_t(ObjectId::from_u64(uint64_t(*cn)).gc);
+      msgs_.push_back(std::move(m));
+    }
+    std::sort(msgs_.begin(), msgs_.end(), [](const Msg& a, const Msg& b) { return a.uid < b.uid; });
+  }
+  {
+    auto decorated = mailbox_->contents_table(folder);
+    decorated->set_columns({tags::PidTagMid});
+    Restriction::Or any;
+    for (PropTag t : {kFlagStatus, kLastVerb, tags_->keywords, tags_->deleted}) any.children.push_back(Restriction::Exist{t});
+    decorated->restrict(Restriction(std::move(any)));
+    std::vector<store::MessageId> ids;
+    for (const auto& row : decorated->query_rows(UINT32_MAX)) ids.push_back(ObjectId::from_u64(uint64_t(row[0].get<int64_t>())).gc);
+    for (Msg& m : read_flags(ids))
+      if (auto i = index_of_uid(m.uid)) msgs_[*i] = std::move(m);
+  }
+  modseqs_complete_ = false;
+  if (condstore_) ensure_modseqs();
   feed_ = mailbox_->change_feed();
   if (feed_) {
     std::weak_ptr<std::function<void()>> waker = waker_;
@@ -794,6 +831,7 @@ void ImapSession::refresh(std::string& out, bool expunge) {
   if (!selected_) return;
   const store::FolderId folder = *selected_;
   std::set<uint32_t> added, changed;
+  std::map<uint32_t, int64_t> cn_of;  // the newest change of each message seen here
   while (true) {
     const auto rows = mailbox_->changes_since(journal_cn_, folder, 5000);
     for (const store::Change& ch : rows) {
@@ -801,6 +839,7 @@ void ImapSession::refresh(std::string& out, bool expunge) {
       if (ch.is_folder) continue;
       if (ch.message_flags & msgflag::Associated) continue;
       const uint32_t uid = uint32_t(ch.id);
+      cn_of[uid] = std::max(cn_of[uid], ch.change_number);
       switch (ch.kind) {
         case store::ChangeKind::Created:
         case store::ChangeKind::Copied:
@@ -833,14 +872,12 @@ void ImapSession::refresh(std::string& out, bool expunge) {
     if (rows.size() < 5000) break;
   }
   if (expunge && !expunge_pending_.empty()) {
-    for (uint32_t uid : expunge_pending_) {
-      if (auto i = index_of_uid(uid)) {
-        out += "* " + std::to_string(*i + 1) + " EXPUNGE\r\n";
-        msgs_.erase(msgs_.begin() + std::ptrdiff_t(*i));
-        mime_cache_.erase(uid);
-      }
-    }
+    std::vector<size_t> gone;
+    for (uint32_t uid : expunge_pending_)
+      if (auto i = index_of_uid(uid)) gone.push_back(*i);
+    std::sort(gone.begin(), gone.end());
     expunge_pending_.clear();
+    report_expunged(gone, out);
   }
   if (!added.empty()) {
     std::vector<store::MessageId> ids;
@@ -849,6 +886,7 @@ void ImapSession::refresh(std::string& out, bool expunge) {
     std::vector<Msg> fresh = read_flags(ids);  // messages gone again meanwhile are not there
     bool grew = false;
     for (Msg& m : fresh) {
+      m.modseq = std::max(m.modseq, cn_of[m.uid]);
       if (!msgs_.empty() && m.uid < msgs_.back().uid) {  // a restored message: keep UID order
         msgs_.insert(std::upper_bound(msgs_.begin(), msgs_.end(), m.uid, [](uint32_t u, const Msg& x) { return u < x.uid; }), m);
       } else {
@@ -863,6 +901,7 @@ void ImapSession::refresh(std::string& out, bool expunge) {
     for (Msg& m : read_flags(ids)) {
       auto i = index_of_uid(m.uid);
       if (!i) continue;
+      msgs_[*i].modseq = std::max({msgs_[*i].modseq, m.modseq, cn_of[m.uid]});
       if (msgs_[*i].flags == m.flags && msgs_[*i].keywords == m.keywords) {
         mime_cache_.erase(m.uid);  // the content may have changed
         continue;
@@ -870,7 +909,8 @@ void ImapSession::refresh(std::string& out, bool expunge) {
       msgs_[*i].flags = m.flags;
       msgs_[*i].keywords = m.keywords;
       mime_cache_.erase(m.uid);
-      out += "* " + std::to_string(*i + 1) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS (" + flags_text(msgs_[*i]) + "))\r\n";
+      out += "* " + std::to_string(*i + 1) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS (" + flags_text(msgs_[*i]) + ")" +
+             modseq_item(msgs_[*i]) + ")\r\n";
     }
   }
 }
@@ -896,17 +936,128 @@ std::string ImapSession::flags_text(const Msg& m) const {
   return s;
 }
 
+void ImapSession::enable_condstore() {
+  condstore_ = true;
+  if (selected_) ensure_modseqs();
+}
+
+void ImapSession::ensure_modseqs() {
+  if (modseqs_complete_ || !selected_) return;
+  modseqs_complete_ = true;
+  // The content change numbers came with the rows; read-state changes are in the journal only.
+  int64_t after = 0;
+  while (true) {
+    const auto rows = mailbox_->changes_since(after, *selected_, 10000);
+    for (const store::Change& ch : rows) {
+      after = ch.change_number;
+      if (ch.is_folder || ch.parent != *selected_) continue;
+      if (auto i = index_of_uid(uint32_t(ch.id))) msgs_[*i].modseq = std::max(msgs_[*i].modseq, ch.change_number);
+    }
+    if (rows.size() < 10000) break;
+  }
+}
+
+int64_t ImapSession::highest_modseq() const {
+  int64_t h = std::max<int64_t>(journal_cn_, 1);
+  for (const Msg& m : msgs_) h = std::max(h, m.modseq);
+  return h;
+}
+
+std::string ImapSession::modseq_item(const Msg& m) const {
+  return condstore_ ? " MODSEQ (" + std::to_string(std::max<int64_t>(m.modseq, 1)) + ")" : "";
+}
+
+std::optional<std::vector<uint32_t>> ImapSession::expunged_since(int64_t since) {
+  // The journal must reach back to `since`: its oldest row is no later than the next change.
+  const auto oldest = mailbox_->changes_since(0, std::nullopt, 1);
+  if (!oldest.empty() && oldest.front().change_number > since + 1) return std::nullopt;
+  std::set<uint32_t> gone;
+  int64_t after = since;
+  while (true) {
+    const auto rows = mailbox_->changes_since(after, *selected_, 10000);
+    for (const store::Change& ch : rows) {
+      after = ch.change_number;
+      if (ch.is_folder) continue;
+      if ((ch.kind == store::ChangeKind::SoftDeleted || ch.kind == store::ChangeKind::HardDeleted) && ch.parent == *selected_)
+        gone.insert(uint32_t(ch.id));
+      if (ch.kind == store::ChangeKind::Moved && ch.old_parent && *ch.old_parent == *selected_ && ch.old_id) gone.insert(uint32_t(*ch.old_id));
+    }
+    if (rows.size() < 10000) break;
+  }
+  std::vector<uint32_t> out;
+  for (uint32_t u : gone)
+    if (!index_of_uid(u)) out.push_back(u);
+  return out;
+}
+
+void ImapSession::report_expunged(const std::vector<size_t>& indices, std::string& out) {
+  if (indices.empty()) return;
+  if (qresync_) {  // RFC 7162 3.2.10: VANISHED instead of EXPUNGE
+    std::vector<uint32_t> uids;
+    for (size_t i : indices) uids.push_back(msgs_[i].uid);
+    std::sort(uids.begin(), uids.end());
+    out += "* VANISHED " + format_sequence_set(uids) + "\r\n";
+  }
+  for (auto it = indices.rbegin(); it != indices.rend(); ++it) {
+    if (!qresync_) out += "* " + std::to_string(*it + 1) + " EXPUNGE\r\n";
+    mime_cache_.erase(msgs_[*it].uid);
+    expunge_pending_.erase(msgs_[*it].uid);
+    msgs_.erase(msgs_.begin() + std::ptrdiff_t(*it));
+  }
+}
+
 void ImapSession::cmd_select(const ImapCommand& c, bool read_only, std::string& out) {
   if (c.args.empty() || !c.args[0].is_astring()) {
     out += c.tag + " BAD " + c.name + " takes a mailbox name\r\n";
     return;
+  }
+  // SELECT parameters (RFC 7162): (CONDSTORE) or (QRESYNC (uidvalidity modseq [known-uids ...])).
+  struct Qresync {
+    uint32_t uidvalidity = 0;
+    int64_t modseq = 0;
+    std::optional<ImapSequenceSet> known;
+  };
+  std::optional<Qresync> qr;
+  if (c.args.size() > 1) {
+    if (c.args.size() > 2 || c.args[1].kind != ImapArg::Kind::List) {
+      out += c.tag + " BAD " + c.name + " takes a mailbox and an optional list of parameters\r\n";
+      return;
+    }
+    const auto& params = c.args[1].list;
+    for (size_t k = 0; k < params.size(); ++k) {
+      if (params[k].is_atom("CONDSTORE")) {
+        enable_condstore();
+      } else if (params[k].is_atom("QRESYNC") && k + 1 < params.size() && params[k + 1].kind == ImapArg::Kind::List) {
+        if (!qresync_) {
+          out += c.tag + " BAD QRESYNC must be enabled first (ENABLE QRESYNC)\r\n";
+          return;
+        }
+        const auto& q = params[++k].list;
+        auto number = [](const ImapArg& a) -> std::optional<uint64_t> {
+          if (a.kind != ImapArg::Kind::Atom || a.text.empty() || a.text.size() > 19 || a.text.find_first_not_of("0123456789") != std::string::npos)
+            return std::nullopt;
+          return std::stoull(a.text);
+        };
+        auto v = q.size() >= 2 ? number(q[0]) : std::nullopt;
+        auto m = q.size() >= 2 ? number(q[1]) : std::nullopt;
+        if (!v || !m || *v == 0 || *v > UINT32_MAX || *m == 0) {
+          out += c.tag + " BAD QRESYNC takes (uidvalidity modseq [known-uids [sequence-match]])\r\n";
+          return;
+        }
+        qr = Qresync{uint32_t(*v), int64_t(*m), std::nullopt};
+        if (q.size() >= 3 && q[2].kind == ImapArg::Kind::Atom) qr->known = parse_sequence_set(q[2].text, UINT32_MAX);
+      } else {
+        out += c.tag + " BAD unknown " + c.name + " parameter\r\n";
+        return;
+      }
+    }
   }
   const bool had = selected_.has_value();
   const std::string name = decode_name(c.args[0]);
   auto folder = folder_of(name);
   if (had) {
     deselect();
-    if (rev2_) out += "* OK [CLOSED] the previous mailbox is closed\r\n";
+    if (rev2_ || qresync_) out += "* OK [CLOSED] the previous mailbox is closed\r\n";
   }
   if (!folder) {
     out += c.tag + " NO [NONEXISTENT] no mailbox " + name + "\r\n";
@@ -932,7 +1083,36 @@ void ImapSession::cmd_select(const ImapCommand& c, bool read_only, std::string& 
   }
   out += "* OK [UIDVALIDITY " + std::to_string(uint32_t(*folder)) + "] UIDs valid\r\n";
   out += "* OK [UIDNEXT " + std::to_string(uint64_t(msgs_.empty() ? 0 : msgs_.back().uid) + 1) + "] predicted next UID\r\n";
+  if (condstore_) out += "* OK [HIGHESTMODSEQ " + std::to_string(highest_modseq()) + "] modification sequences\r\n";
   if (rev2_) out += "* LIST () \"/\" " + imap_string(encode_name(name), utf8_) + "\r\n";
+  if (qr && qr->uidvalidity == uint32_t(*folder)) {
+    // What changed since the client's last look: the UIDs gone, then the messages changed.
+    std::vector<uint32_t> vanished;
+    if (auto gone = expunged_since(qr->modseq)) {
+      vanished = *gone;
+    } else {  // the journal does not reach back: every UID the client may know that is not here
+      const uint32_t top = msgs_.empty() ? 0 : msgs_.back().uid;
+      std::vector<std::pair<uint32_t, uint32_t>> ranges = qr->known ? qr->known->ranges
+                                                                    : std::vector<std::pair<uint32_t, uint32_t>>{{1, std::max<uint32_t>(top, 1)}};
+      std::string set;
+      for (auto [lo, hi] : ranges) {
+        uint32_t from = lo;
+        auto it = std::lower_bound(msgs_.begin(), msgs_.end(), lo, [](const Msg& m, uint32_t u) { return m.uid < u; });
+        for (; it != msgs_.end() && it->uid <= hi; ++it) {
+          if (it->uid > from) set += (set.empty() ? "" : ",") + std::to_string(from) + (it->uid - 1 > from ? ":" + std::to_string(it->uid - 1) : "");
+          from = it->uid + 1;
+        }
+        if (from <= hi && from != 0) set += (set.empty() ? "" : ",") + std::to_string(from) + (hi > from ? ":" + std::to_string(hi) : "");
+      }
+      if (!set.empty()) out += "* VANISHED (EARLIER) " + set + "\r\n";
+    }
+    if (qr->known) std::erase_if(vanished, [&](uint32_t u) { return !qr->known->contains(u); });
+    if (!vanished.empty()) out += "* VANISHED (EARLIER) " + format_sequence_set(vanished) + "\r\n";
+    for (size_t i = 0; i < msgs_.size(); ++i)
+      if (msgs_[i].modseq > qr->modseq)
+        out += "* " + std::to_string(i + 1) + " FETCH (UID " + std::to_string(msgs_[i].uid) + " FLAGS (" + flags_text(msgs_[i]) + ")" +
+               modseq_item(msgs_[i]) + ")\r\n";
+  }
   out += c.tag + " OK [" + std::string(read_only ? "READ-ONLY" : "READ-WRITE") + "] " + c.name + " completed\r\n";
 }
 
@@ -998,9 +1178,31 @@ ImapSession::Result ImapSession::cmd_fetch(const ImapCommand& c, bool uid, std::
   } else {
     names.push_back(&c.args[1]);
   }
-  if (c.args.size() > 2) {  // FETCH modifiers (CONDSTORE's CHANGEDSINCE) are not offered
-    out += c.tag + " BAD FETCH modifiers are not supported\r\n";
+  // Modifiers (RFC 7162): (CHANGEDSINCE modseq [VANISHED]).
+  std::optional<int64_t> changed_since;
+  bool vanished = false;
+  if (c.args.size() > 3 || (c.args.size() == 3 && c.args[2].kind != ImapArg::Kind::List)) {
+    out += c.tag + " BAD FETCH takes a sequence set, items and an optional list of modifiers\r\n";
     return {};
+  }
+  if (c.args.size() == 3) {
+    const auto& mods = c.args[2].list;
+    for (size_t k = 0; k < mods.size(); ++k) {
+      if (mods[k].is_atom("CHANGEDSINCE") && k + 1 < mods.size() && mods[k + 1].kind == ImapArg::Kind::Atom &&
+          !mods[k + 1].text.empty() && mods[k + 1].text.size() < 19 && mods[k + 1].text.find_first_not_of("0123456789") == std::string::npos) {
+        changed_since = int64_t(std::stoull(mods[++k].text));
+      } else if (mods[k].is_atom("VANISHED")) {
+        vanished = true;
+      } else {
+        out += c.tag + " BAD unknown FETCH modifier\r\n";
+        return {};
+      }
+    }
+    if (vanished && (!uid || !qresync_ || !changed_since)) {
+      out += c.tag + " BAD VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled\r\n";
+      return {};
+    }
+    if (changed_since) enable_condstore();
   }
   using Item = FetchJob::Item;
   auto add = [&](Item::Kind k, std::string label) { job->items.push_back(Item{k, std::move(label), {}, false, {}}); };
@@ -1029,8 +1231,8 @@ ImapSession::Result ImapSession::cmd_fetch(const ImapCommand& c, bool uid, std::
     else if (t == "RFC822.HEADER") job->items.push_back(Item{Item::Section, "RFC822.HEADER", "HEADER", true, {}});
     else if (t == "RFC822.TEXT") job->items.push_back(Item{Item::Section, "RFC822.TEXT", "TEXT", false, {}});
     else if (t == "MODSEQ") {
-      out += c.tag + " BAD MODSEQ needs CONDSTORE, which is not offered\r\n";
-      return {};
+      enable_condstore();
+      add(Item::ModSeq, "MODSEQ");
     } else {
       // BODY[...]<p>, BODY.PEEK[...], BINARY[...], BINARY.PEEK[...], BINARY.SIZE[...]
       const size_t lb = t.find('['), rb = t.rfind(']');
@@ -1064,10 +1266,22 @@ ImapSession::Result ImapSession::cmd_fetch(const ImapCommand& c, bool uid, std::
     }
   }
   for (const auto& it : job->items) {
-    if (it.kind != Item::Uid && it.kind != Item::Flags && it.kind != Item::InternalDate) job->needs_text = true;
+    if (it.kind != Item::Uid && it.kind != Item::Flags && it.kind != Item::InternalDate && it.kind != Item::ModSeq) job->needs_text = true;
     if ((it.kind == Item::Section || it.kind == Item::Binary) && !it.peek && !read_only_) job->sets_seen = true;
   }
   job->indices = resolve_set(*set, uid);
+  if (changed_since) {
+    // Only what changed since, and MODSEQ shown with it (RFC 7162 3.1.4.1).
+    std::erase_if(job->indices, [&](size_t i) { return msgs_[i].modseq <= *changed_since; });
+    if (std::none_of(job->items.begin(), job->items.end(), [](const FetchJob::Item& it) { return it.kind == FetchJob::Item::ModSeq; }))
+      add(FetchJob::Item::ModSeq, "MODSEQ");
+    if (vanished) {
+      if (auto gone = expunged_since(*changed_since)) {
+        std::erase_if(*gone, [&](uint32_t u) { return !set->contains(u); });
+        if (!gone->empty()) out += "* VANISHED (EARLIER) " + format_sequence_set(*gone) + "\r\n";
+      }
+    }
+  }
   fetch_ = std::move(job);
   return resume(out);
 }
@@ -1108,23 +1322,29 @@ ImapSession::Result ImapSession::resume(std::string& out) {
         throw;
       }
     }
-    std::optional<MimeEntity> structure;
+    std::optional<MimeEntity> structure, header;
     auto parsed = [&]() -> const MimeEntity& {
       if (!structure) structure = parse_mime_structure(*text);
       return *structure;
+    };
+    auto top_header = [&]() -> const MimeEntity& {  // ENVELOPE reads the top header only
+      if (structure) return *structure;
+      if (!header) header = parse_mime_header(*text);
+      return *header;
     };
     bool flags_shown = false;
     for (const Item& it : job.items) {
       if (!items.empty()) items += ' ';
       switch (it.kind) {
         case Item::Uid: items += "UID " + std::to_string(m.uid); break;
+        case Item::ModSeq: items += "MODSEQ (" + std::to_string(std::max<int64_t>(m.modseq, 1)) + ")"; break;
         case Item::Flags:
           items += "FLAGS (" + flags_text(m) + ")";
           flags_shown = true;
           break;
         case Item::InternalDate: items += "INTERNALDATE " + internal_date(internal); break;
         case Item::Size: items += "RFC822.SIZE " + std::to_string(text->size()); break;
-        case Item::Envelope: items += "ENVELOPE " + imap_envelope(*text, parsed(), utf8_); break;
+        case Item::Envelope: items += "ENVELOPE " + imap_envelope(*text, top_header(), utf8_); break;
         case Item::Body: items += "BODY " + imap_body_structure(*text, parsed(), false, utf8_); break;
         case Item::BodyStructure: items += "BODYSTRUCTURE " + imap_body_structure(*text, parsed(), true, utf8_); break;
         case Item::Section:
@@ -1185,16 +1405,30 @@ void ImapSession::cmd_store(const ImapCommand& c, bool uid, std::string& out) {
     out += c.tag + " BAD not a sequence set\r\n";
     return;
   }
-  std::string item = upper(c.args[1].text);
+  // RFC 7162: STORE set (UNCHANGEDSINCE modseq) item flags
+  size_t at = 1;
+  std::optional<int64_t> unchanged_since;
+  if (c.args[1].kind == ImapArg::Kind::List) {
+    const auto& mods = c.args[1].list;
+    if (mods.size() != 2 || !mods[0].is_atom("UNCHANGEDSINCE") || mods[1].text.empty() || mods[1].text.size() > 18 ||
+        mods[1].text.find_first_not_of("0123456789") != std::string::npos || c.args.size() < 4) {
+      out += c.tag + " BAD the STORE modifier is (UNCHANGEDSINCE modseq)\r\n";
+      return;
+    }
+    unchanged_since = int64_t(std::stoull(mods[1].text));
+    enable_condstore();
+    at = 2;
+  }
+  std::string item = upper(c.args[at].text);
   const bool silent = item.ends_with(".SILENT");
   if (silent) item.resize(item.size() - 7);
   int mode = item == "FLAGS" ? 0 : item == "+FLAGS" ? 1 : item == "-FLAGS" ? -1 : 2;
-  if (mode == 2 || c.args[1].kind != ImapArg::Kind::Atom) {
+  if (mode == 2 || c.args[at].kind != ImapArg::Kind::Atom) {
     out += c.tag + " BAD STORE takes FLAGS, +FLAGS or -FLAGS (with .SILENT)\r\n";
     return;
   }
   std::vector<const ImapArg*> flag_args;
-  for (size_t k = 2; k < c.args.size(); ++k) {
+  for (size_t k = at + 1; k < c.args.size(); ++k) {
     if (c.args[k].kind == ImapArg::Kind::List) {
       for (const auto& f : c.args[k].list) flag_args.push_back(&f);
     } else {
@@ -1222,13 +1456,22 @@ void ImapSession::cmd_store(const ImapCommand& c, bool uid, std::string& out) {
       keywords.push_back(f->text);
     }
   }
-  const std::vector<size_t> indices = resolve_set(*set, uid);
+  std::vector<size_t> indices = resolve_set(*set, uid);
+  std::vector<uint32_t> modified;  // UNCHANGEDSINCE failed for these (UIDs or sequence numbers)
+  if (unchanged_since) {
+    std::erase_if(indices, [&](size_t i) {
+      if (msgs_[i].modseq <= *unchanged_since) return false;
+      modified.push_back(uid ? msgs_[i].uid : uint32_t(i + 1));
+      return true;
+    });
+  }
   std::vector<store::MessageId> read, unread;
   struct Write {
     size_t index;
     Msg after;
   };
   std::vector<Write> writes;
+  std::set<size_t> touched;
   for (size_t i : indices) {
     const Msg& before = msgs_[i];
     Msg after = before;
@@ -1243,9 +1486,15 @@ void ImapSession::cmd_store(const ImapCommand& c, bool uid, std::string& out) {
       after.flags &= uint8_t(~bits);
       std::erase_if(after.keywords, [&](const std::string& k) { return std::find(keywords.begin(), keywords.end(), k) != keywords.end(); });
     }
-    if ((after.flags & Seen) != (before.flags & Seen)) ((after.flags & Seen) ? read : unread).push_back(before.uid);
+    if ((after.flags & Seen) != (before.flags & Seen)) {
+      ((after.flags & Seen) ? read : unread).push_back(before.uid);
+      touched.insert(i);
+    }
     const uint8_t other = Answered | Flagged | Deleted | Forwarded;
-    if ((after.flags & other) != (before.flags & other) || after.keywords != before.keywords) writes.push_back({i, after});
+    if ((after.flags & other) != (before.flags & other) || after.keywords != before.keywords) {
+      writes.push_back({i, after});
+      touched.insert(i);
+    }
     else msgs_[i].flags = after.flags;
   }
   {
@@ -1302,12 +1551,21 @@ void ImapSession::cmd_store(const ImapCommand& c, bool uid, std::string& out) {
     if (batch) batch->commit();
   }
   // The journal rows of these writes find the cache as the store is now: refresh() reports
-  // nothing for them, only what other doors changed meanwhile.
-  if (!silent)
+  // nothing for them (but takes their change numbers as MODSEQ), only what other doors changed
+  // meanwhile.
+  refresh(out, false);
+  // Sequence numbers held still (no expunge above): `indices` name the same messages.
+  if (!silent || condstore_)
     for (size_t i : indices)
-      out += "* " + std::to_string(i + 1) + " FETCH (" + (uid ? "UID " + std::to_string(msgs_[i].uid) + " " : "") + "FLAGS (" +
-             flags_text(msgs_[i]) + "))\r\n";
+      if (!silent || touched.count(i))
+        out += "* " + std::to_string(i + 1) + " FETCH (" + (uid ? "UID " + std::to_string(msgs_[i].uid) + " " : "") + "FLAGS (" +
+               flags_text(msgs_[i]) + ")" + modseq_item(msgs_[i]) + ")\r\n";
   if (uid) refresh(out, true);
+  if (!modified.empty()) {
+    std::sort(modified.begin(), modified.end());
+    out += c.tag + " OK [MODIFIED " + format_sequence_set(modified) + "] conditional STORE failed for some\r\n";
+    return;
+  }
   out += c.tag + " OK " + c.name + " completed\r\n";
 }
 
@@ -1361,14 +1619,7 @@ void ImapSession::cmd_copy(const ImapCommand& c, bool uid, bool move, std::strin
     return;
   }
   out += "* OK " + copyuid + " moved\r\n";
-  if (*to != *selected_) {
-    for (auto it = indices.rbegin(); it != indices.rend(); ++it) {
-      out += "* " + std::to_string(*it + 1) + " EXPUNGE\r\n";
-      mime_cache_.erase(msgs_[*it].uid);
-      expunge_pending_.erase(msgs_[*it].uid);
-      msgs_.erase(msgs_.begin() + std::ptrdiff_t(*it));
-    }
-  }
+  if (*to != *selected_) report_expunged(indices, out);
   refresh(out, true);
   out += c.tag + " OK " + c.name + " completed\r\n";
 }
@@ -1385,11 +1636,7 @@ void ImapSession::cmd_expunge(const ImapCommand& c, const std::optional<ImapSequ
   std::vector<store::MessageId> ids;
   for (size_t i : gone) ids.push_back(msgs_[i].uid);
   if (!ids.empty()) mailbox_->delete_messages(ids, store::DeleteMode::Hard);
-  for (auto it = gone.rbegin(); it != gone.rend(); ++it) {
-    out += "* " + std::to_string(*it + 1) + " EXPUNGE\r\n";
-    mime_cache_.erase(msgs_[*it].uid);
-    msgs_.erase(msgs_.begin() + std::ptrdiff_t(*it));
-  }
+  report_expunged(gone, out);
   refresh(out, true);
   out += c.tag + " OK " + c.name + " completed\r\n";
 }
@@ -1572,7 +1819,9 @@ class SearchParser {
     const ImapArg& a = take();
     if (a.kind == ImapArg::Kind::List) {
       SearchParser inner(a.list, 0, cx_);
-      return inner.all();
+      Bits r = inner.all();
+      used_modseq = used_modseq || inner.used_modseq;
+      return r;
     }
     const std::string k = upper(a.text);
     if (k == "ALL") return Bits(cx_.msgs.size(), 1);
@@ -1644,6 +1893,19 @@ class SearchParser {
       if (!day) throw std::runtime_error("a date is D-Mon-YYYY");
       return by_date(k, *day);
     }
+    if (k == "MODSEQ") {  // RFC 7162 3.1.5: MODSEQ [entry-name entry-type] mod-sequence
+      std::string v = take_string();
+      if (!v.empty() && v.find_first_not_of("0123456789") != std::string::npos) {
+        take_string();  // the entry type: all flags are kept alike here
+        v = take_string();
+      }
+      if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) throw std::runtime_error("MODSEQ takes a number");
+      const int64_t since = int64_t(std::stoull(v));
+      used_modseq = true;
+      Bits r(cx_.msgs.size());
+      for (size_t j = 0; j < r.size(); ++j) r[j] = cx_.msgs[j].modseq >= since;
+      return r;
+    }
     if (k == "UID") {
       auto set = parse_sequence_set(take_string(), cx_.msgs.empty() ? 0 : cx_.msgs.back().uid);
       if (!set) throw std::runtime_error("UID takes a UID set");
@@ -1662,6 +1924,9 @@ class SearchParser {
   const std::vector<ImapArg>& args_;
   size_t i_;
   SearchContext& cx_;
+
+ public:
+  bool used_modseq = false;
 };
 
 }  // namespace
@@ -1693,16 +1958,31 @@ void ImapSession::cmd_search(const ImapCommand& c, bool uid, std::string& out) {
                        out.push_back(row.get_i64(tag).value_or(row.get_i64(tags::PidTagCreationTime).value_or(0)));
                      return out;
                    }};
+  // A MODSEQ key needs every message's MODSEQ before the search runs.
+  std::function<bool(const std::vector<ImapArg>&)> mentions_modseq = [&](const std::vector<ImapArg>& args) {
+    for (const auto& a : args)
+      if (a.is_atom("MODSEQ") || (a.kind == ImapArg::Kind::List && mentions_modseq(a.list))) return true;
+    return false;
+  };
+  if (mentions_modseq(c.args)) enable_condstore();
   Bits hits;
+  bool used_modseq = false;
   try {
-    hits = SearchParser(c.args, start, cx).all();
+    SearchParser parser(c.args, start, cx);
+    hits = parser.all();
+    used_modseq = parser.used_modseq;
   } catch (const std::runtime_error& e) {
     out += c.tag + " BAD " + std::string(e.what()) + "\r\n";
     return;
   }
   std::vector<uint32_t> found;
+  int64_t top_modseq = 0;  // RFC 7162 3.1.5: the highest MODSEQ of what was found
   for (size_t k = 0; k < hits.size(); ++k)
-    if (hits[k]) found.push_back(uid ? msgs_[k].uid : uint32_t(k + 1));
+    if (hits[k]) {
+      found.push_back(uid ? msgs_[k].uid : uint32_t(k + 1));
+      top_modseq = std::max(top_modseq, msgs_[k].modseq);
+    }
+  if (used_modseq) enable_condstore();
   if (esearch) {
     if (returns.empty()) returns = {"ALL"};
     std::string r = "* ESEARCH (TAG " + imap_string(c.tag) + ")" + (uid ? " UID" : "");
@@ -1713,10 +1993,12 @@ void ImapSession::cmd_search(const ImapCommand& c, bool uid, std::string& out) {
       else if (want == "COUNT") r += " COUNT " + std::to_string(found.size());
       else if (want == "ALL") r += " ALL " + format_sequence_set(found);
     }
+    if (used_modseq && !found.empty()) r += " MODSEQ " + std::to_string(top_modseq);
     out += r + "\r\n";
   } else {
     std::string r = "* SEARCH";
     for (uint32_t n : found) r += " " + std::to_string(n);
+    if (used_modseq && !found.empty()) r += " (MODSEQ " + std::to_string(top_modseq) + ")";
     out += r + "\r\n";
   }
   if (uid) refresh(out, true);

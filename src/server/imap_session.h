@@ -73,10 +73,13 @@ class ImapSession {
   bool authenticated() const { return mailbox_ != nullptr; }
 
   // Flag bits of a message as the session caches them.
+  // (Msg::modseq follows from the change journal: MODSEQ values are change numbers, and
+  // HIGHESTMODSEQ is the mailbox's newest change number, which no message's MODSEQ passes.)
   enum Flag : uint8_t { Seen = 1, Answered = 2, Flagged = 4, Deleted = 8, Draft = 16, Forwarded = 32 };
   struct Msg {
     uint32_t uid = 0;
     uint8_t flags = 0;
+    int64_t modseq = 0;  // CONDSTORE: the change number of its last change (content, flags or read state)
     std::vector<std::string> keywords;
   };
 
@@ -126,6 +129,17 @@ class ImapSession {
   // The messages a sequence set (by sequence number or UID) names, as indices into msgs_.
   std::vector<size_t> resolve_set(const ImapSequenceSet& set, bool uid) const;
   std::string flags_text(const Msg& m) const;
+  // CONDSTORE (RFC 7162).
+  void enable_condstore();
+  void ensure_modseqs();  // the read-state changes of the journal, once per selection
+  int64_t highest_modseq() const;
+  std::string modseq_item(const Msg& m) const;  // " MODSEQ (n)" once CONDSTORE is on, else ""
+  // UIDs of `folder` expunged after change `since` (QRESYNC), from the journal; nullopt when
+  // the journal no longer reaches back that far.
+  std::optional<std::vector<uint32_t>> expunged_since(int64_t since);
+  // Tells the client that the messages at `indices` (ascending) are gone: EXPUNGE, or VANISHED
+  // under QRESYNC; drops them.
+  void report_expunged(const std::vector<size_t>& indices, std::string& out);
   const std::string& mime_of(uint32_t uid);  // rendered, cached for the last few
   void mark_seen(const std::vector<size_t>& indices);
 
@@ -134,6 +148,8 @@ class ImapSession {
   bool tls_;
   bool utf8_ = false;
   bool rev2_ = false;
+  bool condstore_ = false, qresync_ = false;
+  bool modseqs_complete_ = false;
   std::string user_address_;
   std::unique_ptr<store::Mailbox> mailbox_;
   std::unique_ptr<Tags> tags_;

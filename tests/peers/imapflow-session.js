@@ -6,6 +6,8 @@
 //          INBOX message 1 there, flags it, moves it back to INBOX; prints the UIDs involved.
 //   idle:  selects INBOX, prints {"ready":true} on a line of its own, and waits (IDLE) for the
 //          next new message: prints its UID and subject.
+//   condstore: with QRESYNC on, selects INBOX (HIGHESTMODSEQ), flags message 1, fetches what
+//          changed since, deletes message 2 (VANISHED); prints the mod-sequences and events.
 'use strict';
 const fs = require('fs');
 const { ImapFlow } = require('imapflow');
@@ -24,7 +26,7 @@ function attachments(node, out) {
 (async () => {
   const client = new ImapFlow({
     host: 'localhost', port: Number(port), secure: true, tls: { ca: [fs.readFileSync(ca)] },
-    auth: { user, pass }, logger: false, disableAutoIdle: scenario !== 'idle',
+    auth: { user, pass }, logger: false, disableAutoIdle: scenario !== 'idle', qresync: scenario === 'condstore',
   });
   await client.connect();
   const result = { capabilities: [...client.capabilities.keys()] };
@@ -73,6 +75,26 @@ function attachments(node, out) {
       result.left = client.mailbox.exists;
     } finally {
       lock2.release();
+    }
+  } else if (scenario === 'condstore') {
+    const expunges = [];
+    client.on('expunge', (e) => expunges.push({ seq: e.seq || null, uid: e.uid || null, vanished: !!e.vanished }));
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      result.uidValidity = String(client.mailbox.uidValidity);
+      result.highestModseq = String(client.mailbox.highestModseq);
+      const all = await client.search({ all: true }, { uid: true });
+      result.uids = all;
+      await client.messageFlagsAdd({ uid: all[0] }, ['\\Flagged'], { uid: true });
+      result.changed = [];
+      for await (const m of client.fetch('1:*', { uid: true, flags: true }, { uid: true, changedSince: client.mailbox.highestModseq === undefined ? 1n : BigInt(result.highestModseq) }))
+        result.changed.push({ uid: m.uid, flags: [...m.flags], modseq: String(m.modseq) });
+      await client.messageDelete({ uid: all[1] }, { uid: true });
+      await client.noop();
+      result.expunges = expunges;
+      result.highestAfter = String(client.mailbox.highestModseq);
+    } finally {
+      lock.release();
     }
   } else if (scenario === 'idle') {
     const lock = await client.getMailboxLock('INBOX');

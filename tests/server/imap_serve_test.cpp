@@ -339,3 +339,34 @@ TEST_F(Imap, MessagesComeBackByteForByteAsTheyCameIn) {
   back = curl("/INBOX;MAILINDEX=1");
   EXPECT_NE(back.text.find("Subject: Edited in Outlook"), std::string::npos) << back.text.substr(0, 300);
 }
+
+TEST_F(Imap, CondstoreAndQresyncTellWhatChangedSinceAModSequence) {
+  send("first");
+  send("second");
+  const json r = imapflow("condstore");
+  ASSERT_FALSE(r.contains("error")) << r.dump();
+  ASSERT_EQ(r["uids"].size(), 2u) << r.dump();
+  const uint64_t flagged = r["uids"][0], deleted = r["uids"][1];
+  const uint64_t before = std::stoull(r["highestModseq"].get<std::string>());
+  // FETCH (CHANGEDSINCE) gives the flagged message only, with a MODSEQ past the old HIGHESTMODSEQ.
+  ASSERT_EQ(r["changed"].size(), 1u) << r.dump();
+  EXPECT_EQ(r["changed"][0]["uid"], flagged);
+  EXPECT_NE(r["changed"][0]["flags"].dump().find("Flagged"), std::string::npos);
+  EXPECT_GT(std::stoull(r["changed"][0]["modseq"].get<std::string>()), before);
+  // The deletion came as VANISHED (QRESYNC is on).
+  ASSERT_FALSE(r["expunges"].empty()) << r.dump();
+  EXPECT_TRUE(r["expunges"][0]["vanished"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["expunges"][0]["uid"], deleted);
+  EXPECT_GT(std::stoull(r["highestAfter"].get<std::string>()), before);
+  // A later session resynchronises from the old state in its SELECT (RFC 7162 3.2.5).
+  const std::string script = "(printf 'a1 LOGIN %s %s\\r\\n' " + quote(kAlice) + " " + quote("\"" + kPassword + "\"") +
+                             "; sleep 1; printf 'a2 ENABLE QRESYNC\\r\\na3 SELECT INBOX (QRESYNC (" + r["uidValidity"].get<std::string>() + " " +
+                             std::to_string(before) + "))\\r\\n'; sleep 1; printf 'a4 LOGOUT\\r\\n'; sleep 1) | timeout 20 openssl s_client -quiet " +
+                             "-connect 127.0.0.1:" + server.port("imaps") + " -CAfile " + quote(ca()) + " 2>/dev/null";
+  Out resync = sh(script);
+  EXPECT_NE(resync.text.find("* ENABLED QRESYNC"), std::string::npos) << resync.text;
+  EXPECT_NE(resync.text.find("* OK [HIGHESTMODSEQ "), std::string::npos) << resync.text;
+  EXPECT_NE(resync.text.find("* VANISHED (EARLIER) " + std::to_string(deleted) + "\r\n"), std::string::npos) << resync.text;
+  EXPECT_NE(resync.text.find("FETCH (UID " + std::to_string(flagged) + " FLAGS (\\Flagged) MODSEQ ("), std::string::npos) << resync.text;
+  EXPECT_NE(resync.text.find("a3 OK [READ-WRITE]"), std::string::npos) << resync.text;
+}
