@@ -498,6 +498,18 @@ int main(int argc, char** argv) {
   uls->add_flag("--json", as_json, "JSON output");
   uls->callback([&] { action = [&] { cli::user_ls(o.dir(), as_json); }; });
 
+  auto* queue = app.add_subcommand("queue", "The spooler's queue: messages submitted and not yet sent");
+  queue->require_subcommand(1);
+  std::string queue_id;
+  auto* qls = queue->add_subcommand("ls", "List the queued messages of every user, oldest first");
+  qls->add_flag("--json", as_json, "JSON output");
+  qls->callback([&] { action = [&] { cli::queue_ls(o.dir(), as_json); }; });
+  auto* qflush = queue->add_subcommand("flush", "Have the running server try every queued message now");
+  qflush->callback([&] { action = [&] { cli::queue_flush(o.dir()); }; });
+  auto* qrm = queue->add_subcommand("rm", "Take a message out of the queue (it stays in the Outbox, unsent)");
+  qrm->add_option("id", queue_id, "The ID 'queue ls' shows (MAILBOX:MESSAGE-ID)")->required();
+  qrm->callback([&] { action = [&] { cli::queue_rm(o.dir(), queue_id); }; });
+
   auto* serve_cmd = app.add_subcommand("serve", "Run the server (HTTPS: Autodiscover, MAPI over HTTP with EMSMDB and NSPI) until SIGINT/SIGTERM");
   cli::ServeOptions so;
   serve_cmd->add_option("--config", so.config, "Configuration file (docs/SERVER.md lists every key)");

@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -23,6 +26,8 @@
 #include "server/spooler.h"
 #include "server/tls.h"
 #include "server/users.h"
+#include "store/data_dir.h"
+#include "store/store.h"
 
 namespace openmapi::cli {
 
@@ -70,6 +75,61 @@ void user_ls(const std::string& data_dir, bool json) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& u : list) rows.push_back({u.address, u.display_name, u.mailbox, format_filetime(u.created).substr(0, 16)});
   print_table({"Address", "Display name", "Mailbox", "Created"}, rows);
+}
+
+void queue_ls(const std::string& data_dir, bool json) {
+  struct Entry {
+    std::string id, user, subject;
+    int64_t submitted;
+    std::vector<std::string> recipients;
+  };
+  std::vector<Entry> entries;
+  for (const auto& u : server::UserDirectory(data_dir).list()) {
+    auto mb = store::open_sqlite_mailbox(store::mailbox_file(data_dir, u.mailbox));
+    for (const auto& [id, submitted] : mb->outgoing_queue()) {
+      const Message m = mb->load_message(id, false);
+      Entry e{u.mailbox + ":" + std::to_string(id), u.address, m.props.get_string(tags::PidTagSubject).value_or(""), submitted, {}};
+      for (const auto& r : m.recipients)
+        e.recipients.push_back(r.get_string(tags::PidTagSmtpAddress).value_or(r.get_string(tags::PidTagEmailAddress).value_or(
+            r.get_string(tags::PidTagDisplayName).value_or(""))));
+      entries.push_back(std::move(e));
+    }
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.submitted < b.submitted; });
+  if (json) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& e : entries)
+      a.push_back({{"id", e.id}, {"user", e.user}, {"submitted", format_filetime(e.submitted)}, {"subject", e.subject}, {"recipients", e.recipients}});
+    std::cout << nlohmann::json{{"queue", a}, {"count", entries.size()}}.dump(2) << '\n';
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : entries) {
+    std::string to;
+    for (const auto& r : e.recipients) to += (to.empty() ? "" : ", ") + r;
+    rows.push_back({e.id, e.user, format_filetime(e.submitted).substr(0, 19), std::to_string(e.recipients.size()), e.subject});
+  }
+  print_table({"ID", "From", "Submitted", "Recipients", "Subject"}, rows);
+}
+
+void queue_flush(const std::string& data_dir) {
+  const std::string path = server::spool_flush_file(data_dir);
+  std::ofstream(path, std::ios::trunc) << "flush\n";
+  if (!std::ofstream(path, std::ios::app)) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "cannot write " + path);
+  std::cout << "the server's spooler tries every queued message at its next look (within a second)\n";
+}
+
+void queue_rm(const std::string& data_dir, const std::string& id) {
+  const size_t colon = id.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == id.size() ||
+      id.find_first_not_of("0123456789", colon + 1) != std::string::npos || id.size() - colon > 16)
+    throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a queue ID is MAILBOX:MESSAGE-ID, as 'queue ls' shows it");
+  const std::string mailbox = id.substr(0, colon);
+  const std::string file = store::mailbox_file(data_dir, mailbox);
+  if (!std::filesystem::exists(file)) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no mailbox '" + mailbox + "'");
+  auto mb = store::open_sqlite_mailbox(file);
+  mb->abort_submit(std::stoull(id.substr(colon + 1)));
+  std::cout << "removed " << id << " from the queue (the message stays in the Outbox, unsent)\n";
 }
 
 namespace {

@@ -12,6 +12,15 @@ void user_add(const std::string& data_dir, const std::string& address, const std
 void user_passwd(const std::string& data_dir, const std::string& address);
 void user_rm(const std::string& data_dir, const std::string& address);
 void user_ls(const std::string& data_dir, bool json);
+
+// The spooler's queue: every user's submitted messages not yet sent (oldest first). An ID is
+// "MAILBOX:MESSAGE-ID". `flush` has a running server try every queued message now (the spooler
+// looks at the data directory's spool.flush); `rm` takes a message out of the queue (it stays in
+// the sender's Outbox, unsent, as RopAbortSubmit leaves it). MAPI_E_NOT_FOUND for an unknown
+// mailbox, MAPI_E_NOT_IN_QUEUE for a message that is not queued.
+void queue_ls(const std::string& data_dir, bool json);
+void queue_flush(const std::string& data_dir);
+void queue_rm(const std::string& data_dir, const std::string& id);
 // The password on stdin's first line (without its line end); MAPI_E_INVALID_PARAMETER when empty.
 std::string read_password_stdin();
 

@@ -99,8 +99,20 @@ void Spooler::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::string spool_flush_file(const std::string& data_dir) { return (std::filesystem::path(data_dir) / "spool.flush").string(); }
+
 size_t Spooler::run_once() {
   size_t sent = 0;
+  std::error_code ec;
+  const auto flushed = std::filesystem::last_write_time(spool_flush_file(config_.data_dir), ec);
+  if (!flush_seen_) {  // the state at start: only a later flush counts
+    flush_seen_ = true;
+    flushed_ = ec ? std::filesystem::file_time_type::min() : flushed;
+  } else if (!ec && flushed != flushed_) {
+    spdlog::info("spooler: flushed: every queued message is tried now");
+    retry_.clear();
+    flushed_ = flushed;
+  }
   for (const User& u : thread_user_directory(config_.data_dir).list()) {
     try {
       auto& mb = open_[u.mailbox];

@@ -14,12 +14,14 @@
 // that stops between the two sends the message again after a restart, and delivery skips the
 // recipients that have that Message-ID already, so nobody gets it twice. A temporary delivery
 // failure leaves the message queued and it is tried again after 30 s, 1, 2, 4 ... up to 30
-// minutes (in this process; a restart tries at once).
+// minutes (in this process; a restart tries at once). A newer DATA_DIR/spool.flush
+// (`openmapi queue flush` writes it) has every queued message tried at the next look.
 // Thread safety: run_once() from one thread at a time; start()/stop() from the controlling one.
 #pragma once
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +36,9 @@ class Mailbox;
 }
 
 namespace openmapi::server {
+
+// The file whose modification has the spooler try every queued message now.
+std::string spool_flush_file(const std::string& data_dir);
 
 class Spooler {
  public:
@@ -57,6 +62,8 @@ class Spooler {
     std::chrono::seconds wait{30};
   };
   std::map<std::pair<std::string, uint64_t>, Retry> retry_;  // (mailbox, message) -> when to try again
+  std::filesystem::file_time_type flushed_{};                // spool.flush's time when last seen
+  bool flush_seen_ = false;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,5 +1,6 @@
 // IMAP in `openmapi serve` with real clients over loopback: swaks delivers, imapflow (node),
-// curl and mbsync (isync) read, edit and mirror, and the store API checks what they did.
+// curl and mbsync (isync) read, edit and mirror, and the store API checks what they did; POP3
+// (curl) returns the same bytes as IMAP.
 // Hostile input from a raw socket and from openssl s_client.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -39,8 +40,10 @@ class Imap : public ::testing::Test {
                  kAlice + " --display-name 'Alice Example' --password-stdin");
     ASSERT_EQ(add.status, 0) << add.text;
     std::string why;
-    ASSERT_TRUE(server.start(dir, data, {"--listen", "smtp=127.0.0.1:0", "--listen", "imap=127.0.0.1:0", "--listen", "imaps=127.0.0.1:0"},
-                             {"smtp", "imap", "imaps"}, why))
+    ASSERT_TRUE(server.start(dir, data,
+                             {"--listen", "smtp=127.0.0.1:0", "--listen", "imap=127.0.0.1:0", "--listen", "imaps=127.0.0.1:0", "--listen",
+                              "pop3s=127.0.0.1:0"},
+                             {"smtp", "imap", "imaps", "pop3s"}, why))
         << why;
   }
   void TearDown() override {
@@ -160,6 +163,11 @@ TEST_F(Imap, ASwaksMessageReadsTheSameThroughImapflowCurlAndTheStore) {
   EXPECT_EQ(whole.status, 0) << whole.text;
   EXPECT_EQ(whole.text.size(), m["size"].get<size_t>());
   EXPECT_NE(whole.text.find("report.csv"), std::string::npos);
+  // POP3 sends the very same bytes.
+  Out pop = sh("curl -sS --max-time 30 --cacert " + quote(ca()) + " -u " + quote(kAlice + ":" + kPassword) + " pop3s://localhost:" +
+               server.port("pop3s") + "/1");
+  EXPECT_EQ(pop.status, 0) << pop.text;
+  EXPECT_EQ(pop.text, whole.text);
   // Reading BODY[] (curl does not PEEK) made it \Seen, in the store too.
   EXPECT_TRUE(messages("Inbox")[0].props.get_i32(tags::PidTagMessageFlags).value_or(0) & msgflag::Read);
   // A wrong password is refused (curl: 67, login denied).

@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "core/entryid.h"
 #include "server/spooler.h"
 #include "server/users.h"
 #include "store/data_dir.h"
 #include "store/store.h"
+#include "serve_util.h"
 #include "test_util.h"
 
 using namespace openmapi;
@@ -151,4 +153,42 @@ TEST_F(SpoolerTest, DeleteAfterSubmitLeavesNoCopyAndAResendGivesNobodyASecond) {
   EXPECT_EQ(messages_in(*bob, store::SpecialFolder::Inbox).size(), 1u);
   auto carol = mailbox("carol@example.com");
   EXPECT_EQ(messages_in(*carol, store::SpecialFolder::Inbox).size(), 1u);  // Carol had none: she gets it
+}
+
+// `openmapi queue`: what is queued, taking a message out (it stays in the Outbox, unsent), and
+// the flush request a running spooler looks for.
+TEST_F(SpoolerTest, TheQueueCommandListsRemovesAndFlushes) {
+  const store::MessageId id = submit({recipient(1, "Bob", "bob@example.com"), recipient(1, "Dave", "dave@elsewhere.example")});
+  const std::string cli = openmapi::testing::quote(OPENMAPI_BIN) + " --data-dir " + openmapi::testing::quote(config.data_dir) + " queue ";
+  auto ls = openmapi::testing::sh(cli + "ls --json");
+  ASSERT_EQ(ls.status, 0) << ls.text;
+  const auto j = nlohmann::json::parse(ls.text);
+  ASSERT_EQ(j["count"], 1) << ls.text;
+  EXPECT_EQ(j["queue"][0]["id"], "alice@example.com:" + std::to_string(id));
+  EXPECT_EQ(j["queue"][0]["user"], "alice@example.com");
+  EXPECT_EQ(j["queue"][0]["subject"], "Budget 2027");
+  EXPECT_EQ(j["queue"][0]["recipients"], nlohmann::json::array({"bob@example.com", "dave@elsewhere.example"}));
+  auto table = openmapi::testing::sh(cli + "ls");
+  EXPECT_NE(table.text.find("Budget 2027"), std::string::npos) << table.text;
+
+  auto bad = openmapi::testing::sh(cli + "rm 12345");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.text.find("MAPI_E_INVALID_PARAMETER"), std::string::npos) << bad.text;
+  auto gone = openmapi::testing::sh(cli + "rm alice@example.com:999999");
+  EXPECT_NE(gone.status, 0);
+  EXPECT_NE(gone.text.find("MAPI_E_"), std::string::npos) << gone.text;
+  auto rm = openmapi::testing::sh(cli + "rm alice@example.com:" + std::to_string(id));
+  ASSERT_EQ(rm.status, 0) << rm.text;
+  EXPECT_EQ(nlohmann::json::parse(openmapi::testing::sh(cli + "ls --json").text)["count"], 0);
+  auto mb = mailbox("alice@example.com");
+  EXPECT_TRUE(mb->outgoing_queue().empty());
+  const Message kept = mb->load_message(id);
+  EXPECT_FALSE(kept.props.get_i32(tags::PidTagMessageFlags).value_or(0) & msgflag::Submitted);
+  EXPECT_EQ(mb->message_folder(id), mb->special_folder(store::SpecialFolder::Outbox));
+  // A spooler that ran before the flush request takes it as a change.
+  Spooler spooler(config, std::make_shared<LocalDelivery>(config.data_dir, config.host_name));
+  spooler.run_once();
+  auto flush = openmapi::testing::sh(cli + "flush");
+  ASSERT_EQ(flush.status, 0) << flush.text;
+  EXPECT_TRUE(std::filesystem::exists(spool_flush_file(config.data_dir)));
 }
