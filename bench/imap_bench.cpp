@@ -139,6 +139,20 @@ class Client {
     std::string greeting;
     return read_line(greeting);
   }
+  bool send_line(const std::string& line) {
+    const std::string l = line + "\r\n";
+    return SSL_write(ssl_, l.data(), int(l.size())) > 0;
+  }
+  // Reads lines until one contains `needle` (true) or `seconds` pass (false).
+  bool wait_for_line(const std::string& needle, int seconds) {
+    timeval tv{seconds, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string l;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < until && read_line(l))
+      if (l.find(needle) != std::string::npos) return true;
+    return false;
+  }
   // Runs `command`: its time to the tagged OK and the bytes of its responses, or an error.
   Timing run(const std::string& command) {
     Timing t;
@@ -266,6 +280,8 @@ uint16_t free_port() {
 }
 
 pid_t spawn(const std::vector<std::string>& argv, const fs::path& log) {
+  std::cout << std::flush;  // or the child's copy of the buffer is written again
+  fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
     std::vector<char*> a;
@@ -435,6 +451,45 @@ int main(int argc, char** argv) {
     }
     rows.push_back(r);
   }
+  // IDLE: how long a message that another process files takes to show as EXISTS. OpenMAPI: a
+  // save_message through the store from this process (the server's change feed sees commits of
+  // other processes at its poll); Dovecot: a file moved into the Maildir's new/ (inotify).
+  auto idle_latency = [&](uint16_t port, const std::function<void(size_t)>& deliver) -> double {
+    std::vector<double> seen;
+    Client c;
+    std::string error;
+    if (!c.connect(port, error) || !c.run("LOGIN \"" + user + "\" \"" + pass + "\"").error.empty() || !c.run("SELECT INBOX").error.empty())
+      return -1;
+    for (size_t k = 0; k < 5; ++k) {
+      if (!c.send_line("I" + std::to_string(k) + " IDLE") || !c.wait_for_line("+ ", 10)) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      const auto t = std::chrono::steady_clock::now();
+      deliver(n + k);
+      if (!c.wait_for_line(" EXISTS", 30)) return -1;
+      seen.push_back(seconds_since(t));
+      if (!c.send_line("DONE") || !c.wait_for_line("I" + std::to_string(k) + " OK", 10)) return -1;
+    }
+    std::sort(seen.begin(), seen.end());
+    return seen[seen.size() / 2];
+  };
+  const double om_idle = idle_latency(om_port, [&](size_t i) {
+    auto mb = store::open_sqlite_mailbox(store::mailbox_file(data.string(), user));
+    const std::string text = make_message(i);
+    NamedPropertyMap names;
+    Message m = store::to_mailbox_ids(formats::parse_mime(ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()), names), names, *mb);
+    mb->save_message(mb->special_folder(store::SpecialFolder::Inbox), m);
+  });
+  double dc_idle = -1;
+  if (dovecot)
+    dc_idle = idle_latency(dc_port, [&](size_t i) {
+      const std::string text = make_message(i);
+      const fs::path tmp = dc / "home" / "Maildir" / "tmp" / ("idle." + std::to_string(i));
+      std::ofstream(tmp, std::ios::binary) << text;
+      sh("chown nobody:nogroup " + quote(tmp.string()));
+      fs::rename(tmp, dc / "home" / "Maildir" / "new" / ("idle." + std::to_string(i)));
+    });
+  std::cout << "  IDLE, a new message to EXISTS (median of 5): openmapi " << om_idle << " s" << (dovecot ? ", dovecot " + std::to_string(dc_idle) + " s" : "")
+            << "\n";
   const uint64_t om_peak = status_kb(om_pid, "VmHWM");
   kill(om_pid, SIGTERM);
   waitpid(om_pid, nullptr, 0);

@@ -780,35 +780,21 @@ void ImapSession::select(store::FolderId folder, bool read_only) {
   journal_cn_ = mailbox_->last_change_number();
   selected_ = folder;
   read_only_ = read_only;
-  // Every message with what the store's rows carry (its id, message flags, change number), in
-  // one pass on indexed columns; then the few messages with other flag properties (follow-up,
-  // last verb, categories, \Deleted), found by the store's SQL, read whole.
-  {
-    auto table = mailbox_->contents_table(folder);
-    table->set_columns({tags::PidTagMid, tags::PidTagMessageFlags, tags::PidTagChangeNumber});
-    for (const auto& row : table->query_rows(UINT32_MAX)) {
-      Msg m;
-      m.uid = uint32_t(ObjectId::from_u64(uint64_t(row[0].get<int64_t>())).gc);
-      if (const int32_t* f = row[1].get_if<int32_t>()) {
-        if (*f & msgflag::Read) m.flags |= Seen;
-        if (*f & msgflag::Unsent) m.flags |= Draft;
-      }
-      if (const int64_t* cn = row[2].get_if<int64_t>()) m.modseq = int64_t(ObjectId::from_u64(uint64_t(*cn)).gc);
-      msgs_.push_back(std::move(m));
-    }
-    std::sort(msgs_.begin(), msgs_.end(), [](const Msg& a, const Msg& b) { return a.uid < b.uid; });
+  // Every message with its id, message flags and change number, and whether it has any other
+  // flag property (follow-up, last verb, categories, \\Deleted), in one indexed pass; the few
+  // that do are then read whole.
+  std::vector<store::MessageId> decorated;
+  for (const auto& e : mailbox_->message_index(folder, {kFlagStatus, kLastVerb, tags_->keywords, tags_->deleted})) {
+    Msg m;
+    m.uid = uint32_t(e.id);
+    if (e.message_flags & msgflag::Read) m.flags |= Seen;
+    if (e.message_flags & msgflag::Unsent) m.flags |= Draft;
+    m.modseq = e.change_number;
+    if (e.marks) decorated.push_back(e.id);
+    msgs_.push_back(std::move(m));
   }
-  {
-    auto decorated = mailbox_->contents_table(folder);
-    decorated->set_columns({tags::PidTagMid});
-    Restriction::Or any;
-    for (PropTag t : {kFlagStatus, kLastVerb, tags_->keywords, tags_->deleted}) any.children.push_back(Restriction::Exist{t});
-    decorated->restrict(Restriction(std::move(any)));
-    std::vector<store::MessageId> ids;
-    for (const auto& row : decorated->query_rows(UINT32_MAX)) ids.push_back(ObjectId::from_u64(uint64_t(row[0].get<int64_t>())).gc);
-    for (Msg& m : read_flags(ids))
-      if (auto i = index_of_uid(m.uid)) msgs_[*i] = std::move(m);
-  }
+  for (Msg& m : read_flags(decorated))
+    if (auto i = index_of_uid(m.uid)) msgs_[*i] = std::move(m);
   modseqs_complete_ = false;
   if (condstore_) ensure_modseqs();
   feed_ = mailbox_->change_feed();

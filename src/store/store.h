@@ -220,6 +220,17 @@ class Mailbox {
   // empty bag. Reads those rows only (a table restricted to a list of ids visits every row of
   // the folder): what a door that keeps its own list of a folder's messages (IMAP) needs.
   virtual std::vector<PropertyBag> message_rows(FolderId folder, const std::vector<MessageId>& ids, const std::vector<PropTag>& tags);
+  // The messages of `folder` (not FAI, not soft-deleted) in id order, each with its
+  // PidTagMessageFlags, its change number (the 48-bit counter) and which of `marks` (at most 32
+  // properties) it has, as bits in mark order: a door's list of a folder (IMAP's SELECT) in one
+  // indexed pass. MAPI_E_INVALID_PARAMETER for more than 32 marks.
+  struct IndexEntry {
+    MessageId id = 0;
+    int32_t message_flags = 0;
+    int64_t change_number = 0;
+    uint32_t marks = 0;
+  };
+  virtual std::vector<IndexEntry> message_index(FolderId folder, const std::vector<PropTag>& marks);
   virtual std::unique_ptr<PropertyStream> open_stream(MessageId id, PropTag tag) = 0;
   virtual void delete_messages(const std::vector<MessageId>& ids, DeleteMode mode) = 0;
   // Restores soft-deleted messages of Deleted Items into view.

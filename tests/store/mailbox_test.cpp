@@ -465,3 +465,31 @@ TEST_F(MailboxTest, TheInternetFormOfAMessageGoesWhenItsContentChangesNotWhenIts
   mb->write_message(inbox(), id2, false, recipients);
   EXPECT_EQ(mb->load_message(id2).props.find(raw), nullptr);
 }
+
+TEST_F(MailboxTest, TheMessageIndexListsAFoldersMessagesWithFlagsChangeNumbersAndMarks) {
+  const PropTag flag_status(0x1090, PropType::Integer32);
+  Message flagged = simple_message("flagged", 1, msgflag::Read);
+  flagged.props.set(PropValue::i32(flag_status, 2));
+  const MessageId b = mb->save_message(inbox(), simple_message("plain"));
+  const MessageId a = mb->save_message(inbox(), flagged);
+  const MessageId gone = mb->save_message(inbox(), simple_message("deleted"));
+  mb->delete_messages({gone}, DeleteMode::Soft);  // moves it to Deleted Items
+  MessageChanges assoc;
+  assoc.props.set = {PropValue::string(tags::PidTagSubject, "fai")};
+  mb->write_message(inbox(), std::nullopt, true, assoc);
+  for (const bool generic : {false, true}) {
+    const auto index = generic ? mb->Mailbox::message_index(inbox(), {tags::PidTagBody, flag_status})
+                               : mb->message_index(inbox(), {tags::PidTagBody, flag_status});
+    ASSERT_EQ(index.size(), 2u) << generic;  // no FAI, nothing deleted
+    EXPECT_EQ(index[0].id, std::min(a, b));
+    EXPECT_LT(index[0].id, index[1].id);
+    const auto& fa = index[0].id == a ? index[0] : index[1];
+    const auto& fb = index[0].id == b ? index[0] : index[1];
+    EXPECT_TRUE(fa.message_flags & msgflag::Read);
+    EXPECT_FALSE(fb.message_flags & msgflag::Read);
+    EXPECT_EQ(fa.marks, 0b10u) << generic;  // PidTagFlagStatus, no body
+    EXPECT_EQ(fb.marks, 0u) << generic;
+    EXPECT_EQ(fa.change_number, int64_t(ObjectId::from_u64(uint64_t(mb->load_message(a).props.get_i64(tags::PidTagChangeNumber).value_or(0))).gc));
+  }
+  EXPECT_EQ(code_of([&] { mb->message_index(inbox(), std::vector<PropTag>(33, flag_status)); }), ErrorCode::MAPI_E_INVALID_PARAMETER);
+}

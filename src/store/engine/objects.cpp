@@ -1461,6 +1461,26 @@ std::vector<PropertyBag> Mailbox::message_rows(FolderId folder, const std::vecto
   return out;
 }
 
+std::vector<Mailbox::IndexEntry> Mailbox::message_index(FolderId folder, const std::vector<PropTag>& marks) {
+  if (marks.size() > 32) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "at most 32 marks");
+  auto table = contents_table(folder);
+  std::vector<PropTag> columns = {tags::PidTagMid, tags::PidTagMessageFlags, tags::PidTagChangeNumber};
+  columns.insert(columns.end(), marks.begin(), marks.end());
+  table->set_columns(columns);
+  std::vector<IndexEntry> out;
+  for (const auto& row : table->query_rows(UINT32_MAX)) {
+    IndexEntry e;
+    e.id = ObjectId::from_u64(uint64_t(row[0].get<int64_t>())).gc;
+    if (const int32_t* f = row[1].get_if<int32_t>()) e.message_flags = *f;
+    if (const int64_t* cn = row[2].get_if<int64_t>()) e.change_number = int64_t(ObjectId::from_u64(uint64_t(*cn)).gc);
+    for (size_t k = 0; k < marks.size(); ++k)
+      if (row[3 + k].type() != PropType::ErrorCode) e.marks |= 1u << k;
+    out.push_back(e);
+  }
+  std::sort(out.begin(), out.end(), [](const IndexEntry& a, const IndexEntry& b) { return a.id < b.id; });
+  return out;
+}
+
 std::pair<bool, uint64_t> Mailbox::resolve_entry_id(const Bytes& entry_id) {
   const Guid store = mailbox_guid();
   try {

@@ -1087,6 +1087,29 @@ class SqliteMailbox final : public Mailbox {
     return open_value_stream(kMessageProps, int64_t(id), tag, "message " + std::to_string(id));
   }
 
+  std::vector<IndexEntry> message_index(FolderId folder, const std::vector<PropTag>& marks) override {
+    if (marks.size() > 32) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "at most 32 marks");
+    require_folder(folder);
+    std::string sql = "SELECT id, message_flags, change_number";
+    for (size_t k = 0; k < marks.size(); ++k) sql += ", EXISTS(SELECT 1 FROM message_props WHERE key = (m.id << 32) | ?)";
+    sql += " FROM messages m WHERE folder_id = ? AND associated = 0 AND soft_deleted = 0 ORDER BY id";
+    Stmt q(db_, sql);
+    int n = 1;
+    for (PropTag t : marks) q.bind(n++, int64_t((t.type() == PropType::String8 ? t.with_type(PropType::String) : t).value));
+    q.bind(n, int64_t(folder));
+    std::vector<IndexEntry> out;
+    while (q.step()) {
+      IndexEntry e;
+      e.id = MessageId(q.int64(0));
+      e.message_flags = int32_t(q.int64(1));
+      e.change_number = q.int64(2);
+      for (size_t k = 0; k < marks.size(); ++k)
+        if (q.int64(int(3 + k))) e.marks |= 1u << k;
+      out.push_back(e);
+    }
+    return out;
+  }
+
   std::vector<PropertyBag> message_rows(FolderId folder, const std::vector<MessageId>& ids, const std::vector<PropTag>& tags) override {
     std::vector<PropertyBag> out;
     out.reserve(ids.size());
