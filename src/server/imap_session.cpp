@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <mutex>
 
 #include "core/base64.h"
 #include "core/entryid.h"
@@ -121,6 +122,59 @@ std::string capabilities(bool tls, bool authenticated, const ServerConfig& confi
 }
 
 }  // namespace
+
+// The selected folders as their sessions last saw them (UIDs, flags, MODSEQs and the journal
+// position), so that the next SELECT of a folder starts from there and reads only the journal
+// rows since: a large folder is read once per process, not at every SELECT. Bounded by the
+// number of messages held (about 48 bytes each); the least recently used go first.
+class FolderSnapshots {
+ public:
+  struct Snapshot {
+    int64_t cn = 0;
+    bool modseqs_complete = false;
+    std::vector<ImapSession::Msg> msgs;
+  };
+  using Key = std::pair<std::string, store::FolderId>;  // the mailbox file, the folder
+
+  std::optional<Snapshot> get(const Key& k) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(k);
+    if (it == entries_.end()) return std::nullopt;
+    it->second.used = ++clock_;
+    return it->second.snapshot;
+  }
+  void put(const Key& k, Snapshot s) {
+    std::lock_guard lock(mutex_);
+    auto& e = entries_[k];
+    held_ -= e.snapshot.msgs.size();
+    held_ += s.msgs.size();
+    e.snapshot = std::move(s);
+    e.used = ++clock_;
+    while (held_ > kMaxMessages && !entries_.empty()) {
+      auto oldest = entries_.begin();
+      for (auto i = entries_.begin(); i != entries_.end(); ++i)
+        if (i->second.used < oldest->second.used) oldest = i;
+      held_ -= oldest->second.snapshot.msgs.size();
+      entries_.erase(oldest);
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxMessages = 1'000'000;
+  struct Entry {
+    Snapshot snapshot;
+    uint64_t used = 0;
+  };
+  std::mutex mutex_;
+  std::map<Key, Entry> entries_;
+  size_t held_ = 0;
+  uint64_t clock_ = 0;
+};
+
+FolderSnapshots& folder_snapshots() {
+  static FolderSnapshots cache;
+  return cache;
+}
 
 struct ImapSession::Tags {
   PropTag keywords;  // PidNameKeywords (the categories)
@@ -287,7 +341,8 @@ ImapSession::Result ImapSession::login(const ImapCommand& c, const std::string& 
     return {Result::Continue, std::chrono::milliseconds(1000)};
   }
   try {
-    mailbox_ = store::open_sqlite_mailbox(store::mailbox_file(config_.data_dir, user->mailbox));
+    mailbox_key_ = store::mailbox_file(config_.data_dir, user->mailbox);
+    mailbox_ = store::open_sqlite_mailbox(mailbox_key_);
     tags_ = std::make_unique<Tags>();
     tags_->keywords = PropTag(mailbox_->named_property_id(PropertyName::by_name(propset::PS_PUBLIC_STRINGS, "Keywords"), true), PropType::MultipleString);
     tags_->deleted = PropTag(mailbox_->named_property_id(store::imap_deleted_name(), true), PropType::Boolean);
@@ -718,6 +773,13 @@ void ImapSession::cmd_subscribe(const ImapCommand& c, bool subscribe, std::strin
 // ---- selected state
 
 void ImapSession::deselect() {
+  if (selected_ && !mailbox_key_.empty()) {
+    // What this session knows of the folder, for the next SELECT of it (messages whose EXPUNGE
+    // was not sent yet are gone in the store: not in the snapshot).
+    FolderSnapshots::Snapshot snap{journal_cn_, modseqs_complete_, msgs_};
+    if (!expunge_pending_.empty()) std::erase_if(snap.msgs, [&](const Msg& m) { return expunge_pending_.count(m.uid) > 0; });
+    folder_snapshots().put({mailbox_key_, *selected_}, std::move(snap));
+  }
   if (feed_ && advise_) {
     try {
       feed_->unadvise(advise_);
@@ -780,6 +842,21 @@ void ImapSession::select(store::FolderId folder, bool read_only) {
   journal_cn_ = mailbox_->last_change_number();
   selected_ = folder;
   read_only_ = read_only;
+  // A snapshot of the folder from an earlier session, brought up to date from the journal (when
+  // the journal still reaches back to it).
+  if (auto snap = folder_snapshots().get({mailbox_key_, folder})) {
+    const auto oldest = mailbox_->changes_since(0, std::nullopt, 1);
+    if (oldest.empty() || oldest.front().change_number <= snap->cn + 1) {
+      msgs_ = std::move(snap->msgs);
+      journal_cn_ = snap->cn;
+      modseqs_complete_ = snap->modseqs_complete;
+      std::string unreported;  // SELECT reports the state, not the changes
+      refresh(unreported, true);
+      if (condstore_) ensure_modseqs();
+      advise_changes(folder);
+      return;
+    }
+  }
   // Every message with its id, message flags and change number, and whether it has any other
   // flag property (follow-up, last verb, categories, \\Deleted), in one indexed pass; the few
   // that do are then read whole.
@@ -797,6 +874,10 @@ void ImapSession::select(store::FolderId folder, bool read_only) {
     if (auto i = index_of_uid(m.uid)) msgs_[*i] = std::move(m);
   modseqs_complete_ = false;
   if (condstore_) ensure_modseqs();
+  advise_changes(folder);
+}
+
+void ImapSession::advise_changes(store::FolderId folder) {
   feed_ = mailbox_->change_feed();
   if (feed_) {
     std::weak_ptr<std::function<void()>> waker = waker_;

@@ -17,7 +17,9 @@
 // moving a message, a read flag set over MAPI) reaches the client as EXISTS, EXPUNGE and FETCH
 // responses after its next command, or at once during IDLE (the mailbox's change feed wakes the
 // connection). EXPUNGE responses wait while a FETCH, STORE or SEARCH by sequence number runs.
-// Messages are served as the MIME that formats/mime renders from the store.
+// Messages are served as they came in, else as the MIME that formats/mime renders from the store.
+// A folder read once is kept (process-wide, bounded) as its last session left it, and the next
+// SELECT of it reads only the journal rows since.
 //
 // Thread safety: one thread at a time (execute and the rest block on the store and on password
 // checks: call them on a worker thread); the waker may be called from the feed's thread.
@@ -120,6 +122,7 @@ class ImapSession {
 
   // The selected mailbox.
   void select(store::FolderId folder, bool read_only);
+  void advise_changes(store::FolderId folder);  // the change feed wakes IDLE for this folder
   void deselect();
   // Reads the journal since the last look and tells the client what changed; expunges only
   // when `expunge` (otherwise they wait).
@@ -151,6 +154,7 @@ class ImapSession {
   bool condstore_ = false, qresync_ = false;
   bool modseqs_complete_ = false;
   std::string user_address_;
+  std::string mailbox_key_;  // the mailbox file
   std::unique_ptr<store::Mailbox> mailbox_;
   std::unique_ptr<Tags> tags_;
   std::string pending_auth_tag_;

@@ -378,3 +378,34 @@ TEST_F(Imap, CondstoreAndQresyncTellWhatChangedSinceAModSequence) {
   EXPECT_NE(resync.text.find("FETCH (UID " + std::to_string(flagged) + " FLAGS (\\Flagged) MODSEQ ("), std::string::npos) << resync.text;
   EXPECT_NE(resync.text.find("a3 OK [READ-WRITE]"), std::string::npos) << resync.text;
 }
+
+TEST_F(Imap, ASecondSessionSeesWhatChangedSinceTheFirstLeft) {
+  send("one");
+  send("two");
+  // The first session reads the folder (and leaves it to the next as a snapshot).
+  Out first = curl("/INBOX", "-X " + quote("UID FETCH 1:* (FLAGS)"));
+  ASSERT_EQ(first.status, 0) << first.text;
+  ASSERT_NE(first.text.find("* 2 FETCH"), std::string::npos) << first.text;
+  // Meanwhile, through the store: one deleted for good, one marked read, one new.
+  std::vector<store::MessageId> ids;
+  {
+    auto mb = mailbox();
+    const store::FolderId inbox = mb->special_folder(store::SpecialFolder::Inbox);
+    auto t = mb->contents_table(inbox);
+    t->set_columns({tags::PidTagMid});
+    for (const auto& row : t->query_rows(10)) ids.push_back(ObjectId::from_u64(uint64_t(row[0].get<int64_t>())).gc);
+    std::sort(ids.begin(), ids.end());
+    ASSERT_EQ(ids.size(), 2u);
+    mb->delete_messages({ids[0]}, store::DeleteMode::Hard);
+    mb->set_read_flag({ids[1]}, true);
+  }
+  send("three");
+  Out second = curl("/INBOX", "-X " + quote("UID FETCH 1:* (FLAGS)"));
+  ASSERT_EQ(second.status, 0) << second.text;
+  EXPECT_EQ(second.text.find("UID " + std::to_string(ids[0]) + " "), std::string::npos) << second.text;
+  EXPECT_NE(second.text.find("* 1 FETCH (UID " + std::to_string(ids[1]) + " FLAGS (\\Seen))"), std::string::npos) << second.text;
+  EXPECT_NE(second.text.find("* 2 FETCH (UID "), std::string::npos) << second.text;
+  EXPECT_EQ(second.text.find("* 3 FETCH"), std::string::npos) << second.text;
+  Out status = curl("/", "-X " + quote("STATUS INBOX (MESSAGES UNSEEN)"));
+  EXPECT_NE(status.text.find("MESSAGES 2 UNSEEN 1"), std::string::npos) << status.text;
+}
