@@ -1,8 +1,8 @@
 // IMAP against Dovecot on the same messages, in one run: `imap_bench [--messages N] [--no-dovecot]
 // [--keep]`. Both servers get the same N MIME messages (deterministic, 1-4 KB of text each, one in
 // ten with a 2-10 KB attachment) in their INBOX: `openmapi serve` in a mailbox filled through
-// the store API as delivery fills it (the parsed message and its MIME as it came), Dovecot
-// (Debian's dovecot-imapd, started on a configuration of its own in a temporary directory) in a
+// the store API as delivery fills it (the parsed message, its MIME as it came and its ENVELOPE),
+// Dovecot (Debian's dovecot-imapd, started on a configuration of its own in a temporary directory) in a
 // Maildir holding the same bytes. One client for both (below: OpenSSL, reading every response
 // and literal up to the tagged reply) logs in over TLS, selects INBOX and runs each measured
 // command; the figures are the command's time from sending it to its tagged OK, twice per
@@ -37,6 +37,7 @@
 #include "core/namedprop.h"
 #include "core/propbag.h"
 #include "formats/mime/mime.h"
+#include "server/imap_mime.h"
 #include "store/data_dir.h"
 #include "store/named_ids.h"
 #include "store/store.h"
@@ -343,6 +344,7 @@ int main(int argc, char** argv) {
     auto mb = store::open_sqlite_mailbox(store::mailbox_file(data.string(), user));
     const store::FolderId inbox = mb->special_folder(store::SpecialFolder::Inbox);
     const PropTag raw(mb->named_property_id(store::internet_message_name(), true), PropType::Binary);
+    const PropTag envelope_tag(mb->named_property_id(store::imap_envelope_name(), true), PropType::String);
     std::unique_ptr<store::Mailbox::Batch> batch;
     for (size_t i = 0; i < n; ++i) {
       if (i % 1000 == 0) {
@@ -356,6 +358,8 @@ int main(int argc, char** argv) {
       Message m = store::to_mailbox_ids(formats::parse_mime(ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()), names), names, *mb);
       m.props.set(PropValue::time(tags::PidTagMessageDeliveryTime, 133000000000000000LL + int64_t(i) * 10000000LL));
       m.props.set(PropValue::binary(raw, Bytes(text.begin(), text.end())));
+      const std::string envelope = server::imap_envelope(text, server::parse_mime_header(text), false);
+      if (envelope.find('\n') == std::string::npos) m.props.set(PropValue::string(envelope_tag, envelope));
       mb->save_message(inbox, m);
       if ((i + 1) % 25000 == 0) std::cout << "  openmapi: " << (i + 1) << " messages stored, " << seconds_since(t0) << " s\n" << std::flush;
     }

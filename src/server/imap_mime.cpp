@@ -413,7 +413,12 @@ std::optional<std::string> mime_header(std::string_view text, const MimeEntity& 
 }
 
 std::string imap_envelope(std::string_view text, const MimeEntity& e, bool utf8) {
-  auto h = [&](std::string_view n) { return mime_header(text, e, n); };
+  const std::vector<Field> fields = fields_of(text, e.start, e.body);  // once, for the ten lookups
+  auto h = [&](std::string_view n) -> std::optional<std::string> {
+    for (const Field& f : fields)
+      if (iequal(f.name, n)) return f.value;
+    return std::nullopt;
+  };
   auto from = h("From");
   auto sender = h("Sender");
   auto reply_to = h("Reply-To");

@@ -181,6 +181,7 @@ struct ImapSession::Tags {
   PropTag deleted;   // \Deleted
   PropTag unsubscribed;
   PropTag internet_message;
+  PropTag envelope;  // ENVELOPE worked out at delivery or APPEND (named_ids.h)
 };
 
 struct ImapSession::FetchJob {
@@ -197,7 +198,8 @@ struct ImapSession::FetchJob {
   std::vector<size_t> indices;
   size_t next = 0;
   bool sets_seen = false;
-  bool needs_text = false;
+  bool needs_text = false;  // the message's MIME (ENVELOPE only when it was not kept)
+  bool envelope = false;
 };
 
 ImapSession::ImapSession(const ServerConfig& config, std::string remote, bool tls)
@@ -348,6 +350,7 @@ ImapSession::Result ImapSession::login(const ImapCommand& c, const std::string& 
     tags_->deleted = PropTag(mailbox_->named_property_id(store::imap_deleted_name(), true), PropType::Boolean);
     tags_->unsubscribed = PropTag(mailbox_->named_property_id(PropertyName::by_name(store::kPsetOpenMapi, "ImapUnsubscribed"), true), PropType::Boolean);
     tags_->internet_message = PropTag(mailbox_->named_property_id(store::internet_message_name(), true), PropType::Binary);
+    tags_->envelope = PropTag(mailbox_->named_property_id(store::imap_envelope_name(), true), PropType::String);
   } catch (const std::exception& e) {
     spdlog::error("imap {}: opening the mailbox of {}: {}", remote_, user->address, e.what());
     mailbox_.reset();
@@ -1333,7 +1336,9 @@ ImapSession::Result ImapSession::cmd_fetch(const ImapCommand& c, bool uid, std::
     }
   }
   for (const auto& it : job->items) {
-    if (it.kind != Item::Uid && it.kind != Item::Flags && it.kind != Item::InternalDate && it.kind != Item::ModSeq) job->needs_text = true;
+    if (it.kind != Item::Uid && it.kind != Item::Flags && it.kind != Item::InternalDate && it.kind != Item::ModSeq && it.kind != Item::Envelope)
+      job->needs_text = true;
+    if (it.kind == Item::Envelope) job->envelope = true;
     if ((it.kind == Item::Section || it.kind == Item::Binary) && !it.peek && !read_only_) job->sets_seen = true;
   }
   job->indices = resolve_set(*set, uid);
@@ -1374,6 +1379,16 @@ ImapSession::Result ImapSession::resume(std::string& out) {
         internal_dates[uint32_t(ObjectId::from_u64(uint64_t(*mid)).gc)] =
             row.get_i64(tags::PidTagMessageDeliveryTime).value_or(row.get_i64(tags::PidTagCreationTime).value_or(0));
   }
+  // ENVELOPE: as worked out when the message was stored, read for the piece at once.
+  std::map<uint32_t, std::string> envelopes;
+  if (job.envelope) {
+    std::vector<store::MessageId> ids;
+    for (size_t i : piece)
+      if (i < msgs_.size()) ids.push_back(msgs_[i].uid);
+    for (PropertyBag& row : mailbox_->message_rows(*selected_, ids, {tags::PidTagMid, tags_->envelope}))
+      if (auto mid = row.get_i64(tags::PidTagMid))
+        if (auto e = row.get_string(tags_->envelope)) envelopes[uint32_t(ObjectId::from_u64(uint64_t(*mid)).gc)] = std::move(*e);
+  }
   for (size_t i : piece) {
     ++job.next;
     if (i >= msgs_.size()) continue;
@@ -1381,7 +1396,8 @@ ImapSession::Result ImapSession::resume(std::string& out) {
     std::string items;
     const std::string* text = nullptr;
     const int64_t internal = internal_dates.count(m.uid) ? internal_dates[m.uid] : 0;
-    if (job.needs_text) {
+    const auto kept_envelope = envelopes.find(m.uid);
+    if (job.needs_text || (job.envelope && kept_envelope == envelopes.end())) {
       try {
         text = &mime_of(m.uid);
       } catch (const MapiError& e) {
@@ -1411,7 +1427,11 @@ ImapSession::Result ImapSession::resume(std::string& out) {
           break;
         case Item::InternalDate: items += "INTERNALDATE " + internal_date(internal); break;
         case Item::Size: items += "RFC822.SIZE " + std::to_string(text->size()); break;
-        case Item::Envelope: items += "ENVELOPE " + imap_envelope(*text, top_header(), utf8_); break;
+        case Item::Envelope:
+          items += "ENVELOPE ";
+          if (kept_envelope != envelopes.end()) items += kept_envelope->second;
+          else items += imap_envelope(*text, top_header(), utf8_);
+          break;
         case Item::Body: items += "BODY " + imap_body_structure(*text, parsed(), false, utf8_); break;
         case Item::BodyStructure: items += "BODYSTRUCTURE " + imap_body_structure(*text, parsed(), true, utf8_); break;
         case Item::Section:
@@ -1788,6 +1808,10 @@ void ImapSession::cmd_append(const ImapCommand& c, std::string& out) {
   if (flags & Deleted) p.set(PropValue::boolean(tags_->deleted, true));
   if (!keywords.empty()) p.set(PropValue(tags_->keywords, keywords));
   p.set(PropValue::binary(tags_->internet_message, Bytes(message.text.begin(), message.text.end())));
+  const std::string envelope = imap_envelope(message.text, parse_mime_header(message.text), false);
+  if (envelope.find('\n') == std::string::npos &&
+      std::none_of(envelope.begin(), envelope.end(), [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; }))
+    p.set(PropValue::string(tags_->envelope, envelope));  // plain ASCII: the same for every client
   const store::MessageId id = mailbox_->save_message(*folder, m);
   if (selected_) refresh(out, true);
   out += c.tag + " OK [APPENDUID " + std::to_string(uint32_t(*folder)) + " " + std::to_string(id) + "] APPEND completed\r\n";

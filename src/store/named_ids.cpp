@@ -66,6 +66,7 @@ NamedPropertyMap mailbox_names_for(const Message& m, Mailbox& mb) {
 const Guid kPsetOpenMapi = Guid::from_string("{6F4D4150-494D-4150-8000-4F70656E4D41}");
 
 PropertyName internet_message_name() { return PropertyName::by_name(kPsetOpenMapi, "InternetMessage"); }
+PropertyName imap_envelope_name() { return PropertyName::by_name(kPsetOpenMapi, "ImapEnvelope"); }
 PropertyName imap_deleted_name() { return PropertyName::by_name(kPsetOpenMapi, "ImapDeleted"); }
 
 bool is_status_property(PropTag tag, const PropertyName* name) {
@@ -73,7 +74,7 @@ bool is_status_property(PropTag tag, const PropertyName* name) {
     if (!name) return false;
     if (name->kind != NameKind::String) return false;
     if (name->set == propset::PS_PUBLIC_STRINGS) return name->name == "Keywords";
-    if (name->set == kPsetOpenMapi) return name->name == "InternetMessage" || name->name == "ImapDeleted";
+    if (name->set == kPsetOpenMapi) return name->name == "InternetMessage" || name->name == "ImapEnvelope" || name->name == "ImapDeleted";
     return false;
   }
   switch (tag.id()) {

@@ -26,6 +26,9 @@ extern const Guid kPsetOpenMapi;
 // transaction as any change to the message's content (anything but what is_status_property
 // names), so that it never says other than the message.
 PropertyName internet_message_name();
+// "ImapEnvelope" (PtypString): IMAP's ENVELOPE of the InternetMessage, worked out when it was
+// stored (so that a FETCH of many envelopes reads one short value each); dropped with it.
+PropertyName imap_envelope_name();
 // "ImapDeleted" (PtypBoolean): IMAP's \Deleted flag.
 PropertyName imap_deleted_name();
 // Whether changing `tag` (for a named one, `name`: nullptr when unknown) leaves a message's

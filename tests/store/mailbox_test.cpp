@@ -442,8 +442,14 @@ TEST_F(MailboxTest, TheInternetFormOfAMessageGoesWhenItsContentChangesNotWhenIts
   Message m = simple_message("as it came");
   const std::string mime = "Subject: as it came\r\n\r\n" + std::string(100000, 'x') + "\r\n";  // a large value
   m.props.set(PropValue::binary(raw, Bytes(mime.begin(), mime.end())));
+  const PropTag envelope(mb->named_property_id(imap_envelope_name(), true), PropType::String);
+  m.props.set(PropValue::string(envelope, "(NIL \"as it came\" NIL NIL NIL NIL NIL NIL NIL NIL)"));
   const MessageId id = mb->save_message(inbox(), m);
-  auto has_raw = [&] { return mb->load_message(id).props.find(raw) != nullptr; };
+  auto has_raw = [&] {
+    const Message now = mb->load_message(id);
+    EXPECT_EQ(now.props.find(raw) != nullptr, now.props.find(envelope) != nullptr);  // they go together
+    return now.props.find(raw) != nullptr;
+  };
   ASSERT_TRUE(has_raw());
   // Flags, follow-up, the last verb and categories are status, not content.
   MessageChanges status;

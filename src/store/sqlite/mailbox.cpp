@@ -771,12 +771,15 @@ class SqliteMailbox final : public Mailbox {
       if (content(st.tag)) return true;
     return false;
   }
-  // The message's content changed: its Internet form (named_ids.h) no longer says the same.
+  // The message's content changed: its Internet form and the envelope worked out from it
+  // (named_ids.h) no longer say the same.
   void drop_internet_message(MessageId id) {
-    const PropertyName n = internet_message_name().canonical();
-    Stmt(db_, "DELETE FROM message_props WHERE key = (? << 32) | ((SELECT id FROM named_props WHERE guid = ? AND kind = ? AND name = ?) << 16) | ?")
-        .bind(1, int64_t(id)).bind(2, ByteView(n.set.bytes)).bind(3, int64_t(n.kind)).bind(4, std::string_view(n.name))
-        .bind(5, int64_t(uint16_t(PropType::Binary))).run();
+    for (const auto& [name, type] : {std::pair{internet_message_name(), PropType::Binary}, std::pair{imap_envelope_name(), PropType::String}}) {
+      const PropertyName n = name.canonical();
+      Stmt(db_, "DELETE FROM message_props WHERE key = (? << 32) | ((SELECT id FROM named_props WHERE guid = ? AND kind = ? AND name = ?) << 16) | ?")
+          .bind(1, int64_t(id)).bind(2, ByteView(n.set.bytes)).bind(3, int64_t(n.kind)).bind(4, std::string_view(n.name))
+          .bind(5, int64_t(uint16_t(type))).run();
+    }
   }
 
   // Only strings and binaries are stored as streams (MAPI_E_INVALID_TYPE otherwise).
