@@ -1120,13 +1120,14 @@ class SqliteMailbox final : public Mailbox {
     constexpr size_t kChunk = 500;  // well under SQLite's limit of bound parameters
     for (size_t at = 0; at < ids.size(); at += kChunk) {
       const size_t n = std::min(kChunk, ids.size() - at);
-      std::string sql = "SELECT id FROM messages WHERE folder_id = ? AND parent_attachment_id IS NULL AND id IN (";
+      // By rowid only: with the folder in the WHERE clause SQLite walks the folder's index instead.
+      std::string sql = "SELECT id, folder_id FROM messages WHERE id IN (";
       for (size_t i = 0; i < n; ++i) sql += i ? ",?" : "?";
       Stmt q(db_, sql + ")");
-      q.bind(1, int64_t(folder));
-      for (size_t i = 0; i < n; ++i) q.bind(int(i + 2), int64_t(ids[at + i]));
+      for (size_t i = 0; i < n; ++i) q.bind(int(i + 1), int64_t(ids[at + i]));
       std::set<int64_t> here;
-      while (q.step()) here.insert(q.int64(0));
+      while (q.step())
+        if (!q.is_null(1) && FolderId(q.int64(1)) == folder) here.insert(q.int64(0));
       std::vector<int64_t> present;
       for (size_t i = 0; i < n; ++i)
         if (here.count(int64_t(ids[at + i]))) present.push_back(int64_t(ids[at + i]));
