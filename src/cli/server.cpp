@@ -213,6 +213,9 @@ void serve(const ServeOptions& o) {
   for (const auto& u : urls) spdlog::info("listening on {}", u);
   if (o.ready) o.ready(urls);
   http.run();
+  // The front end's password checks may still be running with a connection of `http` in hand:
+  // they finish now, while its io context (destroyed with `http`, declared later) exists.
+  frontend.reset();
   spdlog::info("stopped");
 }
 
