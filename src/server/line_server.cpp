@@ -144,38 +144,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     woken_ = false;
     polling_ = true;
-    auto self = shared_from_this();
-    asio::post(shared_->workers, [self, work = idle_work_] {
-      LineProtocol::Answer answer;
-      try {
-        answer = work();
-      } catch (const std::exception& e) {
-        spdlog::error("{} {}: {}", self->proto_, self->remote_, e.what());
-      }
-      asio::post(self->stream_.get_executor(), [self, answer = std::move(answer)] {
-        std::string out;
-        if (answer.apply) answer.apply(out);
-        auto done = [self] {
+    on_worker(idle_work_, [self = shared_from_this()](const LineProtocol::Answer& answer) {
+      std::string out;
+      if (answer.apply) answer.apply(out);
+      auto done = [self] {
+        self->polling_ = false;
+        if (self->input_waiting_) {
+          self->input_waiting_ = false;
+          return self->process();
+        }
+        self->stream_.expires_after(self->read_timeout());
+        if (self->woken_) self->wake();
+      };
+      if (out.empty()) return done();
+      auto data = std::make_shared<std::string>(std::move(out));
+      auto written = [self, data, done](boost::system::error_code ec, size_t) {
+        if (ec) {
           self->polling_ = false;
-          if (self->input_waiting_) {
-            self->input_waiting_ = false;
-            return self->process();
-          }
-          self->stream_.expires_after(self->read_timeout());
-          if (self->woken_) self->wake();
-        };
-        if (out.empty()) return done();
-        auto data = std::make_shared<std::string>(std::move(out));
-        auto written = [self, data, done](boost::system::error_code ec, size_t) {
-          if (ec) {
-            self->polling_ = false;
-            return self->close();
-          }
-          done();
-        };
-        if (self->tls_) asio::async_write(*self->tls_, asio::buffer(*data), written);
-        else asio::async_write(self->stream_, asio::buffer(*data), written);
-      });
+          return self->close();
+        }
+        done();
+      };
+      if (self->tls_) asio::async_write(*self->tls_, asio::buffer(*data), written);
+      else asio::async_write(self->stream_, asio::buffer(*data), written);
     });
   }
 
@@ -206,25 +197,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  void run_work(const std::function<LineProtocol::Answer()>& work) {
+  // Runs `work` on a worker thread, then `then(answer)` on the connection's strand.
+  template <typename Then>
+  void on_worker(const std::function<LineProtocol::Answer()>& work, Then then) {
     auto self = shared_from_this();
-    asio::post(shared_->workers, [self, work] {
+    asio::post(shared_->workers, [self, work, then] {
       LineProtocol::Answer answer;
       try {
         answer = work();
       } catch (const std::exception& e) {
         spdlog::error("{} {}: {}", self->proto_, self->remote_, e.what());
       }
-      asio::post(self->stream_.get_executor(), [self, answer = std::move(answer)] {
-        auto apply = [self, answer] {
-          std::string out;
-          if (answer.apply) answer.apply(out);
-          self->write_then(std::move(out), [self] { self->process(); });
-        };
-        if (answer.delay.count() <= 0) return apply();
-        self->timer_.expires_after(answer.delay);
-        self->timer_.async_wait([apply](boost::system::error_code) { apply(); });
-      });
+      asio::post(self->stream_.get_executor(), [then, answer = std::move(answer)] { then(answer); });
+    });
+  }
+
+  void run_work(const std::function<LineProtocol::Answer()>& work) {
+    on_worker(work, [self = shared_from_this()](const LineProtocol::Answer& answer) {
+      auto apply = [self, answer] {
+        std::string out;
+        if (answer.apply) answer.apply(out);
+        self->write_then(std::move(out), [self] { self->process(); });
+      };
+      if (answer.delay.count() <= 0) return apply();
+      self->timer_.expires_after(answer.delay);
+      self->timer_.async_wait([apply](boost::system::error_code) { apply(); });
     });
   }
 
