@@ -358,8 +358,7 @@ int main(int argc, char** argv) {
       Message m = store::to_mailbox_ids(formats::parse_mime(ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()), names), names, *mb);
       m.props.set(PropValue::time(tags::PidTagMessageDeliveryTime, 133000000000000000LL + int64_t(i) * 10000000LL));
       m.props.set(PropValue::binary(raw, Bytes(text.begin(), text.end())));
-      const std::string envelope = server::imap_envelope(text, server::parse_mime_header(text), false);
-      if (envelope.find('\n') == std::string::npos) m.props.set(PropValue::string(envelope_tag, envelope));
+      if (auto envelope = server::envelope_to_keep(text)) m.props.set(PropValue::string(envelope_tag, *envelope));
       mb->save_message(inbox, m);
       if ((i + 1) % 25000 == 0) std::cout << "  openmapi: " << (i + 1) << " messages stored, " << seconds_since(t0) << " s\n" << std::flush;
     }

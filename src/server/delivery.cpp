@@ -91,11 +91,7 @@ std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std
     return replies;
   }
   const int64_t now = to_filetime(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
-  // IMAP's ENVELOPE, kept when it is plain ASCII (the same for every client then; one with 8-bit
-  // text is worked out at each FETCH, as the client's UTF8=ACCEPT decides its form).
-  std::string envelope = imap_envelope(mime, parse_mime_header(mime), false);
-  if (envelope.find('\n') != std::string::npos || std::any_of(envelope.begin(), envelope.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
-    envelope.clear();
+  const std::optional<std::string> envelope = envelope_to_keep(mime);
   for (size_t i = 0; i < env.recipients.size(); ++i) {
     const std::string& rcpt = env.recipients[i].address;
     try {
@@ -111,7 +107,7 @@ std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std
       // The message as it came, for IMAP and POP3 to send byte for byte (named_ids.h).
       p.set(PropValue::binary(PropTag(mb->named_property_id(store::internet_message_name(), true), PropType::Binary),
                               Bytes(mime.begin(), mime.end())));
-      if (!envelope.empty()) p.set(PropValue::string(PropTag(mb->named_property_id(store::imap_envelope_name(), true), PropType::String), envelope));
+      if (envelope) p.set(PropValue::string(PropTag(mb->named_property_id(store::imap_envelope_name(), true), PropType::String), *envelope));
       const Bytes entry = OneOffEntryId{user->display_name, "SMTP", user->address}.serialize();
       std::string key = "SMTP:" + user->address;
       for (char& c : key) c = char(std::toupper(static_cast<unsigned char>(c)));

@@ -428,6 +428,14 @@ std::string imap_envelope(std::string_view text, const MimeEntity& e, bool utf8)
          imap_nstring(h("Message-ID"), utf8) + ")";
 }
 
+std::optional<std::string> envelope_to_keep(std::string_view mime) {
+  std::string envelope = imap_envelope(mime, parse_mime_header(mime), false);
+  if (envelope.find('\n') != std::string::npos ||
+      std::any_of(envelope.begin(), envelope.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+    return std::nullopt;
+  return envelope;
+}
+
 std::string imap_body_structure(std::string_view text, const MimeEntity& e, bool extended, bool utf8) {
   if (e.type == "multipart") {
     std::string out = "(";

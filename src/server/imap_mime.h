@@ -33,6 +33,10 @@ std::optional<std::string> mime_header(std::string_view text, const MimeEntity& 
 
 // RFC 9051 7.5.2 ENVELOPE of the message `e` (its header), BODYSTRUCTURE (`extended`) or BODY.
 std::string imap_envelope(std::string_view text, const MimeEntity& e, bool utf8);
+// The ENVELOPE of a message to keep with it when it is stored (store/named_ids.h ImapEnvelope):
+// when it is plain ASCII, the same for every client; nullopt for one with 8-bit text, whose
+// form the client's UTF8=ACCEPT decides at each FETCH.
+std::optional<std::string> envelope_to_keep(std::string_view mime);
 std::string imap_body_structure(std::string_view text, const MimeEntity& e, bool extended, bool utf8);
 
 // A section (RFC 9051 6.4.5: "", "1.2", "HEADER", "1.HEADER.FIELDS (A B)", "2.MIME", "TEXT")

@@ -523,6 +523,12 @@ std::vector<ImapSession::FolderInfo> ImapSession::folders() {
   return out;
 }
 
+std::optional<store::FolderId> ImapSession::existing_folder(const ImapCommand& c, const std::string& name, std::string& out) {
+  auto folder = folder_of(name);
+  if (!folder) out += c.tag + " NO [NONEXISTENT] no mailbox " + name + "\r\n";
+  return folder;
+}
+
 std::optional<store::FolderId> ImapSession::folder_of(const std::string& name) {
   for (const auto& f : folders())
     if (f.name == name) return f.id;
@@ -619,13 +625,9 @@ void ImapSession::cmd_status(const ImapCommand& c, std::string& out) {
     return;
   }
   const std::string name = decode_name(c.args[0]);
-  auto folder = folder_of(name);
-  if (!folder) {
-    out += c.tag + " NO [NONEXISTENT] no mailbox " + name + "\r\n";
-    return;
-  }
+  auto folder = existing_folder(c, name, out);
+  if (!folder) return;
   // Counts from the folder itself; the highest UID from the contents, newest first.
-  std::vector<Msg> current;
   const bool is_selected = selected_ && *selected_ == *folder;
   if (is_selected) refresh(out, false);
   auto table = mailbox_->contents_table(*folder);
@@ -704,11 +706,8 @@ void ImapSession::cmd_delete(const ImapCommand& c, std::string& out) {
     return;
   }
   const std::string name = decode_name(c.args[0]);
-  auto folder = folder_of(name);
-  if (!folder) {
-    out += c.tag + " NO [NONEXISTENT] no mailbox " + name + "\r\n";
-    return;
-  }
+  auto folder = existing_folder(c, name, out);
+  if (!folder) return;
   if (!mailbox_->child_folders(*folder).empty()) {
     out += c.tag + " NO [INUSE] " + name + " has mailboxes below it\r\n";
     return;
@@ -724,11 +723,8 @@ void ImapSession::cmd_rename(const ImapCommand& c, std::string& out) {
     return;
   }
   const std::string from = decode_name(c.args[0]), to = decode_name(c.args[1]);
-  auto folder = folder_of(from);
-  if (!folder) {
-    out += c.tag + " NO [NONEXISTENT] no mailbox " + from + "\r\n";
-    return;
-  }
+  auto folder = existing_folder(c, from, out);
+  if (!folder) return;
   if (from == "INBOX") {
     out += c.tag + " NO [CANNOT] INBOX is not renamed here\r\n";
     return;
@@ -762,11 +758,8 @@ void ImapSession::cmd_subscribe(const ImapCommand& c, bool subscribe, std::strin
     out += c.tag + " BAD " + c.name + " takes a mailbox name\r\n";
     return;
   }
-  auto folder = folder_of(decode_name(c.args[0]));
-  if (!folder) {
-    out += c.tag + " NO [NONEXISTENT] no such mailbox\r\n";
-    return;
-  }
+  auto folder = existing_folder(c, decode_name(c.args[0]), out);
+  if (!folder) return;
   PropertyBag p;
   p.set(PropValue::boolean(tags_->unsubscribed, !subscribe));
   mailbox_->set_folder_properties(*folder, p);
@@ -1808,10 +1801,7 @@ void ImapSession::cmd_append(const ImapCommand& c, std::string& out) {
   if (flags & Deleted) p.set(PropValue::boolean(tags_->deleted, true));
   if (!keywords.empty()) p.set(PropValue(tags_->keywords, keywords));
   p.set(PropValue::binary(tags_->internet_message, Bytes(message.text.begin(), message.text.end())));
-  const std::string envelope = imap_envelope(message.text, parse_mime_header(message.text), false);
-  if (envelope.find('\n') == std::string::npos &&
-      std::none_of(envelope.begin(), envelope.end(), [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; }))
-    p.set(PropValue::string(tags_->envelope, envelope));  // plain ASCII: the same for every client
+  if (auto envelope = envelope_to_keep(message.text)) p.set(PropValue::string(tags_->envelope, *envelope));
   const store::MessageId id = mailbox_->save_message(*folder, m);
   if (selected_) refresh(out, true);
   out += c.tag + " OK [APPENDUID " + std::to_string(uint32_t(*folder)) + " " + std::to_string(id) + "] APPEND completed\r\n";

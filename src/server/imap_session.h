@@ -117,6 +117,8 @@ class ImapSession {
   };
   std::vector<FolderInfo> folders();
   std::optional<store::FolderId> folder_of(const std::string& name);
+  // folder_of, answering NO [NONEXISTENT] for a mailbox that is not there.
+  std::optional<store::FolderId> existing_folder(const ImapCommand& c, const std::string& name, std::string& out);
   std::string decode_name(const ImapArg& a) const;
   std::string encode_name(const std::string& name) const;
 
