@@ -287,6 +287,27 @@ class Mailbox {
   virtual void abort_submit(MessageId id) { throw_error(ErrorCode::MAPI_E_NO_ACCESS, "this store is read-only"); }
   // The queue, oldest first: message and FILETIME of its submission.
   virtual std::vector<std::pair<MessageId, int64_t>> outgoing_queue() { return {}; }
+  // The spooler's record of a queued message, kept with the queue entry so that it survives a
+  // restart: how often it was tried, when to try next, which recipients are finished (delivered
+  // or reported as failed: never sent to again), and why the last try did not finish.
+  struct QueueState {
+    uint32_t attempts = 0;
+    int64_t next_attempt = 0;           // FILETIME; 0: at once
+    std::vector<std::string> finished;  // SMTP addresses, as the spooler wrote them
+    std::string last_error;
+  };
+  struct QueueEntry {
+    MessageId id = 0;
+    int64_t submitted = 0;  // FILETIME of SubmitMessage
+    QueueState state;
+  };
+  // The queue with each entry's state, oldest first.
+  virtual std::vector<QueueEntry> queue_entries();
+  // Replaces the state of queued message `id` (durable when it returns). MAPI_E_NOT_IN_QUEUE when
+  // it is not queued.
+  virtual void set_queue_state(MessageId id, const QueueState& state) {
+    throw_error(ErrorCode::MAPI_E_NO_ACCESS, "this store is read-only");
+  }
   // The spooler has sent message `id` (MS-OXOMSG 3.3.4.x): in one transaction it leaves the
   // queue, `stamp` is set on it (the sender, the Message-ID, the submit time the spooler used),
   // MSGFLAG_SUBMITTED and MSGFLAG_UNSENT are cleared and MSGFLAG_READ set, and it moves to Sent

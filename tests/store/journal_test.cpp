@@ -211,7 +211,9 @@ TEST(JournalMigration, ASchemaOneMailboxGainsAnEmptyJournalAQueueAndTheIdOrdered
   store::sqlite::Db db(path, false);
   store::sqlite::Stmt v(db, "PRAGMA user_version");
   ASSERT_TRUE(v.step());
-  EXPECT_EQ(v.int64(0), 6);
+  EXPECT_EQ(v.int64(0), 7);
+  // Version 7: the queue keeps the spooler's state.
+  EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM pragma_table_info('outgoing') WHERE name IN ('attempts', 'next_attempt', 'finished', 'last_error')"), 4);
   // Version 4: the flags index in id order, so a folder's messages in id order need no sort.
   store::sqlite::Stmt plan(db, "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE folder_id = 1 AND associated = 0 AND soft_deleted = 0 ORDER BY id LIMIT 5");
   std::string steps;
@@ -273,7 +275,7 @@ TEST(JournalMigration, ASchemaFourMailboxKeepsEveryRecipientValueInTheMessagesRo
   EXPECT_EQ(mb->load_message(id).recipients.size(), 1u);
 
   store::sqlite::Db db(path, false);
-  EXPECT_EQ(count_rows(db, "PRAGMA user_version"), 6);
+  EXPECT_EQ(count_rows(db, "PRAGMA user_version"), 7);
   EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('recipients', 'recipient_props', "
                            "'recipients_by_message', 'recipient_props_large', 'messages_by_modified')"), 0);
   EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM large_values WHERE id = 77"), 0);  // went with its row
@@ -333,7 +335,7 @@ TEST(JournalMigration, ASchemaFiveMailboxKeepsEveryPropertyUnderTheNewKeys) {
     mb->delete_messages({id}, DeleteMode::Hard);
   }
   store::sqlite::Db db(path, false);
-  EXPECT_EQ(count_rows(db, "PRAGMA user_version"), 6);
+  EXPECT_EQ(count_rows(db, "PRAGMA user_version"), 7);
   EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM pragma_table_info('message_props') WHERE name = 'key'"), 1);
   EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%_v5'"), 0);
   EXPECT_EQ(count_rows(db, "SELECT COUNT(*) FROM message_props"), 0);

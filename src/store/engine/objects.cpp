@@ -1481,6 +1481,12 @@ std::vector<Mailbox::IndexEntry> Mailbox::message_index(FolderId folder, const s
   return out;
 }
 
+std::vector<Mailbox::QueueEntry> Mailbox::queue_entries() {
+  std::vector<QueueEntry> out;
+  for (const auto& [id, submitted] : outgoing_queue()) out.push_back({id, submitted, {}});
+  return out;
+}
+
 std::pair<bool, uint64_t> Mailbox::resolve_entry_id(const Bytes& entry_id) {
   const Guid store = mailbox_guid();
   try {

@@ -215,6 +215,7 @@ class SqliteMailbox final : public Mailbox {
     db_.exec(kPropTablesV6);
     db_.exec(kJournalSchema);
     db_.exec(kQueueSchema);
+    migrate_queue_state();
     db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     set_info("mailbox_guid", Guid::random());
@@ -276,9 +277,20 @@ class SqliteMailbox final : public Mailbox {
     if (from < 4) db_.exec(kFlagsIndexV4);   // version 4: messages_by_flags in id order
     if (from < 5) migrate_recipients();      // version 5: recipients in the messages row
     if (from < 6) migrate_prop_keys();       // version 6: property tables keyed by owner << 32 | tag
+    if (from < 7) migrate_queue_state();     // version 7: the spooler's state with each queue entry
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     tx.commit();
     spdlog::info("mailbox '{}' migrated from schema version {} to {}", path_, from, kSchemaVersion);
+  }
+
+  void migrate_queue_state() {
+    for (const auto& [name, definition] : kQueueStateColumnsV7) {
+      Stmt has(db_, "SELECT 1 FROM pragma_table_info('outgoing') WHERE name = ?");
+      has.bind(1, std::string_view(name));
+      const bool present = has.step();
+      has.reset();
+      if (!present) db_.exec(std::string("ALTER TABLE outgoing ADD COLUMN ") + definition);
+    }
   }
 
   // Version 5: each message's recipients and their properties (large ones included) become its
@@ -1028,6 +1040,44 @@ class SqliteMailbox final : public Mailbox {
     std::vector<std::pair<MessageId, int64_t>> out;
     while (q.step()) out.emplace_back(MessageId(q.int64(0)), q.int64(1));
     return out;
+  }
+
+  std::vector<QueueEntry> queue_entries() override {
+    Stmt q(db_, "SELECT message_id, submitted, attempts, next_attempt, finished, last_error FROM outgoing ORDER BY submitted, message_id");
+    std::vector<QueueEntry> out;
+    while (q.step()) {
+      QueueEntry e{MessageId(q.int64(0)), q.int64(1), {}};
+      e.state.attempts = uint32_t(std::clamp<int64_t>(q.int64(2), 0, UINT32_MAX));
+      e.state.next_attempt = q.int64(3);
+      const std::string finished = q.text(4);
+      for (size_t start = 0; start < finished.size();) {
+        size_t end = finished.find('\n', start);
+        if (end == std::string::npos) end = finished.size();
+        if (end > start) e.state.finished.push_back(finished.substr(start, end - start));
+        start = end + 1;
+      }
+      e.state.last_error = q.text(5);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  void set_queue_state(MessageId id, const QueueState& state) override {
+    std::string finished;
+    for (const std::string& a : state.finished) {
+      if (a.empty() || a.find('\n') != std::string::npos) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a finished recipient must be one non-empty line");
+      finished += a + "\n";
+    }
+    Transaction tx(db_);
+    Stmt(db_, "UPDATE outgoing SET attempts = ?, next_attempt = ?, finished = ?, last_error = ? WHERE message_id = ?")
+        .bind(1, int64_t(state.attempts))
+        .bind(2, state.next_attempt)
+        .bind(3, std::string_view(finished))
+        .bind(4, std::string_view(state.last_error))
+        .bind(5, int64_t(id))
+        .run();
+    if (db_.changes() == 0) throw_error(ErrorCode::MAPI_E_NOT_IN_QUEUE, "message " + std::to_string(id) + " is not in the outgoing queue");
+    tx.commit();
   }
 
   void set_flags(MessageId id, int32_t flags) {

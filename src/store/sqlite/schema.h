@@ -9,8 +9,9 @@ inline constexpr int kApplicationId = 0x4F4D4150;
 // (kQueueSchema), version 4 put the message id before the flags in messages_by_flags
 // (kFlagsIndexV4), version 5 keeps a message's recipients in one row (kRecipientRowsV5) and
 // drops messages_by_modified, version 6 keys the property tables by one integer (owner << 32 |
-// tag, kPropTablesV6); older mailboxes are migrated on open.
-inline constexpr int kSchemaVersion = 6;
+// tag, kPropTablesV6), version 7 keeps the spooler's state with each queue entry
+// (kQueueStateV7); older mailboxes are migrated on open.
+inline constexpr int kSchemaVersion = 7;
 
 // messages_by_flags in id order: a folder's messages come in id order (unsorted tables, IMAP
 // UIDs) without a sort, and the unread counts still read only the index.
@@ -155,6 +156,15 @@ CREATE TABLE outgoing(
   message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
   submitted INTEGER NOT NULL);                 -- FILETIME of SubmitMessage
 )sql";
+// Version 7: the spooler's state of a queued message (Mailbox::QueueState): tries, the next
+// one (FILETIME), the finished recipients (one SMTP address per line), the last error. Each
+// column is added when missing (kQueueStateColumnsV7: name, then its definition).
+inline constexpr const char* kQueueStateColumnsV7[][2] = {
+    {"attempts", "attempts INTEGER NOT NULL DEFAULT 0"},
+    {"next_attempt", "next_attempt INTEGER NOT NULL DEFAULT 0"},
+    {"finished", "finished TEXT NOT NULL DEFAULT ''"},
+    {"last_error", "last_error TEXT NOT NULL DEFAULT ''"},
+};
 // (No index on time: pruning walks the oldest rows by change number, whose times rise with it;
 // an index more would cost every commit a page.)
 
