@@ -155,6 +155,13 @@ TEST(Mime, EveryCorpusFileAgreesWithMailparser) {
     auto from = peer_addresses(e["from"]);
     if (!from.empty() && !from[0].address.empty() && !disagrees(file, "from"))
       EXPECT_EQ(lower(m.props.get_string(tags::PidTagSentRepresentingEmailAddress).value_or("")), lower(from[0].address));
+    // A delivery report's recipient table is the recipients it reports on (MS-OXCMAIL 2.2.3.7.1,
+    // dsn_test.cpp); its To is who received it.
+    if (m.props.get_string(tags::PidTagMessageClass).value_or("").rfind("REPORT.", 0) == 0) {
+      auto want = peer_addresses(e["to"]);
+      if (!want.empty() && !disagrees(file, "to"))
+        EXPECT_EQ(lower(m.props.get_string(tags::PidTagReceivedBySmtpAddress).value_or("")), lower(want[0].address));
+    } else
     // To and Cc: same addresses in the same order.
     for (auto [key, type] : {std::pair<const char*, int32_t>{"to", recipient_type::To}, {"cc", recipient_type::Cc}}) {
       auto want = peer_addresses(e[key]);

@@ -1,6 +1,9 @@
 #include "formats/mime/mime.h"
 
+#include "formats/mime/dsn.h"
+
 #include <gmime/gmime.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "core/entryid.h"
@@ -573,12 +577,55 @@ class MimeReader {
     }
 
     // Body and attachments.
-    if (GMimeObject* root = g_mime_message_get_mime_part(msg)) walk(root, m, false);
+    GMimeObject* root = g_mime_message_get_mime_part(msg);
+    if (root) walk(root, m, false);
     finish_bodies(m);
+    if (root) read_report(root, m);
     return m;
   }
 
  private:
+  // A delivery status notification (multipart/report; report-type=delivery-status, RFC 3462 and
+  // 3464; RFC 6533's global form too) becomes the MAPI report MS-OXCMAIL 2.2.3.7.1 describes. One
+  // whose status part does not read stays an ordinary message.
+  void read_report(GMimeObject* root, Message& m) {
+    if (!GMIME_IS_MULTIPART(root) || mime_type(root) != "multipart/report") return;
+    const char* report_type = g_mime_object_get_content_type_parameter(root, "report-type");
+    if (!report_type || (lower(report_type) != "delivery-status" && lower(report_type) != "global-delivery-status")) return;
+    GMimeMultipart* mp = GMIME_MULTIPART(root);
+    for (int i = 0, n = g_mime_multipart_get_count(mp); i < n; ++i) {
+      GMimeObject* child = g_mime_multipart_get_part(mp, i);
+      if (!GMIME_IS_PART(child)) continue;
+      const std::string type = mime_type(child);
+      if (type != "message/delivery-status" && type != "message/global-delivery-status") continue;
+      const Bytes body = part_content(GMIME_PART(child));
+      try {
+        const DeliveryStatus status = parse_delivery_status(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+        apply_delivery_status(m, status, m.props.get_i64(tags::PidTagClientSubmitTime).value_or(0));
+      } catch (const MapiError&) {
+        continue;  // a status part that does not read (prose under that type, seen in the wild): maybe a later one does
+      }
+      // The report's third part is the original message or its header (RFC 3462 2): its subject
+      // is the report's PidTagOriginalSubject.
+      if (i + 1 < n) {
+        GMimeObject* original = g_mime_multipart_get_part(mp, i + 1);
+        std::optional<std::string> subject;
+        if (GMIME_IS_MESSAGE_PART(original)) {
+          if (GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(original)))
+            subject = decode_rfc2047(first_header(GMIME_OBJECT(inner), "Subject").value_or(""));
+        } else if (GMIME_IS_PART(original) && (mime_type(original) == "text/rfc822-headers" || mime_type(original) == "text/global-headers")) {
+          const Bytes h = part_content(GMIME_PART(original));
+          GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(reinterpret_cast<const char*>(h.data()), h.size()));
+          GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+          GPtr<GMimeMessage> headers(g_mime_parser_construct_message(parser.get(), nullptr));
+          if (headers) subject = decode_rfc2047(first_header(GMIME_OBJECT(headers.get()), "Subject").value_or(""));
+        }
+        if (subject) m.props.set(PropValue::string(tags::PidTagOriginalSubject, *subject));
+      }
+      return;
+    }
+  }
+
   void walk(GMimeObject* obj, Message& m, bool in_related) {
     if (GMIME_IS_MULTIPART_SIGNED(obj)) {
       // MS-OXOSMIME 2.1.3.2: a clear-signed message keeps the whole multipart/signed entity in
@@ -788,7 +835,22 @@ class MimeWriter {
         // Reply-to entries that are not one-off entry IDs have no Internet address to write.
       }
     }
+    // A delivery report is addressed to who received it; its recipient table is the reported
+    // recipients, written in its message/delivery-status part (MS-OXCMAIL 2.1.3.6).
+    const bool report = is_delivery_report_class(str(tags::PidTagMessageClass));
+    if (report) {
+      for (auto [n, t, e, smtp] : {std::tuple{tags::PidTagReceivedRepresentingName, tags::PidTagReceivedRepresentingAddressType,
+                                              tags::PidTagReceivedRepresentingEmailAddress, tags::PidTagReceivedRepresentingSmtpAddress},
+                                   std::tuple{tags::PidTagReceivedByName, tags::PidTagReceivedByAddressType, tags::PidTagReceivedByEmailAddress,
+                                              tags::PidTagReceivedBySmtpAddress}}) {
+        const std::string addr = internet(str(smtp), str(t), str(e));
+        if (addr.empty() && str(n).empty()) continue;
+        add_address(msg, GMIME_ADDRESS_TYPE_TO, str(n), addr);
+        break;
+      }
+    }
     for (const auto& r : m.recipients) {
+      if (report) break;
       int32_t type = r.get_i32(tags::PidTagRecipientType).value_or(recipient_type::To);
       std::string addr = internet(r.get_string(tags::PidTagSmtpAddress).value_or(""), r.get_string(tags::PidTagAddressType).value_or(""),
                                   r.get_string(tags::PidTagEmailAddress).value_or(""));
@@ -856,9 +918,14 @@ class MimeWriter {
       }
 
     const bool has_body = m.props.has(tags::PidTagBody) || m.props.has(tags::PidTagHtml);
-    GMimeObject* body = has_body || m.attachments.empty() ? body_part(m) : nullptr;
+    GMimeObject* body = has_body || m.attachments.empty() || report ? body_part(m) : nullptr;
     std::vector<GMimeObject*> inline_parts, attached;
+    GMimeObject* status_part = nullptr;  // a report's message/delivery-status, as it was read
     for (const auto& a : m.attachments) {
+      if (report && !status_part && lower(a.props.get_string(tags::PidTagAttachMimeTag).value_or("")) == "message/delivery-status") {
+        status_part = attachment_part(a, false);
+        if (status_part) continue;
+      }
       // Hidden attachments with a Content-ID are resources of the HTML body: multipart/related.
       bool resource = body && a.props.get_bool(PidTagAttachmentHidden).value_or(false) &&
                       a.props.has(tags::PidTagAttachContentId);
@@ -875,6 +942,33 @@ class MimeWriter {
         g_object_unref(part);
       }
       body = GMIME_OBJECT(related);
+    }
+    if (report) {
+      // multipart/report: the text, the status (the one read, else made from the recipients),
+      // then the original message or its header and anything else attached (RFC 3462 2).
+      GMimeMultipart* mp = g_mime_multipart_new_with_subtype("report");
+      g_mime_object_set_content_type_parameter(GMIME_OBJECT(mp), "report-type", "delivery-status");
+      g_mime_multipart_add(mp, body);
+      g_object_unref(body);
+      if (!status_part) {
+        char host[256] = "localhost";
+        gethostname(host, sizeof host - 1);
+        const std::string text = write_delivery_status(delivery_status_of(m, host));
+        GMimePart* part = g_mime_part_new_with_type("message", "delivery-status");
+        GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(text.data(), text.size()));
+        GPtr<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
+        g_mime_part_set_content(part, wrapper.get());
+        status_part = GMIME_OBJECT(part);
+      }
+      g_mime_multipart_add(mp, status_part);
+      g_object_unref(status_part);
+      for (auto* part : attached) {
+        g_mime_multipart_add(mp, part);
+        g_object_unref(part);
+      }
+      g_mime_message_set_mime_part(msg, GMIME_OBJECT(mp));
+      g_object_unref(mp);
+      return msg;
     }
     if (!attached.empty()) {
       GMimeMultipart* mixed = g_mime_multipart_new_with_subtype("mixed");
