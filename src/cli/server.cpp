@@ -82,13 +82,14 @@ void queue_ls(const std::string& data_dir, bool json) {
     std::string id, user, subject;
     int64_t submitted;
     std::vector<std::string> recipients;
+    store::Mailbox::QueueState state;
   };
   std::vector<Entry> entries;
   for (const auto& u : server::UserDirectory(data_dir).list()) {
     auto mb = store::open_sqlite_mailbox(store::mailbox_file(data_dir, u.mailbox));
-    for (const auto& [id, submitted] : mb->outgoing_queue()) {
-      const Message m = mb->load_message(id, false);
-      Entry e{u.mailbox + ":" + std::to_string(id), u.address, m.props.get_string(tags::PidTagSubject).value_or(""), submitted, {}};
+    for (const auto& q : mb->queue_entries()) {
+      const Message m = mb->load_message(q.id, false);
+      Entry e{u.mailbox + ":" + std::to_string(q.id), u.address, m.props.get_string(tags::PidTagSubject).value_or(""), q.submitted, {}, q.state};
       for (const auto& r : m.recipients)
         e.recipients.push_back(r.get_string(tags::PidTagSmtpAddress).value_or(r.get_string(tags::PidTagEmailAddress).value_or(
             r.get_string(tags::PidTagDisplayName).value_or(""))));
@@ -99,17 +100,23 @@ void queue_ls(const std::string& data_dir, bool json) {
   if (json) {
     nlohmann::json a = nlohmann::json::array();
     for (const auto& e : entries)
-      a.push_back({{"id", e.id}, {"user", e.user}, {"submitted", format_filetime(e.submitted)}, {"subject", e.subject}, {"recipients", e.recipients}});
+      a.push_back({{"id", e.id},
+                   {"user", e.user},
+                   {"submitted", format_filetime(e.submitted)},
+                   {"subject", e.subject},
+                   {"recipients", e.recipients},
+                   {"attempts", e.state.attempts},
+                   {"next_attempt", e.state.next_attempt ? format_filetime(e.state.next_attempt) : std::string()},
+                   {"finished", e.state.finished},
+                   {"last_error", e.state.last_error}});
     std::cout << nlohmann::json{{"queue", a}, {"count", entries.size()}}.dump(2) << '\n';
     return;
   }
   std::vector<std::vector<std::string>> rows;
-  for (const auto& e : entries) {
-    std::string to;
-    for (const auto& r : e.recipients) to += (to.empty() ? "" : ", ") + r;
-    rows.push_back({e.id, e.user, format_filetime(e.submitted).substr(0, 19), std::to_string(e.recipients.size()), e.subject});
-  }
-  print_table({"ID", "From", "Submitted", "Recipients", "Subject"}, rows);
+  for (const auto& e : entries)
+    rows.push_back({e.id, e.user, format_filetime(e.submitted).substr(0, 19), std::to_string(e.recipients.size()), std::to_string(e.state.attempts),
+                    e.subject, e.state.last_error.substr(0, 60)});
+  print_table({"ID", "From", "Submitted", "Recipients", "Tries", "Subject", "Last error"}, rows);
 }
 
 void queue_flush(const std::string& data_dir) {
@@ -172,6 +179,9 @@ void serve(const ServeOptions& o) {
   if (tls.created) spdlog::info("made a self-signed certificate for {}: {} (key {})", c.host_name, tls.certificate, tls.private_key);
   else if (tls.self_signed) spdlog::info("using the self-signed certificate {}", tls.certificate);
 
+  // What the users submit leaves their outgoing queues (spooler.h); made before the doors open,
+  // so that a `queue flush` after "listening on" is seen as new.
+  server::Spooler spooler(c, std::make_shared<server::LocalDelivery>(c.data_dir, c.host_name));
   std::shared_ptr<server::Frontend> frontend;
   server::HttpServer http(c, tls.certificate, tls.private_key, [&frontend](const server::HttpRequest& r) { return frontend->handle(r); });
   http.start();
@@ -180,8 +190,6 @@ void serve(const ServeOptions& o) {
   server::add_pop3_doors(mail, c);
   server::add_imap_doors(mail, c);
   mail.start();
-  // What the users submit through MAPI leaves their outgoing queues (spooler.h).
-  server::Spooler spooler(c, std::make_shared<server::LocalDelivery>(c.data_dir, c.host_name));
   spooler.start();
   std::vector<std::string> urls;
   auto url = [&](const server::ListenSpec& l) {

@@ -161,6 +161,53 @@ std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std
   return replies;
 }
 
+SmtpReply LocalDelivery::queue_for_relay(const SmtpEnvelope& env, const std::vector<std::string>& recipients, const std::string& message) const {
+  const std::string id = delivery_id();
+  std::string trace = trace_headers(env, SmtpMode::Smtp, host_, id, std::time(nullptr));
+  trace.erase(0, trace.find("\r\n") + 2);  // no Return-Path: that is for the final delivery (RFC 5321 4.4)
+  const std::string mime = trace + message;
+  NamedPropertyMap names;
+  Message parsed;
+  try {
+    parsed = formats::parse_mime(ByteView(reinterpret_cast<const uint8_t*>(mime.data()), mime.size()), names);
+  } catch (const MapiError& e) {
+    return {554, "5.6.0 the message is not readable MIME: " + std::string(e.what()).substr(0, 200)};
+  }
+  try {
+    auto user = thread_user_directory(data_dir_).find(env.user);
+    if (!user) return {550, "5.7.1 <" + env.user + "> has no mailbox here"};
+    auto mb = store::open_sqlite_mailbox(store::mailbox_file(data_dir_, user->mailbox));
+    Message m = store::to_mailbox_ids(parsed, names, *mb);
+    m.props.set(PropValue::binary(PropTag(mb->named_property_id(store::internet_message_name(), true), PropType::Binary),
+                                  Bytes(mime.begin(), mime.end())));
+    m.props.set(PropValue::boolean(tags::PidTagDeleteAfterSubmit, true));
+    m.props.set(PropValue::i32(tags::PidTagMessageFlags, msgflag::Read | msgflag::Unsent));
+    m.recipients.clear();
+    for (const std::string& a : recipients) {
+      PropertyBag r;
+      r.set(PropValue::i32(tags::PidTagRowid, int32_t(m.recipients.size())));
+      r.set(PropValue::i32(tags::PidTagRecipientType, recipient_type::To));
+      r.set(PropValue::string(tags::PidTagDisplayName, a));
+      r.set(PropValue::string(tags::PidTagAddressType, "SMTP"));
+      r.set(PropValue::string(tags::PidTagEmailAddress, a));
+      r.set(PropValue::string(tags::PidTagSmtpAddress, a));
+      m.recipients.push_back(std::move(r));
+    }
+    auto batch = mb->begin_batch();
+    const store::MessageId mid = mb->save_message(mb->special_folder(store::SpecialFolder::Outbox), m);
+    mb->submit_message(mid);
+    batch->commit();
+    spdlog::info("smtp {}: from <{}>: queued as message {} of {} for {} recipients of other domains", id, env.from, mid, env.user, recipients.size());
+    return {250, "2.0.0 queued for relay (" + id + ")"};
+  } catch (const MapiError& e) {
+    if (e.code() == ErrorCode::MAPI_E_STORE_FULL) return {552, "5.2.2 <" + env.user + ">: mailbox full, nothing can be sent"};
+    spdlog::error("smtp {}: queueing for relay: {}", id, e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("smtp {}: queueing for relay: {}", id, e.what());
+  }
+  return {451, "4.3.0 not queued now, try again later"};
+}
+
 std::string message_mime(store::Mailbox& mb, store::MessageId id) {
   std::optional<uint16_t> named;
   try {

@@ -33,6 +33,12 @@ class LocalDelivery {
   // message with it already is not given a second copy (the spooler's resend after a crash).
   std::vector<SmtpReply> deliver(const SmtpEnvelope& env, const std::string& message, SmtpMode mode,
                                  const std::string& once = "") const;
+  // Submission to other domains: files `message` (with a Received line of ours) into the Outbox
+  // of the authenticated sender `env.user` addressed to `recipients`, and submits it, in one
+  // transaction; the spooler relays it and then deletes it (PidTagDeleteAfterSubmit: the client
+  // keeps its own copy, RFC 6409 leaves that to it). One reply for all of them: 250 2.0.0 queued,
+  // 552 5.2.2 over the sender's quota, 554 5.6.0 for a message that is not MIME, 451 4.3.0 else.
+  SmtpReply queue_for_relay(const SmtpEnvelope& env, const std::vector<std::string>& recipients, const std::string& message) const;
 
  private:
   std::string data_dir_, host_;

@@ -130,9 +130,62 @@ ServerConfig load_config(const std::string& path, ServerConfig c) {
     else if (key == "smtp_max_command_line") c.smtp.max_command_line = size_t(std::max<uint64_t>(512, number(1u << 20)));
     else if (key == "smtp_max_errors") c.smtp.max_errors = uint32_t(std::max<uint64_t>(1, number(1000)));
     else if (key == "smtp_max_connections_per_address") c.smtp_max_connections_per_address = uint32_t(std::max<uint64_t>(1, number(100000)));
+    else if (key == "relay") {
+      c.relay = value == "MX" ? "mx" : value == "NONE" ? "none" : value;
+      try {
+        c.smarthost();
+      } catch (const MapiError& e) {
+        throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, where() + e.what());
+      }
+    } else if (key == "relay_port") c.relay_port = uint16_t(std::max<uint64_t>(1, number(65535)));
+    else if (key == "relay_user") c.relay_user = value;
+    else if (key == "relay_password_file") {
+      std::ifstream pf(value);
+      if (!pf) throw_error(ErrorCode::MAPI_E_NOT_FOUND, where() + "cannot read the relay password file " + value);
+      std::getline(pf, c.relay_password);
+      while (!c.relay_password.empty() && (c.relay_password.back() == '\r' || c.relay_password.back() == '\n')) c.relay_password.pop_back();
+    } else if (key == "relay_tls") {
+      if (value == "none") c.relay_tls = RelayTls::None;
+      else if (value == "opportunistic") c.relay_tls = RelayTls::Opportunistic;
+      else if (value == "required") c.relay_tls = RelayTls::Required;
+      else throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, where() + "relay_tls is one of none, opportunistic, required");
+    } else if (key == "relay_tls_verify") {
+      if (value == "yes" || value == "true") c.relay_tls_verify = true;
+      else if (value == "no" || value == "false") c.relay_tls_verify = false;
+      else throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, where() + "relay_tls_verify is yes or no");
+    } else if (key == "relay_ca_file") c.relay_ca_file = value;
+    else if (key == "relay_timeout") c.relay_timeout = std::chrono::seconds(std::max<uint64_t>(1, number(3600)));
+    else if (key == "queue_lifetime") c.queue_lifetime = std::chrono::seconds(std::max<uint64_t>(1, number(100 * 86400)));
     else throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, where() + "unknown key '" + key.substr(0, 60) + "'");
   }
   return c;
+}
+
+std::optional<std::pair<std::string, uint16_t>> ServerConfig::smarthost() const {
+  if (relay == "mx" || relay == "none") return std::nullopt;
+  std::string host = relay;
+  uint16_t port = relay_port;
+  // HOST, HOST:PORT, [ADDRESS]:PORT or an IPv6 address in brackets.
+  size_t colon = host.rfind(':');
+  if (!host.empty() && host.front() == '[') {
+    const size_t close = host.find(']');
+    if (close == std::string::npos) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "relay: a '[' without its ']'");
+    colon = close + 1 < host.size() && host[close + 1] == ':' ? close + 1 : std::string::npos;
+    if (close + 1 < host.size() && colon == std::string::npos) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "relay: text after ']'");
+  } else if (colon != std::string::npos && host.find(':') != colon) {
+    colon = std::string::npos;  // a bare IPv6 address
+  }
+  if (colon != std::string::npos) {
+    const std::string p = host.substr(colon + 1);
+    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos || std::stoul(p) == 0 || std::stoul(p) > 65535)
+      throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "relay: '" + p.substr(0, 10) + "' is not a port");
+    port = uint16_t(std::stoul(p));
+    host.resize(colon);
+  }
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host.empty() || host.size() > 253 || host.find_first_of(" \t/") != std::string::npos)
+    throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "relay is mx, none or HOST[:PORT], not '" + relay.substr(0, 60) + "'");
+  return std::pair{host, port};
 }
 
 namespace {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "server/smtp.h"
+#include "server/smtp_client.h"
 
 namespace openmapi::server {
 
@@ -63,6 +64,17 @@ struct ServerConfig {
   uint32_t auth_failures_before_delay = 3;  // per user and per address, then 0.5 s, 1 s, 2 s ... up to 8 s
   SmtpLimits smtp;                          // smtp_max_message_size, smtp_max_recipients, smtp_max_command_line, smtp_max_errors
   uint32_t smtp_max_connections_per_address = 20;  // SMTP, submission and LMTP connections at once from one client address
+  // Relaying what local users send to other domains (spooler.h; docs/SERVER.md "Relay").
+  std::string relay = "mx";                // "mx": to each domain's MX hosts; "none": not at all (the sender gets a report); or a smarthost HOST[:PORT]
+  uint16_t relay_port = 25;                // the port of MX hosts, and of a smarthost named without one
+  std::string relay_user, relay_password;  // AUTH at the smarthost (the password from relay_password_file)
+  std::optional<RelayTls> relay_tls;       // none | opportunistic | required; unset: required for a smarthost with relay_user, else opportunistic
+  bool relay_tls_verify = true;            // check the smarthost's certificate (MX hosts: opportunistic TLS, unchecked, RFC 7435)
+  std::string relay_ca_file;               // PEM of the CAs trusted for the smarthost; empty: the system's
+  std::chrono::seconds relay_timeout{300}; // per connect, command and reply
+  std::chrono::seconds queue_lifetime{5 * 24 * 3600};  // then a message still not delivered is returned to its sender (4.4.7)
+  // The smarthost as host and port (nullopt for "mx" and "none"); MAPI_E_INVALID_PARAMETER for a bad one.
+  std::optional<std::pair<std::string, uint16_t>> smarthost() const;
 };
 // Reads `key = value` lines ('#' starts a comment; `listen` may repeat, or hold a list with
 // commas) over the defaults. MAPI_E_NOT_FOUND for a missing file, MAPI_E_INVALID_PARAMETER

@@ -37,11 +37,14 @@ class SmtpProtocol final : public LineProtocol {
  private:
   SmtpEngine::RecipientCheck recipient_check() {
     const bool submission = proto_ == "submission" || proto_ == "submissions";
+    const bool relays = config_.relay != "none";
     auto delivery = delivery_;
-    return [delivery, submission](const std::string& address, const SmtpEnvelope&) -> std::optional<SmtpReply> {
+    return [delivery, submission, relays](const std::string& address, const SmtpEnvelope&) -> std::optional<SmtpReply> {
       auto refused = delivery->check_recipient(address);
-      if (refused && submission && refused->code == 550)
-        return SmtpReply{550, "5.7.1 <" + address + ">: not a local user, and this server relays to no other (the spooler is to come)"};
+      if (refused && submission && refused->code == 550) {
+        if (relays) return std::nullopt;  // the spooler relays it (queue_for_relay)
+        return SmtpReply{550, "5.7.1 <" + address + ">: not a local user, and this server relays to no other (relay = none)"};
+      }
       return refused;
     };
   }
@@ -65,7 +68,31 @@ class SmtpProtocol final : public LineProtocol {
 
   // On a worker thread.
   Answer deliver() {
-    std::vector<SmtpReply> replies = delivery_->deliver(engine_.envelope(), engine_.message(), engine_.mode());
+    const SmtpEnvelope& env = engine_.envelope();
+    std::vector<SmtpReply> replies(env.recipients.size());
+    // Submission: local recipients get it now, the others through the sender's queue.
+    SmtpEnvelope local = env;
+    local.recipients.clear();
+    std::vector<size_t> local_index, remote_index;
+    std::vector<std::string> remote;
+    for (size_t i = 0; i < env.recipients.size(); ++i) {
+      const auto refused = engine_.mode() == SmtpMode::Submission ? delivery_->check_recipient(env.recipients[i].address) : std::nullopt;
+      if (refused && refused->code == 550) {
+        remote.push_back(env.recipients[i].address);
+        remote_index.push_back(i);
+      } else {
+        local.recipients.push_back(env.recipients[i]);
+        local_index.push_back(i);
+      }
+    }
+    if (!local.recipients.empty()) {
+      const std::vector<SmtpReply> r = delivery_->deliver(local, engine_.message(), engine_.mode());
+      for (size_t k = 0; k < r.size(); ++k) replies[local_index[k]] = r[k];
+    }
+    if (!remote.empty()) {
+      const SmtpReply r = delivery_->queue_for_relay(env, remote, engine_.message());
+      for (size_t i : remote_index) replies[i] = r;
+    }
     return {[this, replies](std::string& out) { engine_.delivered(replies, out); }, {}};
   }
 

@@ -2,11 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <ctime>
+#include <set>
+
 #include "core/entryid.h"
 #include "core/error.h"
 #include "core/filetime.h"
 #include "core/unicode.h"
+#include "core/base64.h"
+#include "formats/mime/dsn.h"
 #include "formats/mime/mime.h"
+#include "server/mx.h"
+#include "server/smtp_client.h"
 #include "server/users.h"
 #include "store/data_dir.h"
 #include "store/named_ids.h"
@@ -26,51 +34,99 @@ std::string smtp_address_of(const PropertyBag& r) {
 
 int64_t now_ft() { return to_filetime(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now())); }
 
-// MS-OXOMSG 2.2.2.x non-delivery report for the recipients in `failed` (address, reason).
-Message non_delivery_report(const Message& original, const std::vector<std::pair<PropertyBag, std::string>>& failed,
-                            const std::string& host) {
-  Message ndr;
-  PropertyBag& p = ndr.props;
-  const std::string subject = original.props.get_string(tags::PidTagSubject).value_or("");
-  const int64_t now = now_ft();
-  p.set(PropValue::string(tags::PidTagMessageClass, "REPORT.IPM.Note.NDR"));
-  p.set(PropValue::string(tags::PidTagSubject, "Undeliverable: " + subject));
-  p.set(PropValue::string(tags::PidTagNormalizedSubject, subject));
-  p.set(PropValue::string(tags::PidTagOriginalSubject, subject));
-  p.set(PropValue::string(tags::PidTagOriginalMessageClass, original.props.get_string(tags::PidTagMessageClass).value_or("IPM.Note")));
-  p.set(PropValue::time(tags::PidTagReportTime, now));
-  p.set(PropValue::time(tags::PidTagMessageDeliveryTime, now));
-  p.set(PropValue::time(tags::PidTagClientSubmitTime, now));
-  const std::string postmaster = "postmaster@" + host;
-  p.set(PropValue::string(tags::PidTagSenderName, "Mail Delivery System"));
-  p.set(PropValue::string(tags::PidTagSenderEmailAddress, postmaster));
-  p.set(PropValue::string(tags::PidTagSenderAddressType, "SMTP"));
-  p.set(PropValue::string(tags::PidTagSentRepresentingName, "Mail Delivery System"));
-  p.set(PropValue::string(tags::PidTagSentRepresentingEmailAddress, postmaster));
-  p.set(PropValue::i32(tags::PidTagMessageFlags, 0));
-  std::string body = "Your message \"" + subject + "\" could not be delivered to:\r\n\r\n";
-  for (const auto& [r, why] : failed) {
-    const std::string name = r.get_string(tags::PidTagDisplayName).value_or("");
-    const std::string address = smtp_address_of(r).empty() ? r.get_string(tags::PidTagEmailAddress).value_or("") : smtp_address_of(r);
-    body += "  " + (name.empty() ? address : name + " <" + address + ">") + "\r\n    " + why + "\r\n";
-    PropertyBag row;
-    row.set(PropValue::i32(tags::PidTagRecipientType, recipient_type::To));
-    row.set(PropValue::string(tags::PidTagDisplayName, name.empty() ? address : name));
-    row.set(PropValue::string(tags::PidTagEmailAddress, address));
-    row.set(PropValue::string(tags::PidTagAddressType, r.get_string(tags::PidTagAddressType).value_or("SMTP")));
-    if (!smtp_address_of(r).empty()) row.set(PropValue::string(tags::PidTagSmtpAddress, smtp_address_of(r)));
-    row.set(PropValue::i32(tags::PidTagNonDeliveryReportReasonCode, 0));   // MAPI_REASON_TRANSFER_FAILED
-    row.set(PropValue::i32(tags::PidTagNonDeliveryReportDiagCode, -1));    // MAPI_DIAG_NO_DIAGNOSTIC
-    row.set(PropValue::string(tags::PidTagSupplementaryInfo, why));
-    ndr.recipients.push_back(std::move(row));
+// Backoff after `attempts` tries: 30 s, 1, 2, 4 ... minutes, at most 30.
+std::chrono::seconds backoff(uint32_t attempts) {
+  std::chrono::seconds wait{30};
+  for (uint32_t i = 1; i < attempts && wait < std::chrono::minutes(30); ++i) wait *= 2;
+  return std::min<std::chrono::seconds>(wait, std::chrono::minutes(30));
+}
+
+std::string lower_address(std::string a) { return ascii_lower(a); }
+
+std::string domain_of(const std::string& address) {
+  const size_t at = address.rfind('@');
+  return at == std::string::npos ? std::string() : ascii_lower(address.substr(at + 1));
+}
+
+std::string rfc5322_date(int64_t unix_time) {
+  std::tm tm{};
+  const std::time_t t = std::time_t(unix_time);
+  gmtime_r(&t, &tm);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return date;
+}
+
+// The header block of `mime` (up to the first empty line), for the report's third part.
+std::string header_block(const std::string& mime) {
+  size_t end = mime.find("\r\n\r\n");
+  if (end == std::string::npos) end = mime.find("\n\n");
+  std::string h = mime.substr(0, std::min<size_t>(end == std::string::npos ? mime.size() : end, 256 * 1024));
+  if (h.size() < 2 || h.compare(h.size() - 2, 2, "\r\n") != 0) h += "\r\n";
+  return h;
+}
+
+struct Failure {
+  std::string address, name;
+  SmtpReply reply;
+  std::string remote_mta;
+};
+
+// An RFC 3464 report of `failed` for the sender of `original` (its MIME), from the mail system of
+// `host`, with the Message-ID `message_id`.
+std::string delivery_report(const std::string& host, const std::string& to, const std::string& subject, const std::string& original,
+                            const std::vector<Failure>& failed, const std::string& message_id) {
+  const int64_t now = std::time(nullptr);
+  const std::string boundary = "=_report_" + to_hex(ByteView(reinterpret_cast<const uint8_t*>(message_id.data()), std::min<size_t>(message_id.size(), 12)));
+  std::string human = "This is the mail system at " + host + ".\r\n\r\nYour message";
+  if (!subject.empty()) human += " \"" + subject + "\"";
+  human += " could not be delivered to ";
+  human += failed.size() == 1 ? "this recipient:\r\n\r\n" : "these recipients:\r\n\r\n";
+  formats::DeliveryStatus status;
+  status.reporting_mta = host;
+  for (const Failure& f : failed) {
+    human += "  " + (f.name.empty() || f.name == f.address ? "<" + f.address + ">" : f.name + " <" + f.address + ">") + "\r\n    " +
+             std::to_string(f.reply.code) + " " + f.reply.text + "\r\n";
+    formats::DeliveryStatus::Recipient r;
+    r.final_recipient = f.address;
+    r.action = "failed";
+    r.status = formats::enhanced_status(f.reply.code, f.reply.text);
+    if (r.status[0] == '4') r.status[0] = '5';  // a temporary failure that lasted past the queue's lifetime is final now
+    r.diagnostic = "smtp; " + std::to_string(f.reply.code) + " " + f.reply.text;
+    r.remote_mta = f.remote_mta;
+    r.display_name = f.name;
+    status.recipients.push_back(std::move(r));
   }
-  p.set(PropValue::string(tags::PidTagBody, body));
-  return ndr;
+  // The subject is UTF-8: as an encoded word when it is not ASCII (RFC 2047).
+  std::string subject_line = "Undeliverable: " + subject;
+  bool ascii = true;
+  for (unsigned char c : subject_line) ascii = ascii && c >= 0x20 && c < 0x7F;
+  if (!ascii) subject_line = "=?UTF-8?B?" + base64_encode(ByteView(reinterpret_cast<const uint8_t*>(subject_line.data()), subject_line.size())) + "?=";
+  std::string out;
+  out += "From: Mail Delivery System <MAILER-DAEMON@" + host + ">\r\n";
+  out += "To: <" + to + ">\r\n";
+  out += "Subject: " + subject_line + "\r\n";
+  out += "Date: " + rfc5322_date(now) + "\r\n";
+  out += "Message-ID: " + message_id + "\r\n";
+  out += "Auto-Submitted: auto-replied\r\n";
+  out += "MIME-Version: 1.0\r\n";
+  out += "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"" + boundary + "\"\r\n\r\n";
+  out += "This is a delivery status notification (RFC 3464).\r\n\r\n";
+  out += "--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + human + "\r\n";
+  out += "--" + boundary + "\r\nContent-Type: message/delivery-status\r\n\r\n" + formats::write_delivery_status(status) + "\r\n";
+  out += "--" + boundary + "\r\nContent-Type: text/rfc822-headers\r\n\r\n" + header_block(original) + "\r\n";
+  out += "--" + boundary + "--\r\n";
+  return out;
 }
 
 }  // namespace
 
-Spooler::Spooler(const ServerConfig& config, std::shared_ptr<LocalDelivery> delivery) : config_(config), delivery_(std::move(delivery)) {}
+Spooler::Spooler(const ServerConfig& config, std::shared_ptr<LocalDelivery> delivery) : config_(config), delivery_(std::move(delivery)) {
+  // The state at start: only a later flush counts.
+  std::error_code ec;
+  const auto flushed = std::filesystem::last_write_time(spool_flush_file(config_.data_dir), ec);
+  flushed_ = ec ? std::filesystem::file_time_type::min() : flushed;
+}
 
 Spooler::~Spooler() { stop(); }
 
@@ -105,30 +161,20 @@ size_t Spooler::run_once() {
   size_t sent = 0;
   std::error_code ec;
   const auto flushed = std::filesystem::last_write_time(spool_flush_file(config_.data_dir), ec);
-  if (!flush_seen_) {  // the state at start: only a later flush counts
-    flush_seen_ = true;
-    flushed_ = ec ? std::filesystem::file_time_type::min() : flushed;
-  } else if (!ec && flushed != flushed_) {
+  bool flush = false;
+  if (!ec && flushed != flushed_) {
     spdlog::info("spooler: flushed: every queued message is tried now");
-    retry_.clear();
+    flush = true;
     flushed_ = flushed;
   }
+  const int64_t now = now_ft();
   for (const User& u : thread_user_directory(config_.data_dir).list()) {
     try {
       auto& mb = open_[u.mailbox];
       if (!mb) mb = store::open_sqlite_mailbox(store::mailbox_file(config_.data_dir, u.mailbox));
-      for (const auto& [id, submitted] : mb->outgoing_queue()) {
-        auto r = retry_.find({u.mailbox, id});
-        if (r != retry_.end() && std::chrono::steady_clock::now() < r->second.next) continue;
-        if (send(*mb, u.address, u.display_name, id, submitted)) {
-          ++sent;
-          retry_.erase({u.mailbox, id});
-        } else {
-          Retry& again = retry_[{u.mailbox, id}];
-          if (r != retry_.end()) again.wait = std::min<std::chrono::seconds>(again.wait * 2, std::chrono::minutes(30));
-          again.next = std::chrono::steady_clock::now() + again.wait;
-          spdlog::warn("spooler: message {} of {} stays queued; next try in {} s", id, u.address, again.wait.count());
-        }
+      for (const auto& entry : mb->queue_entries()) {
+        if (!flush && entry.state.next_attempt > now) continue;
+        if (send(*mb, u.address, u.display_name, entry)) ++sent;
       }
     } catch (const std::exception& e) {
       spdlog::error("spooler: the queue of {}: {}", u.address, e.what());
@@ -138,7 +184,56 @@ size_t Spooler::run_once() {
   return sent;
 }
 
-bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::string& owner_name, uint64_t id, int64_t submitted) {
+std::vector<SmtpReply> Spooler::relay(const std::string& from, const std::vector<std::string>& recipients, const std::string& mime,
+                                      std::vector<std::string>& remote_mta) {
+  std::vector<SmtpReply> replies(recipients.size(), SmtpReply{451, "4.4.0 not attempted"});
+  remote_mta.assign(recipients.size(), "");
+  SmtpClientOptions o;
+  o.helo = config_.host_name;
+  o.timeout = config_.relay_timeout;
+  const auto smarthost = config_.smarthost();
+  // Groups of recipients that go the same way: all to the smarthost, or one group per domain.
+  std::map<std::string, std::vector<size_t>> groups;
+  for (size_t i = 0; i < recipients.size(); ++i) groups[smarthost ? std::string() : domain_of(recipients[i])].push_back(i);
+  for (const auto& [domain, members] : groups) {
+    std::vector<std::string> hosts;
+    uint16_t port = config_.relay_port;
+    if (smarthost) {
+      hosts.push_back(smarthost->first);
+      port = smarthost->second;
+      o.user = config_.relay_user;
+      o.password = config_.relay_password;
+      o.tls = config_.relay_tls.value_or(config_.relay_user.empty() ? RelayTls::Opportunistic : RelayTls::Required);
+      o.verify = config_.relay_tls_verify;
+      o.ca_file = config_.relay_ca_file;
+    } else {
+      const MxRoute route = resolve_mx(domain);
+      if (route.failure) {
+        for (size_t i : members) replies[i] = *route.failure;
+        continue;
+      }
+      hosts = route.hosts;
+      o.tls = config_.relay_tls.value_or(RelayTls::Opportunistic);
+      o.verify = false;  // RFC 7435: unauthenticated, opportunistic
+    }
+    std::vector<std::string> to;
+    for (size_t i : members) to.push_back(recipients[i]);
+    for (size_t h = 0; h < hosts.size(); ++h) {
+      const SmtpSendResult r = smtp_send(hosts[h], port, o, from, to, mime);
+      for (size_t k = 0; k < members.size(); ++k) {
+        replies[members[k]] = r.replies[k];
+        remote_mta[members[k]] = r.peer.empty() ? hosts[h] : r.peer.substr(0, r.peer.find('['));
+      }
+      spdlog::info("spooler: relay through {}{}: {}", r.peer.empty() ? hosts[h] : r.peer, r.tls ? " (TLS)" : "",
+                   std::to_string(r.replies.empty() ? 0 : r.replies[0].code) + " " + (r.replies.empty() ? "" : r.replies[0].text));
+      if (!r.next_host) break;
+    }
+  }
+  return replies;
+}
+
+bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::string& owner_name, const store::Mailbox::QueueEntry& entry) {
+  const uint64_t id = entry.id;
   Message m = mb.load_message(id);
   // What the spooler adds (MS-OXOMSG 3.3.4.1.x): the sender, a Message-ID, the submit time.
   std::vector<PropValue> stamp;
@@ -148,70 +243,148 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
       stamp.push_back(std::move(v));
     }
   };
-  const Bytes entry = OneOffEntryId{owner_name, "SMTP", owner}.serialize();
+  const Bytes entry_id = OneOffEntryId{owner_name, "SMTP", owner}.serialize();
   add(PropValue::string(tags::PidTagSenderName, owner_name));
   add(PropValue::string(tags::PidTagSenderEmailAddress, owner));
   add(PropValue::string(tags::PidTagSenderAddressType, "SMTP"));
   add(PropValue::string(tags::PidTagSenderSmtpAddress, owner));
-  add(PropValue::binary(tags::PidTagSenderEntryId, entry));
+  add(PropValue::binary(tags::PidTagSenderEntryId, entry_id));
   add(PropValue::string(tags::PidTagSentRepresentingName, owner_name));
   add(PropValue::string(tags::PidTagSentRepresentingEmailAddress, owner));
   add(PropValue::string(tags::PidTagSentRepresentingAddressType, "SMTP"));
   add(PropValue::string(tags::PidTagSentRepresentingSmtpAddress, owner));
-  add(PropValue::binary(tags::PidTagSentRepresentingEntryId, entry));
-  add(PropValue::string(tags::PidTagInternetMessageId,
-                        "<openmapi." + to_hex(ByteView(mb.mailbox_guid().bytes)) + "." + std::to_string(id) + "." + std::to_string(submitted) + "@" +
-                            config_.host_name + ">"));
-  add(PropValue::time(tags::PidTagClientSubmitTime, submitted));
+  add(PropValue::binary(tags::PidTagSentRepresentingEntryId, entry_id));
+  add(PropValue::string(tags::PidTagInternetMessageId, "<openmapi." + to_hex(ByteView(mb.mailbox_guid().bytes)) + "." + std::to_string(id) +
+                                                           "." + std::to_string(entry.submitted) + "@" + config_.host_name + ">"));
+  add(PropValue::time(tags::PidTagClientSubmitTime, entry.submitted));
   const std::string message_id = m.props.get_string(tags::PidTagInternetMessageId).value_or("");
+  const std::string subject = m.props.get_string(tags::PidTagSubject).value_or("");
 
-  // The envelope: every recipient with an SMTP address; Bcc ones stay out of the header.
-  SmtpEnvelope env;
-  env.from = owner;
-  env.helo = config_.host_name;
-  env.remote = "127.0.0.1";
-  env.user = owner;
-  std::vector<std::pair<PropertyBag, std::string>> failed;
+  store::Mailbox::QueueState state = entry.state;
+  std::set<std::string> finished;
+  for (const std::string& a : state.finished) finished.insert(lower_address(a));
+
+  // Who is still to be reached: local users, and the others (relayed unless relay = none).
+  std::vector<Failure> failed;
+  std::vector<std::string> local, remote;
+  std::map<std::string, std::string> names;  // address -> display name, for the report
   Message rendered = m;
   rendered.recipients.clear();
   for (const PropertyBag& r : m.recipients) {
     const int32_t type = r.get_i32(tags::PidTagRecipientType).value_or(recipient_type::To) & 0x0F;
     if (type != recipient_type::Bcc) rendered.recipients.push_back(r);
     const std::string address = smtp_address_of(r);
+    const std::string name = r.get_string(tags::PidTagDisplayName).value_or("");
     if (address.empty()) {
-      failed.emplace_back(r, "550 5.1.3 the recipient has no SMTP address");
+      const std::string shown = r.get_string(tags::PidTagEmailAddress).value_or(name);
+      if (!finished.count(lower_address(shown))) failed.push_back({shown, name, {550, "5.1.3 the recipient has no SMTP address"}, ""});
       continue;
     }
+    if (finished.count(lower_address(address)) || names.count(lower_address(address))) continue;
+    names[lower_address(address)] = name;
     if (auto refused = delivery_->check_recipient(address)) {
-      failed.emplace_back(r, refused->code == 550 ? "550 5.7.1 the domain is not local, and this server relays to no other (not configured)"
-                                                  : std::to_string(refused->code) + " " + refused->text);
-      continue;
+      if (refused->code != 550) {  // the directory cannot answer now: later
+        state.last_error = std::to_string(refused->code) + " " + refused->text;
+        continue;
+      }
+      if (config_.relay == "none") {
+        failed.push_back({address, name, {550, "5.7.1 the domain is not local, and this server relays to no other (relay = none)"}, ""});
+        continue;
+      }
+      remote.push_back(address);
+    } else {
+      local.push_back(address);
     }
-    env.recipients.push_back({address, "", ""});
   }
   rendered.props.erase(tags::PidTagDisplayBcc);
-  const Bytes mime = formats::write_mime(rendered, store::mailbox_names_for(rendered, mb));
-  if (!env.recipients.empty()) {
-    const std::vector<SmtpReply> replies =
-        delivery_->deliver(env, std::string(mime.begin(), mime.end()), SmtpMode::Smtp, message_id);
-    for (size_t i = 0; i < replies.size(); ++i) {
-      if (replies[i].code >= 400 && replies[i].code < 500) return false;  // later, all of it (the others are skipped then)
-      if (replies[i].code >= 500) {
-        PropertyBag r;
-        r.set(PropValue::string(tags::PidTagEmailAddress, env.recipients[i].address));
-        r.set(PropValue::string(tags::PidTagSmtpAddress, env.recipients[i].address));
-        r.set(PropValue::string(tags::PidTagAddressType, "SMTP"));
-        failed.emplace_back(r, std::to_string(replies[i].code) + " " + replies[i].text);
-      }
+  // A message that came in over SMTP submission goes out as it came; one made through MAPI is rendered.
+  std::string mime;
+  if (m.props.find(PropTag(mb.named_property_id(store::internet_message_name(), true), PropType::Binary))) {
+    mime = message_mime(mb, id);
+  } else {
+    const Bytes b = formats::write_mime(rendered, store::mailbox_names_for(rendered, mb));
+    mime.assign(b.begin(), b.end());
+  }
+
+  bool pending = false;  // a recipient failed for now
+  auto record = [&] {    // makes the finished recipients durable
+    state.finished.assign(finished.begin(), finished.end());
+    mb.set_queue_state(id, state);
+  };
+  auto outcome = [&](const std::string& address, const SmtpReply& reply, const std::string& remote_mta) {
+    if (reply.code < 400) {
+      finished.insert(lower_address(address));
+    } else if (reply.code >= 500) {
+      failed.push_back({address, names[lower_address(address)], reply, remote_mta});
+    } else {
+      pending = true;
+      state.last_error = "<" + address + ">: " + std::to_string(reply.code) + " " + reply.text;
     }
+  };
+  if (!local.empty()) {
+    SmtpEnvelope env;
+    env.from = owner;
+    env.helo = config_.host_name;
+    env.remote = "127.0.0.1";
+    env.user = owner;
+    for (const std::string& a : local) env.recipients.push_back({a, "", ""});
+    const std::vector<SmtpReply> replies = delivery_->deliver(env, mime, SmtpMode::Smtp, message_id);
+    for (size_t i = 0; i < replies.size() && i < local.size(); ++i) outcome(local[i], replies[i], "");
+    record();
+  }
+  if (!remote.empty()) {
+    std::vector<std::string> mta;
+    const std::vector<SmtpReply> replies = relay(owner, remote, mime, mta);
+    for (size_t i = 0; i < replies.size(); ++i) outcome(remote[i], replies[i], mta[i]);
+    record();
+  }
+  // Past the queue's lifetime, what is still failing for now fails for good.
+  const int64_t age_s = (now_ft() - entry.submitted) / 10'000'000;
+  const bool expired = pending && age_s >= config_.queue_lifetime.count();
+  if (expired) {
+    for (const std::string& a : local)
+      if (!finished.count(lower_address(a)) && std::none_of(failed.begin(), failed.end(), [&](const Failure& f) { return lower_address(f.address) == lower_address(a); }))
+        failed.push_back({a, names[lower_address(a)], {451, "4.4.7 not delivered within the queue's lifetime: " + state.last_error}, ""});
+    for (const std::string& a : remote)
+      if (!finished.count(lower_address(a)) && std::none_of(failed.begin(), failed.end(), [&](const Failure& f) { return lower_address(f.address) == lower_address(a); }))
+        failed.push_back({a, names[lower_address(a)], {451, "4.4.7 not delivered within the queue's lifetime: " + state.last_error}, ""});
+    pending = false;
   }
   if (!failed.empty()) {
-    mb.save_message(mb.special_folder(store::SpecialFolder::Inbox), non_delivery_report(m, failed, config_.host_name));
-    spdlog::warn("spooler: message {} of {}: {} recipients could not be reached; a report went to the Inbox", id, owner, failed.size());
+    // One report for these recipients; its Message-ID names the message and them, so a resend
+    // after a crash delivers it once.
+    std::string who;
+    for (const Failure& f : failed) who += lower_address(f.address) + "\n";
+    const std::string report_id = "<dsn." + to_hex(ByteView(mb.mailbox_guid().bytes)).substr(0, 16) + "." + std::to_string(id) + "." +
+                                  std::to_string(std::hash<std::string>{}(who)) + "@" + config_.host_name + ">";
+    SmtpEnvelope env;
+    env.from = "";  // a report has the null reverse path (RFC 5321 4.5.5)
+    env.helo = config_.host_name;
+    env.remote = "127.0.0.1";
+    env.recipients.push_back({owner, "", ""});
+    const std::vector<SmtpReply> r =
+        delivery_->deliver(env, delivery_report(config_.host_name, owner, subject, mime, failed, report_id), SmtpMode::Smtp, report_id);
+    if (!r.empty() && r[0].code >= 400 && r[0].code < 500) {
+      spdlog::warn("spooler: the report for message {} of {} cannot be delivered now: {} {}", id, owner, r[0].code, r[0].text);
+      pending = true;
+    } else {
+      for (const Failure& f : failed) finished.insert(lower_address(f.address));
+      spdlog::warn("spooler: message {} of {}: {} recipients could not be reached; a report went to the Inbox", id, owner, failed.size());
+    }
+    record();
+  }
+  if (pending) {
+    state.attempts += 1;
+    // Not later than the end of the queue's lifetime, so that an expiry is reported on time.
+    state.next_attempt = std::min(now_ft() + int64_t(backoff(state.attempts).count()) * 10'000'000,
+                                  entry.submitted + int64_t(config_.queue_lifetime.count()) * 10'000'000);
+    record();
+    spdlog::warn("spooler: message {} of {} stays queued ({}); next try in {} s", id, owner, state.last_error, backoff(state.attempts).count());
+    return false;
   }
   try {
     const store::MessageId in_sent = mb.finish_submit(id, stamp);
-    spdlog::info("spooler: message {} of {} sent to {} local recipients ({}), {}", id, owner, env.recipients.size(), message_id,
+    spdlog::info("spooler: message {} of {} sent ({} local, {} relayed recipients, {}), {}", id, owner, local.size(), remote.size(), message_id,
                  in_sent ? "now message " + std::to_string(in_sent) + " in Sent Items" : std::string("deleted after submit"));
   } catch (const MapiError& e) {
     if (e.code() != ErrorCode::MAPI_E_NOT_IN_QUEUE) throw;

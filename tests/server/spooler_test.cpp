@@ -112,6 +112,7 @@ TEST_F(SpoolerTest, ASubmittedMessageReachesTheLocalRecipientsAndLeavesForSentIt
 
 TEST_F(SpoolerTest, ARecipientOfAnotherDomainGetsTheSenderAReport) {
   submit({recipient(recipient_type::To, "Bob", "bob@example.com"), recipient(recipient_type::Cc, "Dave", "dave@elsewhere.org")});
+  config.relay = "none";  // this server relays to no other domain
   Spooler spooler(config, std::make_shared<LocalDelivery>(config.data_dir, config.host_name));
   EXPECT_EQ(spooler.run_once(), 1u);
   auto bob = mailbox("bob@example.com");
