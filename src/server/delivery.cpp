@@ -7,6 +7,8 @@
 #include <cctype>
 #include <ctime>
 #include <filesystem>
+#include <map>
+#include <sys/stat.h>
 
 #include "core/entryid.h"
 #include "core/error.h"
@@ -42,6 +44,42 @@ store::FolderId receive_folder(store::Mailbox& mb, const std::string& message_cl
     if (match && (!best || k.size() > best_len)) best = folder, best_len = k.size();
   }
   return best ? *best : mb.special_folder(store::SpecialFolder::Inbox);
+}
+
+// This thread's open mailboxes, by file: a delivery reuses the connection (its prepared
+// statements and loaded schema: opening one per message was a third of the time) while the file
+// is the same one (device and inode), so a removed or replaced mailbox is opened anew. At most 64
+// are kept; a call that fails for another reason than a full mailbox drops the connection.
+class OpenMailboxes {
+ public:
+  store::Mailbox& get(const std::string& path) {
+    struct stat st {};
+    const bool there = ::stat(path.c_str(), &st) == 0;
+    auto it = open_.find(path);
+    if (it != open_.end() && there && it->second.dev == st.st_dev && it->second.ino == st.st_ino) return *it->second.mailbox;
+    if (it != open_.end()) open_.erase(it);
+    if (open_.size() >= 64) open_.clear();
+    auto mb = store::open_sqlite_mailbox(path);  // MAPI_E_NOT_FOUND when it is gone
+    Entry& e = open_[path];
+    e.dev = st.st_dev;
+    e.ino = st.st_ino;
+    e.mailbox = std::move(mb);
+    return *e.mailbox;
+  }
+  void drop(const std::string& path) { open_.erase(path); }
+
+ private:
+  struct Entry {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    std::unique_ptr<store::Mailbox> mailbox;
+  };
+  std::map<std::string, Entry> open_;
+};
+
+OpenMailboxes& thread_mailboxes() {
+  thread_local OpenMailboxes open;
+  return open;
 }
 
 }  // namespace
@@ -94,13 +132,16 @@ std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std
   const std::optional<std::string> envelope = envelope_to_keep(mime);
   for (size_t i = 0; i < env.recipients.size(); ++i) {
     const std::string& rcpt = env.recipients[i].address;
+    std::string opened;  // the mailbox file this recipient's delivery uses
     try {
       auto user = thread_user_directory(data_dir_).find(rcpt);
       if (!user) {
         replies[i] = {550, "5.1.1 <" + rcpt + ">: no such user here"};
         continue;
       }
-      auto mb = store::open_sqlite_mailbox(store::mailbox_file(data_dir_, user->mailbox));
+      const std::string path = store::mailbox_file(data_dir_, user->mailbox);
+      opened = path;
+      store::Mailbox* mb = &thread_mailboxes().get(path);
       Message m = store::to_mailbox_ids(parsed, names, *mb);
       PropertyBag& p = m.props;
       p.set(PropValue::time(tags::PidTagMessageDeliveryTime, now));
@@ -150,10 +191,12 @@ std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std
         spdlog::warn("smtp {}: to <{}>: {}", id, rcpt, e.what());
         replies[i] = {552, "5.2.2 <" + rcpt + ">: mailbox full"};
       } else {
+        thread_mailboxes().drop(opened);
         spdlog::error("smtp {}: to <{}>: {}", id, rcpt, e.what());
         replies[i] = {451, "4.3.0 <" + rcpt + ">: not delivered now, try again later"};
       }
     } catch (const std::exception& e) {
+      thread_mailboxes().drop(opened);
       spdlog::error("smtp {}: to <{}>: {}", id, rcpt, e.what());
       replies[i] = {451, "4.3.0 <" + rcpt + ">: not delivered now, try again later"};
     }

@@ -32,6 +32,9 @@ std::string smtp_address_of(const PropertyBag& r) {
   return "";
 }
 
+// MS-OXOABK 2.2.3.18 PidTagSendRichInfo: the recipient reads MAPI's rich format (TNEF).
+const PropTag kPidTagSendRichInfo(0x3A40, PropType::Boolean);
+
 int64_t now_ft() { return to_filetime(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now())); }
 
 // Backoff after `attempts` tries: 30 s, 1, 2, 4 ... minutes, at most 30.
@@ -267,6 +270,7 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
   // Who is still to be reached: local users, and the others (relayed unless relay = none).
   std::vector<Failure> failed;
   std::vector<std::string> local, remote;
+  std::set<std::string> rich;  // remote recipients that want TNEF
   std::map<std::string, std::string> names;  // address -> display name, for the report
   Message rendered = m;
   rendered.recipients.clear();
@@ -292,18 +296,27 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
         continue;
       }
       remote.push_back(address);
+      if (r.get_bool(kPidTagSendRichInfo).value_or(false)) rich.insert(lower_address(address));
     } else {
       local.push_back(address);
     }
   }
   rendered.props.erase(tags::PidTagDisplayBcc);
   // A message that came in over SMTP submission goes out as it came; one made through MAPI is rendered.
-  std::string mime;
+  std::string mime, rich_mime;  // rich_mime: with the whole message in TNEF too (MS-OXCMAIL 2.4.3.4), for those who want it
   if (m.props.find(PropTag(mb.named_property_id(store::internet_message_name(), true), PropType::Binary))) {
     mime = message_mime(mb, id);
+    rich.clear();
   } else {
-    const Bytes b = formats::write_mime(rendered, store::mailbox_names_for(rendered, mb));
+    const NamedPropertyMap names = store::mailbox_names_for(rendered, mb);
+    const Bytes b = formats::write_mime(rendered, names);
     mime.assign(b.begin(), b.end());
+    if (!rich.empty()) {
+      formats::MimeWriteOptions o;
+      o.tnef = true;
+      const Bytes t = formats::write_mime(rendered, names, o);
+      rich_mime.assign(t.begin(), t.end());
+    }
   }
 
   bool pending = false;  // a recipient failed for now
@@ -332,10 +345,15 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
     for (size_t i = 0; i < replies.size() && i < local.size(); ++i) outcome(local[i], replies[i], "");
     record();
   }
-  if (!remote.empty()) {
+  // Relayed in two groups: the plain MIME, and the MIME with TNEF for rich-format recipients.
+  for (const bool want_rich : {false, true}) {
+    std::vector<std::string> group;
+    for (const std::string& a : remote)
+      if (rich.count(lower_address(a)) == size_t(want_rich)) group.push_back(a);
+    if (group.empty()) continue;
     std::vector<std::string> mta;
-    const std::vector<SmtpReply> replies = relay(owner, remote, mime, mta);
-    for (size_t i = 0; i < replies.size(); ++i) outcome(remote[i], replies[i], mta[i]);
+    const std::vector<SmtpReply> replies = relay(owner, group, want_rich ? rich_mime : mime, mta);
+    for (size_t i = 0; i < replies.size(); ++i) outcome(group[i], replies[i], mta[i]);
     record();
   }
   // Past the queue's lifetime, what is still failing for now fails for good.

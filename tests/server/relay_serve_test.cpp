@@ -96,7 +96,7 @@ class Relay : public ::testing::Test {
            "\nrelay_ca_file = " + (b_data / "tls" / "server.crt").string() + "\nrelay_timeout = 20\n";
   }
   // A message in Alice's Outbox with an attachment, submitted.
-  store::MessageId submit(const std::vector<std::pair<std::string, std::string>>& to, const std::string& subject) {
+  store::MessageId submit(const std::vector<std::pair<std::string, std::string>>& to, const std::string& subject, bool rich = false) {
     auto mb = store::open_sqlite_mailbox(store::mailbox_file(a_data.string(), kAlice));
     Message m;
     m.props.set(PropValue::string(tags::PidTagMessageClass, "IPM.Note"));
@@ -111,6 +111,7 @@ class Relay : public ::testing::Test {
       r.set(PropValue::string(tags::PidTagAddressType, "SMTP"));
       r.set(PropValue::string(tags::PidTagEmailAddress, address));
       r.set(PropValue::string(tags::PidTagSmtpAddress, address));
+      if (rich) r.set(PropValue::boolean(PropTag(0x3A40, PropType::Boolean), true));  // PidTagSendRichInfo
       m.recipients.push_back(r);
     }
     Attachment att;
@@ -174,6 +175,25 @@ TEST_F(Relay, AMessageSubmittedThroughMapiReachesTheLocalRecipientAndTheSmarthos
   EXPECT_EQ(mb->contents_table(mb->special_folder(store::SpecialFolder::SentItems))->row_count(), 1u);
   EXPECT_EQ(mb->contents_table(mb->special_folder(store::SpecialFolder::Outbox))->row_count(), 0u);
   EXPECT_NE(a.log().find("(TLS)"), std::string::npos) << a.log();
+  auto bob = store::open_sqlite_mailbox(store::mailbox_file(b_data.string(), kBob));
+  EXPECT_EQ(server::message_mime(*bob, inbox_ids(b_data, kBob).at(0).first).find("application/ms-tnef"), std::string::npos);
+}
+
+// MS-OXCMAIL 2.4.3.4: a recipient with PidTagSendRichInfo gets the message with its TNEF
+// (winmail.dat) too, which the smarthost's delivery unpacks into the message; the others get
+// plain MIME (the first test).
+TEST_F(Relay, ARichFormatRecipientGetsTheTnef) {
+  start_b();
+  start_a(smarthost_lines(b.port("submission")));
+  submit({{"Bob Remote", kBob}}, "With TNEF", true);
+  ASSERT_TRUE(wait_for([&] { return inbox(b_data, kBob).size() == 1 && queued() == 0; })) << a.log() << b.log();
+  auto bob = store::open_sqlite_mailbox(store::mailbox_file(b_data.string(), kBob));
+  const std::string mime = server::message_mime(*bob, inbox_ids(b_data, kBob).at(0).first);
+  EXPECT_NE(mime.find("application/ms-tnef"), std::string::npos);
+  const Message m = inbox(b_data, kBob).at(0);
+  EXPECT_EQ(m.props.get_string(tags::PidTagSubject), "With TNEF");
+  ASSERT_EQ(m.attachments.size(), 1u);  // data.bin, from the TNEF (winmail.dat itself is not kept)
+  EXPECT_EQ(m.attachments[0].props.get_string(tags::PidTagAttachLongFilename), "data.bin");
 }
 
 TEST_F(Relay, SwaksOnTheSubmissionPortIsRelayedAndLeavesNoCopyBehind) {

@@ -58,6 +58,9 @@ class ServerProcess {
   bool start(const std::filesystem::path& dir, const std::filesystem::path& data, const std::vector<std::string>& args,
              const std::vector<std::string>& protos, std::string& why) {
     dir_ = dir;
+    // A restart in the same directory must not read the last run's "listening on".
+    std::ofstream(dir / "out", std::ios::trunc).flush();
+    std::ofstream(dir / "err", std::ios::trunc).flush();
     pid_ = fork();
     if (pid_ < 0) return why = "fork failed", false;
     if (pid_ == 0) {
