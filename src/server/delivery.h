@@ -13,7 +13,8 @@
 // user removed since RCPT; 554 5.6.0 for a message that is not MIME at all; 451 4.3.0 for
 // anything else (logged; the client tries again).
 // Thread safety: check_recipient and deliver may be called from any thread (each thread uses its
-// own user directory connection; mailboxes are opened per delivery).
+// own user directory connection and keeps its own connections to the mailboxes it delivered to,
+// reopened when a mailbox file is replaced or a delivery fails).
 #pragma once
 #include <optional>
 #include <string>
