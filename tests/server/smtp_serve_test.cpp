@@ -162,6 +162,26 @@ TEST_F(MailFlow, SwaksDeliversThroughSmtpAndTheInboxHasTheMessageWithItsAttachme
   EXPECT_NE(server.log().find("delivered as message"), std::string::npos);
 }
 
+// Load from Postfix's smtp-source, over SMTP and over LMTP, several sessions at once: every
+// message arrives once (bounded: 300 each way).
+TEST_F(MailFlow, SmtpSourceLoadArrivesExactlyOnce) {
+  start();
+  for (const auto& [proto, flag] : {std::pair{"smtp", ""}, std::pair{"lmtp", "-L"}}) {
+    Out o = sh(std::string("/usr/sbin/smtp-source ") + flag + " -s 4 -m 300 -l 3000 -f load@sender.test -t " + kBob + " -S 'load " + proto +
+               "' 127.0.0.1:" + server.port(proto));
+    ASSERT_EQ(o.status, 0) << o.text << server.log();
+  }
+  EXPECT_EQ(inbox_count(kBob), 600u);
+  size_t smtp = 0, lmtp = 0;
+  for (const Message& m : inbox(kBob)) {
+    const std::string subject = m.props.get_string(tags::PidTagSubject).value_or("");
+    smtp += subject == "load smtp";
+    lmtp += subject == "load lmtp";
+  }
+  EXPECT_EQ(smtp, 300u);
+  EXPECT_EQ(lmtp, 300u);
+}
+
 TEST_F(MailFlow, AnUnknownRecipientIsRefusedAtRcptAndNothingIsStored) {
   start();
   Out s = sh(swaks("smtp", "--from carol@example.net --to nobody@example.com --header 'Subject: lost'"));
