@@ -196,6 +196,30 @@ class LargeStream : public PropertyStream {
   bool finished_ = false;
 };
 
+// A read transaction for the statements of one call when none is open: one snapshot and one
+// WAL read lock instead of one per statement. Writers are not held up (WAL).
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Db& db) : db_(db), own_(sqlite3_get_autocommit(db.handle()) != 0 && !statement_running(db)) {
+    if (own_) db_.exec("BEGIN");
+  }
+  ~ReadSnapshot() {
+    if (own_ && sqlite3_get_autocommit(db_.handle()) == 0) sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr);
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  // A statement in mid-step (its own read transaction): then this call simply joins it.
+  static bool statement_running(Db& db) {
+    for (sqlite3_stmt* st = sqlite3_next_stmt(db.handle(), nullptr); st; st = sqlite3_next_stmt(db.handle(), st))
+      if (sqlite3_stmt_busy(st)) return true;
+    return false;
+  }
+  Db& db_;
+  bool own_;
+};
+
 class SqliteMailbox final : public Mailbox {
  public:
   SqliteMailbox(const std::string& path, bool create) : path_(path), db_(path, create) {
@@ -1112,6 +1136,7 @@ class SqliteMailbox final : public Mailbox {
   }
 
   Message load_message(MessageId id, bool large_values) override {
+    ReadSnapshot snapshot(db_);
     Stmt q(db_, "SELECT folder_id, message_size, change_number, message_flags FROM messages WHERE id = ?");
     q.bind(1, int64_t(id));
     if (!q.step()) {
@@ -1141,6 +1166,7 @@ class SqliteMailbox final : public Mailbox {
   }
 
   std::vector<IndexEntry> message_index(FolderId folder, const std::vector<PropTag>& marks) override {
+    ReadSnapshot snapshot(db_);
     if (marks.size() > 32) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "at most 32 marks");
     require_folder(folder);
     std::string sql = "SELECT id, message_flags, change_number";
@@ -1164,6 +1190,7 @@ class SqliteMailbox final : public Mailbox {
   }
 
   std::vector<PropertyBag> message_rows(FolderId folder, const std::vector<MessageId>& ids, const std::vector<PropTag>& tags) override {
+    ReadSnapshot snapshot(db_);  // one read transaction (one WAL lock) for all its statements
     std::vector<PropertyBag> out;
     out.reserve(ids.size());
     ContentsSource source(*this, folder, 0, false);
