@@ -1,0 +1,289 @@
+/* OpenMAPI's C ABI: MAPI's property model in C (Windows' mapidefs.h, written from the MAPI
+ * reference and MS-OXCDATA): property tags and types, SPropValue and its value union, tag arrays,
+ * rows, entry IDs. The layouts are those of 64-bit Windows: ULONG is 32 bits, pointers 64, so
+ * SPropValue is 24 bytes (tag, padding, an 8-byte-aligned value). */
+#ifndef OPENMAPI_MAPIDEFS_H
+#define OPENMAPI_MAPIDEFS_H
+#include "windows.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- property types (MS-OXCDATA 2.11.1) and tags */
+#define PT_UNSPECIFIED ((ULONG)0x0000)
+#define PT_NULL ((ULONG)0x0001)
+#define PT_I2 ((ULONG)0x0002)
+#define PT_SHORT PT_I2
+#define PT_LONG ((ULONG)0x0003)
+#define PT_I4 PT_LONG
+#define PT_R4 ((ULONG)0x0004)
+#define PT_FLOAT PT_R4
+#define PT_DOUBLE ((ULONG)0x0005)
+#define PT_R8 PT_DOUBLE
+#define PT_CURRENCY ((ULONG)0x0006)
+#define PT_APPTIME ((ULONG)0x0007)
+#define PT_ERROR ((ULONG)0x000A)
+#define PT_BOOLEAN ((ULONG)0x000B)
+#define PT_OBJECT ((ULONG)0x000D)
+#define PT_I8 ((ULONG)0x0014)
+#define PT_LONGLONG PT_I8
+#define PT_STRING8 ((ULONG)0x001E)
+#define PT_UNICODE ((ULONG)0x001F)
+#define PT_SYSTIME ((ULONG)0x0040)
+#define PT_CLSID ((ULONG)0x0048)
+#define PT_SVREID ((ULONG)0x00FB)
+#define PT_SRESTRICTION ((ULONG)0x00FD)
+#define PT_ACTIONS ((ULONG)0x00FE)
+#define PT_BINARY ((ULONG)0x0102)
+#define MV_FLAG ((ULONG)0x1000)
+#define MV_INSTANCE ((ULONG)0x2000)
+#define PT_MV_I2 (MV_FLAG | PT_I2)
+#define PT_MV_SHORT PT_MV_I2
+#define PT_MV_LONG (MV_FLAG | PT_LONG)
+#define PT_MV_I4 PT_MV_LONG
+#define PT_MV_R4 (MV_FLAG | PT_R4)
+#define PT_MV_FLOAT PT_MV_R4
+#define PT_MV_DOUBLE (MV_FLAG | PT_DOUBLE)
+#define PT_MV_R8 PT_MV_DOUBLE
+#define PT_MV_CURRENCY (MV_FLAG | PT_CURRENCY)
+#define PT_MV_APPTIME (MV_FLAG | PT_APPTIME)
+#define PT_MV_SYSTIME (MV_FLAG | PT_SYSTIME)
+#define PT_MV_STRING8 (MV_FLAG | PT_STRING8)
+#define PT_MV_BINARY (MV_FLAG | PT_BINARY)
+#define PT_MV_UNICODE (MV_FLAG | PT_UNICODE)
+#define PT_MV_CLSID (MV_FLAG | PT_CLSID)
+#define PT_MV_I8 (MV_FLAG | PT_I8)
+#define PT_MV_LONGLONG PT_MV_I8
+#ifdef UNICODE
+#define PT_TSTRING PT_UNICODE
+#define PT_MV_TSTRING PT_MV_UNICODE
+#else
+#define PT_TSTRING PT_STRING8
+#define PT_MV_TSTRING PT_MV_STRING8
+#endif
+
+#define PROP_TYPE_MASK ((ULONG)0x0000FFFF)
+#define PROP_TYPE(tag) ((ULONG)((tag) & PROP_TYPE_MASK))
+#define PROP_ID(tag) ((ULONG)(tag) >> 16)
+#define PROP_TAG(type, id) ((ULONG)(((ULONG)(id) << 16) | (ULONG)(type)))
+#define CHANGE_PROP_TYPE(tag, type) ((ULONG)(((ULONG)(tag) & 0xFFFF0000) | (ULONG)(type)))
+#define PROP_ID_NULL 0
+#define PROP_ID_INVALID 0xFFFF
+#define PR_NULL PROP_TAG(PT_NULL, PROP_ID_NULL)
+#define MV_TAG(tag) ((ULONG)(MV_FLAG | (tag)))
+
+/* ---- flags common to many calls */
+#define MAPI_UNICODE ((ULONG)0x80000000)
+#define MAPI_MODIFY ((ULONG)0x00000001)
+#define MAPI_ACCESS_MODIFY ((ULONG)0x00000001)
+#define MAPI_ACCESS_READ ((ULONG)0x00000002)
+#define MAPI_ACCESS_DELETE ((ULONG)0x00000004)
+#define MAPI_ACCESS_CREATE_HIERARCHY ((ULONG)0x00000008)
+#define MAPI_ACCESS_CREATE_CONTENTS ((ULONG)0x00000010)
+#define MAPI_ACCESS_CREATE_ASSOCIATED ((ULONG)0x00000020)
+#define MAPI_BEST_ACCESS ((ULONG)0x00000010)
+#define MAPI_DEFERRED_ERRORS ((ULONG)0x00000008)
+#define MAPI_ASSOCIATED ((ULONG)0x00000040)
+#define MAPI_CREATE ((ULONG)0x00000002)
+#define KEEP_OPEN_READONLY ((ULONG)0x00000001)
+#define KEEP_OPEN_READWRITE ((ULONG)0x00000002)
+#define FORCE_SAVE ((ULONG)0x00000004)
+#define MAPI_DIALOG ((ULONG)0x00000008)
+
+/* ---- identifiers */
+typedef struct _MAPIUID {
+  BYTE ab[16];
+} MAPIUID, *LPMAPIUID;
+#define MAPI_ONE_OFF_UNICODE 0x8000
+#define MAPI_ONE_OFF_NO_RICH_INFO 0x0001
+
+typedef struct _ENTRYID {
+  BYTE abFlags[4];
+  BYTE ab[1]; /* MAPI_DIM: as long as the entry ID is */
+} ENTRYID, *LPENTRYID;
+#define CbNewENTRYID(cb) (offsetof(ENTRYID, ab) + (cb))
+#define CbENTRYID(cb) CbNewENTRYID(cb)
+
+typedef struct _SBinary {
+  ULONG cb;
+  LPBYTE lpb;
+} SBinary, *LPSBinary;
+
+typedef struct _SShortArray {
+  ULONG cValues;
+  SHORT* lpi;
+} SShortArray;
+typedef struct _SLongArray {
+  ULONG cValues;
+  LONG* lpl;
+} SLongArray;
+typedef struct _SRealArray {
+  ULONG cValues;
+  float* lpflt;
+} SRealArray;
+typedef struct _SDoubleArray {
+  ULONG cValues;
+  double* lpdbl;
+} SDoubleArray;
+typedef union tagCY {
+  struct {
+    ULONG Lo;
+    LONG Hi;
+  } s;
+  LONGLONG int64;
+} CY, CURRENCY;
+typedef struct _SCurrencyArray {
+  ULONG cValues;
+  CURRENCY* lpcur;
+} SCurrencyArray;
+typedef struct _SAppTimeArray {
+  ULONG cValues;
+  double* lpat;
+} SAppTimeArray;
+typedef struct _SDateTimeArray {
+  ULONG cValues;
+  FILETIME* lpft;
+} SDateTimeArray;
+typedef struct _SBinaryArray {
+  ULONG cValues;
+  SBinary* lpbin;
+} SBinaryArray, ENTRYLIST, *LPENTRYLIST;
+typedef struct _SLPSTRArray {
+  ULONG cValues;
+  LPSTR* lppszA;
+} SLPSTRArray;
+typedef struct _SWStringArray {
+  ULONG cValues;
+  LPWSTR* lppszW;
+} SWStringArray;
+typedef struct _SGuidArray {
+  ULONG cValues;
+  GUID* lpguid;
+} SGuidArray;
+typedef struct _SLargeIntegerArray {
+  ULONG cValues;
+  LARGE_INTEGER* lpli;
+} SLargeIntegerArray;
+
+/* ---- a property value */
+typedef union _PV {
+  SHORT i;
+  LONG l;
+  ULONG ul;
+  float flt;
+  double dbl;
+  USHORT b;
+  CURRENCY cur;
+  double at;
+  FILETIME ft;
+  LPSTR lpszA;
+  SBinary bin;
+  LPWSTR lpszW;
+  LPGUID lpguid;
+  LARGE_INTEGER li;
+  SShortArray MVi;
+  SLongArray MVl;
+  SRealArray MVflt;
+  SDoubleArray MVdbl;
+  SCurrencyArray MVcur;
+  SAppTimeArray MVat;
+  SDateTimeArray MVft;
+  SBinaryArray MVbin;
+  SLPSTRArray MVszA;
+  SWStringArray MVszW;
+  SGuidArray MVguid;
+  SLargeIntegerArray MVli;
+  SCODE err;
+  LONG x;
+} __UPV;
+
+typedef struct _SPropValue {
+  ULONG ulPropTag;
+  ULONG dwAlignPad;
+  union _PV Value;
+} SPropValue, *LPSPropValue;
+
+typedef struct _SPropTagArray {
+  ULONG cValues;
+  ULONG aulPropTag[1]; /* MAPI_DIM */
+} SPropTagArray, *LPSPropTagArray;
+#define CbNewSPropTagArray(n) (offsetof(SPropTagArray, aulPropTag) + (n) * sizeof(ULONG))
+#define CbSPropTagArray(p) CbNewSPropTagArray((p)->cValues)
+#define SizedSPropTagArray(n, name) \
+  struct _SPropTagArray_##name {    \
+    ULONG cValues;                  \
+    ULONG aulPropTag[n];            \
+  } name
+
+typedef struct _SPropProblem {
+  ULONG ulIndex;
+  ULONG ulPropTag;
+  SCODE scode;
+} SPropProblem, *LPSPropProblem;
+typedef struct _SPropProblemArray {
+  ULONG cProblem;
+  SPropProblem aProblem[1];
+} SPropProblemArray, *LPSPropProblemArray;
+#define CbNewSPropProblemArray(n) (offsetof(SPropProblemArray, aProblem) + (n) * sizeof(SPropProblem))
+
+/* ---- rows (tables) and address lists */
+typedef struct _SRow {
+  ULONG ulAdrEntryPad;
+  ULONG cValues;
+  LPSPropValue lpProps;
+} SRow, *LPSRow;
+typedef struct _SRowSet {
+  ULONG cRows;
+  SRow aRow[1];
+} SRowSet, *LPSRowSet;
+#define CbNewSRowSet(n) (offsetof(SRowSet, aRow) + (n) * sizeof(SRow))
+
+typedef struct _ADRENTRY {
+  ULONG ulReserved1;
+  ULONG cValues;
+  LPSPropValue rgPropVals;
+} ADRENTRY, *LPADRENTRY;
+typedef struct _ADRLIST {
+  ULONG cEntries;
+  ADRENTRY aEntries[1];
+} ADRLIST, *LPADRLIST;
+#define CbNewADRLIST(n) (offsetof(ADRLIST, aEntries) + (n) * sizeof(ADRENTRY))
+
+/* ---- sort orders */
+typedef struct _SSortOrder {
+  ULONG ulPropTag;
+  ULONG ulOrder;
+} SSortOrder, *LPSSortOrder;
+#define TABLE_SORT_ASCEND ((ULONG)0x00000000)
+#define TABLE_SORT_DESCEND ((ULONG)0x00000001)
+#define TABLE_SORT_COMBINE ((ULONG)0x00000002)
+#define TABLE_SORT_CATEG_MAX ((ULONG)0x00000004)
+#define TABLE_SORT_CATEG_MIN ((ULONG)0x00000008)
+typedef struct _SSortOrderSet {
+  ULONG cSorts;
+  ULONG cCategories;
+  ULONG cExpanded;
+  SSortOrder aSort[1];
+} SSortOrderSet, *LPSSortOrderSet;
+#define CbNewSSortOrderSet(n) (offsetof(SSortOrderSet, aSort) + (n) * sizeof(SSortOrder))
+
+/* ---- relational operators and fuzzy levels of restrictions (MS-OXCDATA 2.12) */
+#define RELOP_LT ((ULONG)0)
+#define RELOP_LE ((ULONG)1)
+#define RELOP_GT ((ULONG)2)
+#define RELOP_GE ((ULONG)3)
+#define RELOP_EQ ((ULONG)4)
+#define RELOP_NE ((ULONG)5)
+#define RELOP_RE ((ULONG)6)
+#define FL_FULLSTRING ((ULONG)0x00000000)
+#define FL_SUBSTRING ((ULONG)0x00000001)
+#define FL_PREFIX ((ULONG)0x00000002)
+#define FL_IGNORECASE ((ULONG)0x00010000)
+#define FL_IGNORENONSPACE ((ULONG)0x00020000)
+#define FL_LOOSE ((ULONG)0x00040000)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

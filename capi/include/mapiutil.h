@@ -1,0 +1,81 @@
+/* OpenMAPI's C ABI: the utility functions of Windows' mapiutil.h that are implemented so far,
+ * with the behaviour the MAPI reference documents (see docs/CAPI.md for what is not there yet).
+ * Thread safety: every function may be called from any thread on distinct arguments. */
+#ifndef OPENMAPI_MAPIUTIL_H
+#define OPENMAPI_MAPIUTIL_H
+#include "mapix.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- property values */
+/* The bytes of a value's data: fixed sizes for scalars, strings with their terminator (UTF-16
+ * code units for PT_UNICODE), cb for binaries, the sum for multi-valued ones; 0 for NULL or a
+ * type without data (PT_OBJECT, PT_NULL). */
+ULONG STDAPICALLTYPE UlPropSize(LPSPropValue lpSPropValue);
+/* The value with tag ulPropTag (only its id when its type is PT_UNSPECIFIED), or NULL. */
+LPSPropValue STDAPICALLTYPE PpropFindProp(LPSPropValue lpPropArray, ULONG cValues, ULONG ulPropTag);
+/* The value with the id of ulPropTag, whatever its type, or NULL. */
+LPSPropValue STDAPICALLTYPE LpValFindProp(ULONG ulPropTag, ULONG cValues, LPSPropValue lpPropArray);
+/* Copies *lpSPropValueSrc into *lpSPropValueDest, its data allocated with lpfAllocMore linked to
+ * lpvObject. MAPI_E_INVALID_PARAMETER for null arguments; the allocator's error. */
+SCODE STDAPICALLTYPE PropCopyMore(LPSPropValue lpSPropValueDest, LPSPropValue lpSPropValueSrc, ALLOCATEMORE* lpfAllocMore,
+                                  LPVOID lpvObject);
+/* The bytes ScCopyProps needs for the array: the SPropValues and their data, each piece 8-byte
+ * aligned. MAPI_E_INVALID_PARAMETER for a negative count or a value it cannot size. */
+SCODE STDAPICALLTYPE ScCountProps(int cValues, LPSPropValue lpPropArray, ULONG* lpcb);
+/* Copies the array and its data into lpvDst (ScCountProps bytes); the size used in *lpcb. */
+SCODE STDAPICALLTYPE ScCopyProps(int cValues, LPSPropValue lpPropArray, LPVOID lpvDst, ULONG* lpcb);
+/* ScCountProps + lpAllocateBuffer + ScCopyProps: a copy in one buffer. */
+SCODE STDAPICALLTYPE ScDupPropset(int cValues, LPSPropValue lpPropArray, LPALLOCATEBUFFER lpAllocateBuffer,
+                                  LPSPropValue* lppPropArray);
+/* Rebases the pointers of an array copied by ScCopyProps from lpvBaseOld to lpvBaseNew. */
+SCODE STDAPICALLTYPE ScRelocProps(int cValues, LPSPropValue lpPropArray, LPVOID lpvBaseOld, LPVOID lpvBaseNew, ULONG* lpcb);
+/* Whether the string or binary lpSPropValueDst contains lpSPropValueSrc as the fuzzy level says:
+ * FL_FULLSTRING, FL_SUBSTRING or FL_PREFIX, with FL_IGNORECASE (and FL_LOOSE: case too). FALSE for
+ * other or different types. */
+BOOL STDAPICALLTYPE FPropContainsProp(LPSPropValue lpSPropValueDst, LPSPropValue lpSPropValueSrc, ULONG ulFuzzyLevel);
+/* Whether value1 ulRelOp value2 holds (RELOP_LT ... RELOP_NE); FALSE when the types differ. */
+BOOL STDAPICALLTYPE FPropCompareProp(LPSPropValue lpSPropValue1, ULONG ulRelOp, LPSPropValue lpSPropValue2);
+/* <0, 0, >0 as A is below, equal to or above B (same types only). */
+LONG STDAPICALLTYPE LPropCompareProp(LPSPropValue lpSPropValueA, LPSPropValue lpSPropValueB);
+
+/* ---- rows */
+/* Frees every row's property array and the row set (MAPIFreeBuffer); NULL is ignored. */
+void STDAPICALLTYPE FreeProws(LPSRowSet lpRows);
+/* Frees every entry's property array and the list. */
+void STDAPICALLTYPE FreePadrlist(LPADRLIST lpAdrlist);
+
+/* ---- strings and hexadecimal */
+/* Upper-case hex of cb bytes into sz (2 * cb + 1 characters with the terminator). */
+void STDAPICALLTYPE HexFromBin(LPBYTE pb, int cb, LPSTR sz);
+/* The bytes of an even-length hex string (either case) into pb; FALSE at a character that is not
+ * a hex digit or an odd length. */
+BOOL STDAPICALLTYPE FBinFromHex(LPSTR sz, LPBYTE pb);
+/* The unsigned decimal number at the start of sz (digits up to the first other character). */
+UINT STDAPICALLTYPE UFromSz(LPCSTR sz);
+/* The hexadecimal number at the start of sz. */
+ULONG STDAPICALLTYPE UlFromSzHex(LPCSTR sz);
+/* The first / last occurrence of ch in sz, or NULL. */
+LPSTR STDAPICALLTYPE SzFindCh(LPCSTR sz, USHORT ch);
+LPSTR STDAPICALLTYPE SzFindLastCh(LPCSTR sz, USHORT ch);
+/* The first occurrence of szKey in sz, or NULL. */
+LPSTR STDAPICALLTYPE SzFindSz(LPCSTR sz, LPCSTR szKey);
+
+/* ---- FILETIME arithmetic (as 64-bit integers, wrapping) */
+FILETIME STDAPICALLTYPE FtAddFt(FILETIME ftAddend1, FILETIME ftAddend2);
+FILETIME STDAPICALLTYPE FtSubFt(FILETIME ftMinuend, FILETIME ftSubtrahend);
+FILETIME STDAPICALLTYPE FtMulDw(DWORD ftMultiplier, FILETIME ftMultiplicand);
+FILETIME STDAPICALLTYPE FtMulDwDw(DWORD ftMultiplicand, DWORD ftMultiplier);
+FILETIME STDAPICALLTYPE FtNegFt(FILETIME ft);
+
+/* ---- reference counts */
+/* punk's AddRef / Release (0 for NULL). */
+ULONG STDAPICALLTYPE UlAddRef(LPVOID punk);
+ULONG STDAPICALLTYPE UlRelease(LPVOID punk);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

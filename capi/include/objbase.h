@@ -1,0 +1,106 @@
+/* OpenMAPI's C ABI: GUIDs and the COM shape of interfaces (Windows' guiddef.h, unknwn.h and the
+ * interface macros of objbase.h, from the COM documentation). In C an interface is a struct whose
+ * first member, lpVtbl, points at its table of functions; in C++ it is an abstract class with the
+ * same table (one pointer to the virtual table first, the methods in declaration order), so C
+ * and C++ callers share objects. */
+#ifndef OPENMAPI_OBJBASE_H
+#define OPENMAPI_OBJBASE_H
+#include <string.h>
+
+#include "winbase.h"
+#include "winerror.h"
+
+#ifndef GUID_DEFINED
+#define GUID_DEFINED
+typedef struct _GUID {
+  ULONG Data1;
+  USHORT Data2;
+  USHORT Data3;
+  BYTE Data4[8];
+} GUID;
+#endif
+typedef GUID IID;
+typedef GUID CLSID;
+typedef GUID* LPGUID;
+typedef IID* LPIID;
+typedef CLSID* LPCLSID;
+#ifdef __cplusplus
+#define REFGUID const GUID&
+#define REFIID const IID&
+#define REFCLSID const CLSID&
+inline bool IsEqualGUID(REFGUID a, REFGUID b) { return memcmp(&a, &b, sizeof(GUID)) == 0; }
+inline bool operator==(REFGUID a, REFGUID b) { return IsEqualGUID(a, b); }
+inline bool operator!=(REFGUID a, REFGUID b) { return !IsEqualGUID(a, b); }
+#else
+#define REFGUID const GUID*
+#define REFIID const IID*
+#define REFCLSID const CLSID*
+#define IsEqualGUID(a, b) (memcmp((a), (b), sizeof(GUID)) == 0)
+#endif
+#define IsEqualIID(a, b) IsEqualGUID(a, b)
+#define IsEqualCLSID(a, b) IsEqualGUID(a, b)
+
+/* DEFINE_GUID declares the GUID; after #include <initguid.h> it defines it (one file per
+ * program). A const object at file scope has
+ * external linkage in C, and needs extern "C" for it in C++. */
+#ifdef __cplusplus
+#define OPENMAPI_GUID_DEFINITION extern "C"
+#else
+#define OPENMAPI_GUID_DEFINITION
+#endif
+#ifdef INITGUID
+#define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) \
+  OPENMAPI_GUID_DEFINITION const GUID name = {l, w1, w2, {b1, b2, b3, b4, b5, b6, b7, b8}}
+#else
+#define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) EXTERN_C const GUID name
+#endif
+#define DEFINE_OLEGUID(name, l, w1, w2) DEFINE_GUID(name, l, w1, w2, 0xC0, 0, 0, 0, 0, 0, 0, 0x46)
+
+#define STDMETHODIMP HRESULT STDMETHODCALLTYPE
+#define STDMETHODIMP_(type) type STDMETHODCALLTYPE
+#define STDAPI EXTERN_C HRESULT STDAPICALLTYPE
+#define STDAPI_(type) EXTERN_C type STDAPICALLTYPE
+
+#if defined(__cplusplus) && !defined(CINTERFACE)
+#define interface struct
+#define STDMETHOD(method) virtual HRESULT STDMETHODCALLTYPE method
+#define STDMETHOD_(type, method) virtual type STDMETHODCALLTYPE method
+#define PURE = 0
+#define THIS_
+#define THIS void
+#define DECLARE_INTERFACE(iface) interface iface
+#define DECLARE_INTERFACE_(iface, base) interface iface : public base
+#else
+#define interface struct
+#define STDMETHOD(method) HRESULT(STDMETHODCALLTYPE* method)
+#define STDMETHOD_(type, method) type(STDMETHODCALLTYPE* method)
+#define PURE
+#define THIS_ INTERFACE* This,
+#define THIS INTERFACE* This
+#define DECLARE_INTERFACE(iface)             \
+  typedef interface iface {                  \
+    const struct iface##Vtbl* lpVtbl;        \
+  } iface;                                   \
+  typedef const struct iface##Vtbl iface##Vtbl; \
+  struct iface##Vtbl
+#define DECLARE_INTERFACE_(iface, base) DECLARE_INTERFACE(iface)
+#endif
+
+/* The GUIDs of these headers are defined in the library (as Windows' uuid.lib defines them), so
+ * they are only declared here, whether or not INITGUID is on: DEFINE_GUID with <initguid.h> is
+ * for a program's own GUIDs. */
+#define OPENMAPI_LIBRARY_GUID(name) EXTERN_C const GUID name
+
+/* IUnknown: reference counting and QueryInterface by IID ({00000000-0000-0000-C000-000000000046}). */
+OPENMAPI_LIBRARY_GUID(IID_IUnknown);
+#undef INTERFACE
+#define INTERFACE IUnknown
+DECLARE_INTERFACE(IUnknown) {
+  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
+  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
+  STDMETHOD_(ULONG, Release)(THIS) PURE;
+};
+#undef INTERFACE
+typedef IUnknown* LPUNKNOWN;
+
+#endif

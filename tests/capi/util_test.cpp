@@ -1,0 +1,295 @@
+// OpenMAPI's C ABI (capi/include, src/capi): the memory functions and the mapiutil.h utilities
+// against what the MAPI reference documents for each (the page of each function names the
+// behaviour checked here), from C++ (capi.CProgram checks the same headers from C).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "mapiutil.h"
+
+namespace {
+
+SPropValue string8(ULONG id, const char* s) {
+  SPropValue v{};
+  v.ulPropTag = PROP_TAG(PT_STRING8, id);
+  v.Value.lpszA = const_cast<char*>(s);
+  return v;
+}
+SPropValue unicode(ULONG id, const char16_t* s) {
+  SPropValue v{};
+  v.ulPropTag = PROP_TAG(PT_UNICODE, id);
+  v.Value.lpszW = const_cast<char16_t*>(s);
+  return v;
+}
+SPropValue binary(ULONG id, std::vector<BYTE>& b) {
+  SPropValue v{};
+  v.ulPropTag = PROP_TAG(PT_BINARY, id);
+  v.Value.bin.cb = ULONG(b.size());
+  v.Value.bin.lpb = b.data();
+  return v;
+}
+SPropValue long_value(ULONG id, LONG l) {
+  SPropValue v{};
+  v.ulPropTag = PROP_TAG(PT_LONG, id);
+  v.Value.l = l;
+  return v;
+}
+
+}  // namespace
+
+TEST(CapiMemory, MoreBuffersGoWithTheirRootAndBadArgumentsAreRefused) {
+  void* root = nullptr;
+  ASSERT_EQ(MAPIAllocateBuffer(100, &root), S_OK);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(root) % 16, 0u);
+  void* more = nullptr;
+  void* more2 = nullptr;
+  ASSERT_EQ(MAPIAllocateMore(50, root, &more), S_OK);
+  ASSERT_EQ(MAPIAllocateMore(50, more, &more2), S_OK);  // linked through a linked buffer: to the same root
+  std::memset(more, 1, 50);
+  std::memset(more2, 2, 50);
+  EXPECT_EQ(MAPIFreeBuffer(more), ULONG(S_OK));  // not alone: nothing happens
+  EXPECT_EQ(static_cast<unsigned char*>(more)[49], 1);
+  EXPECT_EQ(MAPIFreeBuffer(root), ULONG(S_OK));  // all three (the sanitizer build sees a leak otherwise)
+  EXPECT_EQ(MAPIFreeBuffer(nullptr), ULONG(S_OK));
+  EXPECT_EQ(MAPIAllocateBuffer(10, nullptr), MAPI_E_INVALID_PARAMETER);
+  char not_ours[64] = {};
+  void* out = reinterpret_cast<void*>(1);
+  EXPECT_EQ(MAPIAllocateMore(10, not_ours + 48, &out), MAPI_E_INVALID_PARAMETER);
+  EXPECT_EQ(out, nullptr);
+  void* zero = nullptr;
+  ASSERT_EQ(MAPIAllocateBuffer(0, &zero), S_OK);  // a zero-size buffer is a buffer
+  EXPECT_NE(zero, nullptr);
+  MAPIFreeBuffer(zero);
+}
+
+TEST(CapiUtil, UlPropSizeCountsTheDataOfEachType) {
+  SPropValue s = string8(0x37, "Hello");
+  EXPECT_EQ(UlPropSize(&s), 6u);  // with its terminator
+  SPropValue w = unicode(0x37, u"Hëllo");
+  EXPECT_EQ(UlPropSize(&w), 12u);  // six UTF-16 units
+  std::vector<BYTE> b = {1, 2, 3};
+  SPropValue bin = binary(0xFFF, b);
+  EXPECT_EQ(UlPropSize(&bin), 3u);
+  SPropValue l = long_value(0x17, 5);
+  EXPECT_EQ(UlPropSize(&l), 4u);
+  SPropValue t{};
+  t.ulPropTag = PROP_TAG(PT_SYSTIME, 0x39);
+  EXPECT_EQ(UlPropSize(&t), 8u);
+  LONG longs[3] = {1, 2, 3};
+  SPropValue mv{};
+  mv.ulPropTag = PROP_TAG(PT_MV_LONG, 0x8000);
+  mv.Value.MVl = {3, longs};
+  EXPECT_EQ(UlPropSize(&mv), 12u);
+  const char* strings[] = {"a", "bcd"};
+  SPropValue mvs{};
+  mvs.ulPropTag = PROP_TAG(PT_MV_STRING8, 0x8001);
+  mvs.Value.MVszA = {2, const_cast<LPSTR*>(strings)};
+  EXPECT_EQ(UlPropSize(&mvs), 6u);
+  EXPECT_EQ(UlPropSize(nullptr), 0u);
+}
+
+TEST(CapiUtil, FindingAValueByTagOrById) {
+  SPropValue props[] = {string8(0x37, "s"), long_value(0x17, 1), unicode(0x3001, u"n")};
+  EXPECT_EQ(PpropFindProp(props, 3, PROP_TAG(PT_LONG, 0x17)), &props[1]);
+  EXPECT_EQ(PpropFindProp(props, 3, PROP_TAG(PT_STRING8, 0x17)), nullptr);  // another type: not it
+  EXPECT_EQ(PpropFindProp(props, 3, PROP_TAG(PT_UNSPECIFIED, 0x3001)), &props[2]);  // PT_UNSPECIFIED: the id
+  EXPECT_EQ(LpValFindProp(PROP_TAG(PT_UNICODE, 0x37), 3, props), &props[0]);  // by id whatever the type
+  EXPECT_EQ(LpValFindProp(PROP_TAG(PT_LONG, 0x99), 3, props), nullptr);
+  EXPECT_EQ(PpropFindProp(nullptr, 3, 0), nullptr);
+}
+
+TEST(CapiUtil, CountCopyDupAndRelocateKeepEveryValue) {
+  std::vector<BYTE> b = {9, 8, 7, 6, 5};
+  const char16_t* wide[] = {u"x", u"yz"};
+  GUID g{0x12345678, 0x1234, 0x5678, {1, 2, 3, 4, 5, 6, 7, 8}};
+  SPropValue props[6] = {string8(0x37, "Subject"), unicode(0x3001, u"Name"), binary(0xFFF, b), long_value(0x17, 2)};
+  props[4].ulPropTag = PROP_TAG(PT_MV_UNICODE, 0x8000);
+  props[4].Value.MVszW = {2, const_cast<LPWSTR*>(wide)};
+  props[5].ulPropTag = PROP_TAG(PT_CLSID, 0x8001);
+  props[5].Value.lpguid = &g;
+  ULONG cb = 0;
+  ASSERT_EQ(ScCountProps(6, props, &cb), S_OK);
+  // 6 * 24 bytes of values, then each piece 8-byte aligned: "Subject\0" 8, u"Name\0" 10 -> 16,
+  // 5 -> 8, the MV array 16 plus u"x\0" 4 -> 8 and u"yz\0" 6 -> 8, the GUID 16.
+  EXPECT_EQ(cb, 144u + 8 + 16 + 8 + 16 + 8 + 8 + 16);
+  std::vector<char> block(cb + 64);
+  ULONG used = 0;
+  ASSERT_EQ(ScCopyProps(6, props, block.data(), &used), S_OK);
+  EXPECT_EQ(used, cb);
+  auto* copy = reinterpret_cast<LPSPropValue>(block.data());
+  EXPECT_STREQ(copy[0].Value.lpszA, "Subject");
+  EXPECT_NE(copy[0].Value.lpszA, props[0].Value.lpszA);
+  EXPECT_EQ(std::u16string(copy[1].Value.lpszW), u"Name");
+  EXPECT_EQ(std::memcmp(copy[2].Value.bin.lpb, b.data(), 5), 0);
+  EXPECT_EQ(copy[3].Value.l, 2);
+  EXPECT_EQ(std::u16string(copy[4].Value.MVszW.lppszW[1]), u"yz");
+  EXPECT_EQ(std::memcmp(copy[5].Value.lpguid, &g, sizeof g), 0);
+  const void* inside[] = {copy[0].Value.lpszA, copy[1].Value.lpszW, copy[2].Value.bin.lpb, copy[4].Value.MVszW.lppszW,
+                          copy[4].Value.MVszW.lppszW[0], copy[4].Value.MVszW.lppszW[1], copy[5].Value.lpguid};
+  for (const void* v : inside) {  // every pointer of the copy is into the block
+    const char* p = static_cast<const char*>(v);
+    EXPECT_TRUE(p >= block.data() && p < block.data() + cb);
+  }
+  // Moved elsewhere, then relocated: the pointers follow.
+  std::vector<char> moved(block);
+  ULONG reloc = 0;
+  ASSERT_EQ(ScRelocProps(6, reinterpret_cast<LPSPropValue>(moved.data()), block.data(), moved.data(), &reloc), S_OK);
+  EXPECT_EQ(reloc, cb);
+  block.assign(block.size(), 0);  // the old copy is gone
+  auto* m = reinterpret_cast<LPSPropValue>(moved.data());
+  EXPECT_STREQ(m[0].Value.lpszA, "Subject");
+  EXPECT_EQ(std::u16string(m[4].Value.MVszW.lppszW[0]), u"x");
+
+  LPSPropValue dup = nullptr;
+  ASSERT_EQ(ScDupPropset(6, props, MAPIAllocateBuffer, &dup), S_OK);
+  EXPECT_EQ(std::u16string(dup[1].Value.lpszW), u"Name");
+  MAPIFreeBuffer(dup);
+
+  SPropValue bad = string8(0x37, nullptr);
+  EXPECT_EQ(ScCountProps(1, &bad, &cb), MAPI_E_INVALID_PARAMETER);
+  EXPECT_EQ(ScCountProps(-1, props, &cb), MAPI_E_INVALID_PARAMETER);
+  SPropValue unknown{};
+  unknown.ulPropTag = PROP_TAG(0x0999, 0x8002);
+  EXPECT_EQ(ScCountProps(1, &unknown, &cb), MAPI_E_INVALID_PARAMETER);
+}
+
+TEST(CapiUtil, PropCopyMoreLinksTheDataToTheObject) {
+  void* root = nullptr;
+  ASSERT_EQ(MAPIAllocateBuffer(sizeof(SPropValue), &root), S_OK);
+  auto* dst = static_cast<LPSPropValue>(root);
+  SPropValue src = unicode(0x37, u"kept");
+  ASSERT_EQ(PropCopyMore(dst, &src, MAPIAllocateMore, root), S_OK);
+  EXPECT_EQ(std::u16string(dst->Value.lpszW), u"kept");
+  EXPECT_NE(dst->Value.lpszW, src.Value.lpszW);
+  EXPECT_EQ(PropCopyMore(nullptr, &src, MAPIAllocateMore, root), MAPI_E_INVALID_PARAMETER);
+  MAPIFreeBuffer(root);  // the string goes with it
+}
+
+TEST(CapiUtil, FPropContainsPropAtEveryFuzzyLevel) {
+  SPropValue hay = string8(0x37, "Quarterly Report");
+  SPropValue sub = string8(0x37, "report"), prefix = string8(0x37, "Quarter"), whole = string8(0x37, "quarterly report");
+  EXPECT_FALSE(FPropContainsProp(&hay, &sub, FL_SUBSTRING));
+  EXPECT_TRUE(FPropContainsProp(&hay, &sub, FL_SUBSTRING | FL_IGNORECASE));
+  EXPECT_TRUE(FPropContainsProp(&hay, &sub, FL_SUBSTRING | FL_LOOSE));
+  EXPECT_TRUE(FPropContainsProp(&hay, &prefix, FL_PREFIX));
+  EXPECT_FALSE(FPropContainsProp(&hay, &sub, FL_PREFIX | FL_IGNORECASE));
+  EXPECT_FALSE(FPropContainsProp(&hay, &whole, FL_FULLSTRING));
+  EXPECT_TRUE(FPropContainsProp(&hay, &whole, FL_FULLSTRING | FL_IGNORECASE));
+  SPropValue w = unicode(0x37, u"Grüße aus Köln"), wsub = unicode(0x37, u"KÖLN"), wsub2 = unicode(0x37, u"Köln");
+  EXPECT_TRUE(FPropContainsProp(&w, &wsub2, FL_SUBSTRING));
+  EXPECT_FALSE(FPropContainsProp(&w, &wsub, FL_SUBSTRING | FL_IGNORECASE));  // only ASCII letters fold (as documented here)
+  std::vector<BYTE> big = {1, 2, 3, 4}, mid = {2, 3};
+  SPropValue hb = binary(0xFFF, big), nb = binary(0xFFF, mid);
+  EXPECT_TRUE(FPropContainsProp(&hb, &nb, FL_SUBSTRING));
+  EXPECT_FALSE(FPropContainsProp(&hb, &nb, FL_PREFIX));
+  SPropValue other = long_value(0x37, 1);
+  EXPECT_FALSE(FPropContainsProp(&hay, &other, FL_SUBSTRING));  // types differ
+}
+
+TEST(CapiUtil, ComparingValuesByTypeAndOperator) {
+  SPropValue a = long_value(0x17, 1), b = long_value(0x17, 2);
+  EXPECT_LT(LPropCompareProp(&a, &b), 0);
+  EXPECT_GT(LPropCompareProp(&b, &a), 0);
+  EXPECT_EQ(LPropCompareProp(&a, &a), 0);
+  EXPECT_TRUE(FPropCompareProp(&a, RELOP_LT, &b));
+  EXPECT_TRUE(FPropCompareProp(&a, RELOP_LE, &a));
+  EXPECT_TRUE(FPropCompareProp(&b, RELOP_GE, &a));
+  EXPECT_TRUE(FPropCompareProp(&a, RELOP_NE, &b));
+  EXPECT_FALSE(FPropCompareProp(&a, RELOP_EQ, &b));
+  SPropValue s = string8(0x17, "1");
+  EXPECT_FALSE(FPropCompareProp(&a, RELOP_NE, &s));  // different types: FALSE whatever the operator
+  SPropValue x = string8(0x37, "apple"), y = string8(0x37, "apples");
+  EXPECT_LT(LPropCompareProp(&x, &y), 0);
+  SPropValue t1{}, t2{};
+  t1.ulPropTag = t2.ulPropTag = PROP_TAG(PT_SYSTIME, 0x39);
+  t1.Value.ft = {0xFFFFFFFF, 1};
+  t2.Value.ft = {0, 2};
+  EXPECT_LT(LPropCompareProp(&t1, &t2), 0);  // the high half decides
+  SPropValue b1{}, b2{};
+  b1.ulPropTag = b2.ulPropTag = PROP_TAG(PT_BOOLEAN, 0x8000);
+  b1.Value.b = 0;
+  b2.Value.b = 1;
+  EXPECT_NE(LPropCompareProp(&b1, &b2), 0);
+  EXPECT_EQ(LPropCompareProp(&b1, &b2), LPropCompareProp(&b1, &b2));  // consistent across calls
+}
+
+TEST(CapiUtil, HexAndStrings) {
+  BYTE bytes[] = {0x00, 0xAB, 0x10, 0xFF};
+  char hex[9];
+  HexFromBin(bytes, 4, hex);
+  EXPECT_STREQ(hex, "00AB10FF");
+  BYTE back[4] = {};
+  char lower[] = "00ab10ff";
+  EXPECT_TRUE(FBinFromHex(lower, back));
+  EXPECT_EQ(std::memcmp(back, bytes, 4), 0);
+  char odd[] = "ABC", bad[] = "0G";
+  EXPECT_FALSE(FBinFromHex(odd, back));
+  EXPECT_FALSE(FBinFromHex(bad, back));
+  EXPECT_EQ(UFromSz("1234abc"), 1234u);
+  EXPECT_EQ(UFromSz("x1"), 0u);
+  EXPECT_EQ(UlFromSzHex("1aF"), 0x1AFu);
+  const char* s = "a/b/c";
+  EXPECT_EQ(SzFindCh(s, '/'), s + 1);
+  EXPECT_EQ(SzFindLastCh(s, '/'), s + 3);
+  EXPECT_EQ(SzFindCh(s, 'z'), nullptr);
+  EXPECT_EQ(SzFindSz(s, "b/c"), s + 2);
+  EXPECT_EQ(SzFindSz(s, "zz"), nullptr);
+}
+
+TEST(CapiUtil, FiletimeArithmeticIsSixtyFourBit) {
+  const FILETIME one_day{0x2A69C000, 0xC9};  // 864000000000 100-ns units
+  const FILETIME two = FtAddFt(one_day, one_day);
+  EXPECT_EQ((uint64_t(two.dwHighDateTime) << 32) | two.dwLowDateTime, 2 * 864000000000ull);
+  const FILETIME diff = FtSubFt(two, one_day);
+  EXPECT_EQ(diff.dwLowDateTime, one_day.dwLowDateTime);
+  EXPECT_EQ(diff.dwHighDateTime, one_day.dwHighDateTime);
+  const FILETIME week = FtMulDw(7, one_day);
+  EXPECT_EQ((uint64_t(week.dwHighDateTime) << 32) | week.dwLowDateTime, 7 * 864000000000ull);
+  const FILETIME big = FtMulDwDw(0xFFFFFFFF, 2);
+  EXPECT_EQ(big.dwHighDateTime, 1u);
+  EXPECT_EQ(big.dwLowDateTime, 0xFFFFFFFEu);
+  const FILETIME neg = FtNegFt(one_day);
+  const FILETIME zero = FtAddFt(neg, one_day);
+  EXPECT_EQ(zero.dwLowDateTime | zero.dwHighDateTime, 0u);
+}
+
+namespace {
+struct Counted : IUnknown {
+  ULONG refs = 1;
+  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID iid, void** out) override {
+    if (!out) return E_POINTER;
+    if (iid == IID_IUnknown) {
+      *out = this;
+      AddRef();
+      return S_OK;
+    }
+    *out = nullptr;
+    return E_NOINTERFACE;
+  }
+  ULONG STDMETHODCALLTYPE AddRef() override { return ++refs; }
+  ULONG STDMETHODCALLTYPE Release() override { return --refs; }
+};
+}  // namespace
+
+TEST(CapiUtil, UlAddRefAndUlReleaseGoThroughIUnknown) {
+  Counted c;
+  EXPECT_EQ(UlAddRef(&c), 2u);
+  EXPECT_EQ(UlRelease(&c), 1u);
+  EXPECT_EQ(UlRelease(nullptr), 0u);
+  EXPECT_EQ(UlAddRef(nullptr), 0u);
+}
+
+TEST(CapiUtil, FreeProwsFreesEveryRow) {
+  LPSRowSet rows = nullptr;
+  ASSERT_EQ(MAPIAllocateBuffer(CbNewSRowSet(2), reinterpret_cast<void**>(&rows)), S_OK);
+  rows->cRows = 2;
+  for (ULONG i = 0; i < 2; ++i) {
+    ASSERT_EQ(MAPIAllocateBuffer(sizeof(SPropValue), reinterpret_cast<void**>(&rows->aRow[i].lpProps)), S_OK);
+    rows->aRow[i].cValues = 1;
+    rows->aRow[i].lpProps[0] = long_value(0x17, LONG(i));
+  }
+  FreeProws(rows);  // the sanitizer build reports any leak
+  FreeProws(nullptr);
+}
