@@ -6,12 +6,10 @@
 #include <windows.h>
 #include <mapix.h>
 #include <mapiutil.h>
+#include <mapitags.h>
 #include <stdio.h>
 #include <string.h>
 
-#define PR_SUBJECT_A PROP_TAG(PT_STRING8, 0x0037)
-#define PR_IMPORTANCE PROP_TAG(PT_LONG, 0x0017)
-#define PR_ENTRYID PROP_TAG(PT_BINARY, 0x0FFF)
 
 DEFINE_GUID(IID_ITest, 0x00020300, 0x0000, 0x0000, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46);
 
@@ -27,6 +25,7 @@ static int failures = 0;
 int main(void) {
   LPSPropValue props = NULL;
   CHECK(MAPIAllocateBuffer(3 * sizeof(SPropValue), (LPVOID*)&props) == S_OK);
+  CHECK(PR_SUBJECT_A == 0x0037001E && PR_IMPORTANCE == 0x00170003 && PR_ENTRYID == 0x0FFF0102);
   CHECK(sizeof(SPropValue) == 24 && sizeof(ULONG) == 4 && sizeof(WCHAR) == 2 && sizeof(GUID) == 16);
   props[0].ulPropTag = PR_SUBJECT_A;
   CHECK(MAPIAllocateMore(6, props, (LPVOID*)&props[0].Value.lpszA) == S_OK);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "mapitags.h"
 #include "mapiutil.h"
 
 namespace {
@@ -292,4 +293,18 @@ TEST(CapiUtil, FreeProwsFreesEveryRow) {
   }
   FreeProws(rows);  // the sanitizer build reports any leak
   FreeProws(nullptr);
+}
+
+// mapitags.h (generated from MS-OXPROPS): the tags of the specification, string properties in
+// their three spellings.
+TEST(CapiTags, PrNamesHaveTheTagsOfMsOxprops) {
+  EXPECT_EQ(ULONG(PR_SUBJECT_A), 0x0037001Eu);
+  EXPECT_EQ(ULONG(PR_SUBJECT_W), 0x0037001Fu);
+  EXPECT_EQ(ULONG(PR_SUBJECT), 0x0037001Eu);  // PT_TSTRING without UNICODE
+  EXPECT_EQ(ULONG(PR_MESSAGE_CLASS_W), 0x001A001Fu);
+  EXPECT_EQ(ULONG(PR_ENTRYID), 0x0FFF0102u);
+  EXPECT_EQ(ULONG(PR_MESSAGE_FLAGS), 0x0E070003u);
+  EXPECT_EQ(ULONG(PR_DISPLAY_TO_W), 0x0E04001Fu);
+  EXPECT_EQ(ULONG(PR_MESSAGE_DELIVERY_TIME), 0x0E060040u);
+  EXPECT_EQ(ULONG(PR_ATTACH_DATA_BIN), 0x37010102u);
 }
