@@ -182,6 +182,32 @@ TEST_F(MailFlow, SmtpSourceLoadArrivesExactlyOnce) {
   EXPECT_EQ(lmtp, 300u);
 }
 
+// A 50 MB message against the default limit of 25 MB, without SIZE=: read to its end, refused
+// with 552, nothing stored, and the connection goes on (the next message is delivered).
+TEST_F(MailFlow, AFiftyMegabyteMessageOverTheLimitIsRefusedAndNothingIsStored) {
+  start();
+  RawClient c(server.port("smtp"));
+  ASSERT_TRUE(c.connected());
+  c.read_replies(1);
+  c.send("EHLO x.example\r\nMAIL FROM:<x@example.net>\r\nRCPT TO:<" + kBob + ">\r\nDATA\r\n");
+  c.read_replies(4);
+  c.send("Subject: too big\r\n\r\n");
+  const std::string line = std::string(998, 'y') + "\r\n";
+  std::string chunk;
+  for (int i = 0; i < 1000; ++i) chunk += line;  // 1 MB
+  for (int i = 0; i < 50; ++i) c.send(chunk);
+  c.send(".\r\n");
+  const std::string r = c.read_replies(1);
+  EXPECT_NE(r.find("552 5.3.4"), std::string::npos) << r;
+  c.send("MAIL FROM:<x@example.net>\r\nRCPT TO:<" + kBob + ">\r\nDATA\r\n");
+  c.read_replies(3);
+  c.send("Subject: small after big\r\n\r\nok\r\n.\r\n");
+  EXPECT_NE(c.read_replies(1).find("250"), std::string::npos);
+  const auto msgs = inbox(kBob);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].props.get_string(tags::PidTagSubject), "small after big");
+}
+
 TEST_F(MailFlow, AnUnknownRecipientIsRefusedAtRcptAndNothingIsStored) {
   start();
   Out s = sh(swaks("smtp", "--from carol@example.net --to nobody@example.com --header 'Subject: lost'"));
