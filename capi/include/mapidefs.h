@@ -268,6 +268,18 @@ typedef struct _SSortOrderSet {
 } SSortOrderSet, *LPSSortOrderSet;
 #define CbNewSSortOrderSet(n) (offsetof(SSortOrderSet, aSort) + (n) * sizeof(SSortOrder))
 
+/* ---- named properties (MS-OXCDATA 2.6) */
+#define MNID_ID 0
+#define MNID_STRING 1
+typedef struct _MAPINAMEID {
+  LPGUID lpguid;
+  ULONG ulKind;
+  union {
+    LONG lID;
+    LPWSTR lpwstrName;
+  } Kind;
+} MAPINAMEID, *LPMAPINAMEID;
+
 /* ---- relational operators and fuzzy levels of restrictions (MS-OXCDATA 2.12) */
 #define RELOP_LT ((ULONG)0)
 #define RELOP_LE ((ULONG)1)

@@ -7,6 +7,7 @@
 #include <mapix.h>
 #include <mapiutil.h>
 #include <mapitags.h>
+#include <mapival.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +60,7 @@ int main(void) {
   CHECK(strcmp(hex, "01020304") == 0);
   CHECK(IsEqualGUID(&IID_ITest, &IID_ITest) && !IsEqualGUID(&IID_ITest, &IID_IUnknown));
   CHECK(SUCCEEDED(S_OK) && FAILED(MAPI_E_NOT_FOUND) && MAPI_E_NOT_FOUND == MAKE_MAPI_E(0x10F));
+  CHECK(!FBadProp(subject) && !FBadPropTag(PR_SUBJECT_W) && FBadPropTag(PROP_TAG(0x0999, 1)));
   MAPIFreeBuffer(copy);
   if (failures == 0) printf("capi c_program: all checks passed\n");
   return failures == 0 ? 0 : 1;
