@@ -295,6 +295,205 @@ typedef struct _MAPINAMEID {
 #define FL_IGNORENONSPACE ((ULONG)0x00020000)
 #define FL_LOOSE ((ULONG)0x00040000)
 
+/* ---- restrictions (MS-OXCDATA 2.12) */
+#define RES_AND ((ULONG)0x00000000)
+#define RES_OR ((ULONG)0x00000001)
+#define RES_NOT ((ULONG)0x00000002)
+#define RES_CONTENT ((ULONG)0x00000003)
+#define RES_PROPERTY ((ULONG)0x00000004)
+#define RES_COMPAREPROPS ((ULONG)0x00000005)
+#define RES_BITMASK ((ULONG)0x00000006)
+#define RES_SIZE ((ULONG)0x00000007)
+#define RES_EXIST ((ULONG)0x00000008)
+#define RES_SUBRESTRICTION ((ULONG)0x00000009)
+#define RES_COMMENT ((ULONG)0x0000000A)
+#define RES_COUNT ((ULONG)0x0000000B)
+#define RES_ANNOTATION ((ULONG)0x0000000C)
+#define BMR_EQZ ((ULONG)0x00000000)
+#define BMR_NEZ ((ULONG)0x00000001)
+
+typedef struct _SRestriction* LPSRestriction;
+typedef struct _SAndRestriction {
+  ULONG cRes;
+  LPSRestriction lpRes;
+} SAndRestriction;
+typedef struct _SOrRestriction {
+  ULONG cRes;
+  LPSRestriction lpRes;
+} SOrRestriction;
+typedef struct _SNotRestriction {
+  ULONG ulReserved;
+  LPSRestriction lpRes;
+} SNotRestriction;
+typedef struct _SContentRestriction {
+  ULONG ulFuzzyLevel;
+  ULONG ulPropTag;
+  LPSPropValue lpProp;
+} SContentRestriction;
+typedef struct _SPropertyRestriction {
+  ULONG relop;
+  ULONG ulPropTag;
+  LPSPropValue lpProp;
+} SPropertyRestriction;
+typedef struct _SComparePropsRestriction {
+  ULONG relop;
+  ULONG ulPropTag1;
+  ULONG ulPropTag2;
+} SComparePropsRestriction;
+typedef struct _SBitMaskRestriction {
+  ULONG relBMR;
+  ULONG ulPropTag;
+  ULONG ulMask;
+} SBitMaskRestriction;
+typedef struct _SSizeRestriction {
+  ULONG relop;
+  ULONG ulPropTag;
+  ULONG cb;
+} SSizeRestriction;
+typedef struct _SExistRestriction {
+  ULONG ulReserved1;
+  ULONG ulPropTag;
+  ULONG ulReserved2;
+} SExistRestriction;
+typedef struct _SSubRestriction {
+  ULONG ulSubObject;
+  LPSRestriction lpRes;
+} SSubRestriction;
+typedef struct _SCommentRestriction {
+  ULONG cValues;
+  LPSRestriction lpRes;
+  LPSPropValue lpProp;
+} SCommentRestriction, SAnnotationRestriction;
+typedef struct _SCountRestriction {
+  ULONG ulCount;
+  LPSRestriction lpRes;
+} SCountRestriction;
+typedef struct _SRestriction {
+  ULONG rt;
+  union {
+    SComparePropsRestriction resCompareProps;
+    SAndRestriction resAnd;
+    SOrRestriction resOr;
+    SNotRestriction resNot;
+    SContentRestriction resContent;
+    SPropertyRestriction resProperty;
+    SBitMaskRestriction resBitMask;
+    SSizeRestriction resSize;
+    SExistRestriction resExist;
+    SSubRestriction resSub;
+    SCommentRestriction resComment;
+    SAnnotationRestriction resAnnotation;
+    SCountRestriction resCount;
+  } res;
+} SRestriction;
+
+/* ---- errors, progress, notifications (declared for the interfaces below) */
+typedef struct _MAPIERROR {
+  ULONG ulVersion;
+  LPTSTR lpszError;
+  LPTSTR lpszComponent;
+  ULONG ulLowLevelError;
+  ULONG ulContext;
+} MAPIERROR, *LPMAPIERROR;
+#define MAPI_ERROR_VERSION 0x00000000L
+
+typedef ULONG_PTR BOOKMARK;
+#define BOOKMARK_BEGINNING ((BOOKMARK)0)
+#define BOOKMARK_CURRENT ((BOOKMARK)1)
+#define BOOKMARK_END ((BOOKMARK)2)
+typedef const IID* LPCIID;
+typedef struct IMAPIAdviseSink IMAPIAdviseSink;
+typedef IMAPIAdviseSink* LPMAPIADVISESINK;
+
+/* IMAPIProgress (its methods in the Windows order). */
+#undef INTERFACE
+#define INTERFACE IMAPIProgress
+DECLARE_INTERFACE_(IMAPIProgress, IUnknown) {
+#if !defined(__cplusplus) || defined(CINTERFACE)
+  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
+  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
+  STDMETHOD_(ULONG, Release)(THIS) PURE;
+#endif
+  STDMETHOD(Progress)(THIS_ ULONG ulValue, ULONG ulCount, ULONG ulTotal) PURE;
+  STDMETHOD(GetFlags)(THIS_ ULONG* lpulFlags) PURE;
+  STDMETHOD(GetMax)(THIS_ ULONG* lpulMax) PURE;
+  STDMETHOD(GetMin)(THIS_ ULONG* lpulMin) PURE;
+  STDMETHOD(SetLimits)(THIS_ ULONG* lpulMin, ULONG* lpulMax, ULONG* lpulFlags) PURE;
+};
+#undef INTERFACE
+typedef IMAPIProgress* LPMAPIPROGRESS;
+
+/* IMAPIProp: the properties of every MAPI object. */
+#define INTERFACE IMAPIProp
+DECLARE_INTERFACE_(IMAPIProp, IUnknown) {
+#if !defined(__cplusplus) || defined(CINTERFACE)
+  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
+  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
+  STDMETHOD_(ULONG, Release)(THIS) PURE;
+#endif
+  STDMETHOD(GetLastError)(THIS_ HRESULT hResult, ULONG ulFlags, LPMAPIERROR* lppMAPIError) PURE;
+  STDMETHOD(SaveChanges)(THIS_ ULONG ulFlags) PURE;
+  STDMETHOD(GetProps)(THIS_ LPSPropTagArray lpPropTagArray, ULONG ulFlags, ULONG* lpcValues, LPSPropValue* lppPropArray) PURE;
+  STDMETHOD(GetPropList)(THIS_ ULONG ulFlags, LPSPropTagArray* lppPropTagArray) PURE;
+  STDMETHOD(OpenProperty)(THIS_ ULONG ulPropTag, LPCIID lpiid, ULONG ulInterfaceOptions, ULONG ulFlags, LPUNKNOWN* lppUnk) PURE;
+  STDMETHOD(SetProps)(THIS_ ULONG cValues, LPSPropValue lpPropArray, LPSPropProblemArray* lppProblems) PURE;
+  STDMETHOD(DeleteProps)(THIS_ LPSPropTagArray lpPropTagArray, LPSPropProblemArray* lppProblems) PURE;
+  STDMETHOD(CopyTo)(THIS_ ULONG ciidExclude, LPCIID rgiidExclude, LPSPropTagArray lpExcludeProps, ULONG_PTR ulUIParam,
+                    LPMAPIPROGRESS lpProgress, LPCIID lpInterface, LPVOID lpDestObj, ULONG ulFlags,
+                    LPSPropProblemArray* lppProblems) PURE;
+  STDMETHOD(CopyProps)(THIS_ LPSPropTagArray lpIncludeProps, ULONG_PTR ulUIParam, LPMAPIPROGRESS lpProgress, LPCIID lpInterface,
+                       LPVOID lpDestObj, ULONG ulFlags, LPSPropProblemArray* lppProblems) PURE;
+  STDMETHOD(GetNamesFromIDs)(THIS_ LPSPropTagArray* lppPropTags, LPGUID lpPropSetGuid, ULONG ulFlags, ULONG* lpcPropNames,
+                             LPMAPINAMEID** lpppPropNames) PURE;
+  STDMETHOD(GetIDsFromNames)(THIS_ ULONG cPropNames, LPMAPINAMEID* lppPropNames, ULONG ulFlags, LPSPropTagArray* lppPropTags) PURE;
+};
+#undef INTERFACE
+typedef IMAPIProp* LPMAPIPROP;
+
+/* IMAPITable: rows of a table (MS-OXCTABL), its methods in the Windows order. */
+#define TBLSTAT_COMPLETE ((ULONG)0)
+#define TBLTYPE_SNAPSHOT ((ULONG)0)
+#define TBLTYPE_KEYSET ((ULONG)1)
+#define TBLTYPE_DYNAMIC ((ULONG)2)
+#define TBL_NOADVANCE ((ULONG)0x00000001)
+#define TBL_ASYNC ((ULONG)0x00000001)
+#define TBL_BATCH ((ULONG)0x00000002)
+#define INTERFACE IMAPITable
+DECLARE_INTERFACE_(IMAPITable, IUnknown) {
+#if !defined(__cplusplus) || defined(CINTERFACE)
+  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
+  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
+  STDMETHOD_(ULONG, Release)(THIS) PURE;
+#endif
+  STDMETHOD(GetLastError)(THIS_ HRESULT hResult, ULONG ulFlags, LPMAPIERROR* lppMAPIError) PURE;
+  STDMETHOD(Advise)(THIS_ ULONG ulEventMask, LPMAPIADVISESINK lpAdviseSink, ULONG_PTR* lpulConnection) PURE;
+  STDMETHOD(Unadvise)(THIS_ ULONG_PTR ulConnection) PURE;
+  STDMETHOD(GetStatus)(THIS_ ULONG* lpulTableStatus, ULONG* lpulTableType) PURE;
+  STDMETHOD(SetColumns)(THIS_ LPSPropTagArray lpPropTagArray, ULONG ulFlags) PURE;
+  STDMETHOD(QueryColumns)(THIS_ ULONG ulFlags, LPSPropTagArray* lpPropTagArray) PURE;
+  STDMETHOD(GetRowCount)(THIS_ ULONG ulFlags, ULONG* lpulCount) PURE;
+  STDMETHOD(SeekRow)(THIS_ BOOKMARK bkOrigin, LONG lRowCount, LONG* lplRowsSought) PURE;
+  STDMETHOD(SeekRowApprox)(THIS_ ULONG ulNumerator, ULONG ulDenominator) PURE;
+  STDMETHOD(QueryPosition)(THIS_ ULONG* lpulRow, ULONG* lpulNumerator, ULONG* lpulDenominator) PURE;
+  STDMETHOD(FindRow)(THIS_ LPSRestriction lpRestriction, BOOKMARK bkOrigin, ULONG ulFlags) PURE;
+  STDMETHOD(Restrict)(THIS_ LPSRestriction lpRestriction, ULONG ulFlags) PURE;
+  STDMETHOD(CreateBookmark)(THIS_ BOOKMARK* lpbkPosition) PURE;
+  STDMETHOD(FreeBookmark)(THIS_ BOOKMARK bkPosition) PURE;
+  STDMETHOD(SortTable)(THIS_ LPSSortOrderSet lpSortCriteria, ULONG ulFlags) PURE;
+  STDMETHOD(QuerySortOrder)(THIS_ LPSSortOrderSet* lppSortCriteria) PURE;
+  STDMETHOD(QueryRows)(THIS_ LONG lRowCount, ULONG ulFlags, LPSRowSet* lppRows) PURE;
+  STDMETHOD(Abort)(THIS) PURE;
+  STDMETHOD(ExpandRow)(THIS_ ULONG cbInstanceKey, LPBYTE pbInstanceKey, ULONG ulRowCount, ULONG ulFlags, LPSRowSet* lppRows,
+                       ULONG* lpulMoreRows) PURE;
+  STDMETHOD(CollapseRow)(THIS_ ULONG cbInstanceKey, LPBYTE pbInstanceKey, ULONG ulFlags, ULONG* lpulRowCount) PURE;
+  STDMETHOD(WaitForCompletion)(THIS_ ULONG ulFlags, ULONG ulTimeout, ULONG* lpulTableStatus) PURE;
+  STDMETHOD(GetCollapseState)(THIS_ ULONG ulFlags, ULONG cbInstanceKey, LPBYTE lpbInstanceKey, ULONG* lpcbCollapseState,
+                              LPBYTE* lppbCollapseState) PURE;
+  STDMETHOD(SetCollapseState)(THIS_ ULONG ulFlags, ULONG cbCollapseState, LPBYTE pbCollapseState, BOOKMARK* lpbkLocation) PURE;
+};
+#undef INTERFACE
+typedef IMAPITable* LPMAPITABLE;
+
 #ifdef __cplusplus
 }
 #endif

@@ -70,6 +70,18 @@ FILETIME STDAPICALLTYPE FtMulDw(DWORD ftMultiplier, FILETIME ftMultiplicand);
 FILETIME STDAPICALLTYPE FtMulDwDw(DWORD ftMultiplicand, DWORD ftMultiplier);
 FILETIME STDAPICALLTYPE FtNegFt(FILETIME ft);
 
+/* ---- one property, all rows */
+/* The value of ulPropTag (lpMapiProp->GetProps with one tag), in a buffer to free with
+ * MAPIFreeBuffer; the value's error (MAPI_E_NOT_FOUND ...) with *lppProp NULL when it has none. */
+HRESULT STDAPICALLTYPE HrGetOneProp(LPMAPIPROP lpMapiProp, ULONG ulPropTag, LPSPropValue* lppProp);
+/* lpMapiProp->SetProps with one value; the problem's error when there is one. */
+HRESULT STDAPICALLTYPE HrSetOneProp(LPMAPIPROP lpMapiProp, LPSPropValue lpProp);
+/* Every row of lpTable (after SetColumns, Restrict and SortTable with what is given, from the
+ * beginning) in one SRowSet to free with FreeProws; MAPI_E_TABLE_TOO_BIG when crowsMax (>0)
+ * rows are not all. */
+HRESULT STDAPICALLTYPE HrQueryAllRows(LPMAPITABLE lpTable, LPSPropTagArray lpPropTags, LPSRestriction lpRestriction,
+                                      LPSSortOrderSet lpSortOrderSet, LONG crowsMax, LPSRowSet* lppRows);
+
 /* ---- reference counts */
 /* punk's AddRef / Release (0 for NULL). */
 ULONG STDAPICALLTYPE UlAddRef(LPVOID punk);

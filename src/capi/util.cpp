@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "mapiutil.h"
 
@@ -531,6 +532,77 @@ FILETIME STDAPICALLTYPE FtSubFt(FILETIME a, FILETIME b) { return ft(u64(a) - u64
 FILETIME STDAPICALLTYPE FtMulDw(DWORD m, FILETIME f) { return ft(u64(f) * m); }
 FILETIME STDAPICALLTYPE FtMulDwDw(DWORD a, DWORD b) { return ft(uint64_t(a) * b); }
 FILETIME STDAPICALLTYPE FtNegFt(FILETIME f) { return ft(uint64_t(0) - u64(f)); }
+
+HRESULT STDAPICALLTYPE HrGetOneProp(LPMAPIPROP prop, ULONG tag, LPSPropValue* out) {
+  if (!prop || !out) return MAPI_E_INVALID_PARAMETER;
+  *out = nullptr;
+  SizedSPropTagArray(1, one) = {1, {tag}};
+  ULONG count = 0;
+  LPSPropValue values = nullptr;
+  const HRESULT hr = prop->GetProps(reinterpret_cast<LPSPropTagArray>(&one), 0, &count, &values);
+  if (FAILED(hr)) return hr;
+  if (!values || count != 1) {
+    MAPIFreeBuffer(values);
+    return MAPI_E_CALL_FAILED;
+  }
+  if (PROP_TYPE(values[0].ulPropTag) == PT_ERROR) {  // with MAPI_W_ERRORS_RETURNED
+    const SCODE sc = values[0].Value.err;
+    MAPIFreeBuffer(values);
+    return sc ? sc : MAPI_E_NOT_FOUND;
+  }
+  *out = values;
+  return S_OK;
+}
+
+HRESULT STDAPICALLTYPE HrSetOneProp(LPMAPIPROP prop, LPSPropValue value) {
+  if (!prop || !value) return MAPI_E_INVALID_PARAMETER;
+  LPSPropProblemArray problems = nullptr;
+  HRESULT hr = prop->SetProps(1, value, &problems);
+  if (SUCCEEDED(hr) && problems && problems->cProblem > 0) hr = problems->aProblem[0].scode;
+  MAPIFreeBuffer(problems);
+  return hr;
+}
+
+HRESULT STDAPICALLTYPE HrQueryAllRows(LPMAPITABLE table, LPSPropTagArray tags, LPSRestriction restriction, LPSSortOrderSet sort,
+                                      LONG max_rows, LPSRowSet* out) {
+  if (!table || !out || max_rows < 0) return MAPI_E_INVALID_PARAMETER;
+  *out = nullptr;
+  HRESULT hr = S_OK;
+  if (tags && FAILED(hr = table->SetColumns(tags, TBL_BATCH))) return hr;
+  if (restriction && FAILED(hr = table->Restrict(restriction, TBL_BATCH))) return hr;
+  if (sort && FAILED(hr = table->SortTable(sort, TBL_BATCH))) return hr;
+  if (FAILED(hr = table->SeekRow(BOOKMARK_BEGINNING, 0, nullptr))) return hr;
+  // Pieces of rows, joined at the end (each row's properties move into the result as they are).
+  std::vector<SRow> rows;
+  auto drop = [&] {
+    for (SRow& r : rows) MAPIFreeBuffer(r.lpProps);
+  };
+  for (;;) {
+    LPSRowSet piece = nullptr;
+    hr = table->QueryRows(512, 0, &piece);
+    if (FAILED(hr)) {
+      drop();
+      return hr;
+    }
+    const ULONG n = piece ? piece->cRows : 0;
+    for (ULONG i = 0; i < n; ++i) rows.push_back(piece->aRow[i]);
+    MAPIFreeBuffer(piece);  // the set only: its rows' properties are ours now
+    if (n == 0) break;
+    if (max_rows > 0 && rows.size() > size_t(max_rows)) {
+      drop();
+      return MAPI_E_TABLE_TOO_BIG;
+    }
+  }
+  LPSRowSet all = nullptr;
+  if (MAPIAllocateBuffer(ULONG(CbNewSRowSet(rows.size())), reinterpret_cast<LPVOID*>(&all)) != S_OK) {
+    drop();
+    return MAPI_E_NOT_ENOUGH_MEMORY;
+  }
+  all->cRows = ULONG(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) all->aRow[i] = rows[i];
+  *out = all;
+  return S_OK;
+}
 
 ULONG STDAPICALLTYPE UlAddRef(LPVOID punk) {
   return punk ? static_cast<LPUNKNOWN>(punk)->AddRef() : 0;

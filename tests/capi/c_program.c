@@ -23,6 +23,63 @@ static int failures = 0;
     }                                                              \
   } while (0)
 
+/* An IMAPIProp written in C, as a C provider would write one: one subject property. The library
+ * (C++) calls it through its table of functions, so this checks that the C and C++ views of an
+ * interface are the same object. */
+typedef struct {
+  IMAPIProp base; /* lpVtbl first */
+  ULONG refs;
+  char subject[64];
+} CProp;
+
+static HRESULT STDMETHODCALLTYPE CProp_QueryInterface(IMAPIProp* This, REFIID riid, LPVOID* out) {
+  (void)riid;
+  *out = This;
+  return S_OK;
+}
+static ULONG STDMETHODCALLTYPE CProp_AddRef(IMAPIProp* This) { return ++((CProp*)This)->refs; }
+static ULONG STDMETHODCALLTYPE CProp_Release(IMAPIProp* This) { return --((CProp*)This)->refs; }
+static HRESULT STDMETHODCALLTYPE CProp_GetProps(IMAPIProp* This, LPSPropTagArray tags, ULONG flags, ULONG* count, LPSPropValue* out) {
+  CProp* self = (CProp*)This;
+  (void)flags;
+  LPSPropValue v = NULL;
+  MAPIAllocateBuffer(sizeof(SPropValue), (LPVOID*)&v);
+  if (tags->aulPropTag[0] == PR_SUBJECT_A) {
+    v->ulPropTag = PR_SUBJECT_A;
+    MAPIAllocateMore((ULONG)strlen(self->subject) + 1, v, (LPVOID*)&v->Value.lpszA);
+    strcpy(v->Value.lpszA, self->subject);
+    *count = 1;
+    *out = v;
+    return S_OK;
+  }
+  v->ulPropTag = PROP_TAG(PT_ERROR, PROP_ID(tags->aulPropTag[0]));
+  v->Value.err = MAPI_E_NOT_FOUND;
+  *count = 1;
+  *out = v;
+  return MAPI_W_ERRORS_RETURNED;
+}
+static HRESULT STDMETHODCALLTYPE CProp_SetProps(IMAPIProp* This, ULONG n, LPSPropValue values, LPSPropProblemArray* problems) {
+  CProp* self = (CProp*)This;
+  if (problems) *problems = NULL;
+  if (n != 1 || values[0].ulPropTag != PR_SUBJECT_A) {
+    MAPIAllocateBuffer((ULONG)CbNewSPropProblemArray(1), (LPVOID*)problems);
+    (*problems)->cProblem = 1;
+    (*problems)->aProblem[0].ulIndex = 0;
+    (*problems)->aProblem[0].ulPropTag = values[0].ulPropTag;
+    (*problems)->aProblem[0].scode = MAPI_E_COMPUTED;
+    return S_OK;
+  }
+  strncpy(self->subject, values[0].Value.lpszA, sizeof self->subject - 1);
+  return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE CProp_GetLastError(IMAPIProp* This, HRESULT hr, ULONG flags, LPMAPIERROR* error) {
+  (void)This;
+  (void)hr;
+  (void)flags;
+  (void)error;
+  return MAPI_E_NO_SUPPORT;
+}
+
 int main(void) {
   LPSPropValue props = NULL;
   CHECK(MAPIAllocateBuffer(3 * sizeof(SPropValue), (LPVOID*)&props) == S_OK);
@@ -62,6 +119,34 @@ int main(void) {
   CHECK(SUCCEEDED(S_OK) && FAILED(MAPI_E_NOT_FOUND) && MAPI_E_NOT_FOUND == MAKE_MAPI_E(0x10F));
   CHECK(!FBadProp(subject) && !FBadPropTag(PR_SUBJECT_W) && FBadPropTag(PROP_TAG(0x0999, 1)));
   MAPIFreeBuffer(copy);
+
+  /* The C object through the library's C++ calls. */
+  /* As Windows' C providers write a table: a const one (the Vtbl typedef is const). */
+  static IMAPIPropVtbl vtbl = {
+      .QueryInterface = CProp_QueryInterface,
+      .AddRef = CProp_AddRef,
+      .Release = CProp_Release,
+      .GetLastError = CProp_GetLastError,
+      .GetProps = CProp_GetProps,
+      .SetProps = CProp_SetProps,
+  };
+  CProp obj;
+  memset(&obj, 0, sizeof obj);
+  obj.base.lpVtbl = &vtbl;
+  obj.refs = 1;
+  strcpy(obj.subject, "from C");
+  LPSPropValue got = NULL;
+  CHECK(HrGetOneProp(&obj.base, PR_SUBJECT_A, &got) == S_OK && got && strcmp(got->Value.lpszA, "from C") == 0);
+  MAPIFreeBuffer(got);
+  CHECK(HrGetOneProp(&obj.base, PR_IMPORTANCE, &got) == MAPI_E_NOT_FOUND && got == NULL);
+  SPropValue set;
+  set.ulPropTag = PR_SUBJECT_A;
+  set.Value.lpszA = "changed";
+  CHECK(HrSetOneProp(&obj.base, &set) == S_OK && strcmp(obj.subject, "changed") == 0);
+  set.ulPropTag = PR_IMPORTANCE;
+  CHECK(HrSetOneProp(&obj.base, &set) == MAPI_E_COMPUTED);
+  CHECK(UlAddRef(&obj.base) == 2 && UlRelease(&obj.base) == 1);
+  CHECK(obj.base.lpVtbl->GetLastError(&obj.base, S_OK, 0, NULL) == MAPI_E_NO_SUPPORT);
   if (failures == 0) printf("capi c_program: all checks passed\n");
   return failures == 0 ? 0 : 1;
 }

@@ -3,6 +3,7 @@
 // behaviour checked here), from C++ (capi.CProgram checks the same headers from C).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -307,4 +308,78 @@ TEST(CapiTags, PrNamesHaveTheTagsOfMsOxprops) {
   EXPECT_EQ(ULONG(PR_DISPLAY_TO_W), 0x0E04001Fu);
   EXPECT_EQ(ULONG(PR_MESSAGE_DELIVERY_TIME), 0x0E060040u);
   EXPECT_EQ(ULONG(PR_ATTACH_DATA_BIN), 0x37010102u);
+}
+
+namespace {
+// An IMAPITable of `n` rows of one PT_LONG column, handing them out in pieces of at most `piece`.
+struct FakeTable : IMAPITable {
+  ULONG n, at = 0, piece;
+  bool restricted = false, sorted = false, columns = false;
+  FakeTable(ULONG rows, ULONG p) : n(rows), piece(p) {}
+  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID, void**) override { return E_NOINTERFACE; }
+  ULONG STDMETHODCALLTYPE AddRef() override { return 1; }
+  ULONG STDMETHODCALLTYPE Release() override { return 1; }
+  HRESULT STDMETHODCALLTYPE GetLastError(HRESULT, ULONG, LPMAPIERROR*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE Advise(ULONG, LPMAPIADVISESINK, ULONG_PTR*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE Unadvise(ULONG_PTR) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE GetStatus(ULONG*, ULONG*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE SetColumns(LPSPropTagArray, ULONG) override { columns = true; return S_OK; }
+  HRESULT STDMETHODCALLTYPE QueryColumns(ULONG, LPSPropTagArray*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE GetRowCount(ULONG, ULONG* c) override { *c = n; return S_OK; }
+  HRESULT STDMETHODCALLTYPE SeekRow(BOOKMARK, LONG, LONG*) override { at = 0; return S_OK; }
+  HRESULT STDMETHODCALLTYPE SeekRowApprox(ULONG, ULONG) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE QueryPosition(ULONG*, ULONG*, ULONG*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE FindRow(LPSRestriction, BOOKMARK, ULONG) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE Restrict(LPSRestriction, ULONG) override { restricted = true; return S_OK; }
+  HRESULT STDMETHODCALLTYPE CreateBookmark(BOOKMARK*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE FreeBookmark(BOOKMARK) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE SortTable(LPSSortOrderSet, ULONG) override { sorted = true; return S_OK; }
+  HRESULT STDMETHODCALLTYPE QuerySortOrder(LPSSortOrderSet*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE QueryRows(LONG count, ULONG, LPSRowSet* rows) override {
+    const ULONG k = std::min({ULONG(count), piece, n - at});
+    MAPIAllocateBuffer(ULONG(CbNewSRowSet(k)), reinterpret_cast<void**>(rows));
+    (*rows)->cRows = k;
+    for (ULONG i = 0; i < k; ++i) {
+      SRow& r = (*rows)->aRow[i];
+      r.cValues = 1;
+      MAPIAllocateBuffer(sizeof(SPropValue), reinterpret_cast<void**>(&r.lpProps));
+      r.lpProps[0].ulPropTag = PROP_TAG(PT_LONG, 0x17);
+      r.lpProps[0].Value.l = LONG(at + i);
+    }
+    at += k;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Abort() override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE ExpandRow(ULONG, LPBYTE, ULONG, ULONG, LPSRowSet*, ULONG*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE CollapseRow(ULONG, LPBYTE, ULONG, ULONG*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE WaitForCompletion(ULONG, ULONG, ULONG*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE GetCollapseState(ULONG, ULONG, LPBYTE, ULONG*, LPBYTE*) override { return MAPI_E_NO_SUPPORT; }
+  HRESULT STDMETHODCALLTYPE SetCollapseState(ULONG, ULONG, LPBYTE, BOOKMARK*) override { return MAPI_E_NO_SUPPORT; }
+};
+}  // namespace
+
+TEST(CapiUtil, HrQueryAllRowsJoinsEveryPieceAndHonoursTheMaximum) {
+  FakeTable t(1200, 100);
+  SizedSPropTagArray(1, cols) = {1, {PROP_TAG(PT_LONG, 0x17)}};
+  SRestriction r{};
+  r.rt = RES_EXIST;
+  LPSRowSet rows = nullptr;
+  ASSERT_EQ(HrQueryAllRows(&t, reinterpret_cast<LPSPropTagArray>(&cols), &r, nullptr, 0, &rows), S_OK);
+  EXPECT_TRUE(t.columns && t.restricted && !t.sorted);
+  ASSERT_EQ(rows->cRows, 1200u);
+  for (ULONG i = 0; i < rows->cRows; ++i) ASSERT_EQ(rows->aRow[i].lpProps[0].Value.l, LONG(i));
+  FreeProws(rows);  // every row's properties and the set (the sanitizer build sees any leak)
+  FakeTable big(1200, 100);
+  rows = reinterpret_cast<LPSRowSet>(1);
+  EXPECT_EQ(HrQueryAllRows(&big, nullptr, nullptr, nullptr, 500, &rows), MAPI_E_TABLE_TOO_BIG);
+  EXPECT_EQ(rows, nullptr);
+  FakeTable exact(500, 100);
+  ASSERT_EQ(HrQueryAllRows(&exact, nullptr, nullptr, nullptr, 500, &rows), S_OK);
+  EXPECT_EQ(rows->cRows, 500u);
+  FreeProws(rows);
+  FakeTable empty(0, 100);
+  ASSERT_EQ(HrQueryAllRows(&empty, nullptr, nullptr, nullptr, 0, &rows), S_OK);
+  EXPECT_EQ(rows->cRows, 0u);
+  FreeProws(rows);
+  EXPECT_EQ(HrQueryAllRows(nullptr, nullptr, nullptr, nullptr, 0, &rows), MAPI_E_INVALID_PARAMETER);
 }
