@@ -82,6 +82,18 @@ HRESULT STDAPICALLTYPE HrSetOneProp(LPMAPIPROP lpMapiProp, LPSPropValue lpProp);
 HRESULT STDAPICALLTYPE HrQueryAllRows(LPMAPITABLE lpTable, LPSPropTagArray lpPropTags, LPSRestriction lpRestriction,
                                       LPSSortOrderSet lpSortOrderSet, LONG crowsMax, LPSRowSet* lppRows);
 
+/* ---- initialization and forms */
+/* Starts and ends the utility functions' use (nothing to do here: S_OK). */
+SCODE STDAPICALLTYPE ScInitMapiUtil(ULONG ulFlags);
+void STDAPICALLTYPE DeinitMapiUtil(void);
+/* There are no MAPI forms here: MAPI_E_NO_SUPPORT, *ppfcnt NULL. */
+typedef struct IMAPIFormContainer IMAPIFormContainer;
+typedef IMAPIFormContainer* LPMAPIFORMCONTAINER;
+HRESULT STDAPICALLTYPE MAPIOpenLocalFormContainer(LPMAPIFORMCONTAINER* ppfcnt);
+/* The bytes of an even-length hex string into lpb, which holds cb bytes; MAPI_E_INVALID_PARAMETER
+ * for a character that is not a hex digit, an odd length, or more than cb bytes. */
+SCODE STDAPICALLTYPE ScBinFromHexBounded(LPSTR lpsz, LPBYTE lpb, ULONG cb);
+
 /* ---- reference counts */
 /* punk's AddRef / Release (0 for NULL). */
 ULONG STDAPICALLTYPE UlAddRef(LPVOID punk);

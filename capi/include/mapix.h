@@ -27,6 +27,10 @@ SCODE STDMETHODCALLTYPE MAPIAllocateMore(ULONG cbSize, LPVOID lpObject, LPVOID* 
  * MAPIAllocateMore is freed with its parent, not alone (S_OK, nothing happens). */
 ULONG STDAPICALLTYPE MAPIFreeBuffer(LPVOID lpBuffer);
 
+/* The process's IMalloc (one object, never freed: Release does not end it). GetSize answers the
+ * size asked for; DidAlloc is exact (1 for its own blocks, 0 for others). */
+LPMALLOC STDAPICALLTYPE MAPIGetDefaultMalloc(void);
+
 #ifdef __cplusplus
 }
 #endif

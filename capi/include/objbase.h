@@ -103,4 +103,23 @@ DECLARE_INTERFACE(IUnknown) {
 #undef INTERFACE
 typedef IUnknown* LPUNKNOWN;
 
+/* IMalloc: the COM task allocator shape ({00000002-0000-0000-C000-000000000046}). */
+OPENMAPI_LIBRARY_GUID(IID_IMalloc);
+#define INTERFACE IMalloc
+DECLARE_INTERFACE_(IMalloc, IUnknown) {
+#if !defined(__cplusplus) || defined(CINTERFACE)
+  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
+  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
+  STDMETHOD_(ULONG, Release)(THIS) PURE;
+#endif
+  STDMETHOD_(void*, Alloc)(THIS_ SIZE_T cb) PURE;
+  STDMETHOD_(void*, Realloc)(THIS_ void* pv, SIZE_T cb) PURE;
+  STDMETHOD_(void, Free)(THIS_ void* pv) PURE;
+  STDMETHOD_(SIZE_T, GetSize)(THIS_ void* pv) PURE;
+  STDMETHOD_(int, DidAlloc)(THIS_ void* pv) PURE;
+  STDMETHOD_(void, HeapMinimize)(THIS) PURE;
+};
+#undef INTERFACE
+typedef IMalloc* LPMALLOC;
+
 #endif

@@ -604,6 +604,23 @@ HRESULT STDAPICALLTYPE HrQueryAllRows(LPMAPITABLE table, LPSPropTagArray tags, L
   return S_OK;
 }
 
+SCODE STDAPICALLTYPE ScInitMapiUtil(ULONG) { return S_OK; }
+void STDAPICALLTYPE DeinitMapiUtil(void) {}
+
+HRESULT STDAPICALLTYPE MAPIOpenLocalFormContainer(LPMAPIFORMCONTAINER* out) {
+  if (out) *out = nullptr;
+  return MAPI_E_NO_SUPPORT;
+}
+
+SCODE STDAPICALLTYPE ScBinFromHexBounded(LPSTR sz, LPBYTE pb, ULONG cb) {
+  if (!sz || (!pb && *sz)) return MAPI_E_INVALID_PARAMETER;
+  const size_t n = std::strlen(sz);
+  if (n % 2 || n / 2 > cb) return MAPI_E_INVALID_PARAMETER;
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(sz[i]))) return MAPI_E_INVALID_PARAMETER;
+  return FBinFromHex(sz, pb) ? S_OK : MAPI_E_INVALID_PARAMETER;
+}
+
 ULONG STDAPICALLTYPE UlAddRef(LPVOID punk) {
   return punk ? static_cast<LPUNKNOWN>(punk)->AddRef() : 0;
 }

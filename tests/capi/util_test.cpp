@@ -383,3 +383,42 @@ TEST(CapiUtil, HrQueryAllRowsJoinsEveryPieceAndHonoursTheMaximum) {
   FreeProws(rows);
   EXPECT_EQ(HrQueryAllRows(nullptr, nullptr, nullptr, nullptr, 0, &rows), MAPI_E_INVALID_PARAMETER);
 }
+
+TEST(CapiUtil, TheDefaultMallocKnowsItsBlocks) {
+  LPMALLOC m = MAPIGetDefaultMalloc();
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m, MAPIGetDefaultMalloc());  // one per process
+  void* same = nullptr;
+  EXPECT_EQ(m->QueryInterface(IID_IMalloc, &same), S_OK);
+  EXPECT_EQ(same, m);
+  void* p = m->Alloc(100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(m->GetSize(p), 100u);
+  EXPECT_EQ(m->DidAlloc(p), 1);
+  int local = 0;
+  EXPECT_EQ(m->DidAlloc(&local), 0);
+  p = m->Realloc(p, 5000);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(m->GetSize(p), 5000u);
+  m->Free(p);
+  EXPECT_EQ(m->DidAlloc(p), 0);
+  m->Free(&local);  // not its block: left alone
+  m->Release();     // the process's allocator stays
+  EXPECT_NE(m->Alloc(1), nullptr);
+}
+
+TEST(CapiUtil, InitFormsAndBoundedHex) {
+  EXPECT_EQ(ScInitMapiUtil(0), S_OK);
+  DeinitMapiUtil();
+  LPMAPIFORMCONTAINER forms = reinterpret_cast<LPMAPIFORMCONTAINER>(1);
+  EXPECT_EQ(MAPIOpenLocalFormContainer(&forms), MAPI_E_NO_SUPPORT);
+  EXPECT_EQ(forms, nullptr);
+  BYTE out[2] = {};
+  char ok[] = "0aFF", too_long[] = "010203", odd[] = "abc", bad[] = "zz";
+  EXPECT_EQ(ScBinFromHexBounded(ok, out, 2), S_OK);
+  EXPECT_EQ(out[0], 0x0A);
+  EXPECT_EQ(out[1], 0xFF);
+  EXPECT_EQ(ScBinFromHexBounded(too_long, out, 2), MAPI_E_INVALID_PARAMETER);  // would write past the 2 bytes
+  EXPECT_EQ(ScBinFromHexBounded(odd, out, 2), MAPI_E_INVALID_PARAMETER);
+  EXPECT_EQ(ScBinFromHexBounded(bad, out, 2), MAPI_E_INVALID_PARAMETER);
+}
