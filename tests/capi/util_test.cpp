@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -421,4 +422,29 @@ TEST(CapiUtil, InitFormsAndBoundedHex) {
   EXPECT_EQ(ScBinFromHexBounded(too_long, out, 2), MAPI_E_INVALID_PARAMETER);  // would write past the 2 bytes
   EXPECT_EQ(ScBinFromHexBounded(odd, out, 2), MAPI_E_INVALID_PARAMETER);
   EXPECT_EQ(ScBinFromHexBounded(bad, out, 2), MAPI_E_INVALID_PARAMETER);
+}
+
+// mapiguid.h: the MAPI interface identifiers and property sets, against the GUID text the
+// specifications give (MS-OXPROPS 1.3.2 for the property sets).
+#include "mapiguid.h"
+
+TEST(CapiGuids, InterfaceAndPropertySetIdentifiers) {
+  auto text = [](const GUID& g) {
+    char s[40];
+    std::snprintf(s, sizeof s, "%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X", g.Data1, g.Data2, g.Data3, g.Data4[0], g.Data4[1],
+                  g.Data4[2], g.Data4[3], g.Data4[4], g.Data4[5], g.Data4[6], g.Data4[7]);
+    return std::string(s);
+  };
+  EXPECT_EQ(text(IID_IMAPIProp), "00020303-0000-0000-C000-000000000046");
+  EXPECT_EQ(text(IID_IMAPIFolder), "0002030C-0000-0000-C000-000000000046");
+  EXPECT_EQ(text(IID_IMessage), "00020307-0000-0000-C000-000000000046");
+  EXPECT_EQ(text(IID_IStream), "0000000C-0000-0000-C000-000000000046");
+  EXPECT_EQ(text(IID_IUnknown), "00000000-0000-0000-C000-000000000046");
+  EXPECT_EQ(text(PS_PUBLIC_STRINGS), "00020329-0000-0000-C000-000000000046");
+  EXPECT_EQ(text(PSETID_Meeting), "6ED8DA90-450B-101B-98DA-00AA003F1305");
+  EXPECT_EQ(text(PSETID_Common), "00062008-0000-0000-C000-000000000046");
+  EXPECT_EQ(text(PS_INTERNET_HEADERS), "00020386-0000-0000-C000-000000000046");
+  // In memory a GUID is MS-OXCDATA's wire form: Data1 little-endian first.
+  const unsigned char wire[16] = {0x08, 0x20, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
+  EXPECT_EQ(std::memcmp(&PSETID_Common, wire, 16), 0);
 }
