@@ -9,6 +9,11 @@
 #define MAKE_MAPI_S(warn) (MAKE_MAPI_SCODE(0, FACILITY_ITF, warn))
 #define SUCCESS_SUCCESS 0L
 
+/* The library's own C++ code names these codes as enumerators (openmapi::ErrorCode): a
+ * translation unit of it that also includes these headers defines OPENMAPI_CODES_AS_ENUM first
+ * and gets no MAPI_E_* macros. Programs never define it. */
+#ifndef OPENMAPI_CODES_AS_ENUM
+
 #define MAPI_E_CALL_FAILED ((SCODE)0x80004005L)
 #define MAPI_E_NOT_ENOUGH_MEMORY ((SCODE)0x8007000EL)
 #define MAPI_E_INVALID_PARAMETER ((SCODE)0x80070057L)
@@ -87,6 +92,7 @@
 #define MAPI_W_APPROX_COUNT ((SCODE)0x00040482L)
 #define MAPI_W_CANCEL_MESSAGE ((SCODE)0x00040580L)
 #define MAPI_W_PARTIAL_COMPLETION ((SCODE)0x00040680L)
+#endif /* OPENMAPI_CODES_AS_ENUM */
 
 #define HR_SUCCEEDED(hr) SUCCEEDED((SCODE)(hr))
 #define HR_FAILED(hr) FAILED((SCODE)(hr))

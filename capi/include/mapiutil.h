@@ -94,6 +94,18 @@ HRESULT STDAPICALLTYPE MAPIOpenLocalFormContainer(LPMAPIFORMCONTAINER* ppfcnt);
  * for a character that is not a hex digit, an odd length, or more than cb bytes. */
 SCODE STDAPICALLTYPE ScBinFromHexBounded(LPSTR lpsz, LPBYTE lpb, ULONG cb);
 
+/* ---- streams on files */
+#define SOF_UNIQUEFILENAME ((ULONG)0x80000000)
+/* An IStream on the file lpszFileName (UTF-8), opened with the STGM_ access flags in ulFlags
+ * (STGM_CREATE creates or truncates it; STGM_DELETEONRELEASE removes it at the last Release);
+ * with SOF_UNIQUEFILENAME, lpszFileName is a directory (NULL: the temporary directory) in which a
+ * new file named lpszPrefix followed by a unique part is made. lpAllocateBuffer and
+ * lpFreeBuffer allocate the name Stat returns (NULL: MAPIAllocateBuffer). STG_E_FILENOTFOUND,
+ * STG_E_ACCESSDENIED, STG_E_INVALIDPARAMETER, STG_E_TOOMANYOPENFILES. Not thread-safe per
+ * stream. */
+HRESULT STDAPICALLTYPE OpenStreamOnFile(LPALLOCATEBUFFER lpAllocateBuffer, LPFREEBUFFER lpFreeBuffer, ULONG ulFlags,
+                                        LPCSTR lpszFileName, LPCSTR lpszPrefix, LPSTREAM* lppStream);
+
 /* ---- reference counts */
 /* punk's AddRef / Release (0 for NULL). */
 ULONG STDAPICALLTYPE UlAddRef(LPVOID punk);

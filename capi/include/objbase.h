@@ -122,4 +122,60 @@ DECLARE_INTERFACE_(IMalloc, IUnknown) {
 #undef INTERFACE
 typedef IMalloc* LPMALLOC;
 
+/* IStream (Windows' objidl.h): a seekable byte stream ({0000000C-0000-0000-C000-000000000046},
+ * IID_IStream in mapiguid.h). */
+typedef WCHAR OLECHAR;
+typedef OLECHAR* LPOLESTR;
+#define STGM_READ 0x00000000L
+#define STGM_WRITE 0x00000001L
+#define STGM_READWRITE 0x00000002L
+#define STGM_SHARE_DENY_NONE 0x00000040L
+#define STGM_SHARE_DENY_READ 0x00000030L
+#define STGM_SHARE_DENY_WRITE 0x00000020L
+#define STGM_SHARE_EXCLUSIVE 0x00000010L
+#define STGM_CREATE 0x00001000L
+#define STGM_TRANSACTED 0x00010000L
+#define STGM_DELETEONRELEASE 0x04000000L
+#define STREAM_SEEK_SET 0
+#define STREAM_SEEK_CUR 1
+#define STREAM_SEEK_END 2
+#define STATFLAG_DEFAULT 0
+#define STATFLAG_NONAME 1
+#define STGTY_STREAM 2
+#define STGC_DEFAULT 0
+typedef struct tagSTATSTG {
+  LPOLESTR pwcsName;
+  DWORD type;
+  ULARGE_INTEGER cbSize;
+  FILETIME mtime;
+  FILETIME ctime;
+  FILETIME atime;
+  DWORD grfMode;
+  DWORD grfLocksSupported;
+  CLSID clsid;
+  DWORD grfStateBits;
+  DWORD reserved;
+} STATSTG;
+#define INTERFACE IStream
+DECLARE_INTERFACE_(IStream, IUnknown) {
+#if !defined(__cplusplus) || defined(CINTERFACE)
+  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
+  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
+  STDMETHOD_(ULONG, Release)(THIS) PURE;
+#endif
+  STDMETHOD(Read)(THIS_ void* pv, ULONG cb, ULONG* pcbRead) PURE;
+  STDMETHOD(Write)(THIS_ const void* pv, ULONG cb, ULONG* pcbWritten) PURE;
+  STDMETHOD(Seek)(THIS_ LARGE_INTEGER dlibMove, DWORD dwOrigin, ULARGE_INTEGER* plibNewPosition) PURE;
+  STDMETHOD(SetSize)(THIS_ ULARGE_INTEGER libNewSize) PURE;
+  STDMETHOD(CopyTo)(THIS_ struct IStream* pstm, ULARGE_INTEGER cb, ULARGE_INTEGER* pcbRead, ULARGE_INTEGER* pcbWritten) PURE;
+  STDMETHOD(Commit)(THIS_ DWORD grfCommitFlags) PURE;
+  STDMETHOD(Revert)(THIS) PURE;
+  STDMETHOD(LockRegion)(THIS_ ULARGE_INTEGER libOffset, ULARGE_INTEGER cb, DWORD dwLockType) PURE;
+  STDMETHOD(UnlockRegion)(THIS_ ULARGE_INTEGER libOffset, ULARGE_INTEGER cb, DWORD dwLockType) PURE;
+  STDMETHOD(Stat)(THIS_ STATSTG* pstatstg, DWORD grfStatFlag) PURE;
+  STDMETHOD(Clone)(THIS_ struct IStream** ppstm) PURE;
+};
+#undef INTERFACE
+typedef IStream* LPSTREAM;
+
 #endif

@@ -1,0 +1,147 @@
+// OpenStreamOnFile (src/capi/stream.cpp): an IStream on a file as the MAPI reference and IStream's
+// COM contract describe it, checked against the file itself.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "mapiguid.h"
+#include "mapiutil.h"
+
+namespace {
+
+// (test_util.h is not included: it brings the core's ErrorCode, whose names the Windows headers define as macros.)
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() / ("openmapi-capi-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+LARGE_INTEGER li(int64_t v) {
+  LARGE_INTEGER x;
+  x.QuadPart = v;
+  return x;
+}
+
+}  // namespace
+
+TEST(CapiStream, WriteSeekReadStatAndTheFileAgrees) {
+  TempDir dir;
+  const std::string path = dir.file("body.rtf");
+  LPSTREAM s = nullptr;
+  ASSERT_EQ(OpenStreamOnFile(MAPIAllocateBuffer, MAPIFreeBuffer, STGM_READWRITE | STGM_CREATE, path.c_str(), nullptr, &s), S_OK);
+  ULONG n = 0;
+  ASSERT_EQ(s->Write("Hello, stream", 13, &n), S_OK);
+  EXPECT_EQ(n, 13u);
+  ULARGE_INTEGER at{};
+  ASSERT_EQ(s->Seek(li(7), STREAM_SEEK_SET, &at), S_OK);
+  EXPECT_EQ(at.QuadPart, 7u);
+  char buf[32] = {};
+  ASSERT_EQ(s->Read(buf, sizeof buf, &n), S_OK);  // past the end: fewer bytes, still S_OK
+  EXPECT_EQ(n, 6u);
+  EXPECT_EQ(std::string(buf, n), "stream");
+  ASSERT_EQ(s->Seek(li(-6), STREAM_SEEK_END, &at), S_OK);
+  EXPECT_EQ(at.QuadPart, 7u);
+  EXPECT_EQ(s->Seek(li(-100), STREAM_SEEK_CUR, &at), STG_E_SEEKERROR);  // before the start
+  EXPECT_EQ(s->Commit(STGC_DEFAULT), S_OK);
+  EXPECT_EQ(slurp(path), "Hello, stream");
+  STATSTG st{};
+  ASSERT_EQ(s->Stat(&st, STATFLAG_DEFAULT), S_OK);
+  EXPECT_EQ(st.type, DWORD(STGTY_STREAM));
+  EXPECT_EQ(st.cbSize.QuadPart, 13u);
+  ASSERT_NE(st.pwcsName, nullptr);
+  EXPECT_EQ(std::u16string(st.pwcsName).substr(std::u16string(st.pwcsName).size() - 8), u"body.rtf");
+  MAPIFreeBuffer(st.pwcsName);
+  ULARGE_INTEGER five{};
+  five.QuadPart = 5;
+  ASSERT_EQ(s->SetSize(five), S_OK);
+  EXPECT_EQ(slurp(path), "Hello");
+  // Clone: its own position, the same file.
+  LPSTREAM c = nullptr;
+  ASSERT_EQ(s->Clone(&c), S_OK);
+  ASSERT_EQ(c->Seek(li(0), STREAM_SEEK_SET, nullptr), S_OK);
+  ASSERT_EQ(c->Read(buf, 5, &n), S_OK);
+  EXPECT_EQ(std::string(buf, n), "Hello");
+  // CopyTo another stream.
+  LPSTREAM copy = nullptr;
+  const std::string copy_path = dir.file("copy.bin");
+  ASSERT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_WRITE | STGM_CREATE, copy_path.c_str(), nullptr, &copy), S_OK);
+  ASSERT_EQ(c->Seek(li(0), STREAM_SEEK_SET, nullptr), S_OK);
+  ULARGE_INTEGER all{}, r{}, w{};
+  all.QuadPart = 1000;
+  ASSERT_EQ(c->CopyTo(copy, all, &r, &w), S_OK);
+  EXPECT_EQ(r.QuadPart, 5u);
+  EXPECT_EQ(w.QuadPart, 5u);
+  copy->Release();
+  EXPECT_EQ(slurp(copy_path), "Hello");
+  void* same = nullptr;
+  EXPECT_EQ(s->QueryInterface(IID_IStream, &same), S_OK);
+  EXPECT_EQ(same, s);
+  s->Release();
+  EXPECT_EQ(s->Release(), 0u);  // gone; the clone is an object of its own and still reads
+  ASSERT_EQ(c->Seek(li(1), STREAM_SEEK_SET, nullptr), S_OK);
+  ASSERT_EQ(c->Read(buf, 4, &n), S_OK);
+  EXPECT_EQ(std::string(buf, n), "ello");
+  EXPECT_EQ(c->Release(), 0u);
+}
+
+TEST(CapiStream, AccessModesAndBadArgumentsAreRefused) {
+  TempDir dir;
+  const std::string path = dir.file("ro.txt");
+  std::ofstream(path) << "read only";
+  LPSTREAM s = nullptr;
+  ASSERT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_READ, path.c_str(), nullptr, &s), S_OK);
+  ULONG n = 0;
+  EXPECT_EQ(s->Write("x", 1, &n), STG_E_ACCESSDENIED);
+  EXPECT_EQ(slurp(path), "read only");
+  s->Release();
+  EXPECT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_READ, dir.file("missing").c_str(), nullptr, &s), STG_E_FILENOTFOUND);
+  EXPECT_EQ(s, nullptr);
+  EXPECT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_READ, dir.path().c_str(), nullptr, &s), STG_E_ACCESSDENIED);  // a directory
+  EXPECT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_READ, nullptr, nullptr, &s), STG_E_INVALIDPARAMETER);
+  EXPECT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_READ, path.c_str(), nullptr, nullptr), STG_E_INVALIDPOINTER);
+  EXPECT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_READ | STGM_CREATE, path.c_str(), nullptr, &s), STG_E_INVALIDPARAMETER);
+}
+
+TEST(CapiStream, AUniqueFileInADirectoryGoesWithItsLastRelease) {
+  TempDir dir;
+  LPSTREAM s = nullptr;
+  ASSERT_EQ(OpenStreamOnFile(nullptr, nullptr, SOF_UNIQUEFILENAME | STGM_READWRITE | STGM_DELETEONRELEASE, dir.path().c_str(), "att",
+                             &s),
+            S_OK);
+  ULONG n = 0;
+  ASSERT_EQ(s->Write("temp", 4, &n), S_OK);
+  std::string made;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) made = e.path().filename().string();
+  EXPECT_EQ(made.rfind("att", 0), 0u) << made;
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path() / made).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);  // a temporary file only its owner reads
+  s->Release();
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / made));
+  EXPECT_EQ(OpenStreamOnFile(nullptr, nullptr, SOF_UNIQUEFILENAME | STGM_READWRITE, dir.path().c_str(), "a/b", &s), STG_E_INVALIDPARAMETER);
+}
