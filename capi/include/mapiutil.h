@@ -106,6 +106,15 @@ SCODE STDAPICALLTYPE ScBinFromHexBounded(LPSTR lpsz, LPBYTE lpb, ULONG cb);
 HRESULT STDAPICALLTYPE OpenStreamOnFile(LPALLOCATEBUFFER lpAllocateBuffer, LPFREEBUFFER lpFreeBuffer, ULONG ulFlags,
                                         LPCSTR lpszFileName, LPCSTR lpszPrefix, LPSTREAM* lppStream);
 
+/* ---- compressed RTF (MS-OXRTFCP) */
+#define STORE_UNCOMPRESSED_RTF ((ULONG)0x00008000)
+/* A stream of the RTF inside lpCompressedRTFStream (a PR_RTF_COMPRESSED stream, read from its
+ * current position; empty: no RTF yet). With MAPI_MODIFY it may be written, and Commit writes
+ * it back compressed (LZFu; MELA, uncompressed, with STORE_UNCOMPRESSED_RTF) and commits the
+ * compressed stream. MAPI_E_CORRUPT_DATA for a damaged stream, MAPI_E_TOO_BIG past 512 MB of RTF,
+ * MAPI_E_UNKNOWN_FLAGS. */
+HRESULT STDAPICALLTYPE WrapCompressedRTFStream(LPSTREAM lpCompressedRTFStream, ULONG ulFlags, LPSTREAM* lpUncompressedRTFStream);
+
 /* ---- reference counts */
 /* punk's AddRef / Release (0 for NULL). */
 ULONG STDAPICALLTYPE UlAddRef(LPVOID punk);

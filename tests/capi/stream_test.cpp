@@ -145,3 +145,71 @@ TEST(CapiStream, AUniqueFileInADirectoryGoesWithItsLastRelease) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / made));
   EXPECT_EQ(OpenStreamOnFile(nullptr, nullptr, SOF_UNIQUEFILENAME | STGM_READWRITE, dir.path().c_str(), "a/b", &s), STG_E_INVALIDPARAMETER);
 }
+
+// WrapCompressedRTFStream on real PR_RTF_COMPRESSED streams of the corpus, against the RTF the
+// peer decompressor (decompressrtf) made of them; then writing RTF back through it.
+TEST(CapiRtf, CorpusStreamsReadAsThePeerDecompressesThemAndWritesGoBackCompressed) {
+  const std::filesystem::path corpus = std::filesystem::path(OPENMAPI_SHARED_DIR) / "corpus";
+  size_t compared = 0;
+  for (const auto& e : std::filesystem::directory_iterator(corpus / "rtf")) {
+    if (e.path().extension() != ".lzfu") continue;
+    const auto expected = corpus / "expected" / "rtf" / (e.path().filename().string() + ".decompressrtf.rtf");
+    if (!std::filesystem::exists(expected)) continue;
+    SCOPED_TRACE(e.path().filename().string());
+    LPSTREAM packed = nullptr;
+    ASSERT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_READ, e.path().c_str(), nullptr, &packed), S_OK);
+    LPSTREAM rtf = nullptr;
+    const HRESULT hr = WrapCompressedRTFStream(packed, 0, &rtf);
+    packed->Release();
+    if (hr != S_OK) {
+      ADD_FAILURE() << "WrapCompressedRTFStream: 0x" << std::hex << uint32_t(hr);
+      continue;
+    }
+    std::string got;
+    char buf[4096];
+    ULONG n = 0;
+    while (rtf->Read(buf, sizeof buf, &n) == S_OK && n) got.append(buf, n);
+    EXPECT_EQ(got, slurp(expected.string()));
+    ULONG w = 0;
+    EXPECT_EQ(rtf->Write("x", 1, &w), STG_E_ACCESSDENIED);  // without MAPI_MODIFY
+    rtf->Release();
+    ++compared;
+  }
+  EXPECT_GE(compared, 10u);
+
+  // A new PR_RTF_COMPRESSED: RTF written, committed, read back through a second wrap.
+  TempDir dir;
+  const std::string path = dir.file("rtf.bin");
+  LPSTREAM packed = nullptr;
+  ASSERT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_READWRITE | STGM_CREATE, path.c_str(), nullptr, &packed), S_OK);
+  LPSTREAM rtf = nullptr;
+  ASSERT_EQ(WrapCompressedRTFStream(packed, MAPI_MODIFY, &rtf), S_OK);
+  const std::string body = "{\\rtf1\\ansi\\ansicpg1252\\deff0 {\\fonttbl{\\f0 Arial;}}\\f0 Hello from a MAPI program.\\par}";
+  ULONG w = 0;
+  ASSERT_EQ(rtf->Write(body.data(), ULONG(body.size()), &w), S_OK);
+  ASSERT_EQ(rtf->Commit(STGC_DEFAULT), S_OK);
+  rtf->Release();
+  const std::string stored = slurp(path);
+  ASSERT_GE(stored.size(), 16u);
+  EXPECT_EQ(stored.substr(8, 4), "LZFu");  // MS-OXRTFCP 2.1.3.1.1: COMPTYPE of a compressed stream
+  LARGE_INTEGER zero;
+  zero.QuadPart = 0;
+  ASSERT_EQ(packed->Seek(zero, STREAM_SEEK_SET, nullptr), S_OK);
+  ASSERT_EQ(WrapCompressedRTFStream(packed, 0, &rtf), S_OK);
+  std::string back(body.size() + 10, '\0');
+  ULONG n = 0;
+  ASSERT_EQ(rtf->Read(back.data(), ULONG(back.size()), &n), S_OK);
+  back.resize(n);
+  EXPECT_EQ(back, body);
+  rtf->Release();
+  packed->Release();
+
+  // Damage: a header that claims more than there is.
+  const std::string bad_path = dir.file("bad.bin");
+  std::ofstream(bad_path, std::ios::binary) << std::string("\xFF\xFF\x00\x00\x10\x00\x00\x00LZFu\x00\x00\x00\x00garbage", 23);
+  ASSERT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_READ, bad_path.c_str(), nullptr, &packed), S_OK);
+  EXPECT_EQ(WrapCompressedRTFStream(packed, 0, &rtf), MAPI_E_CORRUPT_DATA);
+  EXPECT_EQ(rtf, nullptr);
+  EXPECT_EQ(WrapCompressedRTFStream(packed, 0x40, &rtf), MAPI_E_UNKNOWN_FLAGS);
+  packed->Release();
+}
