@@ -402,8 +402,105 @@ typedef ULONG_PTR BOOKMARK;
 #define BOOKMARK_CURRENT ((BOOKMARK)1)
 #define BOOKMARK_END ((BOOKMARK)2)
 typedef const IID* LPCIID;
-typedef struct IMAPIAdviseSink IMAPIAdviseSink;
+
+/* ---- notifications (IMAPIAdviseSink::OnNotify) */
+#define fnevCriticalError ((ULONG)0x00000001)
+#define fnevNewMail ((ULONG)0x00000002)
+#define fnevObjectCreated ((ULONG)0x00000004)
+#define fnevObjectDeleted ((ULONG)0x00000008)
+#define fnevObjectModified ((ULONG)0x00000010)
+#define fnevObjectMoved ((ULONG)0x00000020)
+#define fnevObjectCopied ((ULONG)0x00000040)
+#define fnevSearchComplete ((ULONG)0x00000080)
+#define fnevTableModified ((ULONG)0x00000100)
+#define fnevStatusObjectModified ((ULONG)0x00000200)
+#define fnevReservedForMapi ((ULONG)0x40000000)
+#define fnevExtended ((ULONG)0x80000000)
+#define TABLE_CHANGED 1
+#define TABLE_ERROR 2
+#define TABLE_ROW_ADDED 3
+#define TABLE_ROW_DELETED 4
+#define TABLE_ROW_MODIFIED 5
+#define TABLE_SORT_DONE 6
+#define TABLE_RESTRICT_DONE 7
+#define TABLE_SETCOL_DONE 8
+#define TABLE_RELOAD 9
+
+typedef struct _ERROR_NOTIFICATION {
+  ULONG cbEntryID;
+  LPENTRYID lpEntryID;
+  SCODE scode;
+  ULONG ulFlags;
+  LPMAPIERROR lpMAPIError;
+} ERROR_NOTIFICATION;
+typedef struct _NEWMAIL_NOTIFICATION {
+  ULONG cbEntryID;
+  LPENTRYID lpEntryID;
+  ULONG cbParentID;
+  LPENTRYID lpParentID;
+  ULONG ulFlags;
+  LPTSTR lpszMessageClass;
+  ULONG ulMessageFlags;
+} NEWMAIL_NOTIFICATION;
+typedef struct _OBJECT_NOTIFICATION {
+  ULONG cbEntryID;
+  LPENTRYID lpEntryID;
+  ULONG ulObjType;
+  ULONG cbParentID;
+  LPENTRYID lpParentID;
+  ULONG cbOldID;
+  LPENTRYID lpOldID;
+  ULONG cbOldParentID;
+  LPENTRYID lpOldParentID;
+  LPSPropTagArray lpPropTagArray;
+} OBJECT_NOTIFICATION;
+typedef struct _TABLE_NOTIFICATION {
+  ULONG ulTableEvent;
+  HRESULT hResult;
+  SPropValue propIndex;
+  SPropValue propPrior;
+  SRow row;
+  ULONG ulPad;
+} TABLE_NOTIFICATION;
+typedef struct _EXTENDED_NOTIFICATION {
+  ULONG ulEvent;
+  ULONG cb;
+  LPBYTE pbEventParameters;
+} EXTENDED_NOTIFICATION;
+typedef struct _STATUS_OBJECT_NOTIFICATION {
+  ULONG cbEntryID;
+  LPENTRYID lpEntryID;
+  ULONG cValues;
+  LPSPropValue lpPropVals;
+} STATUS_OBJECT_NOTIFICATION;
+typedef struct _NOTIFICATION {
+  ULONG ulEventType;
+  ULONG ulAlignPad;
+  union {
+    ERROR_NOTIFICATION err;
+    NEWMAIL_NOTIFICATION newmail;
+    OBJECT_NOTIFICATION obj;
+    TABLE_NOTIFICATION tab;
+    EXTENDED_NOTIFICATION ext;
+    STATUS_OBJECT_NOTIFICATION statobj;
+  } info;
+} NOTIFICATION, *LPNOTIFICATION;
+
+/* IMAPIAdviseSink: where a store, table or session sends its notifications. */
+#undef INTERFACE
+#define INTERFACE IMAPIAdviseSink
+DECLARE_INTERFACE_(IMAPIAdviseSink, IUnknown) {
+#if !defined(__cplusplus) || defined(CINTERFACE)
+  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
+  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
+  STDMETHOD_(ULONG, Release)(THIS) PURE;
+#endif
+  STDMETHOD_(ULONG, OnNotify)(THIS_ ULONG cNotif, LPNOTIFICATION lpNotifications) PURE;
+};
+#undef INTERFACE
 typedef IMAPIAdviseSink* LPMAPIADVISESINK;
+typedef LONG(STDAPICALLTYPE NOTIFCALLBACK)(LPVOID lpvContext, ULONG cNotification, LPNOTIFICATION lpNotifications);
+typedef NOTIFCALLBACK* LPNOTIFCALLBACK;
 
 /* IMAPIProgress (its methods in the Windows order). */
 #undef INTERFACE

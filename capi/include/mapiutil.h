@@ -115,6 +115,15 @@ HRESULT STDAPICALLTYPE OpenStreamOnFile(LPALLOCATEBUFFER lpAllocateBuffer, LPFRE
  * MAPI_E_UNKNOWN_FLAGS. */
 HRESULT STDAPICALLTYPE WrapCompressedRTFStream(LPSTREAM lpCompressedRTFStream, ULONG ulFlags, LPSTREAM* lpUncompressedRTFStream);
 
+/* ---- advise sinks */
+/* A sink whose OnNotify calls lpfnCallback(lpvContext, cNotif, lpNotifications) and returns its
+ * result. MAPI_E_INVALID_PARAMETER for a NULL callback or out pointer. */
+HRESULT STDAPICALLTYPE HrAllocAdviseSink(LPNOTIFCALLBACK lpfnCallback, LPVOID lpvContext, LPMAPIADVISESINK* lppAdviseSink);
+/* Windows hands the notifications to the calling thread's message loop; Linux has none, so the
+ * sink is returned as it is (AddRef'd) and notifications reach it on the thread that raises
+ * them: a sink must be thread-safe. */
+HRESULT STDAPICALLTYPE HrThisThreadAdviseSink(LPMAPIADVISESINK lpAdviseSink, LPMAPIADVISESINK* lppAdviseSink);
+
 /* ---- reference counts */
 /* punk's AddRef / Release (0 for NULL). */
 ULONG STDAPICALLTYPE UlAddRef(LPVOID punk);

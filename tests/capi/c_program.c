@@ -80,6 +80,11 @@ static HRESULT STDMETHODCALLTYPE CProp_GetLastError(IMAPIProp* This, HRESULT hr,
   return MAPI_E_NO_SUPPORT;
 }
 
+static LONG STDAPICALLTYPE on_note(LPVOID context, ULONG n, LPNOTIFICATION notes) {
+  *(ULONG*)context = n == 1 ? notes[0].ulEventType : 0;
+  return 0;
+}
+
 int main(void) {
   LPSPropValue props = NULL;
   CHECK(MAPIAllocateBuffer(3 * sizeof(SPropValue), (LPVOID*)&props) == S_OK);
@@ -147,6 +152,16 @@ int main(void) {
   CHECK(HrSetOneProp(&obj.base, &set) == MAPI_E_COMPUTED);
   CHECK(UlAddRef(&obj.base) == 2 && UlRelease(&obj.base) == 1);
   CHECK(obj.base.lpVtbl->GetLastError(&obj.base, S_OK, 0, NULL) == MAPI_E_NO_SUPPORT);
+  ULONG event = 0;
+  LPMAPIADVISESINK sink = NULL;
+  CHECK(HrAllocAdviseSink(on_note, &event, &sink) == S_OK);
+  NOTIFICATION note;
+  memset(&note, 0, sizeof note);
+  note.ulEventType = fnevTableModified;
+  note.info.tab.ulTableEvent = TABLE_ROW_ADDED;
+  sink->lpVtbl->OnNotify(sink, 1, &note); /* a sink made in C++, called from C */
+  CHECK(event == fnevTableModified);
+  CHECK(sink->lpVtbl->Release(sink) == 0);
   if (failures == 0) printf("capi c_program: all checks passed\n");
   return failures == 0 ? 0 : 1;
 }

@@ -448,3 +448,46 @@ TEST(CapiGuids, InterfaceAndPropertySetIdentifiers) {
   const unsigned char wire[16] = {0x08, 0x20, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
   EXPECT_EQ(std::memcmp(&PSETID_Common, wire, 16), 0);
 }
+
+namespace {
+struct Seen {
+  ULONG count = 0;
+  ULONG event = 0;
+  ULONG new_mail_flags = 0;
+};
+LONG STDAPICALLTYPE record(LPVOID context, ULONG n, LPNOTIFICATION notes) {
+  auto* seen = static_cast<Seen*>(context);
+  seen->count += n;
+  seen->event = notes[0].ulEventType;
+  seen->new_mail_flags = notes[0].info.newmail.ulMessageFlags;
+  return 0;
+}
+}  // namespace
+
+TEST(CapiAdvise, ASinkCallsItsCallbackWithTheNotifications) {
+  // The layout of 64-bit Windows: NOTIFICATION's union starts at 8, TABLE_NOTIFICATION is the largest.
+  EXPECT_EQ(offsetof(NOTIFICATION, info), 8u);
+  EXPECT_EQ(sizeof(TABLE_NOTIFICATION), 8u + 24 + 24 + 16 + 8);
+  Seen seen;
+  LPMAPIADVISESINK sink = nullptr;
+  ASSERT_EQ(HrAllocAdviseSink(record, &seen, &sink), S_OK);
+  NOTIFICATION n[2] = {};
+  n[0].ulEventType = fnevNewMail;
+  n[0].info.newmail.ulMessageFlags = 0x04;  // MSGFLAG_SUBMIT-like, only carried
+  n[1].ulEventType = fnevObjectCreated;
+  EXPECT_EQ(sink->OnNotify(2, n), 0u);
+  EXPECT_EQ(seen.count, 2u);
+  EXPECT_EQ(seen.event, fnevNewMail);
+  EXPECT_EQ(seen.new_mail_flags, 0x04u);
+  LPMAPIADVISESINK same = nullptr;
+  ASSERT_EQ(HrThisThreadAdviseSink(sink, &same), S_OK);
+  EXPECT_EQ(same, sink);
+  void* q = nullptr;
+  EXPECT_EQ(sink->QueryInterface(IID_IMAPIAdviseSink, &q), S_OK);
+  EXPECT_EQ(q, sink);
+  sink->Release();  // the QueryInterface
+  same->Release();  // HrThisThreadAdviseSink's
+  EXPECT_EQ(sink->Release(), 0u);
+  EXPECT_EQ(HrAllocAdviseSink(nullptr, nullptr, &sink), MAPI_E_INVALID_PARAMETER);
+  EXPECT_EQ(sink, nullptr);
+}
