@@ -44,8 +44,6 @@ std::chrono::seconds backoff(uint32_t attempts) {
   return std::min<std::chrono::seconds>(wait, std::chrono::minutes(30));
 }
 
-std::string lower_address(std::string a) { return ascii_lower(a); }
-
 std::string domain_of(const std::string& address) {
   const size_t at = address.rfind('@');
   return at == std::string::npos ? std::string() : ascii_lower(address.substr(at + 1));
@@ -265,7 +263,7 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
 
   store::Mailbox::QueueState state = entry.state;
   std::set<std::string> finished;
-  for (const std::string& a : state.finished) finished.insert(lower_address(a));
+  for (const std::string& a : state.finished) finished.insert(ascii_lower(a));
 
   // Who is still to be reached: local users, and the others (relayed unless relay = none).
   std::vector<Failure> failed;
@@ -281,11 +279,11 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
     const std::string name = r.get_string(tags::PidTagDisplayName).value_or("");
     if (address.empty()) {
       const std::string shown = r.get_string(tags::PidTagEmailAddress).value_or(name);
-      if (!finished.count(lower_address(shown))) failed.push_back({shown, name, {550, "5.1.3 the recipient has no SMTP address"}, ""});
+      if (!finished.count(ascii_lower(shown))) failed.push_back({shown, name, {550, "5.1.3 the recipient has no SMTP address"}, ""});
       continue;
     }
-    if (finished.count(lower_address(address)) || names.count(lower_address(address))) continue;
-    names[lower_address(address)] = name;
+    if (finished.count(ascii_lower(address)) || names.count(ascii_lower(address))) continue;
+    names[ascii_lower(address)] = name;
     if (auto refused = delivery_->check_recipient(address)) {
       if (refused->code != 550) {  // the directory cannot answer now: later
         state.last_error = std::to_string(refused->code) + " " + refused->text;
@@ -296,7 +294,7 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
         continue;
       }
       remote.push_back(address);
-      if (r.get_bool(kPidTagSendRichInfo).value_or(false)) rich.insert(lower_address(address));
+      if (r.get_bool(kPidTagSendRichInfo).value_or(false)) rich.insert(ascii_lower(address));
     } else {
       local.push_back(address);
     }
@@ -326,9 +324,9 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
   };
   auto outcome = [&](const std::string& address, const SmtpReply& reply, const std::string& remote_mta) {
     if (reply.code < 400) {
-      finished.insert(lower_address(address));
+      finished.insert(ascii_lower(address));
     } else if (reply.code >= 500) {
-      failed.push_back({address, names[lower_address(address)], reply, remote_mta});
+      failed.push_back({address, names[ascii_lower(address)], reply, remote_mta});
     } else {
       pending = true;
       state.last_error = "<" + address + ">: " + std::to_string(reply.code) + " " + reply.text;
@@ -349,7 +347,7 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
   for (const bool want_rich : {false, true}) {
     std::vector<std::string> group;
     for (const std::string& a : remote)
-      if (rich.count(lower_address(a)) == size_t(want_rich)) group.push_back(a);
+      if (rich.count(ascii_lower(a)) == size_t(want_rich)) group.push_back(a);
     if (group.empty()) continue;
     std::vector<std::string> mta;
     const std::vector<SmtpReply> replies = relay(owner, group, want_rich ? rich_mime : mime, mta);
@@ -360,19 +358,18 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
   const int64_t age_s = (now_ft() - entry.submitted) / 10'000'000;
   const bool expired = pending && age_s >= config_.queue_lifetime.count();
   if (expired) {
-    for (const std::string& a : local)
-      if (!finished.count(lower_address(a)) && std::none_of(failed.begin(), failed.end(), [&](const Failure& f) { return lower_address(f.address) == lower_address(a); }))
-        failed.push_back({a, names[lower_address(a)], {451, "4.4.7 not delivered within the queue's lifetime: " + state.last_error}, ""});
-    for (const std::string& a : remote)
-      if (!finished.count(lower_address(a)) && std::none_of(failed.begin(), failed.end(), [&](const Failure& f) { return lower_address(f.address) == lower_address(a); }))
-        failed.push_back({a, names[lower_address(a)], {451, "4.4.7 not delivered within the queue's lifetime: " + state.last_error}, ""});
+    for (const std::vector<std::string>* addresses : {&local, &remote})
+      for (const std::string& a : *addresses)
+        if (!finished.count(ascii_lower(a)) &&
+            std::none_of(failed.begin(), failed.end(), [&](const Failure& f) { return ascii_lower(f.address) == ascii_lower(a); }))
+          failed.push_back({a, names[ascii_lower(a)], {451, "4.4.7 not delivered within the queue's lifetime: " + state.last_error}, ""});
     pending = false;
   }
   if (!failed.empty()) {
     // One report for these recipients; its Message-ID names the message and them, so a resend
     // after a crash delivers it once.
     std::string who;
-    for (const Failure& f : failed) who += lower_address(f.address) + "\n";
+    for (const Failure& f : failed) who += ascii_lower(f.address) + "\n";
     const std::string report_id = "<dsn." + to_hex(ByteView(mb.mailbox_guid().bytes)).substr(0, 16) + "." + std::to_string(id) + "." +
                                   std::to_string(std::hash<std::string>{}(who)) + "@" + config_.host_name + ">";
     SmtpEnvelope env;
@@ -386,7 +383,7 @@ bool Spooler::send(store::Mailbox& mb, const std::string& owner, const std::stri
       spdlog::warn("spooler: the report for message {} of {} cannot be delivered now: {} {}", id, owner, r[0].code, r[0].text);
       pending = true;
     } else {
-      for (const Failure& f : failed) finished.insert(lower_address(f.address));
+      for (const Failure& f : failed) finished.insert(ascii_lower(f.address));
       spdlog::warn("spooler: message {} of {}: {} recipients could not be reached; a report went to the Inbox", id, owner, failed.size());
     }
     record();
