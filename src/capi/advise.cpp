@@ -1,30 +1,14 @@
 // HrAllocAdviseSink and HrThisThreadAdviseSink (capi/include/mapiutil.h).
-#include <atomic>
 
 #include "mapiguid.h"
 #include "mapiutil.h"
+#include "capi/com_object.h"
 
 namespace {
 
-class CallbackSink final : public IMAPIAdviseSink {
+class CallbackSink final : public openmapi::capi::ComObject<CallbackSink, IMAPIAdviseSink, IID_IMAPIAdviseSink> {
  public:
   CallbackSink(LPNOTIFCALLBACK callback, LPVOID context) : callback_(callback), context_(context) {}
-  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID iid, void** out) override {
-    if (!out) return E_POINTER;
-    if (iid == IID_IUnknown || iid == IID_IMAPIAdviseSink) {
-      *out = static_cast<IMAPIAdviseSink*>(this);
-      AddRef();
-      return S_OK;
-    }
-    *out = nullptr;
-    return E_NOINTERFACE;
-  }
-  ULONG STDMETHODCALLTYPE AddRef() override { return ++refs_; }
-  ULONG STDMETHODCALLTYPE Release() override {
-    const ULONG r = --refs_;
-    if (r == 0) delete this;
-    return r;
-  }
   ULONG STDMETHODCALLTYPE OnNotify(ULONG count, LPNOTIFICATION notifications) override {
     return ULONG(callback_(context_, count, notifications));
   }
@@ -32,7 +16,6 @@ class CallbackSink final : public IMAPIAdviseSink {
  private:
   LPNOTIFCALLBACK callback_;
   LPVOID context_;
-  std::atomic<ULONG> refs_{1};
 };
 
 }  // namespace

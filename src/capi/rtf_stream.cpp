@@ -12,6 +12,7 @@
 #define OPENMAPI_CODES_AS_ENUM
 #include "mapiguid.h"
 #include "mapiutil.h"
+#include "capi/com_object.h"
 
 namespace {
 
@@ -19,27 +20,11 @@ using openmapi::ErrorCode;
 using openmapi::MapiError;
 
 // An IStream over bytes in memory; Commit hands them to `commit` (when set).
-class MemoryStream final : public IStream {
+class MemoryStream final : public openmapi::capi::ComObject<MemoryStream, IStream, IID_IStream> {
  public:
   MemoryStream(std::vector<uint8_t> data, bool writable, std::function<HRESULT(const std::vector<uint8_t>&)> commit)
       : data_(std::move(data)), writable_(writable), commit_(std::move(commit)) {}
 
-  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID iid, void** out) override {
-    if (!out) return E_POINTER;
-    if (iid == IID_IUnknown || iid == IID_IStream) {
-      *out = static_cast<IStream*>(this);
-      AddRef();
-      return S_OK;
-    }
-    *out = nullptr;
-    return E_NOINTERFACE;
-  }
-  ULONG STDMETHODCALLTYPE AddRef() override { return ++refs_; }
-  ULONG STDMETHODCALLTYPE Release() override {
-    const ULONG r = --refs_;
-    if (r == 0) delete this;
-    return r;
-  }
   HRESULT STDMETHODCALLTYPE Read(void* pv, ULONG cb, ULONG* read) override {
     if (read) *read = 0;
     if (!pv && cb) return STG_E_INVALIDPOINTER;
@@ -110,7 +95,6 @@ class MemoryStream final : public IStream {
   std::vector<uint8_t> data_;
   bool writable_;
   std::function<HRESULT(const std::vector<uint8_t>&)> commit_;
-  std::atomic<ULONG> refs_{1};
   uint64_t pos_ = 0;
 };
 

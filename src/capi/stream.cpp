@@ -12,6 +12,7 @@
 
 #include "mapiguid.h"
 #include "mapiutil.h"
+#include "capi/com_object.h"
 
 namespace {
 
@@ -32,7 +33,7 @@ FILETIME filetime_of(const struct timespec& t) {
   return FILETIME{DWORD(v), DWORD(v >> 32)};
 }
 
-class FileStream final : public IStream {
+class FileStream final : public openmapi::capi::ComObject<FileStream, IStream, IID_IStream> {
  public:
   FileStream(int fd, std::string path, DWORD mode, bool delete_on_release, LPALLOCATEBUFFER allocate)
       : fd_(fd), path_(std::move(path)), mode_(mode), delete_(delete_on_release), allocate_(allocate ? allocate : MAPIAllocateBuffer) {}
@@ -41,22 +42,6 @@ class FileStream final : public IStream {
     if (delete_) ::unlink(path_.c_str());
   }
 
-  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID iid, void** out) override {
-    if (!out) return E_POINTER;
-    if (iid == IID_IUnknown || iid == IID_IStream) {
-      *out = static_cast<IStream*>(this);
-      AddRef();
-      return S_OK;
-    }
-    *out = nullptr;
-    return E_NOINTERFACE;
-  }
-  ULONG STDMETHODCALLTYPE AddRef() override { return ++refs_; }
-  ULONG STDMETHODCALLTYPE Release() override {
-    const ULONG r = --refs_;
-    if (r == 0) delete this;
-    return r;
-  }
 
   HRESULT STDMETHODCALLTYPE Read(void* pv, ULONG cb, ULONG* read) override {
     if (read) *read = 0;
@@ -187,7 +172,6 @@ class FileStream final : public IStream {
   DWORD mode_;
   bool delete_;
   LPALLOCATEBUFFER allocate_;
-  std::atomic<ULONG> refs_{1};
   uint64_t pos_ = 0;
 };
 

@@ -10,29 +10,14 @@
 #include <sstream>
 #include <string>
 
+// test_util.h (it brings core/error.h, whose ErrorCode names the Windows headers define as macros)
+// comes before them.
+#include "test_util.h"
+
 #include "mapiguid.h"
 #include "mapiutil.h"
 
 namespace {
-
-// (test_util.h is not included: it brings the core's ErrorCode, whose names the Windows headers define as macros.)
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("openmapi-capi-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::string slurp(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
@@ -50,7 +35,7 @@ LARGE_INTEGER li(int64_t v) {
 }  // namespace
 
 TEST(CapiStream, WriteSeekReadStatAndTheFileAgrees) {
-  TempDir dir;
+  openmapi::testing::TempDir dir;
   const std::string path = dir.file("body.rtf");
   LPSTREAM s = nullptr;
   ASSERT_EQ(OpenStreamOnFile(MAPIAllocateBuffer, MAPIFreeBuffer, STGM_READWRITE | STGM_CREATE, path.c_str(), nullptr, &s), S_OK);
@@ -110,7 +95,7 @@ TEST(CapiStream, WriteSeekReadStatAndTheFileAgrees) {
 }
 
 TEST(CapiStream, AccessModesAndBadArgumentsAreRefused) {
-  TempDir dir;
+  openmapi::testing::TempDir dir;
   const std::string path = dir.file("ro.txt");
   std::ofstream(path) << "read only";
   LPSTREAM s = nullptr;
@@ -128,7 +113,7 @@ TEST(CapiStream, AccessModesAndBadArgumentsAreRefused) {
 }
 
 TEST(CapiStream, AUniqueFileInADirectoryGoesWithItsLastRelease) {
-  TempDir dir;
+  openmapi::testing::TempDir dir;
   LPSTREAM s = nullptr;
   ASSERT_EQ(OpenStreamOnFile(nullptr, nullptr, SOF_UNIQUEFILENAME | STGM_READWRITE | STGM_DELETEONRELEASE, dir.path().c_str(), "att",
                              &s),
@@ -178,7 +163,7 @@ TEST(CapiRtf, CorpusStreamsReadAsThePeerDecompressesThemAndWritesGoBackCompresse
   EXPECT_GE(compared, 10u);
 
   // A new PR_RTF_COMPRESSED: RTF written, committed, read back through a second wrap.
-  TempDir dir;
+  openmapi::testing::TempDir dir;
   const std::string path = dir.file("rtf.bin");
   LPSTREAM packed = nullptr;
   ASSERT_EQ(OpenStreamOnFile(nullptr, nullptr, STGM_READWRITE | STGM_CREATE, path.c_str(), nullptr, &packed), S_OK);

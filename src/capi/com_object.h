@@ -1,0 +1,37 @@
+// The IUnknown part of the library's own COM objects (file and RTF streams, callback sinks): a
+// reference count from 1 that deletes the object at 0, and QueryInterface answering IID_IUnknown
+// and the interface's own IID. CRTP, so that the interface's table of functions stays exactly
+// its own (no virtual destructor is added to it).
+// Thread safety: the count is atomic; the rest is the object's own.
+#pragma once
+#include <atomic>
+
+#include "objbase.h"
+
+namespace openmapi::capi {
+
+template <class Derived, class Interface, const IID& kInterfaceId>
+class ComObject : public Interface {
+ public:
+  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID iid, void** out) override {
+    if (!out) return E_POINTER;
+    if (iid == IID_IUnknown || iid == kInterfaceId) {
+      *out = static_cast<Interface*>(this);
+      AddRef();
+      return S_OK;
+    }
+    *out = nullptr;
+    return E_NOINTERFACE;
+  }
+  ULONG STDMETHODCALLTYPE AddRef() override { return ++refs_; }
+  ULONG STDMETHODCALLTYPE Release() override {
+    const ULONG r = --refs_;
+    if (r == 0) delete static_cast<Derived*>(this);
+    return r;
+  }
+
+ private:
+  std::atomic<ULONG> refs_{1};
+};
+
+}  // namespace openmapi::capi
