@@ -36,8 +36,7 @@ class Imap : public ::testing::Test {
     dir = fs::temp_directory_path() / ("openmapi-imap-" + std::to_string(rd()));
     fs::create_directories(dir);
     data = dir / "data";
-    Out add = sh("printf '%s\\n' " + quote(kPassword) + " | " + quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " user add " +
-                 kAlice + " --display-name 'Alice Example' --password-stdin");
+    Out add = openmapi::testing::add_user(data, kAlice, "Alice Example", kPassword);
     ASSERT_EQ(add.status, 0) << add.text;
     std::string why;
     ASSERT_TRUE(server.start(dir, data,

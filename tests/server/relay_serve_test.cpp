@@ -73,8 +73,7 @@ class Relay : public ::testing::Test {
     fs::remove_all(dir);
   }
   static void add_user(const fs::path& data, const std::string& address, const std::string& name) {
-    Out add = sh("printf '%s\\n' " + quote(kPassword) + " | " + quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " user add " +
-                 address + " --display-name " + quote(name) + " --password-stdin");
+    Out add = openmapi::testing::add_user(data, address, name, kPassword);
     ASSERT_EQ(add.status, 0) << add.text;
   }
   // The smarthost: submission (STARTTLS, then AUTH) on `port` (0: any).

@@ -48,6 +48,13 @@ inline Out sh(const std::string& cmd) {
   return o;
 }
 
+// Adds a user with its mailbox to the data directory `data` through the CLI (`user add
+// ADDRESS --display-name NAME --password-stdin`), as an administrator would.
+inline Out add_user(const std::filesystem::path& data, const std::string& address, const std::string& name, const std::string& password) {
+  return sh("printf '%s\\n' " + quote(password) + " | " + quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) + " user add " + address +
+            " --display-name " + quote(name) + " --password-stdin");
+}
+
 // The server, its output in <dir>/out and <dir>/err.
 class ServerProcess {
  public:

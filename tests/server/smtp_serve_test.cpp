@@ -33,8 +33,7 @@ class MailFlow : public ::testing::Test {
     fs::create_directories(dir);
     data = dir / "data";
     for (const auto& [address, name] : {std::pair{kAlice, "Alice Example"}, std::pair{kBob, "Bob Example"}}) {
-      Out add = sh("printf '%s\\n' " + quote(kPassword) + " | " + quote(OPENMAPI_BIN) + " --data-dir " + quote(data.string()) +
-                   " user add " + address + " --display-name " + quote(name) + " --password-stdin");
+      Out add = openmapi::testing::add_user(data, address, name, kPassword);
       ASSERT_EQ(add.status, 0) << add.text;
     }
   }
