@@ -490,11 +490,7 @@ typedef struct _NOTIFICATION {
 #undef INTERFACE
 #define INTERFACE IMAPIAdviseSink
 DECLARE_INTERFACE_(IMAPIAdviseSink, IUnknown) {
-#if !defined(__cplusplus) || defined(CINTERFACE)
-  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
-  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
-  STDMETHOD_(ULONG, Release)(THIS) PURE;
-#endif
+  OPENMAPI_IUNKNOWN_METHODS
   STDMETHOD_(ULONG, OnNotify)(THIS_ ULONG cNotif, LPNOTIFICATION lpNotifications) PURE;
 };
 #undef INTERFACE
@@ -506,11 +502,7 @@ typedef NOTIFCALLBACK* LPNOTIFCALLBACK;
 #undef INTERFACE
 #define INTERFACE IMAPIProgress
 DECLARE_INTERFACE_(IMAPIProgress, IUnknown) {
-#if !defined(__cplusplus) || defined(CINTERFACE)
-  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
-  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
-  STDMETHOD_(ULONG, Release)(THIS) PURE;
-#endif
+  OPENMAPI_IUNKNOWN_METHODS
   STDMETHOD(Progress)(THIS_ ULONG ulValue, ULONG ulCount, ULONG ulTotal) PURE;
   STDMETHOD(GetFlags)(THIS_ ULONG* lpulFlags) PURE;
   STDMETHOD(GetMax)(THIS_ ULONG* lpulMax) PURE;
@@ -523,11 +515,7 @@ typedef IMAPIProgress* LPMAPIPROGRESS;
 /* IMAPIProp: the properties of every MAPI object. */
 #define INTERFACE IMAPIProp
 DECLARE_INTERFACE_(IMAPIProp, IUnknown) {
-#if !defined(__cplusplus) || defined(CINTERFACE)
-  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
-  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
-  STDMETHOD_(ULONG, Release)(THIS) PURE;
-#endif
+  OPENMAPI_IUNKNOWN_METHODS
   STDMETHOD(GetLastError)(THIS_ HRESULT hResult, ULONG ulFlags, LPMAPIERROR* lppMAPIError) PURE;
   STDMETHOD(SaveChanges)(THIS_ ULONG ulFlags) PURE;
   STDMETHOD(GetProps)(THIS_ LPSPropTagArray lpPropTagArray, ULONG ulFlags, ULONG* lpcValues, LPSPropValue* lppPropArray) PURE;
@@ -557,11 +545,7 @@ typedef IMAPIProp* LPMAPIPROP;
 #define TBL_BATCH ((ULONG)0x00000002)
 #define INTERFACE IMAPITable
 DECLARE_INTERFACE_(IMAPITable, IUnknown) {
-#if !defined(__cplusplus) || defined(CINTERFACE)
-  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
-  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
-  STDMETHOD_(ULONG, Release)(THIS) PURE;
-#endif
+  OPENMAPI_IUNKNOWN_METHODS
   STDMETHOD(GetLastError)(THIS_ HRESULT hResult, ULONG ulFlags, LPMAPIERROR* lppMAPIError) PURE;
   STDMETHOD(Advise)(THIS_ ULONG ulEventMask, LPMAPIADVISESINK lpAdviseSink, ULONG_PTR* lpulConnection) PURE;
   STDMETHOD(Unadvise)(THIS_ ULONG_PTR ulConnection) PURE;

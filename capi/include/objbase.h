@@ -103,15 +103,22 @@ DECLARE_INTERFACE(IUnknown) {
 #undef INTERFACE
 typedef IUnknown* LPUNKNOWN;
 
+/* In C an interface's table starts with IUnknown's three methods again; in C++ they are
+ * inherited from IUnknown. Every interface after IUnknown begins with this. */
+#if !defined(__cplusplus) || defined(CINTERFACE)
+#define OPENMAPI_IUNKNOWN_METHODS                                  \
+  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE; \
+  STDMETHOD_(ULONG, AddRef)(THIS) PURE;                            \
+  STDMETHOD_(ULONG, Release)(THIS) PURE;
+#else
+#define OPENMAPI_IUNKNOWN_METHODS
+#endif
+
 /* IMalloc: the COM task allocator shape ({00000002-0000-0000-C000-000000000046}). */
 OPENMAPI_LIBRARY_GUID(IID_IMalloc);
 #define INTERFACE IMalloc
 DECLARE_INTERFACE_(IMalloc, IUnknown) {
-#if !defined(__cplusplus) || defined(CINTERFACE)
-  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
-  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
-  STDMETHOD_(ULONG, Release)(THIS) PURE;
-#endif
+  OPENMAPI_IUNKNOWN_METHODS
   STDMETHOD_(void*, Alloc)(THIS_ SIZE_T cb) PURE;
   STDMETHOD_(void*, Realloc)(THIS_ void* pv, SIZE_T cb) PURE;
   STDMETHOD_(void, Free)(THIS_ void* pv) PURE;
@@ -158,11 +165,7 @@ typedef struct tagSTATSTG {
 } STATSTG;
 #define INTERFACE IStream
 DECLARE_INTERFACE_(IStream, IUnknown) {
-#if !defined(__cplusplus) || defined(CINTERFACE)
-  STDMETHOD(QueryInterface)(THIS_ REFIID riid, LPVOID* ppvObj) PURE;
-  STDMETHOD_(ULONG, AddRef)(THIS) PURE;
-  STDMETHOD_(ULONG, Release)(THIS) PURE;
-#endif
+  OPENMAPI_IUNKNOWN_METHODS
   STDMETHOD(Read)(THIS_ void* pv, ULONG cb, ULONG* pcbRead) PURE;
   STDMETHOD(Write)(THIS_ const void* pv, ULONG cb, ULONG* pcbWritten) PURE;
   STDMETHOD(Seek)(THIS_ LARGE_INTEGER dlibMove, DWORD dwOrigin, ULARGE_INTEGER* plibNewPosition) PURE;
