@@ -772,8 +772,12 @@ int main(int argc, char** argv) {
         try {
           cli::MessageFile f = cli::read_message_file(path, from_format);
           const auto message_id = f.message.props.get_string(tags::PidTagInternetMessageId);
-          const PropValue* key = f.message.props.find(tags::PidTagSearchKey);
-          const Bytes* search_key = key ? key->get_if<Bytes>() : nullptr;
+          // A copy: complete_bodies and to_mailbox_ids below change the properties the pointer
+          // would point into.
+          std::optional<Bytes> search_key_copy;
+          if (const PropValue* key = f.message.props.find(tags::PidTagSearchKey); key && key->get_if<Bytes>())
+            search_key_copy = *key->get_if<Bytes>();
+          const Bytes* search_key = search_key_copy ? &*search_key_copy : nullptr;
           const auto& p = f.message.props;
           const std::string print = fingerprint(p.find(tags::PidTagSubject), p.find(tags::PidTagClientSubmitTime), p.find(tags::PidTagSenderEmailAddress));
           if ((message_id && !message_id->empty() && message_ids.count(*message_id)) ||

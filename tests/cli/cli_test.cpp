@@ -682,6 +682,21 @@ TEST_F(CliTest, ImportMessageGoesOnPastABadFileAndNeverDuplicates) {
   EXPECT_EQ(inbox["total"], 2);
 }
 
+// A message whose import derives bodies (HTML from RTF here) changes its property list before it
+// is saved: the search key kept for the duplicate check must be a copy, not a pointer into that
+// list (it was, and the import failed after the save with "basic_string::_M_create").
+TEST_F(CliTest, ImportMessageOfAFileWhoseBodiesAreDerived) {
+  const fs::path corpus = fs::path(OPENMAPI_SHARED_DIR) / "corpus";
+  ok({"mailbox", "create", "m"});
+  for (const char* name : {"HtmlSampleEmail.msg", "RtfSampleEmail.msg", "51873.msg"}) {
+    Result r = ok({"import", "message", (corpus / "msg" / name).string(), "-m", "m"});
+    EXPECT_NE(r.out.find("saved "), std::string::npos) << name << ": " << r.out << r.err;
+  }
+  Result again = ok({"import", "message", (corpus / "msg" / "HtmlSampleEmail.msg").string(), "-m", "m"});
+  EXPECT_NE(again.out.find("skipped"), std::string::npos) << again.out;
+  EXPECT_EQ(nlohmann::json::parse(ok({"message", "ls", "-m", "m", "--json"}).out)["total"], 3);
+}
+
 // The data directory and its mailboxes: a wrong --data-dir is an error, not an empty list; a
 // broken mailbox file is listed as broken and can be removed; names that mean PST files are
 // refused.
