@@ -1,5 +1,6 @@
 // gen_mapitags: writes the C ABI's mapitags.h (issue 12) from data/pidtag.csv (MS-OXPROPS): every
-// PR_* alternate name MS-OXPROPS lists for a property, as PROP_TAG(type, id).
+// PR_* alternate name MS-OXPROPS lists for a property, as PROP_TAG(type, id); a property it lists
+// no name for gets one derived from its canonical name (see derived_name).
 //
 //   gen_mapitags <pidtag.csv> <out mapitags.h>
 //
@@ -43,6 +44,24 @@ std::string trim(const std::string& s) {
   return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
+// "AttachLongFilename" -> "ATTACH_LONG_FILENAME": a '_' before each capital that starts a word
+// (after a lower-case letter or digit, or ending a run of capitals); "ENTRY_ID" is "ENTRYID" as
+// in Windows' names.
+std::string derived_name(const std::string& camel) {
+  std::string out;
+  for (size_t i = 0; i < camel.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(camel[i]);
+    if (i > 0 && std::isupper(c)) {
+      const unsigned char prev = static_cast<unsigned char>(camel[i - 1]);
+      const bool next_lower = i + 1 < camel.size() && std::islower(static_cast<unsigned char>(camel[i + 1]));
+      if (std::islower(prev) || std::isdigit(prev) || (std::isupper(prev) && next_lower)) out += '_';
+    }
+    out += char(std::toupper(c));
+  }
+  for (size_t at; (at = out.find("ENTRY_ID")) != std::string::npos;) out.replace(at, 8, "ENTRYID");
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,6 +81,11 @@ int main(int argc, char** argv) {
   std::string line;
   int n = 0, written = 0;
   std::set<std::string> seen;
+  struct Unnamed {
+    std::string canonical;
+    unsigned long id, type;
+  };
+  std::vector<Unnamed> unnamed;
   std::getline(in, line);  // the header row
   ++n;
   while (std::getline(in, line)) {
@@ -82,6 +106,7 @@ int main(int argc, char** argv) {
     }
     std::stringstream names(f[7]);
     std::string name;
+    bool named = false;
     while (std::getline(names, name, ',')) {
       name = trim(name);
       name = name.substr(0, name.find(' '));  // "PR_X Not documented ..." (a note after the name, in one row)
@@ -106,7 +131,32 @@ int main(int argc, char** argv) {
       std::snprintf(idbuf, sizeof idbuf, "0x%04lX", id);
       out << "#define " << name << " PROP_TAG(" << t << ", " << idbuf << ")  /* " << f[1] << " */\n";
       ++written;
+      named = true;
     }
+    if (!named) unnamed.push_back({f[1], id, type});
+  }
+  // Properties MS-OXPROPS gives no PR_ name: one made from the canonical name as Windows' names
+  // are made (PidTagAttachLongFilename -> PR_ATTACH_LONG_FILENAME, ...EntryId -> ..._ENTRYID),
+  // after every listed name, so that a listed name always wins.
+  for (const Unnamed& u : unnamed) {
+    if (u.canonical.rfind("PidTag", 0) != 0) continue;
+    std::string base = "PR_" + derived_name(u.canonical.substr(6));
+    const bool string = u.type == 0x001F || u.type == 0x001E, mv_string = u.type == 0x101F || u.type == 0x101E;
+    char idbuf[16];
+    std::snprintf(idbuf, sizeof idbuf, "0x%04lX", u.id);
+    std::vector<std::pair<std::string, std::string>> forms;
+    if (string) forms = {{base, "PT_TSTRING"}, {base + "_A", "PT_STRING8"}, {base + "_W", "PT_UNICODE"}};
+    else if (mv_string) forms = {{base, "PT_MV_TSTRING"}, {base + "_A", "PT_MV_STRING8"}, {base + "_W", "PT_MV_UNICODE"}};
+    else {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "0x%04lX", u.type);
+      forms = {{base, buf}};
+    }
+    for (const auto& [name, t] : forms)
+      if (seen.insert(name).second) {
+        out << "#define " << name << " PROP_TAG(" << t << ", " << idbuf << ")  /* " << u.canonical << " (name derived) */\n";
+        ++written;
+      }
   }
   // Names of the MAPI reference's property pages ("Associated properties") that MS-OXPROPS
   // leaves out of its alternate names.
@@ -115,7 +165,15 @@ int main(int argc, char** argv) {
     const char* tag;
     const char* canonical;
   };
-  for (const Extra& e : {Extra{"PR_ATTACH_DATA_BIN", "PROP_TAG(0x0102, 0x3701)", "PidTagAttachDataBinary"}})
+  for (const Extra& e : {Extra{"PR_ATTACH_DATA_BIN", "PROP_TAG(0x0102, 0x3701)", "PidTagAttachDataBinary"},
+                         Extra{"PR_DEFAULT_STORE", "PROP_TAG(PT_BOOLEAN, 0x3400)", "the MAPI reference"},
+                         Extra{"PR_PROVIDER_DISPLAY", "PROP_TAG(PT_TSTRING, 0x3006)", "the MAPI reference"},
+                         Extra{"PR_PROVIDER_DISPLAY_A", "PROP_TAG(PT_STRING8, 0x3006)", "the MAPI reference"},
+                         Extra{"PR_PROVIDER_DISPLAY_W", "PROP_TAG(PT_UNICODE, 0x3006)", "the MAPI reference"},
+                         Extra{"PR_RESOURCE_FLAGS", "PROP_TAG(PT_LONG, 0x3009)", "the MAPI reference"},
+                         Extra{"PR_MDB_PROVIDER", "PROP_TAG(PT_BINARY, 0x3414)", "the MAPI reference"},
+                         Extra{"PR_VALID_FOLDER_MASK", "PROP_TAG(PT_LONG, 0x35DF)", "the MAPI reference"},
+                         Extra{"PR_STATUS", "PROP_TAG(PT_LONG, 0x360B)", "the MAPI reference"}})
     if (seen.insert(e.name).second) {
       out << "#define " << e.name << " " << e.tag << "  /* " << e.canonical << " */\n";
       ++written;

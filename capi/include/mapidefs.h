@@ -512,28 +512,38 @@ DECLARE_INTERFACE_(IMAPIProgress, IUnknown) {
 #undef INTERFACE
 typedef IMAPIProgress* LPMAPIPROGRESS;
 
-/* IMAPIProp: the properties of every MAPI object. */
+/* IMAPIProp: the properties of every MAPI object. Its methods are listed once
+ * (OPENMAPI_IMAPIPROP_METHOD_LIST); a derived interface's C table repeats them through
+ * OPENMAPI_IMAPIPROP_METHODS (empty in C++, where they are inherited). */
+#define OPENMAPI_IMAPIPROP_METHOD_LIST                                                                                        \
+  STDMETHOD(GetLastError)(THIS_ HRESULT hResult, ULONG ulFlags, LPMAPIERROR* lppMAPIError) PURE;                          \
+  STDMETHOD(SaveChanges)(THIS_ ULONG ulFlags) PURE;                                                                       \
+  STDMETHOD(GetProps)(THIS_ LPSPropTagArray lpPropTagArray, ULONG ulFlags, ULONG* lpcValues, LPSPropValue* lppPropArray) PURE; \
+  STDMETHOD(GetPropList)(THIS_ ULONG ulFlags, LPSPropTagArray* lppPropTagArray) PURE;                                     \
+  STDMETHOD(OpenProperty)(THIS_ ULONG ulPropTag, LPCIID lpiid, ULONG ulInterfaceOptions, ULONG ulFlags, LPUNKNOWN* lppUnk) PURE; \
+  STDMETHOD(SetProps)(THIS_ ULONG cValues, LPSPropValue lpPropArray, LPSPropProblemArray* lppProblems) PURE;              \
+  STDMETHOD(DeleteProps)(THIS_ LPSPropTagArray lpPropTagArray, LPSPropProblemArray* lppProblems) PURE;                    \
+  STDMETHOD(CopyTo)(THIS_ ULONG ciidExclude, LPCIID rgiidExclude, LPSPropTagArray lpExcludeProps, ULONG_PTR ulUIParam,    \
+                    LPMAPIPROGRESS lpProgress, LPCIID lpInterface, LPVOID lpDestObj, ULONG ulFlags,                       \
+                    LPSPropProblemArray* lppProblems) PURE;                                                               \
+  STDMETHOD(CopyProps)(THIS_ LPSPropTagArray lpIncludeProps, ULONG_PTR ulUIParam, LPMAPIPROGRESS lpProgress, LPCIID lpInterface, \
+                       LPVOID lpDestObj, ULONG ulFlags, LPSPropProblemArray* lppProblems) PURE;                           \
+  STDMETHOD(GetNamesFromIDs)(THIS_ LPSPropTagArray* lppPropTags, LPGUID lpPropSetGuid, ULONG ulFlags, ULONG* lpcPropNames, \
+                             LPMAPINAMEID** lpppPropNames) PURE;                                                          \
+  STDMETHOD(GetIDsFromNames)(THIS_ ULONG cPropNames, LPMAPINAMEID* lppPropNames, ULONG ulFlags, LPSPropTagArray* lppPropTags) PURE;
+#if !defined(__cplusplus) || defined(CINTERFACE)
+#define OPENMAPI_IMAPIPROP_METHODS OPENMAPI_IMAPIPROP_METHOD_LIST
+#else
+#define OPENMAPI_IMAPIPROP_METHODS
+#endif
 #define INTERFACE IMAPIProp
 DECLARE_INTERFACE_(IMAPIProp, IUnknown) {
   OPENMAPI_IUNKNOWN_METHODS
-  STDMETHOD(GetLastError)(THIS_ HRESULT hResult, ULONG ulFlags, LPMAPIERROR* lppMAPIError) PURE;
-  STDMETHOD(SaveChanges)(THIS_ ULONG ulFlags) PURE;
-  STDMETHOD(GetProps)(THIS_ LPSPropTagArray lpPropTagArray, ULONG ulFlags, ULONG* lpcValues, LPSPropValue* lppPropArray) PURE;
-  STDMETHOD(GetPropList)(THIS_ ULONG ulFlags, LPSPropTagArray* lppPropTagArray) PURE;
-  STDMETHOD(OpenProperty)(THIS_ ULONG ulPropTag, LPCIID lpiid, ULONG ulInterfaceOptions, ULONG ulFlags, LPUNKNOWN* lppUnk) PURE;
-  STDMETHOD(SetProps)(THIS_ ULONG cValues, LPSPropValue lpPropArray, LPSPropProblemArray* lppProblems) PURE;
-  STDMETHOD(DeleteProps)(THIS_ LPSPropTagArray lpPropTagArray, LPSPropProblemArray* lppProblems) PURE;
-  STDMETHOD(CopyTo)(THIS_ ULONG ciidExclude, LPCIID rgiidExclude, LPSPropTagArray lpExcludeProps, ULONG_PTR ulUIParam,
-                    LPMAPIPROGRESS lpProgress, LPCIID lpInterface, LPVOID lpDestObj, ULONG ulFlags,
-                    LPSPropProblemArray* lppProblems) PURE;
-  STDMETHOD(CopyProps)(THIS_ LPSPropTagArray lpIncludeProps, ULONG_PTR ulUIParam, LPMAPIPROGRESS lpProgress, LPCIID lpInterface,
-                       LPVOID lpDestObj, ULONG ulFlags, LPSPropProblemArray* lppProblems) PURE;
-  STDMETHOD(GetNamesFromIDs)(THIS_ LPSPropTagArray* lppPropTags, LPGUID lpPropSetGuid, ULONG ulFlags, ULONG* lpcPropNames,
-                             LPMAPINAMEID** lpppPropNames) PURE;
-  STDMETHOD(GetIDsFromNames)(THIS_ ULONG cPropNames, LPMAPINAMEID* lppPropNames, ULONG ulFlags, LPSPropTagArray* lppPropTags) PURE;
+  OPENMAPI_IMAPIPROP_METHOD_LIST
 };
 #undef INTERFACE
 typedef IMAPIProp* LPMAPIPROP;
+
 
 /* IMAPITable: rows of a table (MS-OXCTABL), its methods in the Windows order. */
 #define TBLSTAT_COMPLETE ((ULONG)0)
@@ -574,6 +584,215 @@ DECLARE_INTERFACE_(IMAPITable, IUnknown) {
 };
 #undef INTERFACE
 typedef IMAPITable* LPMAPITABLE;
+
+/* ---- values of common properties */
+#ifndef MAPI_ORIG
+#define MAPI_ORIG 0 /* PR_RECIPIENT_TYPE */
+#define MAPI_TO 1
+#define MAPI_CC 2
+#define MAPI_BCC 3
+#endif
+#define MAPI_P1 ((ULONG)0x10000000)
+#define MAPI_SUBMITTED ((ULONG)0x80000000)
+#define NO_ATTACHMENT ((ULONG)0x00000000) /* PR_ATTACH_METHOD */
+#define ATTACH_BY_VALUE ((ULONG)0x00000001)
+#define ATTACH_BY_REFERENCE ((ULONG)0x00000002)
+#define ATTACH_BY_REF_RESOLVE ((ULONG)0x00000003)
+#define ATTACH_BY_REF_ONLY ((ULONG)0x00000004)
+#define ATTACH_EMBEDDED_MSG ((ULONG)0x00000005)
+#define ATTACH_OLE ((ULONG)0x00000006)
+#define MSGFLAG_READ ((ULONG)0x00000001) /* PR_MESSAGE_FLAGS */
+#define MSGFLAG_UNMODIFIED ((ULONG)0x00000002)
+#define MSGFLAG_SUBMIT ((ULONG)0x00000004)
+#define MSGFLAG_UNSENT ((ULONG)0x00000008)
+#define MSGFLAG_HASATTACH ((ULONG)0x00000010)
+#define MSGFLAG_FROMME ((ULONG)0x00000020)
+#define MSGFLAG_ASSOCIATED ((ULONG)0x00000040)
+#define MSGFLAG_RESEND ((ULONG)0x00000080)
+#define MSGFLAG_RN_PENDING ((ULONG)0x00000100)
+#define MSGFLAG_NRN_PENDING ((ULONG)0x00000200)
+#define DIR_BACKWARD ((ULONG)0x00000001) /* IMAPITable::FindRow */
+#define TBL_ALL_COLUMNS ((ULONG)0x00000001) /* IMAPITable::QueryColumns */
+
+/* ---- object types (PidTagObjectType, the lpulObjType of OpenEntry) */
+#define MAPI_STORE ((ULONG)0x00000001)
+#define MAPI_ADDRBOOK ((ULONG)0x00000002)
+#define MAPI_FOLDER ((ULONG)0x00000003)
+#define MAPI_ABCONT ((ULONG)0x00000004)
+#define MAPI_MESSAGE ((ULONG)0x00000005)
+#define MAPI_MAILUSER ((ULONG)0x00000006)
+#define MAPI_ATTACH ((ULONG)0x00000007)
+#define MAPI_DISTLIST ((ULONG)0x00000008)
+#define MAPI_PROFSECT ((ULONG)0x00000009)
+#define MAPI_STATUS ((ULONG)0x0000000A)
+#define MAPI_SESSION ((ULONG)0x0000000B)
+#define MAPI_FORMINFO ((ULONG)0x0000000C)
+
+/* ---- flags of the container, folder, store and message calls */
+#define CONVENIENT_DEPTH ((ULONG)0x00000001)
+#define SHOW_SOFT_DELETES ((ULONG)0x00000002)
+#define MAPI_NO_STRINGS ((ULONG)0x00000001)
+#define MAPI_NO_IDS ((ULONG)0x00000002)
+#define MAPI_MOVE ((ULONG)0x00000001)
+#define MAPI_NOREPLACE ((ULONG)0x00000002)
+#define MAPI_DECLINE_OK ((ULONG)0x00000004)
+#define STOP_SEARCH ((ULONG)0x00000001)
+#define RESTART_SEARCH ((ULONG)0x00000002)
+#define RECURSIVE_SEARCH ((ULONG)0x00000004)
+#define SHALLOW_SEARCH ((ULONG)0x00000008)
+#define FOREGROUND_SEARCH ((ULONG)0x00000010)
+#define BACKGROUND_SEARCH ((ULONG)0x00000020)
+#define SEARCH_RUNNING ((ULONG)0x00000001)
+#define SEARCH_REBUILD ((ULONG)0x00000002)
+#define SEARCH_RECURSIVE ((ULONG)0x00000004)
+#define SEARCH_FOREGROUND ((ULONG)0x00000008)
+#define FOLDER_ROOT ((ULONG)0x00000000)
+#define FOLDER_GENERIC ((ULONG)0x00000001)
+#define FOLDER_SEARCH ((ULONG)0x00000002)
+#define OPEN_IF_EXISTS ((ULONG)0x00000001)
+#define MESSAGE_MOVE ((ULONG)0x00000001)
+#define MESSAGE_DIALOG ((ULONG)0x00000002)
+#define FOLDER_MOVE ((ULONG)0x00000001)
+#define FOLDER_DIALOG ((ULONG)0x00000002)
+#define COPY_SUBFOLDERS ((ULONG)0x00000010)
+#define DEL_FOLDERS ((ULONG)0x00000004)
+#define DEL_MESSAGES ((ULONG)0x00000008)
+#define DEL_ASSOCIATED ((ULONG)0x00000008)
+#define DELETE_HARD_DELETE ((ULONG)0x00000010)
+#define SUPPRESS_RECEIPT ((ULONG)0x00000001)
+#define CLEAR_READ_FLAG ((ULONG)0x00000004)
+#define GENERATE_RECEIPT_ONLY ((ULONG)0x00000010)
+#define CLEAR_RN_PENDING ((ULONG)0x00000020)
+#define CLEAR_NRN_PENDING ((ULONG)0x00000040)
+#define MSGSTATUS_HIGHLIGHTED ((ULONG)0x00000001)
+#define MSGSTATUS_TAGGED ((ULONG)0x00000002)
+#define MSGSTATUS_HIDDEN ((ULONG)0x00000004)
+#define MSGSTATUS_DELMARKED ((ULONG)0x00000008)
+#define MSGSTATUS_REMOTE_DOWNLOAD ((ULONG)0x00001000)
+#define MSGSTATUS_REMOTE_DELETE ((ULONG)0x00002000)
+#define MODRECIP_ADD ((ULONG)0x00000002)
+#define MODRECIP_MODIFY ((ULONG)0x00000004)
+#define MODRECIP_REMOVE ((ULONG)0x00000008)
+#define FORCE_SUBMIT ((ULONG)0x00000001)
+#define ATTACH_DIALOG ((ULONG)0x00000001)
+#define MDB_NO_DIALOG ((ULONG)0x00000001)
+#define MDB_WRITE ((ULONG)0x00000004)
+#define MDB_TEMPORARY ((ULONG)0x00000020)
+#define MDB_NO_MAIL ((ULONG)0x00000080)
+#define MDB_ONLINE ((ULONG)0x00000100)
+#define LOGOFF_NO_WAIT ((ULONG)0x00000001)
+#define LOGOFF_ORDERLY ((ULONG)0x00000002)
+#define LOGOFF_PURGE ((ULONG)0x00000004)
+#define LOGOFF_ABORT ((ULONG)0x00000008)
+#define LOGOFF_QUIET ((ULONG)0x00000010)
+#define LOGOFF_COMPLETE ((ULONG)0x00010000)
+#define LOGOFF_INBOUND ((ULONG)0x00020000)
+#define LOGOFF_OUTBOUND ((ULONG)0x00040000)
+#define LOGOFF_OUTBOUND_QUEUE ((ULONG)0x00080000)
+#define MSG_LOCKED ((ULONG)0x00000001)
+#define MSG_UNLOCKED ((ULONG)0x00000000)
+
+/* IMAPIContainer: an object with contents and a hierarchy (folders, address book containers). */
+#define OPENMAPI_IMAPICONTAINER_METHOD_LIST                                                                          \
+  STDMETHOD(GetContentsTable)(THIS_ ULONG ulFlags, LPMAPITABLE* lppTable) PURE;                                    \
+  STDMETHOD(GetHierarchyTable)(THIS_ ULONG ulFlags, LPMAPITABLE* lppTable) PURE;                                   \
+  STDMETHOD(OpenEntry)(THIS_ ULONG cbEntryID, LPENTRYID lpEntryID, LPCIID lpInterface, ULONG ulFlags, ULONG* lpulObjType, \
+                       LPUNKNOWN* lppUnk) PURE;                                                                    \
+  STDMETHOD(SetSearchCriteria)(THIS_ LPSRestriction lpRestriction, LPENTRYLIST lpContainerList, ULONG ulSearchFlags) PURE; \
+  STDMETHOD(GetSearchCriteria)(THIS_ ULONG ulFlags, LPSRestriction* lppRestriction, LPENTRYLIST* lppContainerList,     \
+                               ULONG* lpulSearchState) PURE;
+#if !defined(__cplusplus) || defined(CINTERFACE)
+#define OPENMAPI_IMAPICONTAINER_METHODS OPENMAPI_IMAPICONTAINER_METHOD_LIST
+#else
+#define OPENMAPI_IMAPICONTAINER_METHODS
+#endif
+#define INTERFACE IMAPIContainer
+DECLARE_INTERFACE_(IMAPIContainer, IMAPIProp) {
+  OPENMAPI_IUNKNOWN_METHODS
+  OPENMAPI_IMAPIPROP_METHODS
+  OPENMAPI_IMAPICONTAINER_METHOD_LIST
+};
+#undef INTERFACE
+typedef IMAPIContainer* LPMAPICONTAINER;
+
+/* IMessage and IAttach (an attachment has only properties; PR_ATTACH_DATA_OBJ opens an embedded
+ * message as IMessage). */
+#define INTERFACE IMessage
+DECLARE_INTERFACE_(IMessage, IMAPIProp) {
+  OPENMAPI_IUNKNOWN_METHODS
+  OPENMAPI_IMAPIPROP_METHODS
+  STDMETHOD(GetAttachmentTable)(THIS_ ULONG ulFlags, LPMAPITABLE* lppTable) PURE;
+  STDMETHOD(OpenAttach)(THIS_ ULONG ulAttachmentNum, LPCIID lpInterface, ULONG ulFlags, struct IAttach** lppAttach) PURE;
+  STDMETHOD(CreateAttach)(THIS_ LPCIID lpInterface, ULONG ulFlags, ULONG* lpulAttachmentNum, struct IAttach** lppAttach) PURE;
+  STDMETHOD(DeleteAttach)(THIS_ ULONG ulAttachmentNum, ULONG_PTR ulUIParam, LPMAPIPROGRESS lpProgress, ULONG ulFlags) PURE;
+  STDMETHOD(GetRecipientTable)(THIS_ ULONG ulFlags, LPMAPITABLE* lppTable) PURE;
+  STDMETHOD(ModifyRecipients)(THIS_ ULONG ulFlags, LPADRLIST lpMods) PURE;
+  STDMETHOD(SubmitMessage)(THIS_ ULONG ulFlags) PURE;
+  STDMETHOD(SetReadFlag)(THIS_ ULONG ulFlags) PURE;
+};
+#undef INTERFACE
+typedef IMessage* LPMESSAGE;
+
+#define INTERFACE IAttach
+DECLARE_INTERFACE_(IAttach, IMAPIProp) {
+  OPENMAPI_IUNKNOWN_METHODS
+  OPENMAPI_IMAPIPROP_METHODS
+};
+#undef INTERFACE
+typedef IAttach* LPATTACH;
+
+/* IMAPIFolder. */
+#define INTERFACE IMAPIFolder
+DECLARE_INTERFACE_(IMAPIFolder, IMAPIContainer) {
+  OPENMAPI_IUNKNOWN_METHODS
+  OPENMAPI_IMAPIPROP_METHODS
+  OPENMAPI_IMAPICONTAINER_METHODS
+  STDMETHOD(CreateMessage)(THIS_ LPCIID lpInterface, ULONG ulFlags, LPMESSAGE* lppMessage) PURE;
+  STDMETHOD(CopyMessages)(THIS_ LPENTRYLIST lpMsgList, LPCIID lpInterface, LPVOID lpDestFolder, ULONG_PTR ulUIParam,
+                          LPMAPIPROGRESS lpProgress, ULONG ulFlags) PURE;
+  STDMETHOD(DeleteMessages)(THIS_ LPENTRYLIST lpMsgList, ULONG_PTR ulUIParam, LPMAPIPROGRESS lpProgress, ULONG ulFlags) PURE;
+  STDMETHOD(CreateFolder)(THIS_ ULONG ulFolderType, LPTSTR lpszFolderName, LPTSTR lpszFolderComment, LPCIID lpInterface,
+                          ULONG ulFlags, struct IMAPIFolder** lppFolder) PURE;
+  STDMETHOD(CopyFolder)(THIS_ ULONG cbEntryID, LPENTRYID lpEntryID, LPCIID lpInterface, LPVOID lpDestFolder,
+                        LPTSTR lpszNewFolderName, ULONG_PTR ulUIParam, LPMAPIPROGRESS lpProgress, ULONG ulFlags) PURE;
+  STDMETHOD(DeleteFolder)(THIS_ ULONG cbEntryID, LPENTRYID lpEntryID, ULONG_PTR ulUIParam, LPMAPIPROGRESS lpProgress,
+                          ULONG ulFlags) PURE;
+  STDMETHOD(SetReadFlags)(THIS_ LPENTRYLIST lpMsgList, ULONG_PTR ulUIParam, LPMAPIPROGRESS lpProgress, ULONG ulFlags) PURE;
+  STDMETHOD(GetMessageStatus)(THIS_ ULONG cbEntryID, LPENTRYID lpEntryID, ULONG ulFlags, ULONG* lpulMessageStatus) PURE;
+  STDMETHOD(SetMessageStatus)(THIS_ ULONG cbEntryID, LPENTRYID lpEntryID, ULONG ulNewStatus, ULONG ulNewStatusMask,
+                              ULONG* lpulOldStatus) PURE;
+  STDMETHOD(SaveContentsSort)(THIS_ LPSSortOrderSet lpSortCriteria, ULONG ulFlags) PURE;
+  STDMETHOD(EmptyFolder)(THIS_ ULONG_PTR ulUIParam, LPMAPIPROGRESS lpProgress, ULONG ulFlags) PURE;
+};
+#undef INTERFACE
+typedef IMAPIFolder* LPMAPIFOLDER;
+
+/* IMsgStore. */
+#define INTERFACE IMsgStore
+DECLARE_INTERFACE_(IMsgStore, IMAPIProp) {
+  OPENMAPI_IUNKNOWN_METHODS
+  OPENMAPI_IMAPIPROP_METHODS
+  STDMETHOD(Advise)(THIS_ ULONG cbEntryID, LPENTRYID lpEntryID, ULONG ulEventMask, LPMAPIADVISESINK lpAdviseSink,
+                    ULONG_PTR* lpulConnection) PURE;
+  STDMETHOD(Unadvise)(THIS_ ULONG_PTR ulConnection) PURE;
+  STDMETHOD(CompareEntryIDs)(THIS_ ULONG cbEntryID1, LPENTRYID lpEntryID1, ULONG cbEntryID2, LPENTRYID lpEntryID2,
+                             ULONG ulFlags, ULONG* lpulResult) PURE;
+  STDMETHOD(OpenEntry)(THIS_ ULONG cbEntryID, LPENTRYID lpEntryID, LPCIID lpInterface, ULONG ulFlags, ULONG* lpulObjType,
+                       LPUNKNOWN* lppUnk) PURE;
+  STDMETHOD(SetReceiveFolder)(THIS_ LPTSTR lpszMessageClass, ULONG ulFlags, ULONG cbEntryID, LPENTRYID lpEntryID) PURE;
+  STDMETHOD(GetReceiveFolder)(THIS_ LPTSTR lpszMessageClass, ULONG ulFlags, ULONG* lpcbEntryID, LPENTRYID* lppEntryID,
+                              LPTSTR* lppszExplicitClass) PURE;
+  STDMETHOD(GetReceiveFolderTable)(THIS_ ULONG ulFlags, LPMAPITABLE* lppTable) PURE;
+  STDMETHOD(StoreLogoff)(THIS_ ULONG* lpulFlags) PURE;
+  STDMETHOD(AbortSubmit)(THIS_ ULONG cbEntryID, LPENTRYID lpEntryID, ULONG ulFlags) PURE;
+  STDMETHOD(GetOutgoingQueue)(THIS_ ULONG ulFlags, LPMAPITABLE* lppTable) PURE;
+  STDMETHOD(SetLockState)(THIS_ LPMESSAGE lpMessage, ULONG ulLockState) PURE;
+  STDMETHOD(FinishedMsg)(THIS_ ULONG ulFlags, ULONG cbEntryID, LPENTRYID lpEntryID) PURE;
+  STDMETHOD(NotifyNewMail)(THIS_ LPNOTIFICATION lpNotification) PURE;
+};
+#undef INTERFACE
+typedef IMsgStore* LPMDB;
+typedef IMsgStore* LPMSGSTORE;
 
 #ifdef __cplusplus
 }

@@ -7,15 +7,34 @@
 
 namespace openmapi::mapi {
 
+namespace {
+
+std::shared_ptr<store::Mailbox> open_service(const Profile& profile, const MessageService& svc) {
+  if (!std::filesystem::exists(svc.path))
+    throw_error(ErrorCode::MAPI_E_NOT_FOUND, "the " + svc.kind + " '" + svc.name + "' of profile '" + profile.name + "' is gone (" +
+                                                 svc.path + ")");
+  return svc.kind == "pst" ? std::shared_ptr<store::Mailbox>(store::open_pst_mailbox(svc.path))
+                           : std::shared_ptr<store::Mailbox>(store::open_sqlite_mailbox(svc.path));
+}
+
+}  // namespace
+
 std::shared_ptr<Session> Session::logon(const Profile& profile, store::LogonIdentity who) {
   if (profile.services.empty()) throw_error(ErrorCode::MAPI_E_UNCONFIGURED, "profile '" + profile.name + "' has no message service");
   std::shared_ptr<Session> s(new Session());
   s->profile_ = profile;
+  for (const auto& svc : profile.services) s->stores_.push_back(store::Logon::open(open_service(profile, svc), who));
+  return s;
+}
+
+std::shared_ptr<Session> Session::logon_as_owner(const Profile& profile) {
+  if (profile.services.empty()) throw_error(ErrorCode::MAPI_E_UNCONFIGURED, "profile '" + profile.name + "' has no message service");
+  std::shared_ptr<Session> s(new Session());
+  s->profile_ = profile;
   for (const auto& svc : profile.services) {
-    if (!std::filesystem::exists(svc.path))
-      throw_error(ErrorCode::MAPI_E_NOT_FOUND, "the " + svc.kind + " '" + svc.name + "' of profile '" + profile.name + "' is gone (" +
-                                                   svc.path + ")");
-    std::shared_ptr<store::Mailbox> mb = svc.kind == "pst" ? store::open_pst_mailbox(svc.path) : store::open_sqlite_mailbox(svc.path);
+    auto mb = open_service(profile, svc);
+    store::LogonIdentity who;
+    who.user = mb->owner_address();
     s->stores_.push_back(store::Logon::open(std::move(mb), who));
   }
   return s;

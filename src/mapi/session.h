@@ -22,6 +22,10 @@ namespace openmapi::mapi {
 class Session {
  public:
   static std::shared_ptr<Session> logon(const Profile& profile, store::LogonIdentity who);
+  // A session of the local user on the profile's files: each store is logged on to as its owner
+  // (whoever may open a mailbox file is its owner's agent, as with a PST file). The C ABI's
+  // MAPILogonEx.
+  static std::shared_ptr<Session> logon_as_owner(const Profile& profile);
   ~Session();
 
   const Profile& profile() const { return profile_; }
