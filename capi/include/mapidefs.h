@@ -267,6 +267,13 @@ typedef struct _SSortOrderSet {
   SSortOrder aSort[1];
 } SSortOrderSet, *LPSSortOrderSet;
 #define CbNewSSortOrderSet(n) (offsetof(SSortOrderSet, aSort) + (n) * sizeof(SSortOrder))
+#define SizedSSortOrderSet(n, name) \
+  struct _SSortOrderSet_##name {    \
+    ULONG cSorts;                   \
+    ULONG cCategories;              \
+    ULONG cExpanded;                \
+    SSortOrder aSort[n];            \
+  } name
 
 /* ---- named properties (MS-OXCDATA 2.6) */
 #define MNID_ID 0
@@ -717,6 +724,7 @@ typedef IMAPIContainer* LPMAPICONTAINER;
 
 /* IMessage and IAttach (an attachment has only properties; PR_ATTACH_DATA_OBJ opens an embedded
  * message as IMessage). */
+struct IAttach; /* declared before IMessage names it (C: at file scope) */
 #define INTERFACE IMessage
 DECLARE_INTERFACE_(IMessage, IMAPIProp) {
   OPENMAPI_IUNKNOWN_METHODS

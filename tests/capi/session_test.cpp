@@ -451,3 +451,13 @@ TEST_F(CapiSession, NewMailFromAnotherProcessIsNotified) {
   store->Release();
   s->Release();
 }
+
+// The same interfaces through their C tables: a C program (c_session.c) lists the Inbox.
+TEST_F(CapiSession, ACProgramWalksTheInboxThroughTheCTables) {
+  cli("import message -m alice " + (kCorpus / "HtmlSampleEmail.msg").string());
+  int status = 0;
+  const std::string out = run(std::string(OPENMAPI_C_SESSION) + " work", &status);
+  EXPECT_EQ(status, 0) << out;
+  // Sorted by subject; the first (HtmlSampleEmail) has no attachments (EXPECTED.md).
+  EXPECT_EQ(out, "HtmlSampleEmail\nThis is the subject\n0 attachments\nok\n");
+}
