@@ -46,7 +46,7 @@ typedef struct _ADRPARM {
   LPSRestriction lpContRestriction;
   LPSRestriction lpHierRestriction;
 } ADRPARM, *LPADRPARM;
-#define MAPI_ONE_OFF_NO_RICH_INFO_FLAG MAPI_ONE_OFF_NO_RICH_INFO
+#define MAPI_SEND_NO_RICH_INFO ((ULONG)0x00010000) /* CreateOneOff */
 #define DIALOG_MODAL ((ULONG)0x00000001)
 #define DIALOG_SDI ((ULONG)0x00000002)
 #define AB_RESOLVE ((ULONG)0x00000020)

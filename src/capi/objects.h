@@ -15,6 +15,10 @@
 #include "capi/convert.h"
 #include "store/objects.h"
 
+namespace openmapi::mapi {
+class Session;
+}
+
 namespace openmapi::capi {
 
 // The last error of an object, for GetLastError (MAPIERROR with the message of the MapiError).
@@ -70,6 +74,8 @@ IMAPIFolder* wrap_folder(std::shared_ptr<store::Logon> logon, std::shared_ptr<st
 IMessage* wrap_message(std::shared_ptr<store::Logon> logon, std::shared_ptr<store::Message> message);
 IMAPITable* wrap_table(std::unique_ptr<store::Table> table);
 IStream* wrap_stream(std::unique_ptr<store::Stream> stream);
+// IAddrBook over the session's address book (capi/address_book.cpp).
+IAddrBook* wrap_address_book(std::shared_ptr<mapi::Session> session);
 // OpenEntry's result: the folder or message of `entry` as the interface `iid` asks (NULL: the
 // object's own), with its MAPI_FOLDER / MAPI_MESSAGE type.
 HRESULT entry_object(std::shared_ptr<store::Logon> logon, store::Logon::Entry entry, const IID* iid, ULONG* type,

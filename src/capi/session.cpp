@@ -68,9 +68,16 @@ class SessionObject final : public ComObject<SessionObject, IMAPISession, IID_IM
       return S_OK;
     });
   }
-  HRESULT STDMETHODCALLTYPE OpenAddressBook(ULONG_PTR, LPCIID, ULONG, LPADRBOOK* out) override {
-    if (out) *out = nullptr;
-    return err_.set(hr(ErrorCode::MAPI_E_NO_SUPPORT), "the address book interfaces are not in this build of the C ABI yet");
+  HRESULT STDMETHODCALLTYPE OpenAddressBook(ULONG_PTR, LPCIID iid, ULONG, LPADRBOOK* out) override {
+    return guarded(err_, [&] {
+      need(out);
+      *out = nullptr;
+      live();
+      if (iid && *iid != IID_IAddrBook && *iid != IID_IMAPIProp && *iid != IID_IUnknown)
+        throw_error(ErrorCode::MAPI_E_INTERFACE_NOT_SUPPORTED, "the address book is IAddrBook");
+      *out = wrap_address_book(s_);
+      return S_OK;
+    });
   }
   HRESULT STDMETHODCALLTYPE OpenProfileSection(LPMAPIUID, LPCIID, ULONG, LPPROFSECT* out) override {
     if (out) *out = nullptr;

@@ -461,3 +461,71 @@ TEST_F(CapiSession, ACProgramWalksTheInboxThroughTheCTables) {
   // Sorted by subject; the first (HtmlSampleEmail) has no attachments (EXPECTED.md).
   EXPECT_EQ(out, "HtmlSampleEmail\nThis is the subject\n0 attachments\nok\n");
 }
+
+// IAddrBook over the Contacts folder: ResolveName of a name and of an address as a program that
+// sends mail resolves its recipients, CreateOneOff, CompareEntryIDs. The truth is the vCard's own
+// FN and EMAIL lines.
+TEST_F(CapiSession, ResolveNameFindsAContactAndMakesOneOffs) {
+  cli("import message -m alice -f Contacts " + (fs::path(OPENMAPI_SHARED_DIR) / "corpus/vcf/John_Doe_MS_OUTLOOK.vcf").string());
+  LPMAPISESSION s = logon();
+  LPADRBOOK ab = nullptr;
+  ASSERT_EQ(s->OpenAddressBook(0, nullptr, 0, &ab), S_OK);
+
+  LPADRLIST list = nullptr;
+  ASSERT_EQ(MAPIAllocateBuffer(CbNewADRLIST(2), (LPVOID*)&list), S_OK);
+  list->cEntries = 2;
+  const char* names[2] = {"john", "someone@else.org"};
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(MAPIAllocateBuffer(2 * sizeof(SPropValue), (LPVOID*)&list->aEntries[i].rgPropVals), S_OK);
+    list->aEntries[i].cValues = 2;
+    list->aEntries[i].rgPropVals[0].ulPropTag = PR_DISPLAY_NAME_A;
+    list->aEntries[i].rgPropVals[0].Value.lpszA = (LPSTR)names[i];
+    list->aEntries[i].rgPropVals[1].ulPropTag = PR_RECIPIENT_TYPE;
+    list->aEntries[i].rgPropVals[1].Value.l = i == 0 ? MAPI_TO : MAPI_CC;
+  }
+  ASSERT_EQ(ab->ResolveName(0, 0, nullptr, list), S_OK);
+  auto find = [&](int row, ULONG tag) { return PpropFindProp(list->aEntries[row].rgPropVals, list->aEntries[row].cValues, tag); };
+  ASSERT_NE(find(0, PR_DISPLAY_NAME_A), nullptr);
+  EXPECT_STREQ(find(0, PR_DISPLAY_NAME_A)->Value.lpszA, "Mr. John Richter James Doe Sr.");  // FN
+  EXPECT_STREQ(find(0, PR_EMAIL_ADDRESS_A)->Value.lpszA, "john.doe@ibm.cm");               // EMAIL
+  EXPECT_STREQ(find(0, PR_ADDRTYPE_A)->Value.lpszA, "SMTP");
+  EXPECT_EQ(find(0, PR_RECIPIENT_TYPE)->Value.l, MAPI_TO);  // the caller's own values stay
+  EXPECT_EQ(find(0, PR_OBJECT_TYPE)->Value.l, LONG(MAPI_MAILUSER));
+  ASSERT_NE(find(0, PR_ENTRYID), nullptr);
+  EXPECT_STREQ(find(1, PR_EMAIL_ADDRESS_A)->Value.lpszA, "someone@else.org");
+  EXPECT_EQ(find(1, PR_RECIPIENT_TYPE)->Value.l, MAPI_CC);
+
+  // The one-off of the same address compares equal to the resolved entry (case folded).
+  ULONG cb = 0;
+  LPENTRYID eid = nullptr;
+  ASSERT_EQ(ab->CreateOneOff((LPTSTR) "Someone", (LPTSTR) "SMTP", (LPTSTR) "SOMEONE@else.org", 0, &cb, &eid), S_OK);
+  ULONG same = FALSE;
+  const SBinary& resolved = find(1, PR_ENTRYID)->Value.bin;
+  ASSERT_EQ(ab->CompareEntryIDs(cb, eid, resolved.cb, (LPENTRYID)resolved.lpb, 0, &same), S_OK);
+  EXPECT_TRUE(same);
+  const SBinary& john = find(0, PR_ENTRYID)->Value.bin;
+  ASSERT_EQ(ab->CompareEntryIDs(cb, eid, john.cb, (LPENTRYID)john.lpb, 0, &same), S_OK);
+  EXPECT_FALSE(same);
+  MAPIFreeBuffer(eid);
+  FreePadrlist(list);
+
+  // A name nobody has: MAPI_E_NOT_FOUND, with the reason in GetLastError.
+  ASSERT_EQ(MAPIAllocateBuffer(CbNewADRLIST(1), (LPVOID*)&list), S_OK);
+  list->cEntries = 1;
+  ASSERT_EQ(MAPIAllocateBuffer(sizeof(SPropValue), (LPVOID*)&list->aEntries[0].rgPropVals), S_OK);
+  list->aEntries[0].cValues = 1;
+  list->aEntries[0].rgPropVals[0].ulPropTag = PR_DISPLAY_NAME_A;
+  list->aEntries[0].rgPropVals[0].Value.lpszA = (LPSTR) "Nobody Atall";
+  EXPECT_EQ(ab->ResolveName(0, 0, nullptr, list), MAPI_E_NOT_FOUND);
+  FreePadrlist(list);
+
+  LPSRowSet path = nullptr;
+  ASSERT_EQ(ab->GetSearchPath(0, &path), S_OK);
+  bool contacts = false;  // one row per Contacts folder (IPF.Contact) of the profile's stores
+  for (ULONG i = 0; i < path->cRows; ++i) contacts |= std::string(path->aRow[i].lpProps[1].Value.lpszA) == "Contacts";
+  EXPECT_TRUE(contacts);
+  FreeProws(path);
+  EXPECT_EQ(ab->Address(nullptr, nullptr, nullptr), MAPI_E_NO_SUPPORT);  // a dialog
+  ab->Release();
+  s->Release();
+}
