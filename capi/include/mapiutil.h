@@ -124,6 +124,34 @@ HRESULT STDAPICALLTYPE HrAllocAdviseSink(LPNOTIFCALLBACK lpfnCallback, LPVOID lp
  * them: a sink must be thread-safe. */
 HRESULT STDAPICALLTYPE HrThisThreadAdviseSink(LPMAPIADVISESINK lpAdviseSink, LPMAPIADVISESINK* lppAdviseSink);
 
+/* ---- property data objects (IPropData) */
+#define IPROP_READONLY ((ULONG)0x00000001)
+#define IPROP_READWRITE ((ULONG)0x00000002)
+#define IPROP_CLEAN ((ULONG)0x00010000)
+#define IPROP_DIRTY ((ULONG)0x00020000)
+#define INTERFACE IPropData
+DECLARE_INTERFACE_(IPropData, IMAPIProp) {
+  OPENMAPI_IUNKNOWN_METHODS
+  OPENMAPI_IMAPIPROP_METHODS
+  STDMETHOD(HrSetObjAccess)(THIS_ ULONG ulAccess) PURE;
+  STDMETHOD(HrSetPropAccess)(THIS_ LPSPropTagArray lpPropTagArray, ULONG* rgulAccess) PURE;
+  STDMETHOD(HrGetPropAccess)(THIS_ LPSPropTagArray* lppPropTagArray, ULONG** lprgulAccess) PURE;
+  STDMETHOD(HrAddObjProps)(THIS_ LPSPropTagArray lppPropTagArray, LPSPropProblemArray* lppProblems) PURE;
+};
+#undef INTERFACE
+typedef IPropData* LPPROPDATA;
+/* CreateIProp: an IPropData holding properties in memory (not transacted: SaveChanges has
+ * nothing to do; named properties are mapped to ids from 0x8000 in the object). Results are
+ * allocated with lpAllocateBuffer / lpAllocateMore and freed by the caller with lpFreeBuffer.
+ * lpInterface may be NULL or IID_IMAPIPropData. MAPI_E_INVALID_PARAMETER for a missing
+ * allocator or lppPropData; MAPI_E_INTERFACE_NOT_SUPPORTED for another interface. The object
+ * starts read/write; HrSetObjAccess(IPROP_READONLY) makes SetProps and DeleteProps fail with
+ * MAPI_E_NO_ACCESS, HrSetPropAccess makes single properties read-only (a SetProps or DeleteProps
+ * problem MAPI_E_NO_ACCESS) and tells clean from dirty (set or deleted since). Thread safety:
+ * none (one thread at a time). */
+SCODE STDAPICALLTYPE CreateIProp(LPCIID lpInterface, ALLOCATEBUFFER* lpAllocateBuffer, ALLOCATEMORE* lpAllocateMore,
+                                 FREEBUFFER* lpFreeBuffer, LPVOID lpvReserved, LPPROPDATA* lppPropData);
+
 /* ---- reference counts */
 /* punk's AddRef / Release (0 for NULL). */
 ULONG STDAPICALLTYPE UlAddRef(LPVOID punk);

@@ -228,13 +228,27 @@ std::vector<PropertyBag> to_core(const ADRLIST& list) {
 }
 
 // ---- out -------------------------------------------------------------------------------------
+namespace {
+thread_local Allocators current;
+}  // namespace
+
+AllocatorScope::AllocatorScope(const Allocators& a) : saved_(current) { current = a; }
+AllocatorScope::~AllocatorScope() { current = saved_; }
+
 void* allocate(size_t size, void* parent) {
   if (size > 0xFFFFFFF0u) throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY, "a result of more than 4 GB");
   void* p = nullptr;
-  const SCODE sc = parent ? MAPIAllocateMore(ULONG(size ? size : 1), parent, &p) : MAPIAllocateBuffer(ULONG(size ? size : 1), &p);
+  const ULONG n = ULONG(size ? size : 1);
+  LPALLOCATEBUFFER buffer = current.buffer ? current.buffer : MAPIAllocateBuffer;
+  LPALLOCATEMORE more = current.more ? current.more : MAPIAllocateMore;
+  const SCODE sc = parent ? more(n, parent, &p) : buffer(n, &p);
   if (sc != S_OK || !p) throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY, "no memory for a result of " + std::to_string(size) + " bytes");
-  std::memset(p, 0, size ? size : 1);
+  std::memset(p, 0, n);
   return p;
+}
+
+void release(void* buffer) {
+  if (buffer) (current.free ? current.free : MAPIFreeBuffer)(buffer);
 }
 
 namespace {
@@ -364,7 +378,7 @@ LPSPropValue alloc_props(const std::vector<PropValue>& values) {
   try {
     for (size_t i = 0; i < values.size(); ++i) to_c(values[i], p[i], p);
   } catch (...) {
-    MAPIFreeBuffer(p);
+    release(p);
     throw;
   }
   return p;
@@ -386,7 +400,8 @@ LPSRowSet alloc_rows(const std::vector<store::Row>& rows) {
       set->cRows = ULONG(i + 1);
     }
   } catch (...) {
-    FreeProws(set);
+    for (ULONG i = 0; i < set->cRows; ++i) release(set->aRow[i].lpProps);
+    release(set);
     throw;
   }
   set->cRows = ULONG(rows.size());
@@ -452,7 +467,7 @@ LPSRestriction alloc_restriction(const Restriction& r) {
   try {
     restriction_out(r, *p, p, 0);
   } catch (...) {
-    MAPIFreeBuffer(p);
+    release(p);
     throw;
   }
   return p;
@@ -464,7 +479,7 @@ LPENTRYLIST alloc_entry_list(const std::vector<Bytes>& ids) {
     list->lpbin = array_out<SBinary>(ids, list, [&](const Bytes& b) { return bin_out(b, list); });
     list->cValues = ULONG(ids.size());
   } catch (...) {
-    MAPIFreeBuffer(list);
+    release(list);
     throw;
   }
   return list;

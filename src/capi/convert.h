@@ -43,8 +43,27 @@ PropertyName to_core(const MAPINAMEID& n);
 // The rows of an ADRLIST (ModifyRecipients).
 std::vector<PropertyBag> to_core(const ADRLIST& list);
 
-// A block of MAPI memory: MAPIAllocateBuffer (parent NULL) or MAPIAllocateMore linked to parent.
+// The allocators results are made with: MAPIAllocateBuffer / MAPIAllocateMore / MAPIFreeBuffer,
+// unless an AllocatorScope on this thread names others (CreateIProp's caller's).
+struct Allocators {
+  LPALLOCATEBUFFER buffer = nullptr;
+  LPALLOCATEMORE more = nullptr;
+  LPFREEBUFFER free = nullptr;
+};
+class AllocatorScope {
+ public:
+  explicit AllocatorScope(const Allocators& a);
+  ~AllocatorScope();
+  AllocatorScope(const AllocatorScope&) = delete;
+  AllocatorScope& operator=(const AllocatorScope&) = delete;
+
+ private:
+  Allocators saved_;
+};
+// A block of MAPI memory: a buffer (parent NULL) or one linked to parent; zeroed.
 void* allocate(size_t size, void* parent = nullptr);
+// Frees a buffer of allocate(size, nullptr) with everything linked to it.
+void release(void* buffer);
 template <class T>
 T* allocate_of(size_t size, void* parent = nullptr) {
   return static_cast<T*>(allocate(size, parent));
