@@ -82,6 +82,8 @@ typedef CHAR* LPSTR;
 typedef const CHAR* LPCSTR;
 typedef WCHAR* LPWSTR;
 typedef const WCHAR* LPCWSTR;
+typedef WCHAR* PWSTR;
+typedef const WCHAR* PCWSTR;
 typedef void* HANDLE;
 typedef HANDLE HWND;
 typedef HANDLE HINSTANCE;

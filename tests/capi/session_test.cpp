@@ -23,49 +23,18 @@
 #include "mapiutil.h"
 #include "mapix.h"
 
+#include "capi_fixture.h"
+
 namespace fs = std::filesystem;
+using capi_testing::run;
 
 namespace {
 
-const fs::path kCorpus = fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "msg";
+const fs::path kCorpus = capi_testing::kCorpus / "msg";
 
-std::string run(const std::string& cmd, int* status = nullptr) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int rc = ::pclose(p);
-  if (status) *status = rc;
-  return out;
-}
-
-// A data directory with the mailbox alice (one corpus message in its Inbox) and the profile
-// "work" on it, in a configuration directory of its own.
-class CapiSession : public ::testing::Test {
+// The fixture's mailbox and profile, with the Extended MAPI steps every test takes.
+class CapiSession : public capi_testing::CapiMailbox {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/openmapi-capi-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    ::setenv("XDG_CONFIG_HOME", (dir_ / "conf").c_str(), 1);
-    cli("mailbox create alice --display-name Alice --email alice@example.com");
-    cli("import message -m alice " + (kCorpus / "EmailWithAttachments.msg").string());
-    cli("profile create work --mailbox alice");
-    ASSERT_EQ(MAPIInitialize(nullptr), S_OK);
-  }
-  void TearDown() override {
-    MAPIUninitialize();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string cli(const std::string& args) {
-    int status = 0;
-    std::string out = run(std::string(OPENMAPI_BIN) + " --data-dir " + (dir_ / "data").string() + " " + args, &status);
-    EXPECT_EQ(status, 0) << args << ": " << out;
-    return out;
-  }
   LPMAPISESSION logon(ULONG flags = MAPI_EXTENDED | MAPI_NEW_SESSION) {
     LPMAPISESSION s = nullptr;
     EXPECT_EQ(MAPILogonEx(0, (LPTSTR) "work", nullptr, flags, &s), S_OK);
@@ -108,7 +77,6 @@ class CapiSession : public ::testing::Test {
     MAPIFreeBuffer(eid);
     return f;
   }
-  fs::path dir_;
 };
 
 std::string string_prop(LPMAPIPROP obj, ULONG tag) {
