@@ -173,7 +173,21 @@ int main(int argc, char** argv) {
                          Extra{"PR_RESOURCE_FLAGS", "PROP_TAG(PT_LONG, 0x3009)", "the MAPI reference"},
                          Extra{"PR_MDB_PROVIDER", "PROP_TAG(PT_BINARY, 0x3414)", "the MAPI reference"},
                          Extra{"PR_VALID_FOLDER_MASK", "PROP_TAG(PT_LONG, 0x35DF)", "the MAPI reference"},
-                         Extra{"PR_STATUS", "PROP_TAG(PT_LONG, 0x360B)", "the MAPI reference"}})
+                         Extra{"PR_STATUS", "PROP_TAG(PT_LONG, 0x360B)", "the MAPI reference"},
+                         Extra{"PR_DEFAULT_PROFILE", "PROP_TAG(PT_BOOLEAN, 0x3D04)", "the MAPI reference"},
+                         Extra{"PR_SERVICE_NAME", "PROP_TAG(PT_TSTRING, 0x3D09)", "the MAPI reference"},
+                         Extra{"PR_SERVICE_NAME_A", "PROP_TAG(PT_STRING8, 0x3D09)", "the MAPI reference"},
+                         Extra{"PR_SERVICE_NAME_W", "PROP_TAG(PT_UNICODE, 0x3D09)", "the MAPI reference"},
+                         Extra{"PR_SERVICE_DLL_NAME", "PROP_TAG(PT_TSTRING, 0x3D0A)", "the MAPI reference"},
+                         Extra{"PR_SERVICE_DLL_NAME_A", "PROP_TAG(PT_STRING8, 0x3D0A)", "the MAPI reference"},
+                         Extra{"PR_SERVICE_DLL_NAME_W", "PROP_TAG(PT_UNICODE, 0x3D0A)", "the MAPI reference"},
+                         Extra{"PR_SERVICE_UID", "PROP_TAG(PT_BINARY, 0x3D0C)", "the MAPI reference"},
+                         Extra{"PR_PROFILE_NAME", "PROP_TAG(PT_TSTRING, 0x3D12)", "the MAPI reference"},
+                         Extra{"PR_PROFILE_NAME_A", "PROP_TAG(PT_STRING8, 0x3D12)", "the MAPI reference"},
+                         Extra{"PR_PROFILE_NAME_W", "PROP_TAG(PT_UNICODE, 0x3D12)", "the MAPI reference"},
+                         Extra{"PR_PST_PATH", "PROP_TAG(PT_TSTRING, 0x6700)", "the PST provider's (mspst.h)"},
+                         Extra{"PR_PST_PATH_A", "PROP_TAG(PT_STRING8, 0x6700)", "the PST provider's (mspst.h)"},
+                         Extra{"PR_PST_PATH_W", "PROP_TAG(PT_UNICODE, 0x6700)", "the PST provider's (mspst.h)"}})
     if (seen.insert(e.name).second) {
       out << "#define " << e.name << " " << e.tag << "  /* " << e.canonical << " */\n";
       ++written;

@@ -173,7 +173,7 @@ void STDAPICALLTYPE MAPIUninitialize(void);
 /* MAPILogonEx: a session on a profile of the profile file that `openmapi profile` manages
  * ($XDG_CONFIG_HOME/openmapi/profiles.json, else ~/.config/openmapi/profiles.json). lpszProfileName
  * names it (wide when MAPI_UNICODE); with MAPI_USE_DEFAULT, or a NULL or empty name, the default
- * profile is taken (the file's first). lpszPassword is not used for local profiles. Without
+ * profile is taken (IProfAdmin::SetDefaultProfile's, else the file's first). lpszPassword is not used for local profiles. Without
  * MAPI_NEW_SESSION a session already open on the same profile is shared (a new reference).
  * MAPI_LOGON_UI and MAPI_PASSWORD_UI show nothing here (there is no UI): a logon that would need
  * a dialog fails with MAPI_E_LOGON_FAILED. Errors: MAPI_E_NOT_INITIALIZED before MAPIInitialize,
@@ -181,6 +181,66 @@ void STDAPICALLTYPE MAPIUninitialize(void);
  * when no profile exists and none is named), MAPI_E_INVALID_PARAMETER for a NULL lppSession. */
 HRESULT STDAPICALLTYPE MAPILogonEx(ULONG_PTR ulUIParam, LPTSTR lpszProfileName, LPTSTR lpszPassword, ULONG ulFlags,
                                    LPMAPISESSION* lppSession);
+
+/* ---- profile administration (IProfAdmin, IMsgServiceAdmin) over the same profile file */
+#define MAPI_DEFAULT_SERVICES ((ULONG)0x00000001)
+#define SERVICE_UI_ALWAYS ((ULONG)0x00000002)
+#define SERVICE_UI_ALLOWED ((ULONG)0x00000010)
+#define UI_CURRENT_PROVIDER_FIRST ((ULONG)0x00000004)
+#define SERVICE_DEFAULT_STORE ((ULONG)0x00000001)
+#define SERVICE_SINGLE_COPY ((ULONG)0x00000002)
+#define SERVICE_CREATE_WITH_STORE ((ULONG)0x00000004)
+#define SERVICE_PRIMARY_IDENTITY ((ULONG)0x00000008)
+#define SERVICE_NO_PRIMARY_IDENTITY ((ULONG)0x00000020)
+struct IProviderAdmin;
+typedef struct IProviderAdmin* LPPROVIDERADMIN;
+
+#define INTERFACE IMsgServiceAdmin
+DECLARE_INTERFACE_(IMsgServiceAdmin, IUnknown) {
+  OPENMAPI_IUNKNOWN_METHODS
+  STDMETHOD(GetLastError)(THIS_ HRESULT hResult, ULONG ulFlags, LPMAPIERROR* lppMAPIError) PURE;
+  STDMETHOD(GetMsgServiceTable)(THIS_ ULONG ulFlags, LPMAPITABLE* lppTable) PURE;
+  STDMETHOD(CreateMsgService)(THIS_ LPTSTR lpszService, LPTSTR lpszDisplayName, ULONG_PTR ulUIParam, ULONG ulFlags) PURE;
+  STDMETHOD(DeleteMsgService)(THIS_ LPMAPIUID lpUID) PURE;
+  STDMETHOD(CopyMsgService)(THIS_ LPMAPIUID lpUID, LPTSTR lpszDisplayName, LPCIID lpInterfaceToCopy, LPCIID lpInterfaceDst,
+                            LPVOID lpObjectDst, ULONG_PTR ulUIParam, ULONG ulFlags) PURE;
+  STDMETHOD(RenameMsgService)(THIS_ LPMAPIUID lpUID, ULONG ulFlags, LPTSTR lpszDisplayName) PURE;
+  STDMETHOD(ConfigureMsgService)(THIS_ LPMAPIUID lpUID, ULONG_PTR ulUIParam, ULONG ulFlags, ULONG cValues, LPSPropValue lpProps) PURE;
+  STDMETHOD(OpenProfileSection)(THIS_ LPMAPIUID lpUID, LPCIID lpInterface, ULONG ulFlags, LPPROFSECT* lppProfSect) PURE;
+  STDMETHOD(MsgServiceTransportOrder)(THIS_ ULONG cUID, LPMAPIUID lpUIDList, ULONG ulFlags) PURE;
+  STDMETHOD(AdminProviders)(THIS_ LPMAPIUID lpUID, ULONG ulFlags, LPPROVIDERADMIN* lppProviderAdmin) PURE;
+  STDMETHOD(SetPrimaryIdentity)(THIS_ LPMAPIUID lpUID, ULONG ulFlags) PURE;
+  STDMETHOD(GetProviderTable)(THIS_ ULONG ulFlags, LPMAPITABLE* lppTable) PURE;
+};
+#undef INTERFACE
+
+#define INTERFACE IProfAdmin
+DECLARE_INTERFACE_(IProfAdmin, IUnknown) {
+  OPENMAPI_IUNKNOWN_METHODS
+  STDMETHOD(GetLastError)(THIS_ HRESULT hResult, ULONG ulFlags, LPMAPIERROR* lppMAPIError) PURE;
+  STDMETHOD(GetProfileTable)(THIS_ ULONG ulFlags, LPMAPITABLE* lppTable) PURE;
+  STDMETHOD(CreateProfile)(THIS_ LPTSTR lpszProfileName, LPTSTR lpszPassword, ULONG_PTR ulUIParam, ULONG ulFlags) PURE;
+  STDMETHOD(DeleteProfile)(THIS_ LPTSTR lpszProfileName, ULONG ulFlags) PURE;
+  STDMETHOD(ChangeProfilePassword)(THIS_ LPTSTR lpszProfileName, LPTSTR lpszOldPassword, LPTSTR lpszNewPassword, ULONG ulFlags) PURE;
+  STDMETHOD(CopyProfile)(THIS_ LPTSTR lpszOldProfileName, LPTSTR lpszOldPassword, LPTSTR lpszNewProfileName, ULONG_PTR ulUIParam,
+                         ULONG ulFlags) PURE;
+  STDMETHOD(RenameProfile)(THIS_ LPTSTR lpszOldProfileName, LPTSTR lpszOldPassword, LPTSTR lpszNewProfileName, ULONG_PTR ulUIParam,
+                           ULONG ulFlags) PURE;
+  STDMETHOD(SetDefaultProfile)(THIS_ LPTSTR lpszProfileName, ULONG ulFlags) PURE;
+  STDMETHOD(AdminServices)(THIS_ LPTSTR lpszProfileName, LPTSTR lpszPassword, ULONG_PTR ulUIParam, ULONG ulFlags,
+                           LPSERVICEADMIN* lppServiceAdmin) PURE;
+};
+#undef INTERFACE
+typedef IProfAdmin* LPPROFADMIN;
+
+/* The profiles of `openmapi profile` (one file; see MAPILogonEx). Services are "MSUPST MS" (or
+ * "MSPST MS": a PST/OST file, read-only) and "OPENMAPI_MAILBOX" (a SQLite mailbox file); one is
+ * made unconfigured by CreateMsgService and gets its file by ConfigureMsgService with
+ * PR_PST_PATH (the file's absolute path, for both kinds) and optionally PR_DISPLAY_NAME; until
+ * then a logon on its profile fails with MAPI_E_UNCONFIGURED. Local profiles have no passwords:
+ * ChangeProfilePassword answers MAPI_E_NO_SUPPORT, and passwords given are not checked.
+ * Changes are written to the file at once (replaced whole, mode 0600). Not thread-safe. */
+HRESULT STDAPICALLTYPE MAPIAdminProfiles(ULONG ulFlags, LPPROFADMIN* lppProfAdmin);
 
 /* S_OK; MAPI_E_INVALID_PARAMETER for a null lppBuffer; MAPI_E_NOT_ENOUGH_MEMORY. */
 SCODE STDMETHODCALLTYPE MAPIAllocateBuffer(ULONG cbSize, LPVOID* lppBuffer);

@@ -76,6 +76,8 @@ IMAPITable* wrap_table(std::unique_ptr<store::Table> table);
 IStream* wrap_stream(std::unique_ptr<store::Stream> stream);
 // IAddrBook over the session's address book (capi/address_book.cpp).
 IAddrBook* wrap_address_book(std::shared_ptr<mapi::Session> session);
+// IMsgServiceAdmin over the services of the profile `profile` (capi/admin.cpp).
+IMsgServiceAdmin* wrap_service_admin(const std::string& profile);
 // OpenEntry's result: the folder or message of `entry` as the interface `iid` asks (NULL: the
 // object's own), with its MAPI_FOLDER / MAPI_MESSAGE type.
 HRESULT entry_object(std::shared_ptr<store::Logon> logon, store::Logon::Entry entry, const IID* iid, ULONG* type,

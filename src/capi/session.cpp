@@ -172,9 +172,15 @@ class SessionObject final : public ComObject<SessionObject, IMAPISession, IID_IM
   HRESULT STDMETHODCALLTYPE SetDefaultStore(ULONG, ULONG, LPENTRYID) override {
     return err_.set(hr(ErrorCode::MAPI_E_NO_SUPPORT), "the default store is the profile's first (openmapi profile create)");
   }
+  // The services of the session's profile; changes count from the next logon.
   HRESULT STDMETHODCALLTYPE AdminServices(ULONG, LPSERVICEADMIN* out) override {
-    if (out) *out = nullptr;
-    return err_.set(hr(ErrorCode::MAPI_E_NO_SUPPORT), "IMsgServiceAdmin is not in this build of the C ABI yet; use openmapi profile");
+    return guarded(err_, [&] {
+      need(out);
+      *out = nullptr;
+      live();
+      *out = wrap_service_admin(s_->profile().name);
+      return S_OK;
+    });
   }
   HRESULT STDMETHODCALLTYPE ShowForm(ULONG_PTR, LPMDB, LPMAPIFOLDER, LPCIID, ULONG, LPMESSAGE, ULONG, ULONG, ULONG, ULONG, LPSTR) override {
     return err_.set(hr(ErrorCode::MAPI_E_NO_SUPPORT), "there are no forms (no UI) on this platform");
@@ -275,12 +281,9 @@ HRESULT STDAPICALLTYPE MAPILogonEx(ULONG_PTR, LPTSTR profile_name, LPTSTR passwo
     std::string name = openmapi::capi::text_arg(profile_name, flags);
     openmapi::mapi::Profile p;
     if (name.empty() || (flags & MAPI_USE_DEFAULT)) {
-      auto all = profiles.list();
-      if (all.empty()) {
-        // With MAPI_LOGON_UI Windows would ask; there is nobody to ask here.
-        return HRESULT(ErrorCode::MAPI_E_NOT_FOUND);
-      }
-      p = all.front();
+      // With MAPI_LOGON_UI Windows would ask for a profile when there is none; nobody to ask here.
+      if (profiles.list().empty()) return HRESULT(ErrorCode::MAPI_E_NOT_FOUND);
+      p = profiles.get_default();
     } else {
       try {
         p = profiles.get(name);

@@ -50,9 +50,8 @@ struct Failure {
 mapi::Profile profile_named(const std::string& name) {
   mapi::ProfileStore store(mapi::ProfileStore::default_path());
   if (name.empty()) {
-    auto all = store.list();
-    if (all.empty()) fail(MAPI_E_LOGIN_FAILURE);
-    return all.front();
+    if (store.list().empty()) fail(MAPI_E_LOGIN_FAILURE);
+    return store.get_default();
   }
   try {
     return store.get(name);

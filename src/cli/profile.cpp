@@ -40,13 +40,14 @@ void profile_create(const std::string& data_dir, const std::string& name, const 
 }
 
 void profile_ls(bool as_json) {
-  auto all = profiles().list();
+  const mapi::ProfileFile file = profiles().load();
+  const auto& all = file.profiles;
   if (as_json) {
     json out = json::array();
     for (const auto& p : all) {
       json ss = json::array();
       for (const auto& s : p.services) ss.push_back({{"kind", s.kind}, {"name", s.name}, {"path", s.path}, {"display_name", s.display_name}});
-      out.push_back({{"name", p.name}, {"stores", ss}});
+      out.push_back({{"name", p.name}, {"stores", ss}, {"default", p.name == file.default_name()}});
     }
     std::cout << json{{"profiles", out}, {"file", profiles().path()}}.dump(2) << '\n';
     return;

@@ -9,6 +9,8 @@
 // old file or the new one. Thread safety: none; two processes changing profiles at once may lose
 // one change (the last rename wins).
 #pragma once
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,8 +20,13 @@ namespace openmapi::mapi {
 struct MessageService {
   std::string kind;          // "mailbox" (a SQLite mailbox) or "pst" (a PST/OST file, read-only)
   std::string name;          // the mailbox name (mailbox) or the file name (pst)
-  std::string path;          // the absolute path of the file
+  std::string path;          // the absolute path of the file; empty: not configured yet
   std::string display_name;  // shown in the message store table
+  // The service's MAPIUID (PR_SERVICE_UID) as 32 hex digits: kept in the file once a program
+  // has seen it through IMsgServiceAdmin; empty: derived from kind, name and path (uid()).
+  std::string uid_hex = {};
+  // The UID: uid_hex's bytes, or 16 bytes derived from kind, name and path.
+  std::array<uint8_t, 16> uid() const;
   friend bool operator==(const MessageService&, const MessageService&) = default;
 };
 
@@ -29,9 +36,21 @@ struct Profile {
   friend bool operator==(const Profile&, const Profile&) = default;
 };
 
-// The profile file's form: {"version": 1, "profiles": [{"name", "services": [{kind, name, path,
-// display_name}]}]}. Parsing checks everything (types, kinds, names, sizes) and never trusts a
-// count: MAPI_E_CORRUPT_DATA otherwise.
+// The whole file: the profiles and which is the default ("": the first).
+struct ProfileFile {
+  std::vector<Profile> profiles;
+  std::string default_profile;
+  // The default profile's name: default_profile, else the first's; "" when there are none.
+  std::string default_name() const;
+  friend bool operator==(const ProfileFile&, const ProfileFile&) = default;
+};
+
+// The profile file's form: {"version": 1, "default": NAME (optional), "profiles": [{"name",
+// "services": [{kind, name, path, display_name, uid (optional)}]}]}. Parsing checks everything
+// (types, kinds, names, sizes, that the default names a profile) and never trusts a count:
+// MAPI_E_CORRUPT_DATA otherwise.
+ProfileFile parse_profile_file(std::string_view text);
+std::string serialize_profile_file(const ProfileFile& file);
 std::vector<Profile> parse_profiles(std::string_view text);
 std::string serialize_profiles(const std::vector<Profile>& profiles);
 // 1-64 characters of [A-Za-z0-9._@-]; MAPI_E_INVALID_PARAMETER otherwise.
@@ -46,11 +65,16 @@ class ProfileStore {
 
   std::vector<Profile> list() const;
   Profile get(const std::string& name) const;
+  // The default profile (MAPI_USE_DEFAULT): MAPI_E_NOT_FOUND when there is no profile.
+  Profile get_default() const;
   void create(const Profile& p);
   void remove(const std::string& name);
+  // The whole file, read and replaced at once (IProfAdmin, IMsgServiceAdmin); store() checks it
+  // as parsing does.
+  ProfileFile load() const;
+  void store(const ProfileFile& file) const;
 
  private:
-  void save(const std::vector<Profile>& all) const;
   std::string path_;
 };
 

@@ -10,6 +10,9 @@ namespace openmapi::mapi {
 namespace {
 
 std::shared_ptr<store::Mailbox> open_service(const Profile& profile, const MessageService& svc) {
+  if (svc.path.empty())
+    throw_error(ErrorCode::MAPI_E_UNCONFIGURED, "the " + svc.kind + " service '" + svc.display_name + "' of profile '" + profile.name +
+                                                    "' is not configured (no file)");
   if (!std::filesystem::exists(svc.path))
     throw_error(ErrorCode::MAPI_E_NOT_FOUND, "the " + svc.kind + " '" + svc.name + "' of profile '" + profile.name + "' is gone (" +
                                                  svc.path + ")");
