@@ -1,11 +1,14 @@
 // IAddrBook over mapi::AddressBook (capi/objects.h): ResolveName, CreateOneOff, CompareEntryIDs,
 // GetSearchPath. The dialogs (Address, Details, NewEntry, RecipOptions) do not exist on this
 // platform and answer MAPI_E_NO_SUPPORT, as a client without UI expects.
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "capi/com_object.h"
 #include "capi/objects.h"
 #include "core/entryid.h"
+#include "core/unicode.h"
 #include "mapi/session.h"
 #include "mapiguid.h"
 #include "mapiutil.h"
@@ -29,6 +32,209 @@ std::optional<std::string> name_to_resolve(const ADRENTRY& e) {
   }
   if (resolved) return std::nullopt;
   return name;
+}
+
+
+// The values of an address book entry (a contact's address, or a one-off recipient).
+std::vector<PropValue> entry_values(const mapi::AddressEntry& e) {
+  const std::string key = [&] {
+    std::string k = e.address_type + ":" + e.email_address;
+    for (char& c : k) c = char(std::toupper(static_cast<unsigned char>(c)));
+    return k;
+  }();
+  Bytes search_key(key.begin(), key.end());
+  search_key.push_back(0);
+  std::vector<PropValue> v{PropValue::string(tags::PidTagDisplayName, e.display_name),
+                           PropValue::string(tags::PidTagAddressType, e.address_type),
+                           PropValue::string(tags::PidTagEmailAddress, e.email_address),
+                           PropValue::binary(tags::PidTagEntryId, e.entry_id),
+                           PropValue::binary(PropTag(0x0FF9, PropType::Binary), e.entry_id),  // PidTagRecordKey
+                           PropValue::binary(PropTag(0x300B, PropType::Binary), search_key),  // PidTagSearchKey
+                           PropValue::i32(PropTag(0x0FFE, PropType::Integer32), int32_t(MAPI_MAILUSER)),
+                           PropValue::i32(PropTag(0x3900, PropType::Integer32), int32_t(DT_MAILUSER))};
+  if (ascii_lower(e.address_type) == "smtp") v.push_back(PropValue::string(tags::PidTagSmtpAddress, e.email_address));
+  return v;
+}
+
+std::unique_ptr<store::Table> values_table(std::vector<std::vector<PropValue>> rows, std::vector<PropTag> columns) {
+  std::vector<std::pair<int64_t, Message>> ordered;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Message m;
+    for (PropValue& v : rows[i]) m.props.set(std::move(v));
+    ordered.emplace_back(int64_t(i), std::move(m));
+  }
+  auto source = std::make_unique<store::MessageRowSource>([ordered = std::move(ordered)] { return ordered; });
+  return std::make_unique<store::ViewTable>(std::move(source), std::move(columns));
+}
+
+HRESULT open_ab_entry(const std::shared_ptr<mapi::Session>& s, const Bytes& id, ULONG* type, LPUNKNOWN* out);
+
+// IABContainer: the root (its hierarchy lists the Contacts folders) or one Contacts folder (its
+// contents are the folder's addresses). Read-only: contacts are changed in their folder.
+class ABContainerObject final : public ComObject<ABContainerObject, IABContainer, IID_IABContainer, IID_IMAPIContainer, IID_IMAPIProp> {
+ public:
+  ABContainerObject(std::shared_ptr<mapi::Session> s, std::optional<mapi::AddressBook::Container> c) : s_(std::move(s)), c_(std::move(c)) {
+    std::vector<PropValue> v{PropValue::i32(PropTag(0x0FFE, PropType::Integer32), int32_t(MAPI_ABCONT)),
+                             PropValue::i32(PropTag(0x3600, PropType::Integer32),  // PidTagContainerFlags
+                                            int32_t(c_ ? AB_RECIPIENTS | AB_UNMODIFIABLE : AB_SUBCONTAINERS | AB_UNMODIFIABLE)),
+                             PropValue::i32(PropTag(0x3900, PropType::Integer32), int32_t(c_ ? DT_LOCAL : DT_NOT_SPECIFIC))};
+    if (c_) {
+      v.push_back(PropValue::string(tags::PidTagDisplayName, c_->name));
+      v.push_back(PropValue::binary(tags::PidTagEntryId, c_->entry_id));
+    }
+    props_ = make_prop_data(v, true);
+  }
+  ~ABContainerObject() { props_->Release(); }
+
+  // -- IMAPIProp: the container's own properties (read-only)
+  HRESULT STDMETHODCALLTYPE GetLastError(HRESULT h, ULONG f, LPMAPIERROR* e) override {
+    return h == own_ ? err_.get(h, f, e) : props_->GetLastError(h, f, e);
+  }
+  HRESULT STDMETHODCALLTYPE SaveChanges(ULONG f) override { return props_->SaveChanges(f); }
+  HRESULT STDMETHODCALLTYPE GetProps(LPSPropTagArray t, ULONG f, ULONG* n, LPSPropValue* v) override { return props_->GetProps(t, f, n, v); }
+  HRESULT STDMETHODCALLTYPE GetPropList(ULONG f, LPSPropTagArray* t) override { return props_->GetPropList(f, t); }
+  HRESULT STDMETHODCALLTYPE OpenProperty(ULONG tag, LPCIID iid, ULONG o, ULONG f, LPUNKNOWN* u) override {
+    return props_->OpenProperty(tag, iid, o, f, u);
+  }
+  HRESULT STDMETHODCALLTYPE SetProps(ULONG n, LPSPropValue v, LPSPropProblemArray* p) override { return props_->SetProps(n, v, p); }
+  HRESULT STDMETHODCALLTYPE DeleteProps(LPSPropTagArray t, LPSPropProblemArray* p) override { return props_->DeleteProps(t, p); }
+  HRESULT STDMETHODCALLTYPE CopyTo(ULONG c, LPCIID i, LPSPropTagArray x, ULONG_PTR u, LPMAPIPROGRESS g, LPCIID d, LPVOID o, ULONG f,
+                                   LPSPropProblemArray* p) override {
+    return props_->CopyTo(c, i, x, u, g, d, o, f, p);
+  }
+  HRESULT STDMETHODCALLTYPE CopyProps(LPSPropTagArray t, ULONG_PTR u, LPMAPIPROGRESS g, LPCIID d, LPVOID o, ULONG f, LPSPropProblemArray* p) override {
+    return props_->CopyProps(t, u, g, d, o, f, p);
+  }
+  HRESULT STDMETHODCALLTYPE GetNamesFromIDs(LPSPropTagArray* t, LPGUID g, ULONG f, ULONG* n, LPMAPINAMEID** m) override {
+    return props_->GetNamesFromIDs(t, g, f, n, m);
+  }
+  HRESULT STDMETHODCALLTYPE GetIDsFromNames(ULONG n, LPMAPINAMEID* m, ULONG f, LPSPropTagArray* t) override {
+    return props_->GetIDsFromNames(n, m, f, t);
+  }
+
+  // -- IMAPIContainer
+  HRESULT STDMETHODCALLTYPE GetContentsTable(ULONG, LPMAPITABLE* out) override {
+    return run([&] {
+      if (!out) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the result is NULL");
+      std::vector<std::vector<PropValue>> rows;
+      if (c_)
+        for (const auto& e : s_->address_book().entries(*c_)) rows.push_back(entry_values(e));
+      *out = wrap_table(values_table(std::move(rows), {tags::PidTagDisplayName, tags::PidTagEntryId, tags::PidTagAddressType,
+                                                       tags::PidTagEmailAddress, PropTag(0x0FFE, PropType::Integer32),
+                                                       PropTag(0x3900, PropType::Integer32)}));
+      return S_OK;
+    });
+  }
+  HRESULT STDMETHODCALLTYPE GetHierarchyTable(ULONG, LPMAPITABLE* out) override {
+    return run([&] {
+      if (!out) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the result is NULL");
+      std::vector<std::vector<PropValue>> rows;
+      if (!c_)
+        for (const auto& c : s_->address_book().containers())
+          rows.push_back({PropValue::string(tags::PidTagDisplayName, c.name), PropValue::binary(tags::PidTagEntryId, c.entry_id),
+                          PropValue::i32(PropTag(0x0FFE, PropType::Integer32), int32_t(MAPI_ABCONT)),
+                          PropValue::i32(PropTag(0x3005, PropType::Integer32), 0),  // PidTagDepth
+                          PropValue::i32(PropTag(0x3600, PropType::Integer32), int32_t(AB_RECIPIENTS | AB_UNMODIFIABLE))});
+      *out = wrap_table(values_table(std::move(rows), {tags::PidTagDisplayName, tags::PidTagEntryId, PropTag(0x0FFE, PropType::Integer32),
+                                                       PropTag(0x3005, PropType::Integer32), PropTag(0x3600, PropType::Integer32)}));
+      return S_OK;
+    });
+  }
+  HRESULT STDMETHODCALLTYPE OpenEntry(ULONG cb, LPENTRYID eid, LPCIID, ULONG, ULONG* type, LPUNKNOWN* out) override {
+    return run([&] {
+      if (!type || !out) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a required argument is NULL");
+      return open_ab_entry(s_, entry_id_of(cb, eid), type, out);
+    });
+  }
+  HRESULT STDMETHODCALLTYPE SetSearchCriteria(LPSRestriction, LPENTRYLIST, ULONG) override { return read_only("SetSearchCriteria"); }
+  HRESULT STDMETHODCALLTYPE GetSearchCriteria(ULONG, LPSRestriction*, LPENTRYLIST*, ULONG*) override {
+    return own_ = err_.set(hr(ErrorCode::MAPI_E_NO_SUPPORT), "address book containers are not search folders");
+  }
+  // -- IABContainer
+  HRESULT STDMETHODCALLTYPE CreateEntry(ULONG, LPENTRYID, ULONG, LPMAPIPROP* out) override {
+    if (out) *out = nullptr;
+    return read_only("CreateEntry");
+  }
+  HRESULT STDMETHODCALLTYPE CopyEntries(LPENTRYLIST, ULONG_PTR, LPMAPIPROGRESS, ULONG) override { return read_only("CopyEntries"); }
+  HRESULT STDMETHODCALLTYPE DeleteEntries(LPENTRYLIST, ULONG) override { return read_only("DeleteEntries"); }
+  // The rows of `list` still MAPI_UNRESOLVED in `flags` whose display name or address matches
+  // one entry of this container exactly (ignoring case): resolved, replaced by the entry's
+  // values (`tags` names which; NULL: all; strings wide with MAPI_UNICODE); several matches:
+  // MAPI_AMBIGUOUS.
+  HRESULT STDMETHODCALLTYPE ResolveNames(LPSPropTagArray tags, ULONG ul_flags, LPADRLIST list, LPFlagList flags) override {
+    return run([&] {
+      if (!list || !flags || flags->cFlags != list->cEntries)
+        throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "an address list and a flag list of the same length");
+      if (list->cEntries > kMaxCount) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "too many entries");
+      const std::vector<mapi::AddressEntry> entries = c_ ? s_->address_book().entries(*c_) : std::vector<mapi::AddressEntry>{};
+      const std::vector<PropTag> wanted = to_core(tags);
+      for (ULONG i = 0; i < list->cEntries; ++i) {
+        if (flags->ulFlag[i] != MAPI_UNRESOLVED) continue;
+        const auto name = name_to_resolve(list->aEntries[i]);
+        if (!name) continue;
+        const mapi::AddressEntry* found = nullptr;
+        int matches = 0;
+        for (const auto& e : entries)
+          if (ascii_lower(e.display_name) == ascii_lower(*name) || ascii_lower(e.email_address) == ascii_lower(*name)) found = &e, ++matches;
+        if (matches > 1) flags->ulFlag[i] = MAPI_AMBIGUOUS;
+        if (matches != 1) continue;
+        std::vector<PropValue> values;
+        for (PropValue& v : entry_values(*found))
+          if (wanted.empty() || std::any_of(wanted.begin(), wanted.end(), [&](PropTag t) { return t.id() == v.tag().id(); }))
+            values.push_back(as_asked(std::move(v), ul_flags));  // 8-bit strings without MAPI_UNICODE
+        LPSPropValue fresh = alloc_props(values);
+        MAPIFreeBuffer(list->aEntries[i].rgPropVals);
+        list->aEntries[i].rgPropVals = fresh;
+        list->aEntries[i].cValues = ULONG(values.size());
+        flags->ulFlag[i] = MAPI_RESOLVED;
+      }
+      return S_OK;
+    });
+  }
+
+ private:
+  template <class F>
+  HRESULT run(F&& f) {
+    const HRESULT h = guarded(err_, f);
+    if (FAILED(h)) own_ = h;
+    return h;
+  }
+  HRESULT read_only(const char* call) {
+    return own_ = err_.set(hr(ErrorCode::MAPI_E_NO_SUPPORT), std::string(call) + ": the address book is read-only; change the contact in its Contacts folder");
+  }
+  std::shared_ptr<mapi::Session> s_;
+  std::optional<mapi::AddressBook::Container> c_;
+  IPropData* props_ = nullptr;
+  LastError err_;
+  HRESULT own_ = S_OK;  // the last error of this object's own calls (GetLastError tells it)
+};
+
+HRESULT open_ab_entry(const std::shared_ptr<mapi::Session>& s, const Bytes& id, ULONG* type, LPUNKNOWN* out) {
+  *out = nullptr;
+  if (id.empty()) {  // the root container
+    *out = reinterpret_cast<LPUNKNOWN>(static_cast<IABContainer*>(new ABContainerObject(s, std::nullopt)));
+    *type = MAPI_ABCONT;
+    return S_OK;
+  }
+  switch (classify_entry_id(id)) {
+    case EntryIdKind::OneOff: {
+      const OneOffEntryId o = OneOffEntryId::parse(id);
+      mapi::AddressEntry e{o.display_name, o.address_type, o.email_address, id, ""};
+      *out = reinterpret_cast<LPUNKNOWN>(make_mail_user(entry_values(e)));
+      *type = MAPI_MAILUSER;
+      return S_OK;
+    }
+    case EntryIdKind::Folder:
+      for (const auto& c : s->address_book().containers())
+        if (c.entry_id == id) {
+          *out = reinterpret_cast<LPUNKNOWN>(static_cast<IABContainer*>(new ABContainerObject(s, c)));
+          *type = MAPI_ABCONT;
+          return S_OK;
+        }
+      break;
+    default: break;
+  }
+  throw_error(ErrorCode::MAPI_E_UNKNOWN_ENTRYID, "the entry ID is no address book entry of this session");
 }
 
 class AddrBookObject final : public ComObject<AddrBookObject, IAddrBook, IID_IAddrBook, IID_IMAPIProp> {
@@ -79,10 +285,13 @@ class AddrBookObject final : public ComObject<AddrBookObject, IAddrBook, IID_IAd
   }
 
   // -- IAddrBook
-  HRESULT STDMETHODCALLTYPE OpenEntry(ULONG, LPENTRYID, LPCIID, ULONG, ULONG* type, LPUNKNOWN* out) override {
-    if (type) *type = 0;
-    if (out) *out = nullptr;
-    return err_.set(hr(ErrorCode::MAPI_E_NO_SUPPORT), "opening address book entries (IMailUser, IABContainer) is not in this build yet");
+  // No entry ID: the root container; a Contacts folder's: IABContainer; a one-off (what
+  // ResolveName gives): IMailUser. MAPI_E_UNKNOWN_ENTRYID otherwise.
+  HRESULT STDMETHODCALLTYPE OpenEntry(ULONG cb, LPENTRYID eid, LPCIID, ULONG, ULONG* type, LPUNKNOWN* out) override {
+    return guarded(err_, [&] {
+      if (!type || !out) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a required argument is NULL");
+      return open_ab_entry(s_, entry_id_of(cb, eid), type, out);
+    });
   }
   HRESULT STDMETHODCALLTYPE CompareEntryIDs(ULONG cb1, LPENTRYID e1, ULONG cb2, LPENTRYID e2, ULONG, ULONG* result) override {
     return guarded(err_, [&] {
@@ -93,7 +302,7 @@ class AddrBookObject final : public ComObject<AddrBookObject, IAddrBook, IID_IAd
         // One-off entries name the same recipient when their address type and address do
         // (the address case-insensitively, as SMTP addresses compare).
         const OneOffEntryId x = OneOffEntryId::parse(a), y = OneOffEntryId::parse(b);
-        same = ascii_fold(x.address_type) == ascii_fold(y.address_type) && ascii_fold(x.email_address) == ascii_fold(y.email_address);
+        same = ascii_lower(x.address_type) == ascii_lower(y.address_type) && ascii_lower(x.email_address) == ascii_lower(y.email_address);
       }
       *result = same ? TRUE : FALSE;
       return S_OK;
@@ -203,10 +412,6 @@ class AddrBookObject final : public ComObject<AddrBookObject, IAddrBook, IID_IAd
   }
 
  private:
-  static std::string ascii_fold(std::string s) {
-    for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
   static std::string ascii_upper(std::string s) {
     for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
     return s;

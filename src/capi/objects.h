@@ -13,6 +13,7 @@
 #include <string>
 
 #include "capi/convert.h"
+#include "mapiutil.h"
 #include "store/objects.h"
 
 namespace openmapi::mapi {
@@ -76,6 +77,10 @@ IMAPITable* wrap_table(std::unique_ptr<store::Table> table);
 IStream* wrap_stream(std::unique_ptr<store::Stream> stream);
 // IAddrBook over the session's address book (capi/address_book.cpp).
 IAddrBook* wrap_address_book(std::shared_ptr<mapi::Session> session);
+// An address book entry: read-only properties in memory answering IID_IMailUser (prop_data.cpp).
+IMailUser* make_mail_user(const std::vector<PropValue>& values);
+// An IPropData holding `values` (read-only: HrSetObjAccess(IPROP_READONLY)).
+IPropData* make_prop_data(const std::vector<PropValue>& values, bool read_only);
 // IMsgServiceAdmin over the services of the profile `profile` (capi/admin.cpp).
 IMsgServiceAdmin* wrap_service_admin(const std::string& profile);
 // OpenEntry's result: the folder or message of `entry` as the interface `iid` asks (NULL: the

@@ -28,7 +28,21 @@ bool same_type(PropType want, PropType have) {
 class PropDataObject final : public ComObject<PropDataObject, IPropData, IID_IMAPIPropData, IID_IMAPIProp> {
  public:
   explicit PropDataObject(const Allocators& a) : alloc_(a) {}
-  void* query_own(REFIID iid) { return iid == kPropDataSelf ? this : nullptr; }
+  void* query_own(REFIID iid) {
+    if (iid == kPropDataSelf) return this;
+    if (iid == IID_IMailUser && mail_user_) return static_cast<IPropData*>(this);
+    return nullptr;
+  }
+  // An address book entry: `values`, read-only, answering IID_IMailUser (whose table is the
+  // IMAPIProp part of this one's).
+  void make_mail_user(const std::vector<PropValue>& values) {
+    for (const PropValue& v : values) {
+      bag_.set(v);
+      access_[v.tag().id()] = IPROP_READONLY | IPROP_CLEAN;
+    }
+    readonly_ = true;
+    mail_user_ = true;
+  }
 
   HRESULT STDMETHODCALLTYPE GetLastError(HRESULT h, ULONG flags, LPMAPIERROR* out) override {
     AllocatorScope scope(alloc_);
@@ -353,9 +367,28 @@ class PropDataObject final : public ComObject<PropDataObject, IPropData, IID_IMA
   std::map<uint16_t, ULONG> access_;  // IPROP_* by property id (absent: read/write, clean)
   std::vector<PropertyName> names_;   // id 0x8000 + index
   bool readonly_ = false;
+  bool mail_user_ = false;
 };
 
 }  // namespace
+
+IMailUser* make_mail_user(const std::vector<PropValue>& values) {
+  auto* o = new PropDataObject({MAPIAllocateBuffer, MAPIAllocateMore, MAPIFreeBuffer});
+  o->make_mail_user(values);
+  return reinterpret_cast<IMailUser*>(static_cast<IPropData*>(o));
+}
+
+IPropData* make_prop_data(const std::vector<PropValue>& values, bool read_only) {
+  auto* o = new PropDataObject({MAPIAllocateBuffer, MAPIAllocateMore, MAPIFreeBuffer});
+  if (!values.empty()) {
+    LPSPropValue c = alloc_props(values);
+    o->SetProps(ULONG(values.size()), c, nullptr);
+    MAPIFreeBuffer(c);
+  }
+  if (read_only) o->HrSetObjAccess(IPROP_READONLY);
+  return o;
+}
+
 }  // namespace openmapi::capi
 
 extern "C" SCODE STDAPICALLTYPE CreateIProp(LPCIID iid, ALLOCATEBUFFER* buffer, ALLOCATEMORE* more, FREEBUFFER* free_buffer, LPVOID,

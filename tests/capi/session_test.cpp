@@ -494,6 +494,71 @@ TEST_F(CapiSession, ResolveNameFindsAContactAndMakesOneOffs) {
   EXPECT_TRUE(contacts);
   FreeProws(path);
   EXPECT_EQ(ab->Address(nullptr, nullptr, nullptr), MAPI_E_NO_SUPPORT);  // a dialog
+
+  // The entries as objects: the root container's hierarchy, a Contacts container's contents
+  // and ResolveNames, and a mail user opened by the entry ID a contents row gives.
+  ULONG type = 0;
+  LPABCONT root = nullptr;
+  ASSERT_EQ(ab->OpenEntry(0, nullptr, nullptr, 0, &type, (LPUNKNOWN*)&root), S_OK);
+  EXPECT_EQ(type, ULONG(MAPI_ABCONT));
+  LPMAPITABLE hier = nullptr;
+  ASSERT_EQ(root->GetHierarchyTable(0, &hier), S_OK);
+  SizedSPropTagArray(2, hcols) = {2, {PR_DISPLAY_NAME_A, PR_ENTRYID}};
+  LPSRowSet containers = nullptr;
+  ASSERT_EQ(HrQueryAllRows(hier, (LPSPropTagArray)&hcols, nullptr, nullptr, 0, &containers), S_OK);
+  hier->Release();
+  LPABCONT folder = nullptr;
+  for (ULONG i = 0; i < containers->cRows; ++i)
+    if (std::string(containers->aRow[i].lpProps[0].Value.lpszA) == "Contacts") {
+      const SBinary& b = containers->aRow[i].lpProps[1].Value.bin;
+      ASSERT_EQ(ab->OpenEntry(b.cb, (LPENTRYID)b.lpb, &IID_IABContainer, 0, &type, (LPUNKNOWN*)&folder), S_OK);
+    }
+  FreeProws(containers);
+  ASSERT_NE(folder, nullptr);
+  EXPECT_EQ(string_prop((LPMAPIPROP)folder, PR_DISPLAY_NAME_A), "Contacts");
+  LPMAPITABLE entries = nullptr;
+  ASSERT_EQ(folder->GetContentsTable(0, &entries), S_OK);
+  SizedSPropTagArray(3, ecols) = {3, {PR_DISPLAY_NAME_A, PR_EMAIL_ADDRESS_A, PR_ENTRYID}};
+  LPSRowSet people = nullptr;
+  ASSERT_EQ(HrQueryAllRows(entries, (LPSPropTagArray)&ecols, nullptr, nullptr, 0, &people), S_OK);
+  entries->Release();
+  ASSERT_EQ(people->cRows, 1u);
+  EXPECT_STREQ(people->aRow[0].lpProps[1].Value.lpszA, "john.doe@ibm.cm");
+  LPMAILUSER user = nullptr;
+  const SBinary& pe = people->aRow[0].lpProps[2].Value.bin;
+  ASSERT_EQ(ab->OpenEntry(pe.cb, (LPENTRYID)pe.lpb, nullptr, 0, &type, (LPUNKNOWN*)&user), S_OK);
+  EXPECT_EQ(type, ULONG(MAPI_MAILUSER));
+  EXPECT_EQ(string_prop((LPMAPIPROP)user, PR_DISPLAY_NAME_A), "Mr. John Richter James Doe Sr.");
+  SPropValue change{};
+  change.ulPropTag = PR_DISPLAY_NAME_A;
+  change.Value.lpszA = (LPSTR) "x";
+  EXPECT_EQ(user->SetProps(1, &change, nullptr), MAPI_E_NO_ACCESS);  // read-only
+  user->Release();
+  FreeProws(people);
+  // ResolveNames in the container: exact names and addresses, with a flag per row.
+  ASSERT_EQ(MAPIAllocateBuffer(CbNewADRLIST(2), (LPVOID*)&list), S_OK);
+  list->cEntries = 2;
+  const char* wanted[2] = {"JOHN.DOE@ibm.cm", "john"};  // an address, and only a part of a name
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(MAPIAllocateBuffer(sizeof(SPropValue), (LPVOID*)&list->aEntries[i].rgPropVals), S_OK);
+    list->aEntries[i].cValues = 1;
+    list->aEntries[i].rgPropVals[0].ulPropTag = PR_DISPLAY_NAME_A;
+    list->aEntries[i].rgPropVals[0].Value.lpszA = (LPSTR)wanted[i];
+  }
+  struct {
+    ULONG cFlags;
+    ULONG ulFlag[2];
+  } flags = {2, {MAPI_UNRESOLVED, MAPI_UNRESOLVED}};
+  ASSERT_EQ(folder->ResolveNames(nullptr, 0, list, (LPFlagList)&flags), S_OK);
+  EXPECT_EQ(flags.ulFlag[0], ULONG(MAPI_RESOLVED));
+  EXPECT_EQ(flags.ulFlag[1], ULONG(MAPI_UNRESOLVED));
+  EXPECT_STREQ(find(0, PR_DISPLAY_NAME_A)->Value.lpszA, "Mr. John Richter James Doe Sr.");
+  FreePadrlist(list);
+  EXPECT_EQ(folder->CreateEntry(0, nullptr, 0, nullptr), MAPI_E_NO_SUPPORT);  // read-only
+  folder->Release();
+  root->Release();
+  BYTE junk[24] = {0};
+  EXPECT_EQ(ab->OpenEntry(sizeof junk, (LPENTRYID)junk, nullptr, 0, &type, (LPUNKNOWN*)&user), MAPI_E_UNKNOWN_ENTRYID);
   ab->Release();
   s->Release();
 }
