@@ -1,4 +1,5 @@
-// libFuzzer target: compressed RTF (MS-OXRTFCP) and RTF de-encapsulation (MS-OXRTFEX).
+// libFuzzer target: compressed RTF (MS-OXRTFCP), RTF de-encapsulation (MS-OXRTFEX) and the
+// text of RTF (rtf_to_text).
 // Arbitrary bytes are decompressed (CRC checked and not), the result is de-encapsulated and
 // compressed again; the round trip must give the same RTF back. The input is also de-encapsulated
 // as RTF directly. Only MapiError may escape a parser.
@@ -10,6 +11,7 @@
 #include "core/error.h"
 #include "formats/rtf/compressed_rtf.h"
 #include "formats/rtf/rtf_deencapsulate.h"
+#include "formats/rtf/rtf_text.h"
 
 using namespace openmapi;
 using namespace openmapi::rtf;
@@ -34,6 +36,12 @@ void deencapsulate(ByteView rtf) {
   try {
     DeencapsulatedRtf d = deencapsulate_rtf(rtf);
     if (d.kind == RtfEncapsulation::None && !d.content.empty()) fail("content without encapsulation");
+  } catch (const MapiError&) {
+  }
+  // The text of the RTF: never more than the input can make (each byte gives at most a few).
+  try {
+    const std::string text = rtf_to_text(std::string_view(reinterpret_cast<const char*>(rtf.data()), rtf.size()));
+    if (text.size() > 8 * rtf.size() + 64) fail("rtf_to_text made more text than its input can hold");
   } catch (const MapiError&) {
   }
 }

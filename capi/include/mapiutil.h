@@ -115,6 +115,18 @@ HRESULT STDAPICALLTYPE OpenStreamOnFile(LPALLOCATEBUFFER lpAllocateBuffer, LPFRE
  * MAPI_E_UNKNOWN_FLAGS. */
 HRESULT STDAPICALLTYPE WrapCompressedRTFStream(LPSTREAM lpCompressedRTFStream, ULONG ulFlags, LPSTREAM* lpUncompressedRTFStream);
 
+/* RTFSync: makes PR_BODY and PR_RTF_COMPRESSED of lpMessage agree. RTF_SYNC_RTF_CHANGED: the body
+ * is made from the RTF (the text it encapsulates, an encapsulated HTML's text, or the RTF's own
+ * text, hyperlinks followed by <target> as Outlook writes them); RTF_SYNC_BODY_CHANGED: the RTF is
+ * made from the body (text encapsulated in RTF, compressed). Neither: nothing when PR_RTF_IN_SYNC
+ * is TRUE, else as RTF_SYNC_RTF_CHANGED. PR_RTF_IN_SYNC and PR_RTF_SYNC_* are set (over the body's
+ * characters that are not white space: this library's computation). The message is not saved:
+ * *lpfMessageUpdated TRUE tells the caller to call SaveChanges. MAPI_E_NOT_FOUND with
+ * RTF_SYNC_RTF_CHANGED and no RTF; MAPI_E_CORRUPT_DATA for damaged RTF. */
+#define RTF_SYNC_RTF_CHANGED ((ULONG)0x00000001)
+#define RTF_SYNC_BODY_CHANGED ((ULONG)0x00000002)
+HRESULT STDAPICALLTYPE RTFSync(LPMESSAGE lpMessage, ULONG ulFlags, BOOL* lpfMessageUpdated);
+
 /* ---- advise sinks */
 /* A sink whose OnNotify calls lpfnCallback(lpvContext, cNotif, lpNotifications) and returns its
  * result. MAPI_E_INVALID_PARAMETER for a NULL callback or out pointer. */

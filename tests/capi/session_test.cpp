@@ -562,3 +562,121 @@ TEST_F(CapiSession, ResolveNameFindsAContactAndMakesOneOffs) {
   ab->Release();
   s->Release();
 }
+
+namespace {
+// Words, to compare texts that differ only in white space and line breaks.
+std::vector<std::string> words_of(const std::string& s) {
+  std::vector<std::string> out;
+  std::string w;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const bool nbsp = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0;
+    if (nbsp) ++i;
+    if (nbsp || c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      if (!w.empty()) out.push_back(std::move(w)), w.clear();
+    } else {
+      w += char(c);
+    }
+  }
+  if (!w.empty()) out.push_back(w);
+  return out;
+}
+std::vector<uint8_t> read_stream(LPSTREAM s) {
+  std::vector<uint8_t> out;
+  uint8_t buf[8192];
+  ULONG n = 0;
+  while (s->Read(buf, sizeof buf, &n) == S_OK && n > 0) out.insert(out.end(), buf, buf + n);
+  return out;
+}
+}  // namespace
+
+// PT_UNICODE streams carry UTF-16LE; RTFSync makes the RTF from the body and the body from RTF
+// (the truth for the latter: Outlook's own PidTagBody beside its RTF in a corpus message).
+TEST_F(CapiSession, UnicodeStreamsAndRtfSync) {
+  LPMAPISESSION s = logon();
+  LPMDB store = open_default_store(s);
+  ASSERT_NE(store, nullptr);
+  LPMAPIFOLDER in = inbox(store);
+  LPMESSAGE msg = nullptr;
+  ASSERT_EQ(in->CreateMessage(nullptr, 0, &msg), S_OK);
+  const char16_t body[] = u"Hello\r\nWorld \u2603";
+  LPSTREAM st = nullptr;
+  ASSERT_EQ(msg->OpenProperty(PR_BODY_W, &IID_IStream, STGM_WRITE, MAPI_CREATE | MAPI_MODIFY, (LPUNKNOWN*)&st), S_OK);
+  ULONG put = 0;
+  ASSERT_EQ(st->Write(body, sizeof body - 2, &put), S_OK);
+  ASSERT_EQ(st->Commit(0), S_OK);
+  st->Release();
+  EXPECT_EQ(string_prop((LPMAPIPROP)msg, PR_BODY_A), "Hello\r\nWorld \xE2\x98\x83");  // the same text in 8 bits (UTF-8)
+  ASSERT_EQ(msg->OpenProperty(PR_BODY_W, &IID_IStream, STGM_READ, 0, (LPUNKNOWN*)&st), S_OK);
+  const std::vector<uint8_t> back = read_stream(st);
+  st->Release();
+  ASSERT_EQ(back.size(), sizeof body - 2);
+  EXPECT_EQ(std::memcmp(back.data(), body, back.size()), 0);
+
+  // The body changed: RTF that encapsulates it.
+  BOOL updated = FALSE;
+  ASSERT_EQ(RTFSync(msg, RTF_SYNC_BODY_CHANGED, &updated), S_OK);
+  EXPECT_TRUE(updated);
+  ASSERT_EQ(msg->OpenProperty(PR_RTF_COMPRESSED, &IID_IStream, STGM_READ, 0, (LPUNKNOWN*)&st), S_OK);
+  LPSTREAM rtf = nullptr;
+  ASSERT_EQ(WrapCompressedRTFStream(st, 0, &rtf), S_OK);
+  const std::vector<uint8_t> raw = read_stream(rtf);
+  rtf->Release();
+  st->Release();
+  const std::string text(raw.begin(), raw.end());
+  EXPECT_NE(text.find("\\fromtext"), std::string::npos) << text;
+  EXPECT_NE(text.find("World"), std::string::npos);
+  LPSPropValue v = nullptr;
+  ASSERT_EQ(HrGetOneProp((LPMAPIPROP)msg, PR_RTF_IN_SYNC, &v), S_OK);
+  EXPECT_TRUE(v->Value.b);
+  MAPIFreeBuffer(v);
+  ASSERT_EQ(RTFSync(msg, 0, &updated), S_OK);  // in sync: nothing to do
+  EXPECT_FALSE(updated);
+
+  // The RTF changed: Outlook's RTF of a corpus message gives Outlook's text of it.
+  ASSERT_EQ(RTFSync(nullptr, 0, &updated), MAPI_E_INVALID_PARAMETER);
+  ASSERT_EQ(RTFSync(msg, 0x100, &updated), MAPI_E_UNKNOWN_FLAGS);
+  cli("import message -m alice " + (kCorpus / "RtfSampleEmail.msg").string());
+  LPMAPITABLE t = nullptr;
+  ASSERT_EQ(in->GetContentsTable(0, &t), S_OK);
+  SizedSPropTagArray(2, cols) = {2, {PR_SUBJECT_A, PR_ENTRYID}};
+  LPSRowSet rows = nullptr;
+  ASSERT_EQ(HrQueryAllRows(t, (LPSPropTagArray)&cols, nullptr, nullptr, 0, &rows), S_OK);
+  t->Release();
+  LPMESSAGE outlook = nullptr;
+  for (ULONG i = 0; i < rows->cRows; ++i)
+    if (std::string(rows->aRow[i].lpProps[0].Value.lpszA) == "RtfSampleEmail") outlook = open<IMessage>(in, rows->aRow[i].lpProps[1].Value.bin, MAPI_MESSAGE, MAPI_MODIFY);
+  FreeProws(rows);
+  ASSERT_NE(outlook, nullptr);
+  ASSERT_EQ(outlook->OpenProperty(PR_BODY_W, &IID_IStream, STGM_READ, 0, (LPUNKNOWN*)&st), S_OK);
+  const std::vector<uint8_t> outlook_body = read_stream(st);  // Outlook's text, before RTFSync
+  st->Release();
+  ASSERT_EQ(RTFSync(outlook, RTF_SYNC_RTF_CHANGED, &updated), S_OK);
+  EXPECT_TRUE(updated);
+  ASSERT_EQ(outlook->OpenProperty(PR_BODY_W, &IID_IStream, STGM_READ, 0, (LPUNKNOWN*)&st), S_OK);
+  const std::vector<uint8_t> ours = read_stream(st);
+  st->Release();
+  auto utf8 = [](const std::vector<uint8_t>& w) {
+    std::string out;
+    for (size_t i = 0; i + 1 < w.size(); i += 2) {
+      const unsigned u = w[i] | unsigned(w[i + 1]) << 8;
+      if (u < 0x80) out += char(u);
+      else if (u == 0xA0) out += ' ';  // a no-break space separates words too
+      else out += '?';  // the comparison is of words; non-ASCII as one mark on both sides
+    }
+    return out;
+  };
+  const auto a = words_of(utf8(ours)), b = words_of(utf8(outlook_body));
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    if (a[i] != b[i]) {
+      ADD_FAILURE() << "word " << i << ": '" << a[i] << "' vs Outlook's '" << b[i] << "'";
+      break;
+    }
+  EXPECT_EQ(a.size(), b.size());
+  EXPECT_GT(words_of(utf8(ours)).size(), 100u);
+  outlook->Release();
+  msg->Release();
+  in->Release();
+  store->Release();
+  s->Release();
+}
