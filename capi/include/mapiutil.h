@@ -164,6 +164,24 @@ typedef IPropData* LPPROPDATA;
 SCODE STDAPICALLTYPE CreateIProp(LPCIID lpInterface, ALLOCATEBUFFER* lpAllocateBuffer, ALLOCATEMORE* lpAllocateMore,
                                  FREEBUFFER* lpFreeBuffer, LPVOID lpvReserved, LPPROPDATA* lppPropData);
 
+/* ---- properties, entry IDs and table columns */
+/* Whether lpMapiProp has the property (PT_UNSPECIFIED: of any type; PT_STRING8 and PT_UNICODE
+ * match each other). */
+BOOL STDAPICALLTYPE FPropExists(LPMAPIPROP lpMapiProp, ULONG ulPropTag);
+/* An entry ID as a string (hexadecimal here: round trips through HrEntryIDFromSz) in a buffer of
+ * MAPIAllocateBuffer; HrEntryIDFromSz gives it back (MAPI_E_INVALID_ENTRYID for other text). */
+HRESULT STDAPICALLTYPE HrSzFromEntryID(ULONG cb, LPENTRYID pentry, LPSTR* psz);
+HRESULT STDAPICALLTYPE HrEntryIDFromSz(LPSTR sz, ULONG* pcb, LPENTRYID* ppentry);
+/* Puts lpproptagColumnsNew first in the table's columns, the others after them (each once);
+ * HrAddColumnsEx lets lpfnFilterColumns change the table's own columns first. */
+HRESULT STDAPICALLTYPE HrAddColumns(LPMAPITABLE lptbl, LPSPropTagArray lpproptagColumnsNew, LPALLOCATEBUFFER lpAllocateBuffer,
+                                    LPFREEBUFFER lpFreeBuffer);
+HRESULT STDAPICALLTYPE HrAddColumnsEx(LPMAPITABLE lptbl, LPSPropTagArray lpproptagColumnsNew, LPALLOCATEBUFFER lpAllocateBuffer,
+                                      LPFREEBUFFER lpFreeBuffer, void(STDAPICALLTYPE* lpfnFilterColumns)(LPSPropTagArray ptaga));
+/* Notifications are delivered on the store's thread as they happen: nothing waits to be
+ * dispatched (S_OK). */
+HRESULT STDAPICALLTYPE HrDispatchNotifications(ULONG ulFlags);
+
 /* ---- reference counts */
 /* punk's AddRef / Release (0 for NULL). */
 ULONG STDAPICALLTYPE UlAddRef(LPVOID punk);

@@ -32,6 +32,10 @@ BOOL STDAPICALLTYPE FBadRglpNameID(LPMAPINAMEID* lppNameId, ULONG cNames);
 /* Whether two names are the same: GUID, kind, and number or (exactly) string. */
 BOOL STDAPICALLTYPE FEqualNames(LPMAPINAMEID lpName1, LPMAPINAMEID lpName2);
 
+/* A restriction that cannot be right: NULL, an unknown type or relational operator, a count
+ * without its restrictions or a value, deeper than 64 levels, a value of an unknown type. */
+ULONG STDAPICALLTYPE FBadRestriction(LPSRestriction lpres);
+
 #ifdef __cplusplus
 }
 #endif

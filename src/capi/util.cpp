@@ -629,4 +629,88 @@ ULONG STDAPICALLTYPE UlRelease(LPVOID punk) {
   return punk ? static_cast<LPUNKNOWN>(punk)->Release() : 0;
 }
 
+
+BOOL STDAPICALLTYPE FPropExists(LPMAPIPROP obj, ULONG tag) {
+  if (!obj) return FALSE;
+  LPSPropTagArray list = nullptr;
+  if (FAILED(obj->GetPropList(MAPI_UNICODE, &list)) || !list) return FALSE;
+  BOOL found = FALSE;
+  for (ULONG i = 0; i < list->cValues && !found; ++i) {
+    const ULONG have = list->aulPropTag[i];
+    if (PROP_ID(have) != PROP_ID(tag)) continue;
+    const ULONG want = PROP_TYPE(tag), type = PROP_TYPE(have);
+    const bool str = (want == PT_STRING8 || want == PT_UNICODE) && (type == PT_STRING8 || type == PT_UNICODE);
+    const bool mvstr = (want == PT_MV_STRING8 || want == PT_MV_UNICODE) && (type == PT_MV_STRING8 || type == PT_MV_UNICODE);
+    found = want == PT_UNSPECIFIED || want == type || str || mvstr;
+  }
+  MAPIFreeBuffer(list);
+  return found;
+}
+
+HRESULT STDAPICALLTYPE HrSzFromEntryID(ULONG cb, LPENTRYID entry, LPSTR* out) {
+  if (!out || (cb && !entry) || cb > (1u << 20)) return MAPI_E_INVALID_PARAMETER;
+  *out = nullptr;
+  LPSTR s = nullptr;
+  if (MAPIAllocateBuffer(cb * 2 + 1, reinterpret_cast<LPVOID*>(&s)) != S_OK) return MAPI_E_NOT_ENOUGH_MEMORY;
+  HexFromBin(reinterpret_cast<LPBYTE>(entry), int(cb), s);
+  s[cb * 2] = 0;
+  *out = s;
+  return S_OK;
+}
+
+HRESULT STDAPICALLTYPE HrEntryIDFromSz(LPSTR sz, ULONG* cb, LPENTRYID* out) {
+  if (!sz || !cb || !out) return MAPI_E_INVALID_PARAMETER;
+  *out = nullptr;
+  *cb = 0;
+  const size_t n = std::strlen(sz);
+  if (n % 2 || n > (2u << 20)) return MAPI_E_INVALID_ENTRYID;
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(sz[i]))) return MAPI_E_INVALID_ENTRYID;
+  LPBYTE b = nullptr;
+  if (MAPIAllocateBuffer(ULONG(n / 2 ? n / 2 : 1), reinterpret_cast<LPVOID*>(&b)) != S_OK) return MAPI_E_NOT_ENOUGH_MEMORY;
+  if (n && !FBinFromHex(sz, b)) {
+    MAPIFreeBuffer(b);
+    return MAPI_E_INVALID_ENTRYID;
+  }
+  *out = reinterpret_cast<LPENTRYID>(b);
+  *cb = ULONG(n / 2);
+  return S_OK;
+}
+
+HRESULT STDAPICALLTYPE HrAddColumnsEx(LPMAPITABLE table, LPSPropTagArray add, LPALLOCATEBUFFER allocate, LPFREEBUFFER free_buffer,
+                                      void(STDAPICALLTYPE* filter)(LPSPropTagArray)) {
+  if (!table || !add || add->cValues > (1u << 16)) return MAPI_E_INVALID_PARAMETER;
+  if (!allocate) allocate = MAPIAllocateBuffer;
+  if (!free_buffer) free_buffer = MAPIFreeBuffer;
+  LPSPropTagArray have = nullptr;
+  HRESULT hr = table->QueryColumns(TBL_ALL_COLUMNS, &have);
+  if (FAILED(hr)) return hr;
+  if (filter) filter(have);
+  // The new columns first, then the table's others, each once (by id and type).
+  const ULONG total = add->cValues + have->cValues;
+  LPSPropTagArray cols = nullptr;
+  if (allocate(ULONG(CbNewSPropTagArray(total)), reinterpret_cast<LPVOID*>(&cols)) != S_OK) {
+    MAPIFreeBuffer(have);
+    return MAPI_E_NOT_ENOUGH_MEMORY;
+  }
+  cols->cValues = 0;
+  auto put = [&](ULONG tag) {
+    for (ULONG i = 0; i < cols->cValues; ++i)
+      if (cols->aulPropTag[i] == tag) return;
+    cols->aulPropTag[cols->cValues++] = tag;
+  };
+  for (ULONG i = 0; i < add->cValues; ++i) put(add->aulPropTag[i]);
+  for (ULONG i = 0; i < have->cValues; ++i) put(have->aulPropTag[i]);
+  MAPIFreeBuffer(have);
+  hr = table->SetColumns(cols, 0);
+  free_buffer(cols);
+  return hr;
+}
+
+HRESULT STDAPICALLTYPE HrAddColumns(LPMAPITABLE table, LPSPropTagArray add, LPALLOCATEBUFFER allocate, LPFREEBUFFER free_buffer) {
+  return HrAddColumnsEx(table, add, allocate, free_buffer, nullptr);
+}
+
+HRESULT STDAPICALLTYPE HrDispatchNotifications(ULONG) { return S_OK; }
+
 }  // extern "C"

@@ -109,11 +109,24 @@ TEST_F(CapiSession, ReadsAStoredMessageAsTheMsgReaderPeerSeesIt) {
   ASSERT_EQ(contents->QueryRows(10, 0, &rows), S_OK);
   ASSERT_EQ(rows->cRows, 1u);
   EXPECT_STREQ(rows->aRow[0].lpProps[0].Value.lpszA, "This is the subject");  // msgreader: subject
+  // HrAddColumns puts columns first and keeps the others.
+  SizedSPropTagArray(1, more) = {1, {PR_MESSAGE_CLASS_A}};
+  ASSERT_EQ(HrAddColumns(contents, (LPSPropTagArray)&more, nullptr, nullptr), S_OK);
+  LPSPropTagArray now = nullptr;
+  ASSERT_EQ(contents->QueryColumns(0, &now), S_OK);
+  ASSERT_EQ(now->cValues, 4u);
+  EXPECT_EQ(now->aulPropTag[0], ULONG(PR_MESSAGE_CLASS_A));
+  EXPECT_EQ(now->aulPropTag[1], ULONG(PR_SUBJECT_A));
+  MAPIFreeBuffer(now);
   EXPECT_TRUE(rows->aRow[0].lpProps[2].Value.b);
   LPMESSAGE msg = open<IMessage>(in, rows->aRow[0].lpProps[1].Value.bin, MAPI_MESSAGE);
   FreeProws(rows);
   contents->Release();
   ASSERT_NE(msg, nullptr);
+  EXPECT_TRUE(FPropExists((LPMAPIPROP)msg, PR_SUBJECT_A));
+  EXPECT_TRUE(FPropExists((LPMAPIPROP)msg, PROP_TAG(PT_UNSPECIFIED, PROP_ID(PR_SUBJECT_W))));
+  EXPECT_FALSE(FPropExists((LPMAPIPROP)msg, PROP_TAG(PT_LONG, PROP_ID(PR_SUBJECT_W))));
+  EXPECT_FALSE(FPropExists((LPMAPIPROP)msg, PROP_TAG(PT_LONG, 0x6FF0)));
 
   // The recipients: msgreader's names, in order.
   LPMAPITABLE recips = nullptr;

@@ -1,6 +1,10 @@
 // mapival.h (src/capi/validate.cpp): what the MAPI reference calls bad for each validator.
 #include <gtest/gtest.h>
 
+#include <vector>
+
+#include "mapitags.h"
+#include "mapiutil.h"
 #include "mapival.h"
 
 namespace {
@@ -129,4 +133,54 @@ TEST(CapiValidate, StringArraysEntryListsAndNames) {
   MAPINAMEID lower = by_name;
   lower.Kind.lpwstrName = const_cast<char16_t*>(u"keywords");
   EXPECT_FALSE(FEqualNames(&by_name, &lower));  // names compare exactly
+}
+
+TEST(CapiValidate, FBadRestrictionTakesWhatATableTakes) {
+  EXPECT_TRUE(FBadRestriction(nullptr));
+  SPropValue v{};
+  v.ulPropTag = PR_SUBJECT_A;
+  v.Value.lpszA = (LPSTR) "x";
+  SRestriction content{};
+  content.rt = RES_CONTENT;
+  content.res.resContent = {FL_SUBSTRING | FL_IGNORECASE, PR_SUBJECT_A, &v};
+  EXPECT_FALSE(FBadRestriction(&content));
+  SRestriction both[2] = {content, content};
+  SRestriction a{};
+  a.rt = RES_AND;
+  a.res.resAnd = {2, both};
+  EXPECT_FALSE(FBadRestriction(&a));
+  a.res.resAnd = {2, nullptr};  // a count without its restrictions
+  EXPECT_TRUE(FBadRestriction(&a));
+  SRestriction prop{};
+  prop.rt = RES_PROPERTY;
+  prop.res.resProperty = {99, PR_SUBJECT_A, &v};  // no such operator
+  EXPECT_TRUE(FBadRestriction(&prop));
+  prop.res.resProperty = {RELOP_EQ, PR_SUBJECT_A, nullptr};
+  EXPECT_TRUE(FBadRestriction(&prop));
+  SRestriction odd{};
+  odd.rt = 77;
+  EXPECT_TRUE(FBadRestriction(&odd));
+  // Nested too deeply: NOT of NOT of ... 100 levels.
+  std::vector<SRestriction> chain(100);
+  for (size_t i = 0; i + 1 < chain.size(); ++i) chain[i].rt = RES_NOT, chain[i].res.resNot = {0, &chain[i + 1]};
+  chain.back() = content;
+  EXPECT_TRUE(FBadRestriction(&chain[0]));
+  EXPECT_FALSE(FBadRestriction(&chain[90]));
+}
+
+TEST(CapiValidate, EntryIdsAsStringsRoundTrip) {
+  BYTE id[] = {0x00, 0x00, 0x00, 0x00, 0xDE, 0xAD, 0xBE, 0xEF, 0x01};
+  LPSTR s = nullptr;
+  ASSERT_EQ(HrSzFromEntryID(sizeof id, (LPENTRYID)id, &s), S_OK);
+  EXPECT_STREQ(s, "00000000DEADBEEF01");
+  ULONG cb = 0;
+  LPENTRYID back = nullptr;
+  ASSERT_EQ(HrEntryIDFromSz(s, &cb, &back), S_OK);
+  ASSERT_EQ(cb, sizeof id);
+  EXPECT_EQ(memcmp(back, id, cb), 0);
+  MAPIFreeBuffer(back);
+  MAPIFreeBuffer(s);
+  EXPECT_EQ(HrEntryIDFromSz((LPSTR) "0G", &cb, &back), MAPI_E_INVALID_ENTRYID);
+  EXPECT_EQ(HrEntryIDFromSz((LPSTR) "ABC", &cb, &back), MAPI_E_INVALID_ENTRYID);
+  EXPECT_EQ(HrDispatchNotifications(0), S_OK);
 }
