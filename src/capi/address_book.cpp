@@ -71,16 +71,34 @@ HRESULT open_ab_entry(const std::shared_ptr<mapi::Session>& s, const Bytes& id, 
 
 // IABContainer: the root (its hierarchy lists the Contacts folders) or one Contacts folder (its
 // contents are the folder's addresses). Read-only: contacts are changed in their folder.
-class ABContainerObject final : public ComObject<ABContainerObject, IABContainer, IID_IABContainer, IID_IMAPIContainer, IID_IMAPIProp> {
+// A distribution list's values as a contents row and as its own properties.
+std::vector<PropValue> dist_list_values(const mapi::AddressBook::DistList& d) {
+  return {PropValue::string(tags::PidTagDisplayName, d.name), PropValue::string(tags::PidTagAddressType, "MAPIPDL"),
+          PropValue::binary(tags::PidTagEntryId, d.entry_id), PropValue::binary(PropTag(0x0FF9, PropType::Binary), d.entry_id),
+          PropValue::i32(PropTag(0x0FFE, PropType::Integer32), int32_t(MAPI_DISTLIST)),
+          PropValue::i32(PropTag(0x3900, PropType::Integer32), int32_t(DT_PRIVATE_DISTLIST))};
+}
+
+// IABContainer (the root, or a Contacts folder: its addresses and distribution lists) and
+// IDistList (a distribution list: its members): the same methods on different entries.
+template <class Interface, const IID& kIid>
+class ABContainerObject final : public ComObject<ABContainerObject<Interface, kIid>, Interface, kIid, IID_IMAPIContainer, IID_IMAPIProp> {
  public:
-  ABContainerObject(std::shared_ptr<mapi::Session> s, std::optional<mapi::AddressBook::Container> c) : s_(std::move(s)), c_(std::move(c)) {
-    std::vector<PropValue> v{PropValue::i32(PropTag(0x0FFE, PropType::Integer32), int32_t(MAPI_ABCONT)),
-                             PropValue::i32(PropTag(0x3600, PropType::Integer32),  // PidTagContainerFlags
-                                            int32_t(c_ ? AB_RECIPIENTS | AB_UNMODIFIABLE : AB_SUBCONTAINERS | AB_UNMODIFIABLE)),
-                             PropValue::i32(PropTag(0x3900, PropType::Integer32), int32_t(c_ ? DT_LOCAL : DT_NOT_SPECIFIC))};
-    if (c_) {
-      v.push_back(PropValue::string(tags::PidTagDisplayName, c_->name));
-      v.push_back(PropValue::binary(tags::PidTagEntryId, c_->entry_id));
+  ABContainerObject(std::shared_ptr<mapi::Session> s, std::optional<mapi::AddressBook::Container> c,
+                    std::optional<mapi::AddressBook::DistList> d = std::nullopt)
+      : s_(std::move(s)), c_(std::move(c)), d_(std::move(d)) {
+    std::vector<PropValue> v;
+    if (d_) {
+      v = dist_list_values(*d_);
+    } else {
+      v = {PropValue::i32(PropTag(0x0FFE, PropType::Integer32), int32_t(MAPI_ABCONT)),
+           PropValue::i32(PropTag(0x3600, PropType::Integer32),  // PidTagContainerFlags
+                          int32_t(c_ ? AB_RECIPIENTS | AB_UNMODIFIABLE : AB_SUBCONTAINERS | AB_UNMODIFIABLE)),
+           PropValue::i32(PropTag(0x3900, PropType::Integer32), int32_t(c_ ? DT_LOCAL : DT_NOT_SPECIFIC))};
+      if (c_) {
+        v.push_back(PropValue::string(tags::PidTagDisplayName, c_->name));
+        v.push_back(PropValue::binary(tags::PidTagEntryId, c_->entry_id));
+      }
     }
     props_ = make_prop_data(v, true);
   }
@@ -117,8 +135,12 @@ class ABContainerObject final : public ComObject<ABContainerObject, IABContainer
     return run([&] {
       if (!out) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the result is NULL");
       std::vector<std::vector<PropValue>> rows;
-      if (c_)
+      if (d_) {
+        for (const auto& e : d_->members) rows.push_back(entry_values(e));
+      } else if (c_) {
         for (const auto& e : s_->address_book().entries(*c_)) rows.push_back(entry_values(e));
+        for (const auto& d : s_->address_book().dist_lists(*c_)) rows.push_back(dist_list_values(d));
+      }
       *out = wrap_table(values_table(std::move(rows), {tags::PidTagDisplayName, tags::PidTagEntryId, tags::PidTagAddressType,
                                                        tags::PidTagEmailAddress, PropTag(0x0FFE, PropType::Integer32),
                                                        PropTag(0x3900, PropType::Integer32)}));
@@ -166,7 +188,8 @@ class ABContainerObject final : public ComObject<ABContainerObject, IABContainer
       if (!list || !flags || flags->cFlags != list->cEntries)
         throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "an address list and a flag list of the same length");
       if (list->cEntries > kMaxCount) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "too many entries");
-      const std::vector<mapi::AddressEntry> entries = c_ ? s_->address_book().entries(*c_) : std::vector<mapi::AddressEntry>{};
+      const std::vector<mapi::AddressEntry> entries =
+          d_ ? d_->members : c_ ? s_->address_book().entries(*c_) : std::vector<mapi::AddressEntry>{};
       const std::vector<PropTag> wanted = to_core(tags);
       for (ULONG i = 0; i < list->cEntries; ++i) {
         if (flags->ulFlag[i] != MAPI_UNRESOLVED) continue;
@@ -204,6 +227,7 @@ class ABContainerObject final : public ComObject<ABContainerObject, IABContainer
   }
   std::shared_ptr<mapi::Session> s_;
   std::optional<mapi::AddressBook::Container> c_;
+  std::optional<mapi::AddressBook::DistList> d_;
   IPropData* props_ = nullptr;
   LastError err_;
   HRESULT own_ = S_OK;  // the last error of this object's own calls (GetLastError tells it)
@@ -212,7 +236,7 @@ class ABContainerObject final : public ComObject<ABContainerObject, IABContainer
 HRESULT open_ab_entry(const std::shared_ptr<mapi::Session>& s, const Bytes& id, ULONG* type, LPUNKNOWN* out) {
   *out = nullptr;
   if (id.empty()) {  // the root container
-    *out = reinterpret_cast<LPUNKNOWN>(static_cast<IABContainer*>(new ABContainerObject(s, std::nullopt)));
+    *out = reinterpret_cast<LPUNKNOWN>(static_cast<IABContainer*>(new ABContainerObject<IABContainer, IID_IABContainer>(s, std::nullopt)));
     *type = MAPI_ABCONT;
     return S_OK;
   }
@@ -224,16 +248,23 @@ HRESULT open_ab_entry(const std::shared_ptr<mapi::Session>& s, const Bytes& id, 
       *type = MAPI_MAILUSER;
       return S_OK;
     }
-    case EntryIdKind::Folder:
-      for (const auto& c : s->address_book().containers())
-        if (c.entry_id == id) {
-          *out = reinterpret_cast<LPUNKNOWN>(static_cast<IABContainer*>(new ABContainerObject(s, c)));
-          *type = MAPI_ABCONT;
-          return S_OK;
-        }
-      break;
     default: break;
   }
+  // A Contacts folder (a folder entry ID, or a PST's own form).
+  for (const auto& c : s->address_book().containers())
+    if (c.entry_id == id) {
+      *out = reinterpret_cast<LPUNKNOWN>(static_cast<IABContainer*>(new ABContainerObject<IABContainer, IID_IABContainer>(s, c)));
+      *type = MAPI_ABCONT;
+      return S_OK;
+    }
+  // A distribution list item of a Contacts folder (a message entry ID, or a PST's own form).
+  for (const auto& c : s->address_book().containers())
+    for (auto& d : s->address_book().dist_lists(c))
+      if (d.entry_id == id) {
+        *out = reinterpret_cast<LPUNKNOWN>(static_cast<IDistList*>(new ABContainerObject<IDistList, IID_IDistList>(s, c, std::move(d))));
+        *type = MAPI_DISTLIST;
+        return S_OK;
+      }
   throw_error(ErrorCode::MAPI_E_UNKNOWN_ENTRYID, "the entry ID is no address book entry of this session");
 }
 
@@ -286,7 +317,8 @@ class AddrBookObject final : public ComObject<AddrBookObject, IAddrBook, IID_IAd
 
   // -- IAddrBook
   // No entry ID: the root container; a Contacts folder's: IABContainer; a one-off (what
-  // ResolveName gives): IMailUser. MAPI_E_UNKNOWN_ENTRYID otherwise.
+  // ResolveName gives): IMailUser; a distribution list item's: IDistList (its members).
+  // MAPI_E_UNKNOWN_ENTRYID otherwise.
   HRESULT STDMETHODCALLTYPE OpenEntry(ULONG cb, LPENTRYID eid, LPCIID, ULONG, ULONG* type, LPUNKNOWN* out) override {
     return guarded(err_, [&] {
       if (!type || !out) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a required argument is NULL");

@@ -102,6 +102,35 @@ std::vector<AddressEntry> AddressBook::entries(const Container& c) {
   return out;
 }
 
+std::vector<AddressBook::DistList> AddressBook::dist_lists(const Container& c) {
+  store::Mailbox& mb = stores_.at(c.store)->mailbox();
+  std::vector<DistList> out;
+  auto members = named_tag(mb, "PidLidDistributionListOneOffMembers");
+  std::vector<PropTag> cols{tags::PidTagDisplayName, tags::PidTagEntryId, tags::PidTagMessageClass};
+  if (members) cols.push_back(*members);
+  auto t = mb.contents_table(c.folder);
+  t->set_columns(cols);
+  for (const auto& r : t->query_rows(1000000)) {
+    const auto* cls = r[2].get_if<std::string>();
+    if (!cls || (ascii_lower(*cls) != "ipm.distlist" && ascii_lower(*cls).rfind("ipm.distlist.", 0) != 0)) continue;
+    DistList d;
+    d.name = r[0].get_if<std::string>() ? *r[0].get_if<std::string>() : "";
+    if (const auto* e = r[1].get_if<Bytes>()) d.entry_id = *e;
+    if (members)
+      if (const auto* list = r[3].get_if<std::vector<Bytes>>())
+        for (const Bytes& m : *list) {
+          try {
+            const OneOffEntryId o = OneOffEntryId::parse(m);
+            d.members.push_back({o.display_name, o.address_type, o.email_address, m, c.name});
+          } catch (const MapiError&) {
+            // not a one-off entry ID: left out
+          }
+        }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 AddressEntry AddressBook::resolve_name(const std::string& text) {
   const std::string want = ascii_lower(text);
   if (want.empty()) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "nothing to resolve");

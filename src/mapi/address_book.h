@@ -37,6 +37,15 @@ class AddressBook {
   };
   std::vector<Container> containers();
   std::vector<AddressEntry> entries(const Container& c);
+  // The distribution lists of a Contacts folder (IPM.DistList items, MS-OXOCNTC 2.2.2): name, the
+  // item's entry ID, and the members PidLidDistributionListOneOffMembers names (one-off entry
+  // IDs; a member it cannot read is left out).
+  struct DistList {
+    std::string name;
+    Bytes entry_id;
+    std::vector<AddressEntry> members;
+  };
+  std::vector<DistList> dist_lists(const Container& c);
   // ResolveName: an exact display name or address (case-insensitive) wins; else a unique prefix
   // of a display name, a word of it, or an address; else, for an address, a one-off entry.
   AddressEntry resolve_name(const std::string& text);

@@ -693,3 +693,66 @@ TEST_F(CapiSession, UnicodeStreamsAndRtfSync) {
   store->Release();
   s->Release();
 }
+
+// A distribution list of a PST's Contacts folder as IDistList: its member is the folder's
+// contact, with the address readpst (the peer) gives for that contact.
+TEST_F(CapiSession, DistributionListsOfAPstAreIDistLists) {
+  const fs::path pst = capi_testing::kCorpus / "pst" / "dist-list.pst";
+  cli("profile create archive --pst " + pst.string());
+  const fs::path out = dir_ / "readpst";
+  fs::create_directories(out);
+  int status = 0;
+  run("readpst -q -S -r -o " + out.string() + " " + pst.string(), &status);
+  ASSERT_EQ(status, 0) << "readpst (pst-utils, scripts/install-deps) must run";
+  std::ifstream vcf(out / "Personal Folders" / "Contacts" / "contacts");
+  std::string line, peer_address;
+  while (std::getline(vcf, line))
+    if (line.rfind("EMAIL:", 0) == 0) peer_address = line.substr(6);
+  ASSERT_FALSE(peer_address.empty());
+
+  LPMAPISESSION s = nullptr;
+  ASSERT_EQ(MAPILogonEx(0, (LPTSTR) "archive", nullptr, MAPI_EXTENDED | MAPI_NEW_SESSION, &s), S_OK);
+  LPADRBOOK ab = nullptr;
+  ASSERT_EQ(s->OpenAddressBook(0, nullptr, 0, &ab), S_OK);
+  LPSRowSet path = nullptr;
+  ASSERT_EQ(ab->GetSearchPath(0, &path), S_OK);
+  ASSERT_GE(path->cRows, 1u);
+  ULONG type = 0;
+  LPABCONT contacts = nullptr;
+  const SBinary& ce = path->aRow[0].lpProps[0].Value.bin;
+  ASSERT_EQ(ab->OpenEntry(ce.cb, (LPENTRYID)ce.lpb, nullptr, 0, &type, (LPUNKNOWN*)&contacts), S_OK);
+  FreeProws(path);
+  LPMAPITABLE t = nullptr;
+  ASSERT_EQ(contacts->GetContentsTable(0, &t), S_OK);
+  SizedSPropTagArray(4, cols) = {4, {PR_DISPLAY_NAME_A, PR_OBJECT_TYPE, PR_DISPLAY_TYPE, PR_ENTRYID}};
+  LPSRowSet rows = nullptr;
+  ASSERT_EQ(HrQueryAllRows(t, (LPSPropTagArray)&cols, nullptr, nullptr, 0, &rows), S_OK);
+  t->Release();
+  LPDISTLIST dl = nullptr;
+  for (ULONG i = 0; i < rows->cRows; ++i)
+    if (rows->aRow[i].lpProps[1].Value.l == LONG(MAPI_DISTLIST)) {
+      EXPECT_STREQ(rows->aRow[i].lpProps[0].Value.lpszA, "test dist list");
+      EXPECT_EQ(rows->aRow[i].lpProps[2].Value.l, LONG(DT_PRIVATE_DISTLIST));
+      const SBinary& e = rows->aRow[i].lpProps[3].Value.bin;
+      ASSERT_EQ(ab->OpenEntry(e.cb, (LPENTRYID)e.lpb, nullptr, 0, &type, (LPUNKNOWN*)&dl), S_OK);
+      EXPECT_EQ(type, ULONG(MAPI_DISTLIST));
+    }
+  FreeProws(rows);
+  ASSERT_NE(dl, nullptr);
+  EXPECT_EQ(string_prop((LPMAPIPROP)dl, PR_DISPLAY_NAME_A), "test dist list");
+  ASSERT_EQ(dl->GetContentsTable(0, &t), S_OK);
+  SizedSPropTagArray(2, mcols) = {2, {PR_DISPLAY_NAME_A, PR_EMAIL_ADDRESS_A}};
+  ASSERT_EQ(HrQueryAllRows(t, (LPSPropTagArray)&mcols, nullptr, nullptr, 0, &rows), S_OK);
+  t->Release();
+  // The contact (readpst's address for it) and two one-off members (their one-off entry IDs in
+  // PidLidDistributionListOneOffMembers, read by hand: "dist name 1" and "dist name 2").
+  ASSERT_EQ(rows->cRows, 3u);
+  EXPECT_EQ(std::string(rows->aRow[0].lpProps[1].Value.lpszA), peer_address);
+  EXPECT_STREQ(rows->aRow[1].lpProps[0].Value.lpszA, "dist name 1");
+  EXPECT_STREQ(rows->aRow[2].lpProps[1].Value.lpszA, "dist2@rjohnson.id.au");
+  FreeProws(rows);
+  dl->Release();
+  contacts->Release();
+  ab->Release();
+  s->Release();
+}
