@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "capi/com_object.h"
+#include "capi/memory_stream.h"
 #include "core/entryid.h"
 #include "core/unicode.h"
 #include "mapiguid.h"
@@ -132,23 +133,7 @@ class PropertyStreamObject final : public ComObject<PropertyStreamObject, IStrea
     });
   }
   HRESULT STDMETHODCALLTYPE CopyTo(IStream* to, ULARGE_INTEGER cb, ULARGE_INTEGER* read, ULARGE_INTEGER* written) override {
-    if (!to) return STG_E_INVALIDPOINTER;
-    uint64_t left = cb.QuadPart, in = 0, out = 0;
-    uint8_t buf[65536];
-    HRESULT r = S_OK;
-    while (left > 0) {
-      ULONG got = 0;
-      if (FAILED(r = Read(buf, ULONG(left < sizeof buf ? left : sizeof buf), &got)) || got == 0) break;
-      in += got;
-      ULONG put = 0;
-      r = to->Write(buf, got, &put);
-      out += put;
-      if (FAILED(r) || put < got) break;
-      left -= got;
-    }
-    if (read) read->QuadPart = in;
-    if (written) written->QuadPart = out;
-    return FAILED(r) ? r : S_OK;
+    return copy_stream(this, to, cb, read, written);
   }
   HRESULT STDMETHODCALLTYPE Commit(DWORD) override {
     return run([&] {
@@ -197,96 +182,29 @@ class PropertyStreamObject final : public ComObject<PropertyStreamObject, IStrea
 };
 
 // ---- IStream over a PT_UNICODE property: UTF-16LE, as Windows programs read and write it ----
-// The store keeps strings in UTF-8; this stream holds the value as UTF-16LE in memory (a body is
-// read whole once) and hands it back, converted, on Commit.
-class WideStringStream final : public ComObject<WideStringStream, IStream, IID_IStream> {
- public:
-  WideStringStream(std::unique_ptr<store::Stream> s, bool writable) : s_(std::move(s)), writable_(writable) {
-    const Bytes utf8 = s_->read_all();
-    data_ = utf8_to_utf16le(std::string_view(reinterpret_cast<const char*>(utf8.data()), utf8.size()));
-  }
-  HRESULT STDMETHODCALLTYPE Read(void* pv, ULONG cb, ULONG* read) override {
-    if (read) *read = 0;
-    if (!pv && cb) return STG_E_INVALIDPOINTER;
-    const size_t n = pos_ >= data_.size() ? 0 : std::min<size_t>(cb, data_.size() - pos_);
-    if (n) std::memcpy(pv, data_.data() + pos_, n);
-    pos_ += n;
-    if (read) *read = ULONG(n);
-    return S_OK;
-  }
-  HRESULT STDMETHODCALLTYPE Write(const void* pv, ULONG cb, ULONG* written) override {
-    if (written) *written = 0;
-    if (!pv && cb) return STG_E_INVALIDPOINTER;
-    if (!writable_) return STG_E_ACCESSDENIED;
-    if (pos_ + cb > store::Stream::kMaxStreamSize) return STG_E_MEDIUMFULL;
-    if (pos_ + cb > data_.size()) data_.resize(pos_ + cb);
-    std::memcpy(data_.data() + pos_, pv, cb);
-    pos_ += cb;
-    if (written) *written = cb;
-    return S_OK;
-  }
-  HRESULT STDMETHODCALLTYPE Seek(LARGE_INTEGER move, DWORD origin, ULARGE_INTEGER* at) override {
-    int64_t base = origin == STREAM_SEEK_SET ? 0 : origin == STREAM_SEEK_CUR ? int64_t(pos_) : origin == STREAM_SEEK_END ? int64_t(data_.size()) : -1;
-    if (base < 0) return STG_E_INVALIDFUNCTION;
-    const int64_t target = base + move.QuadPart;
-    if (target < 0) return STG_E_INVALIDFUNCTION;
-    pos_ = uint64_t(target);
-    if (at) at->QuadPart = pos_;
-    return S_OK;
-  }
-  HRESULT STDMETHODCALLTYPE SetSize(ULARGE_INTEGER size) override {
-    if (!writable_) return STG_E_ACCESSDENIED;
-    if (size.QuadPart > store::Stream::kMaxStreamSize) return STG_E_MEDIUMFULL;
-    data_.resize(size_t(size.QuadPart));
-    return S_OK;
-  }
-  HRESULT STDMETHODCALLTYPE CopyTo(IStream* to, ULARGE_INTEGER cb, ULARGE_INTEGER* read, ULARGE_INTEGER* written) override {
-    if (!to) return STG_E_INVALIDPOINTER;
-    const size_t n = pos_ >= data_.size() ? 0 : size_t(std::min<uint64_t>(cb.QuadPart, data_.size() - pos_));
-    ULONG put = 0;
-    const HRESULT r = n ? to->Write(data_.data() + pos_, ULONG(n), &put) : S_OK;
-    pos_ += n;
-    if (read) read->QuadPart = n;
-    if (written) written->QuadPart = put;
-    return r;
-  }
-  // The UTF-16LE text (to its first NUL; an odd byte at the end is dropped) becomes the value.
-  HRESULT STDMETHODCALLTYPE Commit(DWORD) override {
-    if (!writable_) return S_OK;
+// The store keeps strings in UTF-8: the value is held as UTF-16LE in memory (a body is read whole
+// once) and handed back, converted, on Commit (to its first NUL; an odd last byte is dropped).
+IStream* wide_string_stream(std::unique_ptr<store::Stream> stream, bool writable) {
+  const Bytes utf8 = stream->read_all();
+  Bytes utf16 = utf8_to_utf16le(std::string_view(reinterpret_cast<const char*>(utf8.data()), utf8.size()));
+  std::shared_ptr<store::Stream> target(std::move(stream));
+  auto commit = [target](const std::vector<uint8_t>& data) -> HRESULT {
     LastError e;
     return guarded(e, [&] {
-      std::u16string w(data_.size() / 2, u'\0');
-      std::memcpy(w.data(), data_.data(), w.size() * 2);
+      std::u16string w(data.size() / 2, u'\0');
+      if (!w.empty()) std::memcpy(w.data(), data.data(), w.size() * 2);
       if (auto nul = w.find(u'\0'); nul != std::u16string::npos) w.resize(nul);
       const std::string utf8 = utf16_to_utf8(w);
-      s_->set_size(0);
-      s_->seek(0, store::Stream::Origin::Set);
-      s_->write(reinterpret_cast<const uint8_t*>(utf8.data()), utf8.size());
-      s_->commit();
+      target->set_size(0);
+      target->seek(0, store::Stream::Origin::Set);
+      target->write(reinterpret_cast<const uint8_t*>(utf8.data()), utf8.size());
+      target->commit();
       return S_OK;
     });
-  }
-  HRESULT STDMETHODCALLTYPE Revert() override { return STG_E_INVALIDFUNCTION; }
-  HRESULT STDMETHODCALLTYPE LockRegion(ULARGE_INTEGER, ULARGE_INTEGER, DWORD) override { return STG_E_INVALIDFUNCTION; }
-  HRESULT STDMETHODCALLTYPE UnlockRegion(ULARGE_INTEGER, ULARGE_INTEGER, DWORD) override { return STG_E_INVALIDFUNCTION; }
-  HRESULT STDMETHODCALLTYPE Stat(STATSTG* st, DWORD) override {
-    if (!st) return STG_E_INVALIDPOINTER;
-    std::memset(st, 0, sizeof *st);
-    st->type = STGTY_STREAM;
-    st->cbSize.QuadPart = data_.size();
-    return S_OK;
-  }
-  HRESULT STDMETHODCALLTYPE Clone(IStream** out) override {
-    if (out) *out = nullptr;
-    return STG_E_INVALIDFUNCTION;
-  }
-
- private:
-  std::unique_ptr<store::Stream> s_;
-  bool writable_;
-  Bytes data_;
-  uint64_t pos_ = 0;
-};
+  };
+  return new MemoryStream(std::move(utf16), writable, store::Stream::kMaxStreamSize,
+                          writable ? MemoryStream::CommitFn(commit) : nullptr);
+}
 
 // ---- IMAPITable -------------------------------------------------------------------------
 class TableObject final : public ComObject<TableObject, IMAPITable, IID_IMAPITable> {
@@ -597,7 +515,7 @@ class PropObject : public ComObject<Derived, Interface, kIds..., IID_IMAPIProp>,
       (void)options;  // STGM_* of the stream: the flags above say what the stream may do
       auto stream = prop_->open_property(PropTag(tag), f);
       // PT_UNICODE values are UTF-16LE in a stream, as Windows programs read and write them.
-      if (PROP_TYPE(tag) == PT_UNICODE) *out = new WideStringStream(std::move(stream), f & store::open_flags::ReadWrite);
+      if (PROP_TYPE(tag) == PT_UNICODE) *out = wide_string_stream(std::move(stream), f & store::open_flags::ReadWrite);
       else *out = wrap_stream(std::move(stream));
       return S_OK;
     });
@@ -1212,26 +1130,28 @@ HRESULT LastError::get(HRESULT h, ULONG flags, LPMAPIERROR* out) const {
   }
 }
 
-std::shared_ptr<store::MapiProp> own_prop(void* unknown, const IID* iid) {
+namespace {
+// The library's own part of `unknown`, or nullptr for another library's object. The pointer is
+// the caller's as long as its object lives (the reference QueryInterface added is given back).
+Own* own_of(void* unknown) {
   if (!unknown) return nullptr;
-  (void)iid;  // every interface of ours starts with IUnknown at the same address
   void* own = nullptr;
   auto* u = static_cast<IUnknown*>(unknown);
   if (u->QueryInterface(IID_OpenMapiOwn, &own) != S_OK || !own) return nullptr;
-  auto p = static_cast<Own*>(own)->core_prop();
   u->Release();
-  return p;
+  return static_cast<Own*>(own);
+}
+}  // namespace
+
+// Every interface of ours starts with IUnknown at the object's address, whatever `iid` says.
+std::shared_ptr<store::MapiProp> own_prop(void* unknown, const IID*) {
+  Own* o = own_of(unknown);
+  return o ? o->core_prop() : nullptr;
 }
 
-std::shared_ptr<store::Folder> own_folder(void* unknown, const IID* iid) {
-  if (!unknown) return nullptr;
-  (void)iid;
-  void* own = nullptr;
-  auto* u = static_cast<IUnknown*>(unknown);
-  if (u->QueryInterface(IID_OpenMapiOwn, &own) != S_OK || !own) return nullptr;
-  auto f = static_cast<Own*>(own)->core_folder();
-  u->Release();
-  return f;
+std::shared_ptr<store::Folder> own_folder(void* unknown, const IID*) {
+  Own* o = own_of(unknown);
+  return o ? o->core_folder() : nullptr;
 }
 
 IMsgStore* wrap_store(std::shared_ptr<store::Logon> logon) { return new StoreObject(std::move(logon)); }

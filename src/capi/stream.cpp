@@ -12,7 +12,7 @@
 
 #include "mapiguid.h"
 #include "mapiutil.h"
-#include "capi/com_object.h"
+#include "capi/memory_stream.h"
 
 namespace {
 
@@ -96,23 +96,7 @@ class FileStream final : public openmapi::capi::ComObject<FileStream, IStream, I
     return ::ftruncate(fd_, off_t(size.QuadPart)) == 0 ? S_OK : from_errno(errno);
   }
   HRESULT STDMETHODCALLTYPE CopyTo(IStream* to, ULARGE_INTEGER cb, ULARGE_INTEGER* read, ULARGE_INTEGER* written) override {
-    if (!to) return STG_E_INVALIDPOINTER;
-    uint64_t left = cb.QuadPart, in = 0, out = 0;
-    char buf[65536];
-    HRESULT hr = S_OK;
-    while (left > 0) {
-      ULONG got = 0;
-      if (FAILED(hr = Read(buf, ULONG(left < sizeof buf ? left : sizeof buf), &got)) || got == 0) break;
-      in += got;
-      ULONG put = 0;
-      hr = to->Write(buf, got, &put);
-      out += put;
-      if (FAILED(hr) || put < got) break;
-      left -= got;
-    }
-    if (read) read->QuadPart = in;
-    if (written) written->QuadPart = out;
-    return FAILED(hr) ? hr : S_OK;
+    return openmapi::capi::copy_stream(this, to, cb, read, written);
   }
   // What was written is on disk when Commit returns (the stream is not transacted: writes go to
   // the file at once).

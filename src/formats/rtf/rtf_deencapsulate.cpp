@@ -43,7 +43,8 @@ std::string iconv_name(uint32_t cp) {
   return "CP" + std::to_string(cp);
 }
 
-// MSFT-RTF \fcharsetN -> code page; 0 means "the document's default".
+}  // namespace
+
 uint32_t charset_code_page(int64_t charset) {
   switch (charset) {
     case 0: return 1252;
@@ -67,6 +68,8 @@ uint32_t charset_code_page(int64_t charset) {
     default: return 0;  // 1 DEFAULT, 2 SYMBOL and anything unknown
   }
 }
+
+namespace {
 
 // iconv descriptors opened on demand, one per code page, closed at the end of a call.
 class CodePageDecoder {

@@ -49,6 +49,10 @@ inline DeencapsulatedRtf deencapsulate_rtf(ByteView rtf) {
       std::string_view(reinterpret_cast<const char*>(rtf.data()), rtf.size()));
 }
 
+// The code page of an RTF \fcharsetN (RTF 1.9.1); 0 for "the document's default" (1 DEFAULT,
+// 2 SYMBOL and anything unknown).
+uint32_t charset_code_page(int64_t charset);
+
 // Decodes 8-bit text in a Windows code page (1250, 1251, 1252, 932, 65001, ...) to UTF-8 with
 // glibc's iconv. Bytes that are invalid in the code page become U+FFFD. An unknown code page
 // falls back to 1252.

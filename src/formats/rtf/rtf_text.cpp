@@ -45,29 +45,6 @@ struct Group {
   bool fldinst = false;  // inside a field's instruction: its text is kept, not shown
 };
 
-// The Windows code page of an RTF \fcharsetN (RTF 1.9.1); 0 for the Symbol charset, -1 unknown.
-int code_page_of_charset(int64_t charset) {
-  switch (charset) {
-    case 0: return 1252;
-    case 2: return 0;
-    case 77: return 10000;
-    case 128: return 932;
-    case 129: return 949;
-    case 134: return 936;
-    case 136: return 950;
-    case 161: return 1253;
-    case 162: return 1254;
-    case 163: return 1258;
-    case 177: return 1255;
-    case 178: return 1256;
-    case 186: return 1257;
-    case 204: return 1251;
-    case 222: return 874;
-    case 238: return 1250;
-    default: return -1;
-  }
-}
-
 class Reader {
  public:
   explicit Reader(std::string_view in) : in_(in) {}
@@ -237,7 +214,10 @@ class Reader {
     Group& g = groups_.back();
     if (g.fonttbl) {  // font definitions: \fN opens one, \fcharsetN gives its code page
       if (word == "f" && has_param) defining_font_ = int(param);
-      else if (word == "fcharset" && has_param && defining_font_ >= 0) fonts_[defining_font_] = code_page_of_charset(param);
+      else if (word == "fcharset" && has_param && defining_font_ >= 0) {
+        const uint32_t cp = charset_code_page(param);  // 0: the document's, except Symbol (2)
+        fonts_[defining_font_] = param == 2 ? 0 : cp ? int(cp) : -1;
+      }
       return;
     }
     if (first && word == "fonttbl") {
