@@ -57,7 +57,7 @@ std::string format_of(const std::string& path, const std::string& forced) {
   return f;
 }
 
-MessageFile read_message_file(const std::string& path, const std::string& forced_format) {
+std::vector<MessageFile> read_message_files(const std::string& path, const std::string& forced_format) {
   MessageFile out;
   out.format = format_of(path, forced_format);
   Bytes data = read_bytes(path);
@@ -70,14 +70,25 @@ MessageFile read_message_file(const std::string& path, const std::string& forced
   } else if (out.format == "vcf" || out.format == "ics") {
     std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
     std::vector<Message> items = out.format == "vcf" ? vcard::read_vcards(text, out.names) : ical::read_ical(text, out.names);
-    if (items.size() != 1)
-      throw_error(ErrorCode::MAPI_E_TOO_COMPLEX, "'" + path + "' holds " + std::to_string(items.size()) +
-                                                     (out.format == "vcf" ? " vCards" : " events") + "; message commands take one");
-    out.message = std::move(items.front());
+    if (items.empty()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "'" + path + "' holds no " + (out.format == "vcf" ? "vCard" : "event"));
+    std::vector<MessageFile> all;
+    for (Message& m : items) all.push_back({std::move(m), out.names, out.format});
+    return all;
   } else {
     out.message = formats::parse_mime(data, out.names);
   }
-  return out;
+  std::vector<MessageFile> one;
+  one.push_back(std::move(out));
+  return one;
+}
+
+MessageFile read_message_file(const std::string& path, const std::string& forced_format) {
+  std::vector<MessageFile> items = read_message_files(path, forced_format);
+  if (items.size() != 1)
+    throw_error(ErrorCode::MAPI_E_TOO_COMPLEX, "'" + path + "' holds " + std::to_string(items.size()) +
+                                                   (items.front().format == "vcf" ? " vCards" : " events") +
+                                                   "; this command takes one (import message takes them all)");
+  return std::move(items.front());
 }
 
 void write_message_file(const MessageFile& file, const std::string& path, const std::string& format, bool tnef) {

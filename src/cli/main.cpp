@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <iostream>
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include "core/entryid.h"
 #include "core/restriction.h"
 #include "core/sortorder.h"
+#include "core/unicode.h"
 #include "formats/body/body.h"
 
 using namespace openmapi;
@@ -308,15 +311,60 @@ void props_catalog(const std::string& query, bool as_json) {
 
 // ---- message files ----------------------------------------------------------------
 
-void props_file(const std::string& path, const std::string& format, bool as_json) {
-  cli::MessageFile f = cli::read_message_file(path, format);
+// The item `index` (1-based; 0: the only one) of a file's items.
+cli::MessageFile pick_item(const std::string& path, const std::string& format, size_t index) {
+  if (index == 0) return cli::read_message_file(path, format);
+  std::vector<cli::MessageFile> items = cli::read_message_files(path, format);
+  if (index > items.size())
+    throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "--index " + std::to_string(index) + ": '" + path + "' holds " +
+                                                         std::to_string(items.size()) + " item(s)");
+  return std::move(items[index - 1]);
+}
+
+void props_file(const std::string& path, const std::string& format, bool as_json, size_t index) {
+  cli::MessageFile f = pick_item(path, format, index);
   if (as_json) std::cout << cli::message_json(f.message, cli::names_of(f.names)).dump(2) << '\n';
   else cli::print_message(f.message, cli::names_of(f.names));
 }
 
-void convert(const std::string& in, const std::string& out, const std::string& from, const std::string& to, bool tnef) {
-  std::string target = cli::format_of(out, to);
-  cli::MessageFile f = cli::read_message_file(in, from);
+// One item to a file; a file of several items (a .ics with many events, a .vcf with many cards)
+// to a directory of files, one per item (<input stem>-<n>.<format>), unless --index picks one.
+void convert(const std::string& in, const std::string& out, const std::string& from, const std::string& to, bool tnef, size_t index) {
+  // The output format first: a format that cannot be written is refused before anything is read.
+  namespace fs = std::filesystem;
+  std::error_code dir_ec;
+  const bool out_is_dir = fs::is_directory(out, dir_ec) || (!out.empty() && out.back() == '/');
+  const std::string single_target = out_is_dir ? std::string() : cli::format_of(out, to);
+  if (!to.empty()) cli::format_of("x." + to, to);
+  std::vector<cli::MessageFile> items;
+  if (index) items.push_back(pick_item(in, from, index));
+  else items = cli::read_message_files(in, from);
+  const bool to_dir = items.size() > 1;
+  std::string target;
+  if (to_dir) {
+    std::error_code ec;
+    // A directory: one that exists, or a name ending in '/' (made).
+    if (!out_is_dir)
+      throw_error(ErrorCode::MAPI_E_TOO_COMPLEX, "'" + in + "' holds " + std::to_string(items.size()) +
+                                                     " items: give a directory to write them to (DIR/), or --index N for one");
+    fs::create_directories(out, ec);
+    if (ec) throw_error(ErrorCode::MAPI_E_DISK_ERROR, "cannot make the directory '" + out + "': " + ec.message());
+    target = to.empty() ? items.front().format : cli::format_of("x." + to, to);
+    const std::string stem = fs::path(in).stem().string();
+    for (size_t i = 0; i < items.size(); ++i) {
+      formats::complete_bodies(items[i].message, target == "msg" || target == "tnef" || tnef);
+      const std::string file = (fs::path(out) / (stem + "-" + std::to_string(i + 1) + "." + target)).string();
+      cli::write_message_file(items[i], file, target, tnef);
+    }
+    std::string shown = out;
+    while (shown.size() > 1 && shown.back() == '/') shown.pop_back();
+    std::cout << "converted " << in << " (" << items.front().format << ", " << items.size() << " items) to " << shown << "/ ("
+              << target << ")\n";
+    return;
+  }
+  if (out_is_dir) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "'" + out + "' is a directory: give the output file");
+  target = single_target;
+  cli::MessageFile& f = items.front();
   // e.g. the HTML an RTF-only .msg carries, for the .eml; RTF only for the formats that carry it
   formats::complete_bodies(f.message, target == "msg" || target == "tnef" || tnef);
   cli::write_message_file(f, out, target, tnef);
@@ -692,14 +740,16 @@ int main(int argc, char** argv) {
 
   // message files
   std::string in_path, out_path, from_format, to_format, extract_dir;
+  size_t item_index = 0;
   auto* conv = app.add_subcommand("convert", "Convert a message file between .eml, .msg, TNEF (.tnef/.dat), .vcf and .ics (by extension, or --from/--to)");
   conv->add_option("in", in_path, "Input file")->required();
-  conv->add_option("out", out_path, "Output file")->required();
+  conv->add_option("out", out_path, "Output file (a directory for a file of several items)")->required();
   conv->add_option("--from", from_format, "Input format (eml, msg, tnef, vcf, ics)");
   conv->add_option("--to", to_format, "Output format (eml, msg, tnef, vcf, ics)");
   bool with_tnef = false;
   conv->add_flag("--tnef", with_tnef, "Writing .eml: carry every MAPI property in a winmail.dat part (lossless)");
-  conv->callback([&] { action = [&] { convert(in_path, out_path, from_format, to_format, with_tnef); }; });
+  conv->add_option("--index", item_index, "Of a file of several items (.ics events, .vcf cards): convert only item N (from 1)");
+  conv->callback([&] { action = [&] { convert(in_path, out_path, from_format, to_format, with_tnef, item_index); }; });
   auto* att = app.add_subcommand("attachments", "List a message file's attachments (--extract DIR writes them)");
   att->add_option("file", in_path, "Message file (.eml, .msg)")->required();
   att->add_option("--extract,-x", extract_dir, "Directory to write the attachments to");
@@ -734,66 +784,110 @@ int main(int argc, char** argv) {
   ipst->callback([&] { action = [&] { cli::import_pst(pst_file, o.dir(), mb_name); }; });
   std::vector<std::string> files_in;
   std::string folder_path = "Inbox";
-  auto* imsg = import->add_subcommand("message", "Save message files (.eml, .msg, .tnef, .ics, .vcf) into a mailbox folder");
+  auto* imsg = import->add_subcommand("message", "Save message files (.eml, .msg, .tnef, .ics, .vcf: every item of a file) into a mailbox folder");
   imsg->add_option("files", files_in, "Message files")->required();
   imsg->add_option("--mailbox,-m", mb_name, "Mailbox name")->required();
-  imsg->add_option("--folder,-f", folder_path, "Folder path (default Inbox)");
+  imsg->add_option("--folder,-f", folder_path, "Folder path (default: the folder of each item's class: Contacts, Calendar, Tasks, Notes, Journal, else Inbox)");
   imsg->add_option("--from", from_format, "Input format (eml, msg, tnef, vcf, ics)");
   imsg->callback([&] {
     action = [&] {
       auto mb = cli::open_mailbox(o.dir(), mb_name);
-      store::FolderId folder = mb->folder_by_path(folder_path);
-      // What the folder holds already, by Internet message ID, by search key, and for messages
-      // with neither by subject, submit time and sender: a file whose message is there is
-      // skipped, so that running the import again adds nothing.
-      std::set<std::string> message_ids, fingerprints;
-      std::set<std::string> search_keys;  // the keys' bytes (a set of Bytes trips a GCC 12 false warning)
+      const bool folder_given = imsg->get_option("--folder")->count() > 0;
+      // A message that is already in its folder is skipped, so that running the import again adds
+      // nothing: known by Internet message ID, by search key, by the global object ID of a
+      // calendar item, by name and address for a contact, and for messages with none of these by
+      // subject, submit time and sender.
       auto key_text = [](const Bytes& b) { return std::string(b.begin(), b.end()); };
-      auto fingerprint = [](const PropValue* subject, const PropValue* submitted, const PropValue* sender) -> std::string {
-        const auto* t = submitted ? submitted->get_if<int64_t>() : nullptr;
-        if (!t) return "";  // a draft without a submit time: nothing to tell copies from look-alikes
-        const auto* s = subject ? subject->get_if<std::string>() : nullptr;
-        const auto* a = sender ? sender->get_if<std::string>() : nullptr;
-        return std::to_string(*t) + '\x1f' + (s ? *s : "") + '\x1f' + (a ? *a : "");
-      };
-      {
-        auto table = mb->contents_table(folder);
-        table->set_columns({tags::PidTagInternetMessageId, tags::PidTagSearchKey, tags::PidTagSubject, tags::PidTagClientSubmitTime,
-                            tags::PidTagSenderEmailAddress});
-        for (const auto& row : table->query_rows(UINT32_MAX)) {
-          if (const auto* v = row[0].get_if<std::string>(); v && !v->empty()) message_ids.insert(*v);
-          if (const auto* v = row[1].get_if<Bytes>(); v && !v->empty()) search_keys.insert(key_text(*v));
-          if (std::string f = fingerprint(&row[2], &row[3], &row[4]); !f.empty()) fingerprints.insert(f);
+      auto named = [&](const char* canonical) -> std::optional<PropTag> {
+        const CatalogEntry* e = catalog_find(canonical);
+        try {
+          return PropTag(mb->named_property_id(*e->name, false), e->type);
+        } catch (const MapiError&) {
+          return std::nullopt;  // the mailbox has no such property yet
         }
-      }
+      };
+      auto keys_of = [&](const PropertySource& p, std::optional<PropTag> goid, std::optional<PropTag> email) {
+        std::vector<std::string> keys;
+        auto str = [&](PropTag t) -> std::string {
+          const PropValue* v = p.find(t);
+          return v && v->get_if<std::string>() ? *v->get_if<std::string>() : std::string();
+        };
+        if (std::string id = str(tags::PidTagInternetMessageId); !id.empty()) keys.push_back("i:" + id);
+        if (const PropValue* k = p.find(tags::PidTagSearchKey); k && k->get_if<Bytes>() && !k->get_if<Bytes>()->empty())
+          keys.push_back("k:" + key_text(*k->get_if<Bytes>()));
+        if (goid)
+          if (const PropValue* g = p.find(*goid); g && g->get_if<Bytes>()) keys.push_back("g:" + key_text(*g->get_if<Bytes>()));
+        if (keys.empty() && ascii_lower(str(tags::PidTagMessageClass)).rfind("ipm.contact", 0) == 0)
+          keys.push_back("c:" + str(tags::PidTagDisplayName) + '\x1f' + (email ? str(*email) : ""));
+        if (keys.empty())
+          if (const PropValue* t = p.find(tags::PidTagClientSubmitTime); t && t->get_if<int64_t>())
+            keys.push_back("f:" + std::to_string(*t->get_if<int64_t>()) + '\x1f' + str(tags::PidTagSubject) + '\x1f' +
+                           str(tags::PidTagSenderEmailAddress));
+        return keys;
+      };
+      // The folders written to, each with the keys of what it holds (read on first use).
+      struct Target {
+        store::FolderId id = 0;
+        std::set<std::string> keys;
+      };
+      std::map<std::string, Target> targets;
+      auto target = [&](const std::string& path) -> Target& {
+        auto it = targets.find(path);
+        if (it != targets.end()) return it->second;
+        Target t;
+        t.id = mb->folder_by_path(path);
+        const auto goid = named("PidLidGlobalObjectId"), email = named("PidLidEmail1EmailAddress");
+        std::vector<PropTag> cols{tags::PidTagInternetMessageId, tags::PidTagSearchKey, tags::PidTagSubject, tags::PidTagClientSubmitTime,
+                                  tags::PidTagSenderEmailAddress, tags::PidTagMessageClass, tags::PidTagDisplayName};
+        if (goid) cols.push_back(*goid);
+        if (email) cols.push_back(*email);
+        auto table = mb->contents_table(t.id);
+        table->set_columns(cols);
+        for (const auto& row : table->query_rows(UINT32_MAX)) {
+          PropertyBag b;
+          for (const PropValue& v : row)
+            if (v.type() != PropType::ErrorCode) b.set(v);
+          for (auto& k : keys_of(b, goid, email)) t.keys.insert(std::move(k));
+        }
+        return targets.emplace(path, std::move(t)).first->second;
+      };
+      // Without -f an item goes to the folder of its class (MS-OXOSFLD special folders).
+      auto folder_of = [&](const Message& m) -> std::string {
+        if (folder_given) return folder_path;
+        const std::string cls = ascii_lower(m.props.get_string(tags::PidTagMessageClass).value_or(""));
+        auto is = [&](const char* prefix) { return cls == prefix || cls.rfind(std::string(prefix) + ".", 0) == 0; };
+        store::SpecialFolder f = store::SpecialFolder::Inbox;
+        if (is("ipm.contact") || is("ipm.distlist")) f = store::SpecialFolder::Contacts;
+        else if (is("ipm.appointment")) f = store::SpecialFolder::Calendar;
+        else if (is("ipm.task")) f = store::SpecialFolder::Tasks;
+        else if (is("ipm.stickynote")) f = store::SpecialFolder::Notes;
+        else if (is("ipm.activity")) f = store::SpecialFolder::Journal;
+        if (f == store::SpecialFolder::Inbox) return folder_path;
+        return store::special_folder_name(f);
+      };
       size_t saved = 0, skipped = 0;
       std::vector<std::pair<std::string, MapiError>> failed;
       for (const auto& path : files_in) {
         try {
-          cli::MessageFile f = cli::read_message_file(path, from_format);
-          const auto message_id = f.message.props.get_string(tags::PidTagInternetMessageId);
-          // A copy: complete_bodies and to_mailbox_ids below change the properties the pointer
-          // would point into.
-          std::optional<Bytes> search_key_copy;
-          if (const PropValue* key = f.message.props.find(tags::PidTagSearchKey); key && key->get_if<Bytes>())
-            search_key_copy = *key->get_if<Bytes>();
-          const Bytes* search_key = search_key_copy ? &*search_key_copy : nullptr;
-          const auto& p = f.message.props;
-          const std::string print = fingerprint(p.find(tags::PidTagSubject), p.find(tags::PidTagClientSubmitTime), p.find(tags::PidTagSenderEmailAddress));
-          if ((message_id && !message_id->empty() && message_ids.count(*message_id)) ||
-              (search_key && !search_key->empty() && search_keys.count(key_text(*search_key))) ||
-              (!message_id && !search_key && !print.empty() && fingerprints.count(print))) {
-            ++skipped;
-            std::cout << "skipped " << path << ": its message is already in '" << folder_path << "'\n" << std::flush;
-            continue;
+          std::vector<cli::MessageFile> items = cli::read_message_files(path, from_format);
+          for (size_t i = 0; i < items.size(); ++i) {
+            cli::MessageFile& f = items[i];
+            const std::string where = folder_of(f.message);
+            const std::string what = items.size() > 1 ? path + " (item " + std::to_string(i + 1) + " of " + std::to_string(items.size()) + ")" : path;
+            Target& t = target(where);
+            formats::complete_bodies(f.message);
+            Message mapped = cli::to_mailbox_ids(f.message, f.names, *mb);
+            const auto keys = keys_of(mapped.props, named("PidLidGlobalObjectId"), named("PidLidEmail1EmailAddress"));
+            if (std::any_of(keys.begin(), keys.end(), [&](const std::string& k) { return t.keys.count(k) > 0; })) {
+              ++skipped;
+              std::cout << "skipped " << what << ": its message is already in '" << where << "'\n" << std::flush;
+              continue;
+            }
+            store::MessageId id = mb->save_message(t.id, mapped);
+            t.keys.insert(keys.begin(), keys.end());
+            ++saved;
+            std::cout << "saved " << what << " as message " << id << " in '" << where << "'\n" << std::flush;
           }
-          formats::complete_bodies(f.message);
-          store::MessageId id = mb->save_message(folder, cli::to_mailbox_ids(f.message, f.names, *mb));
-          if (message_id && !message_id->empty()) message_ids.insert(*message_id);
-          if (search_key && !search_key->empty()) search_keys.insert(key_text(*search_key));
-          if (!print.empty()) fingerprints.insert(print);
-          ++saved;
-          std::cout << "saved " << path << " as message " << id << " in '" << folder_path << "'\n" << std::flush;
         } catch (const MapiError& e) {
           // Named, and the rest still imported; the command fails at the end.
           std::cerr << "openmapi: " << path << ": " << e.describe() << '\n';
@@ -839,10 +933,11 @@ int main(int argc, char** argv) {
   props->add_option("file", in_path, "Message file (.eml, .msg)");
   props->add_option("--from", from_format, "Input format (eml, msg)");
   props->add_flag("--json", as_json, "JSON output");
+  props->add_option("--index", item_index, "Of a file of several items (.ics events, .vcf cards): item N (from 1)");
   props->callback([&] {
     if (!action) {
       if (in_path.empty()) throw CLI::RequiredError("a FILE or the catalog subcommand");
-      action = [&] { props_file(in_path, from_format, as_json); };
+      action = [&] { props_file(in_path, from_format, as_json, item_index); };
     }
   });
   std::string query;

@@ -112,7 +112,8 @@ OutputFile::OutputFile(const std::string& target) {
     umask(mask);
     mode_ = int(0666 & ~mask);
   }
-  const fs::path dir = resolved.parent_path();
+  // A bare file name is in the current directory.
+  const fs::path dir = resolved.parent_path().empty() ? fs::path(".") : resolved.parent_path();
   if (!fs::is_directory(dir, ec)) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "cannot write '" + target + "': '" + dir.string() + "' is not a directory");
   remove_stale(resolved);
   write_path_ = target_ + "." + std::to_string(getpid()) + kSuffix;

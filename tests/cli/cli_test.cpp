@@ -697,6 +697,59 @@ TEST_F(CliTest, ImportMessageOfAFileWhoseBodiesAreDerived) {
   EXPECT_EQ(nlohmann::json::parse(ok({"message", "ls", "-m", "m", "--json"}).out)["total"], 3);
 }
 
+// Files of several items (.ics events, .vcf cards): `import message` saves every item into the
+// folder of its class (unless -f says otherwise) and skips them on a re-run; `convert` writes them
+// to a directory, one file each, or one with --index; `props --index` shows one. The counts are
+// the files' own BEGIN:VEVENT / BEGIN:VCARD lines.
+TEST_F(CliTest, FilesOfSeveralItemsAreImportedAndConvertedItemByItem) {
+  const fs::path corpus = fs::path(OPENMAPI_SHARED_DIR) / "corpus";
+  const fs::path cards = corpus / "vcf" / "John_Doe_ANDROID.vcf", events = corpus / "ics" / "invalid__lastfm.ics";
+  auto count = [](const fs::path& f, const std::string& begin) {
+    std::ifstream in(f);
+    std::string line;
+    size_t n = 0;
+    while (std::getline(in, line)) n += line.rfind(begin, 0) == 0;
+    return n;
+  };
+  const size_t n_cards = count(cards, "BEGIN:VCARD"), n_events = count(events, "BEGIN:VEVENT");
+  ASSERT_GT(n_cards, 1u);
+  ASSERT_GT(n_events, 1u);
+  ok({"mailbox", "create", "m"});
+  Result first = ok({"import", "message", cards.string(), events.string(), "-m", "m"});
+  EXPECT_NE(first.out.find("imported " + std::to_string(n_cards + n_events) + ", skipped 0"), std::string::npos) << first.out;
+  auto total = [&](const std::string& folder) {
+    return nlohmann::json::parse(ok({"message", "ls", "-m", "m", "-f", folder, "--json"}).out)["total"].get<size_t>();
+  };
+  EXPECT_EQ(total("Contacts"), n_cards);
+  EXPECT_EQ(total("Calendar"), n_events);
+  EXPECT_EQ(total("Inbox"), 0u);
+  Result again = ok({"import", "message", cards.string(), events.string(), "-m", "m"});
+  EXPECT_NE(again.out.find("imported 0, skipped " + std::to_string(n_cards + n_events)), std::string::npos) << again.out;
+  ok({"import", "message", cards.string(), "-m", "m", "-f", "Inbox"});  // -f wins over the class
+  EXPECT_EQ(total("Inbox"), n_cards);
+
+  const fs::path out = dir / "cards";
+  fails_with({"convert", cards.string(), (dir / "one.vcf").string()}, "MAPI_E_TOO_COMPLEX");  // several items, one file
+  ok({"convert", cards.string(), out.string() + "/", "--to", "msg"});
+  size_t written = 0;
+  for (const auto& e : fs::directory_iterator(out)) written += e.path().extension() == ".msg";
+  EXPECT_EQ(written, n_cards);
+  ok({"convert", events.string(), (dir / "third.ics").string(), "--index", "3"});
+  EXPECT_EQ(count(dir / "third.ics", "BEGIN:VEVENT"), 1u);
+  fails_with({"props", events.string(), "--index", std::to_string(n_events + 1)}, "MAPI_E_INVALID_PARAMETER");
+  EXPECT_NE(ok({"props", events.string(), "--index", "1"}).out.find("IPM.Appointment"), std::string::npos);
+}
+
+// An output file named without a directory is written in the current directory (it failed:
+// "'' is not a directory").
+TEST_F(CliTest, ConvertToABareFileNameWritesInTheCurrentDirectory) {
+  const fs::path msg = fs::path(OPENMAPI_SHARED_DIR) / "corpus" / "msg" / "EmailWithAttachments.msg";
+  const std::string cmd = "cd " + quote(dir.string()) + " && " + quote(OPENMAPI_BIN) + " convert " + quote(msg.string()) + " here.eml";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_TRUE(fs::exists(dir / "here.eml"));
+  EXPECT_GT(fs::file_size(dir / "here.eml"), 1000u);
+}
+
 // The data directory and its mailboxes: a wrong --data-dir is an error, not an empty list; a
 // broken mailbox file is listed as broken and can be removed; names that mean PST files are
 // refused.
