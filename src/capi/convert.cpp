@@ -1,6 +1,8 @@
 // The facade's translation between the C structures and core/ (src/capi/convert.h).
 #include "capi/convert.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "core/unicode.h"
@@ -230,6 +232,16 @@ std::vector<PropertyBag> to_core(const ADRLIST& list) {
 // ---- out -------------------------------------------------------------------------------------
 namespace {
 thread_local Allocators current;
+
+// The parts of one result taken from its own block (alloc_props): one MAPI allocation for an
+// SPropValue array and everything its values point to, instead of one per string.
+struct Arena {
+  void* root = nullptr;
+  uint8_t* next = nullptr;
+  uint8_t* end = nullptr;
+};
+thread_local Arena* arena = nullptr;
+constexpr size_t align16(size_t n) { return (n + 15) & ~size_t(15); }
 }  // namespace
 
 AllocatorScope::AllocatorScope(const Allocators& a) : saved_(current) { current = a; }
@@ -237,6 +249,15 @@ AllocatorScope::~AllocatorScope() { current = saved_; }
 
 void* allocate(size_t size, void* parent) {
   if (size > 0xFFFFFFF0u) throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY, "a result of more than 4 GB");
+  if (arena && parent && parent == arena->root) {
+    const size_t n = align16(size ? size : 1);
+    if (n <= size_t(arena->end - arena->next)) {
+      void* p = arena->next;
+      arena->next += n;
+      std::memset(p, 0, n);
+      return p;
+    }
+  }
   void* p = nullptr;
   const ULONG n = ULONG(size ? size : 1);
   LPALLOCATEBUFFER buffer = current.buffer ? current.buffer : MAPIAllocateBuffer;
@@ -373,14 +394,70 @@ void to_c(const PropValue& v, SPropValue& out, void* parent) {
   }
 }
 
+namespace {
+
+// At least the bytes to_c links to `v` (each part 16-byte aligned, as allocate() takes them from
+// an arena); SIZE_MAX for values whose parts are not counted here (restrictions).
+size_t parts_bound(const PropValue& v) {
+  auto str8 = [](const std::string& s) { return align16(s.size() + 1); };
+  auto str16 = [](const std::string& s) { return align16((s.size() + 1) * 2); };  // UTF-16 units <= UTF-8 bytes
+  auto bin = [](const Bytes& b) { return align16(b.size() ? b.size() : 1); };
+  size_t n = 0;
+  switch (v.type()) {
+    case PropType::String8: return str8(v.get<std::string>());
+    case PropType::String: return str16(v.get<std::string>());
+    case PropType::Guid: return align16(16);
+    case PropType::Binary: case PropType::ServerId: case PropType::RuleAction: return bin(v.get<Bytes>());
+    case PropType::Restriction: return SIZE_MAX;
+    case PropType::MultipleInteger16: return align16(std::max<size_t>(1, v.get<std::vector<int16_t>>().size() * sizeof(SHORT)));
+    case PropType::MultipleInteger32: return align16(std::max<size_t>(1, v.get<std::vector<int32_t>>().size() * sizeof(LONG)));
+    case PropType::MultipleFloating32: return align16(std::max<size_t>(1, v.get<std::vector<float>>().size() * sizeof(float)));
+    case PropType::MultipleFloating64: case PropType::MultipleFloatingTime:
+      return align16(std::max<size_t>(1, v.get<std::vector<double>>().size() * sizeof(double)));
+    case PropType::MultipleCurrency: case PropType::MultipleInteger64: case PropType::MultipleTime:
+      return align16(std::max<size_t>(1, v.get<std::vector<int64_t>>().size() * 8));
+    case PropType::MultipleGuid: return align16(std::max<size_t>(1, v.get<std::vector<Guid>>().size() * sizeof(GUID)));
+    case PropType::MultipleString8:
+      n = align16(std::max<size_t>(1, v.get<std::vector<std::string>>().size() * sizeof(LPSTR)));
+      for (const auto& s : v.get<std::vector<std::string>>()) n += str8(s);
+      return n;
+    case PropType::MultipleString:
+      n = align16(std::max<size_t>(1, v.get<std::vector<std::string>>().size() * sizeof(LPWSTR)));
+      for (const auto& s : v.get<std::vector<std::string>>()) n += str16(s);
+      return n;
+    case PropType::MultipleBinary:
+      n = align16(std::max<size_t>(1, v.get<std::vector<Bytes>>().size() * sizeof(SBinary)));
+      for (const auto& b : v.get<std::vector<Bytes>>()) n += bin(b);
+      return n;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
 LPSPropValue alloc_props(const std::vector<PropValue>& values) {
-  auto* p = allocate_of<SPropValue>(sizeof(SPropValue) * values.size());
+  // One block for the array and its values' parts when their size is known (anything left over
+  // is linked to it by MAPIAllocateMore as before).
+  const size_t head = align16(sizeof(SPropValue) * values.size());
+  size_t total = head;
+  for (const PropValue& v : values) {
+    const size_t b = parts_bound(v);
+    total = b == SIZE_MAX || total + b > 0x7FFFFFFF ? SIZE_MAX : total + b;
+    if (total == SIZE_MAX) break;
+  }
+  const bool one_block = total != SIZE_MAX && total > head;
+  auto* p = allocate_of<SPropValue>(one_block ? total : sizeof(SPropValue) * values.size());
+  Arena a{p, reinterpret_cast<uint8_t*>(p) + head, reinterpret_cast<uint8_t*>(p) + total};
+  Arena* saved = arena;
+  if (one_block) arena = &a;
   try {
     for (size_t i = 0; i < values.size(); ++i) to_c(values[i], p[i], p);
   } catch (...) {
+    arena = saved;
     release(p);
     throw;
   }
+  arena = saved;
   return p;
 }
 
