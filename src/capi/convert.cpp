@@ -59,6 +59,15 @@ Bytes entry_id_of(ULONG cb, const ENTRYID* e) {
   return Bytes(p, p + cb);
 }
 
+std::vector<Bytes> entry_ids_of(const ENTRYLIST* list) {
+  std::vector<Bytes> out;
+  if (!list) return out;
+  if (list->cValues > kMaxCount || (list->cValues && !list->lpbin)) bad("a malformed entry list");
+  out.reserve(list->cValues);
+  for (ULONG i = 0; i < list->cValues; ++i) out.push_back(entry_id_of(list->lpbin[i].cb, reinterpret_cast<const ENTRYID*>(list->lpbin[i].lpb)));
+  return out;
+}
+
 PropValue to_core(const SPropValue& v, int depth) {
   const PropTag tag(v.ulPropTag);
   const auto& u = v.Value;
@@ -122,11 +131,11 @@ PropValue to_core(const SPropValue& v, int depth) {
   }
 }
 
-std::vector<PropValue> to_core(const SPropValue* values, ULONG count) {
+std::vector<PropValue> to_core(const SPropValue* values, ULONG count, int depth) {
   check_count(count, values, "property values");
   std::vector<PropValue> out;
   out.reserve(count);
-  for (ULONG i = 0; i < count; ++i) out.push_back(to_core(values[i]));
+  for (ULONG i = 0; i < count; ++i) out.push_back(to_core(values[i], depth));
   return out;
 }
 
@@ -180,7 +189,7 @@ Restriction to_core(const SRestriction& r, int depth) {
     case RES_SUBRESTRICTION: return Restriction::Sub{PropTag(x.resSub.ulSubObject), child(x.resSub.lpRes)};
     case RES_COMMENT: case RES_ANNOTATION: {
       Restriction::Comment c;
-      c.values = to_core(x.resComment.lpProp, x.resComment.cValues);
+      c.values = to_core(x.resComment.lpProp, x.resComment.cValues, depth + 1);
       if (x.resComment.lpRes) c.child = child(x.resComment.lpRes);
       return c;
     }

@@ -32,9 +32,12 @@ std::string text_arg(const void* s, ULONG flags);
 // Bytes of an entry ID argument (MAPI_E_INVALID_ENTRYID for a NULL one with a size, or one
 // shorter than its flags).
 Bytes entry_id_of(ULONG cb, const ENTRYID* e);
+// The entry IDs of an ENTRYLIST (NULL: none); MAPI_E_INVALID_PARAMETER for a malformed list.
+std::vector<Bytes> entry_ids_of(const ENTRYLIST* list);
 
 PropValue to_core(const SPropValue& v, int depth = 0);
-std::vector<PropValue> to_core(const SPropValue* values, ULONG count);
+// `depth`: how deep in a restriction the values are (PT_SRESTRICTION values nest).
+std::vector<PropValue> to_core(const SPropValue* values, ULONG count, int depth = 0);
 // NULL: an empty list.
 std::vector<PropTag> to_core(const SPropTagArray* tags);
 Restriction to_core(const SRestriction& r, int depth = 0);

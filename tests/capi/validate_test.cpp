@@ -184,3 +184,15 @@ TEST(CapiValidate, EntryIdsAsStringsRoundTrip) {
   EXPECT_EQ(HrEntryIDFromSz((LPSTR) "ABC", &cb, &back), MAPI_E_INVALID_ENTRYID);
   EXPECT_EQ(HrDispatchNotifications(0), S_OK);
 }
+
+// A restriction whose RES_COMMENT value holds, as PT_SRESTRICTION, the restriction itself: the
+// nesting is counted through the values too, so the cycle is refused instead of followed.
+TEST(CapiValidate, FBadRestrictionRefusesACycleThroughCommentValues) {
+  SRestriction comment{};
+  SPropValue v{};
+  v.ulPropTag = PROP_TAG(PT_SRESTRICTION, 0x6700);
+  v.Value.lpszA = reinterpret_cast<LPSTR>(&comment);
+  comment.rt = RES_COMMENT;
+  comment.res.resComment = {1, nullptr, &v};
+  EXPECT_TRUE(FBadRestriction(&comment));
+}
