@@ -17,7 +17,6 @@ namespace openmapi::capi {
 namespace {
 
 constexpr HRESULT hr(ErrorCode c) { return HRESULT(c); }
-constexpr ULONG kDisplayTypeMailUser = 0;  // DT_MAILUSER
 
 // The display name a caller put in an ADRLIST row to be resolved (8-bit or wide).
 std::optional<std::string> name_to_resolve(const ADRENTRY& e) {
@@ -37,34 +36,17 @@ std::optional<std::string> name_to_resolve(const ADRENTRY& e) {
 
 // The values of an address book entry (a contact's address, or a one-off recipient).
 std::vector<PropValue> entry_values(const mapi::AddressEntry& e) {
-  const std::string key = [&] {
-    std::string k = e.address_type + ":" + e.email_address;
-    for (char& c : k) c = char(std::toupper(static_cast<unsigned char>(c)));
-    return k;
-  }();
-  Bytes search_key(key.begin(), key.end());
-  search_key.push_back(0);
   std::vector<PropValue> v{PropValue::string(tags::PidTagDisplayName, e.display_name),
                            PropValue::string(tags::PidTagAddressType, e.address_type),
                            PropValue::string(tags::PidTagEmailAddress, e.email_address),
                            PropValue::binary(tags::PidTagEntryId, e.entry_id),
                            PropValue::binary(PropTag(0x0FF9, PropType::Binary), e.entry_id),  // PidTagRecordKey
-                           PropValue::binary(PropTag(0x300B, PropType::Binary), search_key),  // PidTagSearchKey
+                           PropValue::binary(PropTag(0x300B, PropType::Binary),  // PidTagSearchKey
+                                             address_search_key(e.address_type, e.email_address)),
                            PropValue::i32(PropTag(0x0FFE, PropType::Integer32), int32_t(MAPI_MAILUSER)),
                            PropValue::i32(PropTag(0x3900, PropType::Integer32), int32_t(DT_MAILUSER))};
   if (ascii_lower(e.address_type) == "smtp") v.push_back(PropValue::string(tags::PidTagSmtpAddress, e.email_address));
   return v;
-}
-
-std::unique_ptr<store::Table> values_table(std::vector<std::vector<PropValue>> rows, std::vector<PropTag> columns) {
-  std::vector<std::pair<int64_t, Message>> ordered;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    Message m;
-    for (PropValue& v : rows[i]) m.props.set(std::move(v));
-    ordered.emplace_back(int64_t(i), std::move(m));
-  }
-  auto source = std::make_unique<store::MessageRowSource>([ordered = std::move(ordered)] { return ordered; });
-  return std::make_unique<store::ViewTable>(std::move(source), std::move(columns));
 }
 
 HRESULT open_ab_entry(const std::shared_ptr<mapi::Session>& s, const Bytes& id, ULONG* type, LPUNKNOWN* out);
@@ -141,9 +123,9 @@ class ABContainerObject final : public ComObject<ABContainerObject<Interface, kI
         for (const auto& e : s_->address_book().entries(*c_)) rows.push_back(entry_values(e));
         for (const auto& d : s_->address_book().dist_lists(*c_)) rows.push_back(dist_list_values(d));
       }
-      *out = wrap_table(values_table(std::move(rows), {tags::PidTagDisplayName, tags::PidTagEntryId, tags::PidTagAddressType,
+      *out = wrap_rows(std::move(rows), {tags::PidTagDisplayName, tags::PidTagEntryId, tags::PidTagAddressType,
                                                        tags::PidTagEmailAddress, PropTag(0x0FFE, PropType::Integer32),
-                                                       PropTag(0x3900, PropType::Integer32)}));
+                                                       PropTag(0x3900, PropType::Integer32)});
       return S_OK;
     });
   }
@@ -157,8 +139,8 @@ class ABContainerObject final : public ComObject<ABContainerObject<Interface, kI
                           PropValue::i32(PropTag(0x0FFE, PropType::Integer32), int32_t(MAPI_ABCONT)),
                           PropValue::i32(PropTag(0x3005, PropType::Integer32), 0),  // PidTagDepth
                           PropValue::i32(PropTag(0x3600, PropType::Integer32), int32_t(AB_RECIPIENTS | AB_UNMODIFIABLE))});
-      *out = wrap_table(values_table(std::move(rows), {tags::PidTagDisplayName, tags::PidTagEntryId, PropTag(0x0FFE, PropType::Integer32),
-                                                       PropTag(0x3005, PropType::Integer32), PropTag(0x3600, PropType::Integer32)}));
+      *out = wrap_rows(std::move(rows), {tags::PidTagDisplayName, tags::PidTagEntryId, PropTag(0x0FFE, PropType::Integer32),
+                                                       PropTag(0x3005, PropType::Integer32), PropTag(0x3600, PropType::Integer32)});
       return S_OK;
     });
   }
@@ -374,29 +356,21 @@ class AddrBookObject final : public ComObject<AddrBookObject, IAddrBook, IID_IAd
     return guarded(err_, [&] {
       if (!list) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the address list is NULL");
       if (list->cEntries > kMaxCount) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "too many entries");
-      const bool wide = flags & MAPI_UNICODE;
       for (ULONG i = 0; i < list->cEntries; ++i) {
         ADRENTRY& row = list->aEntries[i];
         const auto name = name_to_resolve(row);
         if (!name) continue;
         const mapi::AddressEntry found = s_->address_book().resolve_name(*name);
+        // The entry's own values that a resolved row carries (display name, address type and
+        // address, entry ID, search key, object and display type), then the caller's others.
+        auto resolved = [](uint16_t id) {
+          return id == 0x3001 || id == 0x3002 || id == 0x3003 || id == 0x0FFF || id == 0x300B || id == 0x0FFE || id == 0x3900;
+        };
         std::vector<PropValue> values;
-        const PropType str = wide ? PropType::String : PropType::String8;
-        values.push_back(PropValue::string(PropTag(0x3001, str), found.display_name));
-        values.push_back(PropValue::string(PropTag(0x3002, str), found.address_type));
-        values.push_back(PropValue::string(PropTag(0x3003, str), found.email_address));
-        values.push_back(PropValue::binary(PropTag(0x0FFF, PropType::Binary), found.entry_id));
-        const std::string key = ascii_upper(found.address_type + ":" + found.email_address);
-        Bytes search_key(key.begin(), key.end());
-        search_key.push_back(0);
-        values.push_back(PropValue::binary(PropTag(0x300B, PropType::Binary), search_key));
-        values.push_back(PropValue::i32(PropTag(0x0FFE, PropType::Integer32), int32_t(MAPI_MAILUSER)));
-        values.push_back(PropValue::i32(PropTag(0x3900, PropType::Integer32), int32_t(kDisplayTypeMailUser)));
-        for (PropValue& v : to_core(row.rgPropVals, row.cValues)) {
-          const uint16_t id = v.tag().id();
-          const bool replaced = id == 0x3001 || id == 0x3002 || id == 0x3003 || id == 0x0FFF || id == 0x300B || id == 0x0FFE || id == 0x3900;
-          if (!replaced && v.type() != PropType::ErrorCode && v.type() != PropType::Null) values.push_back(std::move(v));
-        }
+        for (PropValue& v : entry_values(found))
+          if (resolved(v.tag().id())) values.push_back(as_asked(std::move(v), flags));
+        for (PropValue& v : to_core(row.rgPropVals, row.cValues))
+          if (!resolved(v.tag().id()) && v.type() != PropType::ErrorCode && v.type() != PropType::Null) values.push_back(std::move(v));
         LPSPropValue fresh = alloc_props(values);
         MAPIFreeBuffer(row.rgPropVals);
         row.rgPropVals = fresh;
@@ -444,10 +418,6 @@ class AddrBookObject final : public ComObject<AddrBookObject, IAddrBook, IID_IAd
   }
 
  private:
-  static std::string ascii_upper(std::string s) {
-    for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-  }
   HRESULT none(const char* call) { return err_.set(hr(ErrorCode::MAPI_E_NO_SUPPORT), std::string(call) + ": the address book object has no properties"); }
   HRESULT dialog(const char* call) {
     return err_.set(hr(ErrorCode::MAPI_E_NO_SUPPORT), std::string(call) + " is a dialog, and there is no UI on this platform");

@@ -39,13 +39,6 @@ std::string hex_of(const std::array<uint8_t, 16>& b) {
   return s;
 }
 
-std::unique_ptr<store::Table> rows_table(std::vector<Message> rows, std::vector<PropTag> columns) {
-  std::vector<std::pair<int64_t, Message>> ordered;
-  for (size_t i = 0; i < rows.size(); ++i) ordered.emplace_back(int64_t(i), std::move(rows[i]));
-  auto source = std::make_unique<store::MessageRowSource>([ordered = std::move(ordered)] { return ordered; });
-  return std::make_unique<store::ViewTable>(std::move(source), std::move(columns));
-}
-
 // ---- IMsgServiceAdmin --------------------------------------------------------------------
 class ServiceAdminObject final : public ComObject<ServiceAdminObject, IMsgServiceAdmin, IID_IMsgServiceAdmin> {
  public:
@@ -58,21 +51,17 @@ class ServiceAdminObject final : public ComObject<ServiceAdminObject, IMsgServic
     return guarded(err_, [&] {
       need(out);
       const mapi::Profile p = profiles().get(profile_);
-      std::vector<Message> rows;
+      std::vector<std::vector<PropValue>> rows;
       for (size_t i = 0; i < p.services.size(); ++i) {
         const auto& s = p.services[i];
         const auto uid = s.uid();
-        Message m;
-        m.props.set(PropValue::binary(kServiceUid, Bytes(uid.begin(), uid.end())));
-        m.props.set(PropValue::string(kServiceName, service_name(s.kind)));
-        m.props.set(PropValue::string(tags::PidTagDisplayName, s.display_name));
-        m.props.set(PropValue::i32(kResourceFlags, i == 0 ? int32_t(SERVICE_DEFAULT_STORE) : 0));
-        m.props.set(PropValue::string(kPstPath, s.path));
-        rows.push_back(std::move(m));
+        rows.push_back({PropValue::binary(kServiceUid, Bytes(uid.begin(), uid.end())), PropValue::string(kServiceName, service_name(s.kind)),
+                        PropValue::string(tags::PidTagDisplayName, s.display_name),
+                        PropValue::i32(kResourceFlags, i == 0 ? int32_t(SERVICE_DEFAULT_STORE) : 0), PropValue::string(kPstPath, s.path)});
       }
       const PropType str = flags & MAPI_UNICODE ? PropType::String : PropType::String8;
-      *out = wrap_table(rows_table(std::move(rows), {kServiceUid, kServiceName.with_type(str), tags::PidTagDisplayName.with_type(str),
-                                                     kResourceFlags, kPstPath.with_type(str)}));
+      *out = wrap_rows(std::move(rows), {kServiceUid, kServiceName.with_type(str), tags::PidTagDisplayName.with_type(str), kResourceFlags,
+                                         kPstPath.with_type(str)});
       return S_OK;
     });
   }
@@ -200,15 +189,11 @@ class ProfAdminObject final : public ComObject<ProfAdminObject, IProfAdmin, IID_
       if (!out) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "the result is NULL");
       const mapi::ProfileFile f = store().load();
       const std::string def = f.default_name();
-      std::vector<Message> rows;
-      for (const auto& p : f.profiles) {
-        Message m;
-        m.props.set(PropValue::string(tags::PidTagDisplayName, p.name));
-        m.props.set(PropValue::boolean(kDefaultProfile, p.name == def));
-        rows.push_back(std::move(m));
-      }
-      *out = wrap_table(rows_table(std::move(rows), {tags::PidTagDisplayName.with_type(flags & MAPI_UNICODE ? PropType::String : PropType::String8),
-                                                     kDefaultProfile}));
+      std::vector<std::vector<PropValue>> rows;
+      for (const auto& p : f.profiles)
+        rows.push_back({PropValue::string(tags::PidTagDisplayName, p.name), PropValue::boolean(kDefaultProfile, p.name == def)});
+      *out = wrap_rows(std::move(rows), {tags::PidTagDisplayName.with_type(flags & MAPI_UNICODE ? PropType::String : PropType::String8),
+                                         kDefaultProfile});
       return S_OK;
     });
   }

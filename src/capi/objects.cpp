@@ -37,30 +37,36 @@ void known_flags(ULONG flags, ULONG known, const char* call) {
   if (flags & ~known) fail(ErrorCode::MAPI_E_UNKNOWN_FLAGS, std::string(call) + ": unknown flags 0x" + PropTag(flags & ~known).hex().substr(2));
 }
 
-Bytes folder_eid(store::Mailbox& mb, store::FolderId id) {
+// Folder and message entry IDs of a store by its GUIDs (MS-OXCDATA 2.2.4.1, 2.2.4.2); the
+// Mailbox forms read them from the store, the others are for the notification thread, where the
+// store is not to be used.
+Bytes folder_eid(const Guid& store, const Guid& replica, uint64_t id) {
   FolderEntryId e;
-  e.provider_uid = mb.mailbox_guid();
-  e.database = mb.replica_guid();
+  e.provider_uid = store;
+  e.database = replica;
   e.gc = id;
   return e.serialize();
 }
-Bytes message_eid(store::Mailbox& mb, store::FolderId folder, store::MessageId id) {
+Bytes message_eid(const Guid& store, const Guid& replica, uint64_t folder, uint64_t id) {
   MessageEntryId e;
-  e.provider_uid = mb.mailbox_guid();
-  e.folder_database = mb.replica_guid();
+  e.provider_uid = store;
+  e.folder_database = replica;
   e.folder_gc = folder;
-  e.message_database = mb.replica_guid();
+  e.message_database = replica;
   e.message_gc = id;
   return e.serialize();
+}
+Bytes folder_eid(store::Mailbox& mb, store::FolderId id) { return folder_eid(mb.mailbox_guid(), mb.replica_guid(), id); }
+Bytes message_eid(store::Mailbox& mb, store::FolderId folder, store::MessageId id) {
+  return message_eid(mb.mailbox_guid(), mb.replica_guid(), folder, id);
 }
 
 // The message ids of an ENTRYLIST, each of `logon`'s store (MAPI_E_INVALID_ENTRYID otherwise).
 std::vector<store::MessageId> message_ids(store::Logon& logon, const ENTRYLIST* list) {
   std::vector<store::MessageId> ids;
-  if (!list) return ids;
-  if (list->cValues > kMaxCount || (list->cValues && !list->lpbin)) fail(ErrorCode::MAPI_E_INVALID_PARAMETER, "a malformed entry list");
-  for (ULONG i = 0; i < list->cValues; ++i) {
-    auto [is_folder, id] = logon.mailbox().resolve_entry_id(entry_id_of(list->lpbin[i].cb, reinterpret_cast<ENTRYID*>(list->lpbin[i].lpb)));
+  const std::vector<Bytes> eids = entry_ids_of(list);
+  for (size_t i = 0; i < eids.size(); ++i) {
+    auto [is_folder, id] = logon.mailbox().resolve_entry_id(eids[i]);
     if (is_folder) fail(ErrorCode::MAPI_E_INVALID_ENTRYID, "entry " + std::to_string(i) + " of the list is a folder's");
     ids.push_back(id);
   }
@@ -785,11 +791,7 @@ class FolderObject final : public PropObject<FolderObject, IMAPIFolder, IID_IMAP
   HRESULT STDMETHODCALLTYPE SetSearchCriteria(LPSRestriction r, LPENTRYLIST folders, ULONG flags) override {
     return guarded(err_, [&] {
       std::vector<store::FolderId> ids;
-      if (folders) {
-        if (folders->cValues > kMaxCount || (folders->cValues && !folders->lpbin)) fail(ErrorCode::MAPI_E_INVALID_PARAMETER, "a malformed entry list");
-        for (ULONG i = 0; i < folders->cValues; ++i)
-          ids.push_back(folder_id_of(*logon_, entry_id_of(folders->lpbin[i].cb, reinterpret_cast<ENTRYID*>(folders->lpbin[i].lpb))));
-      }
+      for (const Bytes& eid : entry_ids_of(folders)) ids.push_back(folder_id_of(*logon_, eid));
       f_->set_search_criteria(r ? std::optional<Restriction>(to_core(*r)) : std::nullopt, ids, flags);  // the store's searchflag values
       return S_OK;
     });
@@ -1011,19 +1013,13 @@ class StoreObject final : public PropObject<StoreObject, IMsgStore, IID_IMsgStor
   HRESULT STDMETHODCALLTYPE GetReceiveFolderTable(ULONG flags, LPMAPITABLE* out) override {
     return guarded(err_, [&] {
       need(out, "the result");
-      std::vector<std::pair<int64_t, Message>> rows;
-      int64_t n = 0;
+      std::vector<std::vector<PropValue>> rows;
       for (const auto& [cls, folder] : logon_->receive_folder_table()) {
-        Message m;
         const Bytes e = folder_eid(logon_->mailbox(), folder);
-        m.props.set(PropValue::binary(tags::PidTagEntryId, e));
-        m.props.set(PropValue::binary(PropTag(0x0FF9, PropType::Binary), e));  // PidTagRecordKey
-        m.props.set(PropValue::string(tags::PidTagMessageClass, cls));
-        rows.emplace_back(++n, std::move(m));
+        rows.push_back({PropValue::binary(tags::PidTagEntryId, e), PropValue::binary(PropTag(0x0FF9, PropType::Binary), e),  // PidTagRecordKey
+                        PropValue::string(tags::PidTagMessageClass, cls)});
       }
-      auto source = std::make_unique<store::MessageRowSource>([rows = std::move(rows)] { return rows; });
-      *out = wrap_table(std::make_unique<store::ViewTable>(
-          std::move(source), std::vector<PropTag>{tags::PidTagEntryId, tags::PidTagMessageClass, PropTag(0x0FF9, PropType::Binary)}));
+      *out = wrap_rows(std::move(rows), {tags::PidTagEntryId, tags::PidTagMessageClass, PropTag(0x0FF9, PropType::Binary)});
       return S_OK;
     });
   }
@@ -1045,19 +1041,15 @@ class StoreObject final : public PropObject<StoreObject, IMsgStore, IID_IMsgStor
   HRESULT STDMETHODCALLTYPE GetOutgoingQueue(ULONG, LPMAPITABLE* out) override {
     return guarded(err_, [&] {
       need(out, "the result");
-      std::vector<std::pair<int64_t, Message>> rows;
-      int64_t n = 0;
+      std::vector<std::vector<PropValue>> rows;
       for (store::MessageId id : logon_->outgoing_queue()) {
         auto msg = logon_->open_message(id);
-        Message m;
-        m.props.set(PropValue::binary(tags::PidTagEntryId, message_eid(logon_->mailbox(), msg->folder(), id)));
+        std::vector<PropValue> row{PropValue::binary(tags::PidTagEntryId, message_eid(logon_->mailbox(), msg->folder(), id))};
         for (PropTag t : {tags::PidTagSubject, tags::PidTagMessageClass, tags::PidTagClientSubmitTime, PropTag(0x0E14, PropType::Integer32)})
-          if (auto v = msg->get_prop(t)) m.props.set(*v);  // PidTagSubmitFlags last
-        rows.emplace_back(++n, std::move(m));
+          if (auto v = msg->get_prop(t)) row.push_back(*v);  // PidTagSubmitFlags last
+        rows.push_back(std::move(row));
       }
-      auto source = std::make_unique<store::MessageRowSource>([rows = std::move(rows)] { return rows; });
-      *out = wrap_table(std::make_unique<store::ViewTable>(
-          std::move(source), std::vector<PropTag>{tags::PidTagEntryId, tags::PidTagSubject, tags::PidTagClientSubmitTime}));
+      *out = wrap_rows(std::move(rows), {tags::PidTagEntryId, tags::PidTagSubject, tags::PidTagClientSubmitTime});
       return S_OK;
     });
   }
@@ -1073,22 +1065,8 @@ class StoreObject final : public PropObject<StoreObject, IMsgStore, IID_IMsgStor
 
  private:
   static void notification_of(const store::Notification& n, const Guid& store_guid, const Guid& replica, NotificationBuffer& buf) {
-    auto feid = [&](uint64_t id) {
-      FolderEntryId e;
-      e.provider_uid = store_guid;
-      e.database = replica;
-      e.gc = id;
-      return e.serialize();
-    };
-    auto meid = [&](uint64_t folder, uint64_t id) {
-      MessageEntryId e;
-      e.provider_uid = store_guid;
-      e.folder_database = replica;
-      e.folder_gc = folder;
-      e.message_database = replica;
-      e.message_gc = id;
-      return e.serialize();
-    };
+    auto feid = [&](uint64_t id) { return folder_eid(store_guid, replica, id); };
+    auto meid = [&](uint64_t folder, uint64_t id) { return message_eid(store_guid, replica, folder, id); };
     const store::Change& c = n.change;
     buf.n->ulEventType = n.event;
     if (n.event == store::fnev::NewMail) {
@@ -1162,6 +1140,17 @@ IMessage* wrap_message(std::shared_ptr<store::Logon> logon, std::shared_ptr<stor
   return new MessageObject(std::move(logon), std::move(message));
 }
 IMAPITable* wrap_table(std::unique_ptr<store::Table> table) { return new TableObject(std::move(table)); }
+
+IMAPITable* wrap_rows(std::vector<std::vector<PropValue>> rows, std::vector<PropTag> columns) {
+  std::vector<std::pair<int64_t, Message>> ordered;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Message m;
+    for (PropValue& v : rows[i]) m.props.set(std::move(v));
+    ordered.emplace_back(int64_t(i), std::move(m));
+  }
+  auto source = std::make_unique<store::MessageRowSource>([ordered = std::move(ordered)] { return ordered; });
+  return wrap_table(std::make_unique<store::ViewTable>(std::move(source), std::move(columns)));
+}
 IStream* wrap_stream(std::unique_ptr<store::Stream> stream) { return new PropertyStreamObject(std::move(stream)); }
 
 store::Logon::Entry open_entry(store::Logon& logon, const Bytes& entry_id, ULONG flags) {

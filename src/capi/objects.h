@@ -74,6 +74,9 @@ IMsgStore* wrap_store(std::shared_ptr<store::Logon> logon);
 IMAPIFolder* wrap_folder(std::shared_ptr<store::Logon> logon, std::shared_ptr<store::Folder> folder);
 IMessage* wrap_message(std::shared_ptr<store::Logon> logon, std::shared_ptr<store::Message> message);
 IMAPITable* wrap_table(std::unique_ptr<store::Table> table);
+// A table of rows the facade makes itself (receive folders, the outgoing queue, profiles,
+// services, address book containers): each row's values, in this order, `columns` to start with.
+IMAPITable* wrap_rows(std::vector<std::vector<PropValue>> rows, std::vector<PropTag> columns);
 IStream* wrap_stream(std::unique_ptr<store::Stream> stream);
 // IAddrBook over the session's address book (capi/address_book.cpp).
 IAddrBook* wrap_address_book(std::shared_ptr<mapi::Session> session);

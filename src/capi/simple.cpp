@@ -157,9 +157,8 @@ Draft draft_of(const Message* m) {
   return d;
 }
 
-std::string ascii_lower_copy(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+Bytes one_off(const std::string& name, const std::string& type, const std::string& address) {
+  return OneOffEntryId{name, type, address}.serialize();
 }
 
 // A recipient row: the address given ("TYPE:address", or an SMTP address), an entry ID (one-off),
@@ -194,17 +193,13 @@ PropertyBag recipient_row(mapi::Session& s, const Recip& r) {
   if (address.empty()) fail(MAPI_E_UNKNOWN_RECIPIENT);
   if (name.empty()) name = address;
   if (eid.empty() || classify_entry_id(eid) != EntryIdKind::OneOff) {
-    OneOffEntryId o;
-    o.display_name = name;
-    o.address_type = type;
-    o.email_address = address;
-    eid = o.serialize();
+    eid = one_off(name, type, address);
   }
   PropertyBag row;
   row.set(PropValue::string(tags::PidTagDisplayName, name));
   row.set(PropValue::string(tags::PidTagAddressType, type));
   row.set(PropValue::string(tags::PidTagEmailAddress, address));
-  if (ascii_lower_copy(type) == "smtp") row.set(PropValue::string(tags::PidTagSmtpAddress, address));
+  if (ascii_lower(type) == "smtp") row.set(PropValue::string(tags::PidTagSmtpAddress, address));
   row.set(PropValue::binary(tags::PidTagEntryId, eid));
   row.set(PropValue::i32(tags::PidTagRecipientType, int32_t(r.cls)));
   return row;
@@ -314,14 +309,6 @@ void recip_out(MapiRecipDesc& out, ULONG cls, const std::string& name, const std
   out.lpEntryID = alloc_entry_id(eid, parent);
 }
 
-Bytes one_off(const std::string& name, const std::string& type, const std::string& address) {
-  OneOffEntryId o;
-  o.display_name = name;
-  o.address_type = type;
-  o.email_address = address;
-  return o.serialize();
-}
-
 std::string write_temp_file(const std::string& dir, std::string name, const Bytes& data) {
   if (name.empty()) name = "attachment";
   for (char& c : name)
@@ -415,7 +402,8 @@ ULONG STDAPICALLTYPE MAPIFindNext(LHANDLE h, ULONG_PTR, LPSTR type, LPSTR seed, 
   return simple([&] {
     auto s = session_of(h);
     auto store = s->default_store();
-    const std::string cls = utf8_of(type);
+    // The class asked for (none: interpersonal messages), matched as itself or a prefix of a class.
+    const std::string want = utf8_of(type).empty() ? "ipm" : ascii_lower(utf8_of(type));
     std::optional<store::MessageId> after;
     if (seed && *seed) after = id_of(seed);
     auto table = store->open_special(store::SpecialFolder::Inbox)->contents_table();
@@ -434,9 +422,8 @@ ULONG STDAPICALLTYPE MAPIFindNext(LHANDLE h, ULONG_PTR, LPSTR type, LPSTR seed, 
           continue;
         }
         const std::string c = r[1].get_if<std::string>() ? *r[1].get_if<std::string>() : "";
-        const std::string lc = ascii_lower_copy(c);
-        const bool class_ok = cls.empty() ? lc == "ipm" || lc.rfind("ipm.", 0) == 0
-                                          : lc == ascii_lower_copy(cls) || lc.rfind(ascii_lower_copy(cls) + ".", 0) == 0;
+        const std::string lc = ascii_lower(c);
+        const bool class_ok = lc == want || lc.rfind(want + ".", 0) == 0;
         const bool unread = !(r[2].get_if<int32_t>() && (*r[2].get_if<int32_t>() & 1));  // MSGFLAG_READ
         if (class_ok && (!(flags & MAPI_UNREAD_ONLY) || unread)) {
           put_id(out, id);

@@ -439,4 +439,17 @@ void pcl_merge(std::vector<Xid>& pcl, const Xid& change) {
   pcl.push_back(change);
 }
 
+Bytes address_search_key(std::string_view type, std::string_view address) {
+  Bytes key;
+  key.reserve(type.size() + address.size() + 2);
+  auto upper = [&](std::string_view s) {
+    for (char c : s) key.push_back(uint8_t(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
+  };
+  upper(type);
+  key.push_back(':');
+  upper(address);
+  key.push_back(0);
+  return key;
+}
+
 }  // namespace openmapi

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/bytes.h"
@@ -93,6 +94,10 @@ struct OneOffEntryId {
   static OneOffEntryId parse(ByteView data);
   friend bool operator==(const OneOffEntryId&, const OneOffEntryId&) = default;
 };
+
+// PidTagSearchKey of an address (MS-OXCPRPT 2.2.1.9, MS-OXOABK): "TYPE:ADDRESS" in upper case,
+// NUL-terminated ("SMTP:ALICE@EXAMPLE.COM").
+Bytes address_search_key(std::string_view type, std::string_view address);
 
 // MS-OXCDATA 2.2.5.2 Address Book EntryID (X500 DN).
 struct AddressBookEntryId {

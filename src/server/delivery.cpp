@@ -150,9 +150,7 @@ std::vector<SmtpReply> LocalDelivery::deliver(const SmtpEnvelope& env, const std
                               Bytes(mime.begin(), mime.end())));
       if (envelope) p.set(PropValue::string(PropTag(mb->named_property_id(store::imap_envelope_name(), true), PropType::String), *envelope));
       const Bytes entry = OneOffEntryId{user->display_name, "SMTP", user->address}.serialize();
-      std::string key = "SMTP:" + user->address;
-      for (char& c : key) c = char(std::toupper(static_cast<unsigned char>(c)));
-      const Bytes search_key(key.begin(), key.end() + 1);  // MS-OXCDATA 2.11.1: with its NUL
+      const Bytes search_key = address_search_key("SMTP", user->address);
       // MS-OXOMSG 2.2.1.x: received by the user, on their own behalf (representing = received by).
       struct Set {
         PropTag name, email, type, smtp, entry, search;

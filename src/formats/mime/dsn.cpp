@@ -93,13 +93,7 @@ const ActionClass* action_class(const std::string& action) {
   return nullptr;
 }
 
-Bytes smtp_search_key(const std::string& address) {
-  std::string k = "SMTP:";
-  for (char c : address) k += char(std::toupper(static_cast<unsigned char>(c)));
-  Bytes b(k.begin(), k.end());
-  b.push_back(0);
-  return b;
-}
+
 
 }  // namespace
 
@@ -282,7 +276,7 @@ void apply_delivery_status(Message& m, const DeliveryStatus& status, int64_t sen
     b.set(PropValue::string(tags::PidTagEmailAddress, address));
     b.set(PropValue::string(tags::PidTagSmtpAddress, address));
     b.set(PropValue::binary(tags::PidTagEntryId, OneOffEntryId{name, "SMTP", address}.serialize()));
-    b.set(PropValue::binary(tags::PidTagSearchKey, smtp_search_key(address)));
+    b.set(PropValue::binary(tags::PidTagSearchKey, address_search_key("SMTP", address)));
     if (!r.remote_mta.empty()) b.set(PropValue::string(tags::PidTagRemoteMessageTransferAgent, r.remote_mta));
     // X-Supplementary-Info, else "<remote-mta #status diagnostic>" (MS-OXCMAIL 2.2.3.7.1.2).
     std::string info = r.supplementary;

@@ -359,14 +359,6 @@ void collect_mailboxes(InternetAddressList* list, std::vector<Mailbox>& out, int
   }
 }
 
-Bytes search_key(const std::string& address, const std::string& type = "SMTP") {
-  // MS-OXCDATA / MS-OXOABK: type ":" upper-case address, NUL.
-  std::string k = type + ":";
-  for (char c : address) k += char(std::toupper(static_cast<unsigned char>(c)));
-  Bytes b(k.begin(), k.end());
-  b.push_back(0);
-  return b;
-}
 
 Bytes one_off(const Mailbox& m) {
   OneOffEntryId e;
@@ -385,7 +377,7 @@ PropertyBag recipient_bag(const Mailbox& m, int32_t type) {
         PropValue::string(tags::PidTagAddressType, m.type),
         PropValue::string(tags::PidTagEmailAddress, m.address),
         PropValue::binary(tags::PidTagEntryId, one_off(m)),
-        PropValue::binary(tags::PidTagSearchKey, search_key(m.address, m.type)),
+        PropValue::binary(tags::PidTagSearchKey, address_search_key(m.type, m.address)),
     };
   return PropertyBag{
       PropValue::i32(tags::PidTagRecipientType, type),
@@ -394,7 +386,7 @@ PropertyBag recipient_bag(const Mailbox& m, int32_t type) {
       PropValue::string(tags::PidTagEmailAddress, m.address),
       PropValue::string(tags::PidTagSmtpAddress, m.address),
       PropValue::binary(tags::PidTagEntryId, one_off(m)),
-      PropValue::binary(tags::PidTagSearchKey, search_key(m.address)),
+      PropValue::binary(tags::PidTagSearchKey, address_search_key("SMTP", m.address)),
   };
 }
 
@@ -491,7 +483,7 @@ class MimeReader {
       p.set(PropValue::string(type, a.type));
       if (a.type == "SMTP") p.set(PropValue::string(smtp, a.address));
       p.set(PropValue::binary(entry, one_off(a)));
-      p.set(PropValue::binary(key, search_key(a.address, a.type)));
+      p.set(PropValue::binary(key, address_search_key(a.type, a.address)));
     };
     if (!from.empty())
       originator(from.front(), tags::PidTagSentRepresentingName, tags::PidTagSentRepresentingEmailAddress, PidTagSentRepresentingAddressType,
