@@ -211,16 +211,7 @@ class SessionObject final : public ComObject<SessionObject, IMAPISession, IID_IM
     throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "the entry ID names no store of this session");
   }
   // The store a folder or message entry ID belongs to (its provider UID, bytes 4-19).
-  std::shared_ptr<store::Logon> logon_of(const Bytes& id) {
-    if (id.size() < 20) throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "an entry ID this short names no object");
-    const Bytes uid(id.begin() + 4, id.begin() + 20);
-    for (size_t i = 0; i < s_->store_count(); ++i) {
-      auto l = s_->open_msg_store(i);
-      const Guid g = l->mailbox().mailbox_guid();
-      if (uid == Bytes(g.bytes.begin(), g.bytes.end())) return l;
-    }
-    throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "the entry ID names no store of this session");
-  }
+  std::shared_ptr<store::Logon> logon_of(const Bytes& id) { return s_->store_of_entry(id); }
 
   std::shared_ptr<mapi::Session> s_;
   bool shareable_;

@@ -335,7 +335,7 @@ void convert(const std::string& in, const std::string& out, const std::string& f
   std::error_code dir_ec;
   const bool out_is_dir = fs::is_directory(out, dir_ec) || (!out.empty() && out.back() == '/');
   const std::string single_target = out_is_dir ? std::string() : cli::format_of(out, to);
-  if (!to.empty()) cli::format_of("x." + to, to);
+  const std::string forced_target = to.empty() ? std::string() : cli::format_of("x." + to, to);
   std::vector<cli::MessageFile> items;
   if (index) items.push_back(pick_item(in, from, index));
   else items = cli::read_message_files(in, from);
@@ -349,7 +349,7 @@ void convert(const std::string& in, const std::string& out, const std::string& f
                                                      " items: give a directory to write them to (DIR/), or --index N for one");
     fs::create_directories(out, ec);
     if (ec) throw_error(ErrorCode::MAPI_E_DISK_ERROR, "cannot make the directory '" + out + "': " + ec.message());
-    target = to.empty() ? items.front().format : cli::format_of("x." + to, to);
+    target = forced_target.empty() ? items.front().format : forced_target;
     const std::string stem = fs::path(in).stem().string();
     for (size_t i = 0; i < items.size(); ++i) {
       formats::complete_bodies(items[i].message, target == "msg" || target == "tnef" || tnef);
@@ -798,10 +798,16 @@ int main(int argc, char** argv) {
       // calendar item, by name and address for a contact, and for messages with none of these by
       // subject, submit time and sender.
       auto key_text = [](const Bytes& b) { return std::string(b.begin(), b.end()); };
+      // A named property's tag in the mailbox, looked up until the mailbox has it (an item saved
+      // may map it), then kept.
+      std::map<std::string, PropTag> mapped_names;
       auto named = [&](const char* canonical) -> std::optional<PropTag> {
+        if (auto it = mapped_names.find(canonical); it != mapped_names.end()) return it->second;
         const CatalogEntry* e = catalog_find(canonical);
         try {
-          return PropTag(mb->named_property_id(*e->name, false), e->type);
+          const PropTag t(mb->named_property_id(*e->name, false), e->type);
+          mapped_names.emplace(canonical, t);
+          return t;
         } catch (const MapiError&) {
           return std::nullopt;  // the mailbox has no such property yet
         }

@@ -79,13 +79,15 @@ std::shared_ptr<store::Logon> Session::open_msg_store(const Bytes& record_key) {
   throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no store of the session has that record key");
 }
 
-store::Logon::Entry Session::open_entry(const Bytes& entry_id, bool write) {
+store::Logon::Entry Session::open_entry(const Bytes& entry_id, bool write) { return store_of_entry(entry_id)->open_entry(entry_id, write); }
+
+std::shared_ptr<store::Logon> Session::store_of_entry(const Bytes& entry_id) {
   // Folder and message entry IDs start with 4 flag bytes and the store's provider UID.
   if (entry_id.size() < 20) throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "an entry ID this short names no object");
   Bytes uid(entry_id.begin() + 4, entry_id.begin() + 20);
   for (auto& s : stores_) {
     Guid g = s->mailbox().mailbox_guid();
-    if (Bytes(g.bytes.begin(), g.bytes.end()) == uid) return s->open_entry(entry_id, write);
+    if (Bytes(g.bytes.begin(), g.bytes.end()) == uid) return s;
   }
   throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "the entry ID names no store of this session");
 }

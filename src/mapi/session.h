@@ -40,6 +40,9 @@ class Session {
   std::shared_ptr<store::Logon> default_store() { return open_msg_store(size_t(0)); }
   // OpenEntry across the session's stores: the store whose GUID the entry ID names.
   store::Logon::Entry open_entry(const Bytes& entry_id, bool write = false);
+  // That store: the one whose GUID is a folder or message entry ID's provider UID (bytes 4-19).
+  // MAPI_E_INVALID_ENTRYID for an entry ID of no store of the session.
+  std::shared_ptr<store::Logon> store_of_entry(const Bytes& entry_id);
   AddressBook& address_book();
   void logoff();
 
