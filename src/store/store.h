@@ -204,6 +204,16 @@ class Mailbox {
   virtual void delete_folder(FolderId id, uint32_t flags) = 0;
   virtual std::vector<FolderId> child_folders(FolderId id) = 0;
   virtual std::optional<FolderId> parent_folder(FolderId id) = 0;
+  // Whole-folder operations a provider may do in one step of its own (a server: one ROP, atomic
+  // on its side). The object model asks these first; nullopt / false means "not offered", and it
+  // then does them through the calls above inside one batch. copy: folder `id` (with its
+  // subfolders when `recursive`) as a new child of `dest` named `new_name` (empty: the same
+  // name), giving the copy's id; empty: every message (and the associated ones when `associated`)
+  // and every subfolder of `id`, hard deleted.
+  virtual std::optional<FolderId> copy_folder_whole(FolderId id, FolderId dest, const std::string& new_name, bool recursive) {
+    return std::nullopt;
+  }
+  virtual bool empty_folder_whole(FolderId id, bool associated) { return false; }
 
   // ---- messages
   // Saves `msg` as a new message in `folder` (or replaces message `existing`), in one transaction:

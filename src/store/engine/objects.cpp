@@ -900,6 +900,7 @@ FolderId Folder::copy_folder(FolderId id, Folder& dest, const std::string& new_n
   }
   for (std::optional<FolderId> at = dest.id_; at; at = mb.parent_folder(*at))
     if (*at == id) throw_error(ErrorCode::MAPI_E_FOLDER_CYCLE, "cannot copy a folder into itself or its subfolders");
+  if (auto made = mb.copy_folder_whole(id, dest.id_, new_name, recursive)) return *made;
   // One batch: the copy is whole or not at all.
   auto batch = mb.begin_batch();
   std::function<FolderId(FolderId, FolderId, const std::string&, bool)> copy_one = [&](FolderId from, FolderId into,
@@ -945,6 +946,7 @@ void Folder::empty_folder(bool associated) {
   LogonState& s = logon();
   s.require(rights::DeleteAny, id_);
   Mailbox& mb = s.mailbox();
+  if (mb.empty_folder_whole(id_, associated)) return;
   auto batch = mb.begin_batch();
   std::vector<uint32_t> kinds{0u};
   if (associated) kinds.push_back(tableflag::Associated);
