@@ -80,11 +80,16 @@ void check_file(const ProfileFile& f, void (*complain)(const std::string&)) {
     for (size_t k = 0; k < prof.services.size(); ++k) {
       const MessageService& m = prof.services[k];
       const std::string w = where + ", service " + std::to_string(k);
-      if (m.kind != "mailbox" && m.kind != "pst") complain(w + ": unknown kind '" + m.kind.substr(0, 40) + "'");
-      if (!m.path.empty() && m.path[0] != '/') complain(w + ": 'path' must be absolute (or empty: not configured)");
+      if (m.kind != "mailbox" && m.kind != "pst" && m.kind != "remote") complain(w + ": unknown kind '" + m.kind.substr(0, 40) + "'");
+      if (m.kind == "remote") {
+        if (!m.path.empty() && m.path.rfind("https://", 0) != 0) complain(w + ": the 'path' of a remote service is the server's https:// URL");
+      } else if (!m.path.empty() && m.path[0] != '/') {
+        complain(w + ": 'path' must be absolute (or empty: not configured)");
+      }
+      if ((!m.password.empty() || !m.ca_file.empty()) && m.kind != "remote") complain(w + ": only a remote service has a password or a CA file");
       if (!m.uid_hex.empty() && (m.uid_hex.size() != 32 || m.uid_hex.find_first_not_of("0123456789abcdef") != std::string::npos))
         complain(w + ": 'uid' must be 32 lower-case hex digits");
-      for (const std::string* t : {&m.name, &m.path, &m.display_name})
+      for (const std::string* t : {&m.name, &m.path, &m.display_name, &m.password, &m.ca_file})
         if (t->size() > kMaxText) complain(w + ": a field is too long");
     }
   }
@@ -124,6 +129,8 @@ ProfileFile parse_profile_file(std::string_view text) {
       if (!s.is_object()) corrupt(w + " is not an object");
       MessageService m{text_field(s, "kind", w), text_field(s, "name", w), text_field(s, "path", w), text_field(s, "display_name", w), ""};
       if (s.contains("uid")) m.uid_hex = text_field(s, "uid", w);
+      if (s.contains("password")) m.password = text_field(s, "password", w);
+      if (s.contains("ca_file")) m.ca_file = text_field(s, "ca_file", w);
       prof.services.push_back(std::move(m));
     }
     file.profiles.push_back(std::move(prof));
@@ -139,6 +146,8 @@ std::string serialize_profile_file(const ProfileFile& file) {
     for (const auto& s : p.services) {
       nlohmann::json o{{"kind", s.kind}, {"name", s.name}, {"path", s.path}, {"display_name", s.display_name}};
       if (!s.uid_hex.empty()) o["uid"] = s.uid_hex;
+      if (!s.password.empty()) o["password"] = s.password;
+      if (!s.ca_file.empty()) o["ca_file"] = s.ca_file;
       ss.push_back(std::move(o));
     }
     ps.push_back({{"name", p.name}, {"services", ss}});
@@ -190,8 +199,10 @@ void ProfileStore::create(const Profile& p) {
   check_profile_name(p.name);
   if (p.services.empty()) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a profile needs at least one message service");
   for (const auto& s : p.services)
-    if ((s.kind != "mailbox" && s.kind != "pst") || s.path.empty() || s.path[0] != '/')
-      throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "a service is a mailbox or a PST file with an absolute path");
+    if (s.kind == "remote" ? s.path.rfind("https://", 0) != 0 || s.name.empty()
+                           : (s.kind != "mailbox" && s.kind != "pst") || s.path.empty() || s.path[0] != '/')
+      throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER,
+                  "a service is a mailbox or a PST file with an absolute path, or a remote mailbox with a user and an https:// URL");
   ProfileFile f = load();
   for (const auto& q : f.profiles)
     if (q.name == p.name) throw_error(ErrorCode::MAPI_E_COLLISION, "a profile named '" + p.name + "' exists already");

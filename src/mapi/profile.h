@@ -18,13 +18,22 @@
 namespace openmapi::mapi {
 
 struct MessageService {
-  std::string kind;          // "mailbox" (a SQLite mailbox) or "pst" (a PST/OST file, read-only)
-  std::string name;          // the mailbox name (mailbox) or the file name (pst)
-  std::string path;          // the absolute path of the file; empty: not configured yet
+  // "mailbox" (a SQLite mailbox), "pst" (a PST/OST file, read-only) or "remote" (a mailbox on a
+  // MAPI over HTTP server, through the remote provider: mapi/remote.h)
+  std::string kind;
+  std::string name;          // the mailbox name (mailbox), the file name (pst), the user's address (remote)
+  // The absolute path of the file, or for "remote" the server's https:// URL; empty: not
+  // configured yet.
+  std::string path;
   std::string display_name;  // shown in the message store table
   // The service's MAPIUID (PR_SERVICE_UID) as 32 hex digits: kept in the file once a program
   // has seen it through IMsgServiceAdmin; empty: derived from kind, name and path (uid()).
   std::string uid_hex = {};
+  // "remote" only: the password (the profile file is the user's alone, mode 0600; empty: none
+  // kept, the logon fails with MAPI_E_LOGON_FAILED unless OPENMAPI_PASSWORD is set) and a PEM
+  // file of the CA that signed the server's certificate (empty: the system's CAs).
+  std::string password = {};
+  std::string ca_file = {};
   // The UID: uid_hex's bytes, or 16 bytes derived from kind, name and path.
   std::array<uint8_t, 16> uid() const;
   friend bool operator==(const MessageService&, const MessageService&) = default;
@@ -46,7 +55,8 @@ struct ProfileFile {
 };
 
 // The profile file's form: {"version": 1, "default": NAME (optional), "profiles": [{"name",
-// "services": [{kind, name, path, display_name, uid (optional)}]}]}. Parsing checks everything
+// "services": [{kind, name, path, display_name, uid, password, ca_file (the last three
+// optional)}]}]}. Parsing checks everything
 // (types, kinds, names, sizes, that the default names a profile) and never trusts a count:
 // MAPI_E_CORRUPT_DATA otherwise.
 ProfileFile parse_profile_file(std::string_view text);

@@ -1,8 +1,10 @@
 #include "mapi/session.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/entryid.h"
+#include "mapi/remote.h"
 #include "store/pst/pst_mailbox.h"
 
 namespace openmapi::mapi {
@@ -13,6 +15,18 @@ std::shared_ptr<store::Mailbox> open_service(const Profile& profile, const Messa
   if (svc.path.empty())
     throw_error(ErrorCode::MAPI_E_UNCONFIGURED, "the " + svc.kind + " service '" + svc.display_name + "' of profile '" + profile.name +
                                                     "' is not configured (no file)");
+  if (svc.kind == "remote") {
+    RemoteOptions o;
+    o.url = svc.path;
+    o.user = svc.name;
+    o.password = svc.password;
+    if (o.password.empty())
+      if (const char* env = std::getenv("OPENMAPI_PASSWORD")) o.password = env;
+    if (o.password.empty())
+      throw_error(ErrorCode::MAPI_E_LOGON_FAILED, "the remote service of profile '" + profile.name + "' keeps no password (set OPENMAPI_PASSWORD)");
+    o.ca_file = svc.ca_file;
+    return open_remote_mailbox(o);
+  }
   if (!std::filesystem::exists(svc.path))
     throw_error(ErrorCode::MAPI_E_NOT_FOUND, "the " + svc.kind + " '" + svc.name + "' of profile '" + profile.name + "' is gone (" +
                                                  svc.path + ")");

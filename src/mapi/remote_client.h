@@ -1,0 +1,127 @@
+// Internal to the remote provider (src/mapi/remote*.cpp): the client side of MAPI over HTTP.
+//
+// MapiHttpClient is one keep-alive HTTPS connection to a server (Boost.Beast over OpenSSL, TLS
+// 1.2 and 1.3 only, the peer verified against the system's or a given CA unless told not to),
+// HTTP Basic credentials on every request, Autodiscover (MS-OXDSCLI POX with
+// X-MapiHttpCapability) for the user's LegacyDN and the EMSMDB URL, and the EMSMDB request
+// types Connect, Execute and Disconnect (MS-OXCMAPIHTTP 2.2.4) with the session cookies.
+//
+// RopBatch gathers ROP requests (MS-OXCROPS) for one or more Execute requests: each ROP names
+// its objects by logical handle slots of the batch, which become server handles as the server
+// answers, so a chain like OpenFolder -> GetContentsTable -> Release travels in one round trip.
+// Responses are read in order by the parser each ROP came with; RopBufferTooSmall makes the
+// batch send the remaining ROPs again (MS-OXCROPS 2.2.15.1), and requests are split so that no
+// Execute carries more than about 24 KiB of ROPs.
+//
+// Errors: MAPI_E_NETWORK_ERROR for a server that cannot be reached or a connection that breaks
+// (named with host and port), MAPI_E_LOGON_FAILED for credentials the server refuses (401),
+// MAPI_E_END_OF_SESSION when the server no longer knows the session (X-ResponseCode 10),
+// MAPI_E_CALL_FAILED for other refusals (with the server's text), MAPI_E_CORRUPT_DATA for a
+// response that does not parse. A ROP that fails throws its ReturnValue as a MapiError after
+// the batch's other responses were read.
+// Thread safety: none; one thread at a time per client (the provider serialises its calls).
+#pragma once
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/error.h"
+#include "core/propvalue.h"
+
+namespace openmapi::mapi {
+
+struct RemoteOptions;
+
+class MapiHttpClient {
+ public:
+  explicit MapiHttpClient(const RemoteOptions& options);
+  ~MapiHttpClient();
+  MapiHttpClient(const MapiHttpClient&) = delete;
+  MapiHttpClient& operator=(const MapiHttpClient&) = delete;
+
+  // Autodiscover, then Connect. Afterwards legacy_dn() and display_name() are the user's.
+  void connect();
+  // One Execute: a ROP input buffer (RopSize, ROPs, handle table) in, the ROP output buffer out.
+  Bytes execute(const Bytes& rop_buffer);
+  // Disconnect (best effort: errors are swallowed; the server expires the context anyway).
+  void disconnect() noexcept;
+
+  const std::string& legacy_dn() const { return legacy_dn_; }
+  const std::string& display_name() const { return display_name_; }
+  const std::string& server() const;  // host:port, for messages
+
+ private:
+  struct Connection;
+  struct Reply {
+    unsigned status = 0;
+    std::string response_code;  // X-ResponseCode
+    std::string set_cookie;
+    std::string body;
+  };
+  Reply post(const std::string& path, const std::string& request_type, const std::string& content_type, const std::string& body);
+  // The binary part of a successful MAPI/HTTP reply (after the meta-tags), or the error it is.
+  Bytes mapi_body(const Reply& r, const char* what);
+
+  std::unique_ptr<Connection> c_;
+  std::string legacy_dn_, display_name_;
+  std::string emsmdb_path_ = "/mapi/emsmdb/";
+  std::string context_cookie_;  // "MapiContext=..."
+  uint64_t request_id_ = 0;
+};
+
+// One logical object of a batch: a server handle once known.
+using Slot = uint8_t;
+
+class RopBatch {
+ public:
+  explicit RopBatch(MapiHttpClient& client) : client_(client) {}
+  ~RopBatch();
+
+  // A slot for an object whose server handle is known (the logon, a table kept open).
+  Slot known(uint32_t handle);
+  // A slot for an object a ROP of this batch opens (OutputHandleIndex).
+  Slot fresh();
+  // The server handle of a slot after the batch ran (0xFFFFFFFF when its ROP failed).
+  uint32_t handle(Slot s) const { return slots_.at(s); }
+  // Keeps the object of `s` open after the batch (otherwise every fresh slot still open at the
+  // end of run() is released, so no object leaks on the server when a ROP fails midway).
+  void keep(Slot s);
+
+  // Reads one response: `r` starts after RopId, the handle index and ReturnValue; `rv` is the
+  // ReturnValue. Return true when the response was handled (also for an accepted failure);
+  // false lets the batch treat a non-zero ReturnValue as the ROP's error.
+  using Parser = std::function<bool(BinaryReader& r, uint32_t rv)>;
+  // Appends a ROP: `request` is its whole request (RopId first); `failure_tail` the bytes its
+  // error response carries after ReturnValue (PartialCompletion and the like).
+  void add(Bytes request, Parser parse = {}, size_t failure_tail = 0);
+  // A ROP without a response (RopRelease).
+  void add_silent(Bytes request);
+  size_t pending_bytes() const;
+
+  // Sends what was added (in as many Executes as needed) and runs the parsers; then throws the
+  // first ROP error, if any. The batch can be used again afterwards.
+  void run();
+
+ private:
+  struct Rop {
+    Bytes request;
+    Parser parse;
+    size_t failure_tail = 0;
+    bool silent = false;
+  };
+  void send(size_t from, size_t to, std::optional<MapiError>& first_error, size_t& resend_from);
+  MapiHttpClient& client_;
+  std::vector<uint32_t> slots_;
+  std::vector<bool> fresh_, kept_;
+  std::vector<Rop> rops_;
+};
+
+// The MS-OXCDATA 2.8 PropertyRow of `columns` (StandardPropertyRow or FlaggedPropertyRow, typed
+// values for PtypUnspecified columns): a value per column, PtypErrorCode for the missing.
+std::vector<PropValue> read_property_row(BinaryReader& r, const std::vector<PropTag>& columns);
+
+}  // namespace openmapi::mapi

@@ -1,0 +1,122 @@
+// The remote provider (mapi/remote.h) against a real `openmapi serve` over loopback TLS: the
+// object-model suite (tests/store/objects_suite.h) runs through it as it runs on the local
+// store — except the notification tests (LiveObjects: docs/REMOTE.md) — and what only a
+// network store meets: wrong passwords, unreachable servers, certificates that do not verify.
+#include "store/objects_suite.h"
+
+#include "mapi/remote.h"
+#include "server/serve_util.h"
+#include "server/users.h"
+#include "store/data_dir.h"
+
+using namespace openmapi;
+using namespace openmapi::store;
+using namespace openmapi::objects_suite;
+using openmapi::testing::code_of;
+using openmapi::testing::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+// One server for the whole test program; each test gets a user (and so a mailbox) of its own.
+struct RemoteServer {
+  TempDir dir;
+  fs::path data = dir.path() / "data";
+  openmapi::testing::ServerProcess process;
+  std::string port, why;
+  int users = 0;
+  bool up = false;
+  RemoteServer() {
+    fs::create_directories(data);
+    server::UserDirectory(data.string(), true);
+    up = process.start(dir.path(), data, {"--listen", "https=127.0.0.1:0"}, {"https"}, why);
+    port = process.port("https");
+  }
+  std::string url() const { return "https://127.0.0.1:" + port; }
+  std::string ca() const { return (data / "tls" / "server.crt").string(); }
+  mapi::RemoteOptions options(const std::string& user, const std::string& password = "secret") const {
+    mapi::RemoteOptions o;
+    o.url = url();
+    o.user = user;
+    o.password = password;
+    o.ca_file = ca();
+    return o;
+  }
+  std::string add_user() {
+    const std::string address = "remote" + std::to_string(++users) + "@example.com";
+    server::UserDirectory(data.string()).add(address, "Test User", "secret");
+    return address;
+  }
+};
+
+RemoteServer& remote_server() {
+  static RemoteServer s;
+  return s;
+}
+
+}  // namespace
+
+namespace openmapi::objects_suite {
+std::shared_ptr<Mailbox> objects_mailbox(const std::string&, TempDir&, bool fresh, std::string& owner) {
+  RemoteServer& s = remote_server();
+  if (!s.up) throw std::runtime_error("the server did not start: " + s.why);
+  if (fresh) owner = s.add_user();
+  return mapi::open_remote_mailbox(s.options(owner));
+}
+}  // namespace openmapi::objects_suite
+
+INSTANTIATE_TEST_SUITE_P(Remote, Objects, ::testing::Values(std::string("remote")), [](const auto& info) { return info.param; });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(LiveObjects);
+
+TEST(RemoteProvider, RefusesWrongPasswordsUnknownUsersAndUnreachableServers) {
+  RemoteServer& s = remote_server();
+  ASSERT_TRUE(s.up) << s.why;
+  const std::string user = s.add_user();
+  EXPECT_EQ(code_of([&] { mapi::open_remote_mailbox(s.options(user, "wrong")); }), ErrorCode::MAPI_E_LOGON_FAILED);
+  EXPECT_EQ(code_of([&] { mapi::open_remote_mailbox(s.options("nobody@example.com")); }), ErrorCode::MAPI_E_LOGON_FAILED);
+  // Nothing listens on port 1 of the loopback.
+  auto closed = s.options(user);
+  closed.url = "https://127.0.0.1:1";
+  EXPECT_EQ(code_of([&] { mapi::open_remote_mailbox(closed); }), ErrorCode::MAPI_E_NETWORK_ERROR);
+  // The self-signed certificate does not verify against the system's CAs.
+  auto unverified = s.options(user);
+  unverified.ca_file.clear();
+  EXPECT_EQ(code_of([&] { mapi::open_remote_mailbox(unverified); }), ErrorCode::MAPI_E_NETWORK_ERROR);
+  auto bad_url = s.options(user);
+  bad_url.url = "http://127.0.0.1:" + s.port;
+  EXPECT_EQ(code_of([&] { mapi::open_remote_mailbox(bad_url); }), ErrorCode::MAPI_E_INVALID_PARAMETER);
+  // With the right password, the mailbox is there, with its special folders.
+  auto mb = mapi::open_remote_mailbox(s.options(user));
+  EXPECT_NE(mb->special_folder(SpecialFolder::Inbox), mb->special_folder(SpecialFolder::Outbox));
+  EXPECT_NE(mb->special_folder(SpecialFolder::Calendar), 0u);
+  EXPECT_EQ(mb->folder_by_path("Inbox"), mb->special_folder(SpecialFolder::Inbox));
+}
+
+// What one client writes through the server, the server's own store holds, and the reverse.
+TEST(RemoteProvider, SeesTheServersMailbox) {
+  RemoteServer& s = remote_server();
+  ASSERT_TRUE(s.up) << s.why;
+  const std::string user = s.add_user();
+  auto remote = Logon::open(mapi::open_remote_mailbox(s.options(user)), LogonIdentity{user});
+  auto m = remote->open_special(SpecialFolder::Inbox)->create_message();
+  const std::string body(100000, 'x');  // larger than a ROP buffer: written through a stream
+  m->set_props({PropValue::string(tags::PidTagSubject, "through the server"), PropValue::string(tags::PidTagBody, body)});
+  m->modify_recipients(modrecip::Add, {PropertyBag{PropValue::string(tags::PidTagDisplayName, "Bob"),
+                                                   PropValue::string(tags::PidTagEmailAddress, "bob@example.com"),
+                                                   PropValue::string(tags::PidTagAddressType, "SMTP"),
+                                                   PropValue::i32(tags::PidTagRecipientType, recipient_type::To)}});
+  m->save_changes();
+  // The mailbox file the server keeps has it.
+  auto local = open_sqlite_mailbox(store::mailbox_file(s.data.string(), server::UserDirectory(s.data.string()).find(user)->mailbox));
+  openmapi::Message stored = local->load_message(*m->id());
+  EXPECT_EQ(stored.props.get_string(tags::PidTagSubject), "through the server");
+  EXPECT_EQ(stored.props.get_string(tags::PidTagBody), body);
+  ASSERT_EQ(stored.recipients.size(), 1u);
+  EXPECT_EQ(stored.recipients[0].get_string(tags::PidTagEmailAddress), "bob@example.com");
+  // A message the server's store gets otherwise is seen through the provider.
+  openmapi::Message other;
+  other.props.set(PropValue::string(tags::PidTagSubject, "filed on the server"));
+  other.props.set(PropValue::string(tags::PidTagMessageClass, "IPM.Note"));
+  const MessageId id = local->save_message(local->special_folder(SpecialFolder::Inbox), other);
+  EXPECT_EQ(remote->open_message(id)->get_prop(tags::PidTagSubject)->get<std::string>(), "filed on the server");
+}
