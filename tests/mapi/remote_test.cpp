@@ -1,8 +1,9 @@
 // The remote provider (mapi/remote.h) against a real `openmapi serve` over loopback TLS: the
-// object-model suite (tests/store/objects_suite.h) runs through it as it runs on the local
-// store — except the notification tests (LiveObjects: docs/REMOTE.md) — and what only a
+// object-model suite (tests/store/objects_suite.h) and the table suite (table_suite.h) run
+// through it as they run on the local store — except the notification tests (LiveObjects: docs/REMOTE.md) — and what only a
 // network store meets: wrong passwords, unreachable servers, certificates that do not verify.
 #include "store/objects_suite.h"
+#include "store/table_suite.h"
 
 #include "mapi/remote.h"
 #include "server/serve_util.h"
@@ -65,8 +66,17 @@ std::shared_ptr<Mailbox> objects_mailbox(const std::string&, TempDir&, bool fres
 }
 }  // namespace openmapi::objects_suite
 
+namespace openmapi::table_suite {
+std::shared_ptr<Mailbox> table_mailbox(const std::string&, TempDir& dir) {
+  std::string owner;
+  return objects_suite::objects_mailbox("remote", dir, true, owner);
+}
+}  // namespace openmapi::table_suite
+
 INSTANTIATE_TEST_SUITE_P(Remote, Objects, ::testing::Values(std::string("remote")), [](const auto& info) { return info.param; });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(LiveObjects);
+using openmapi::table_suite::TableTest;
+INSTANTIATE_TEST_SUITE_P(Remote, TableTest, ::testing::Values(std::string("remote")), [](const auto& info) { return info.param; });
 
 TEST(RemoteProvider, RefusesWrongPasswordsUnknownUsersAndUnreachableServers) {
   RemoteServer& s = remote_server();
