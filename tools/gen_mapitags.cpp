@@ -187,7 +187,9 @@ int main(int argc, char** argv) {
                          Extra{"PR_PROFILE_NAME_W", "PROP_TAG(PT_UNICODE, 0x3D12)", "the MAPI reference"},
                          Extra{"PR_PST_PATH", "PROP_TAG(PT_TSTRING, 0x6700)", "the PST provider's (mspst.h)"},
                          Extra{"PR_PST_PATH_A", "PROP_TAG(PT_STRING8, 0x6700)", "the PST provider's (mspst.h)"},
-                         Extra{"PR_PST_PATH_W", "PROP_TAG(PT_UNICODE, 0x6700)", "the PST provider's (mspst.h)"}})
+                         Extra{"PR_PST_PATH_W", "PROP_TAG(PT_UNICODE, 0x6700)", "the PST provider's (mspst.h)"},
+                         Extra{"PR_PROFILE_UNRESOLVED_NAME", "PROP_TAG(PT_STRING8, 0x6607)", "the Exchange provider's (emsmdb)"},
+                         Extra{"PR_PROFILE_UNRESOLVED_SERVER", "PROP_TAG(PT_STRING8, 0x6608)", "the Exchange provider's (emsmdb)"}})
     if (seen.insert(e.name).second) {
       out << "#define " << e.name << " " << e.tag << "  /* " << e.canonical << " */\n";
       ++written;

@@ -232,10 +232,14 @@ DECLARE_INTERFACE_(IProfAdmin, IUnknown) {
 typedef IProfAdmin* LPPROFADMIN;
 
 /* The profiles of `openmapi profile` (one file; see MAPILogonEx). Services are "MSUPST MS" (or
- * "MSPST MS": a PST/OST file, read-only) and "OPENMAPI_MAILBOX" (a SQLite mailbox file); one is
- * made unconfigured by CreateMsgService and gets its file by ConfigureMsgService with
- * PR_PST_PATH (the file's absolute path, for both kinds) and optionally PR_DISPLAY_NAME; until
- * then a logon on its profile fails with MAPI_E_UNCONFIGURED. Local profiles have no passwords:
+ * "MSPST MS": a PST/OST file, read-only), "OPENMAPI_MAILBOX" (a SQLite mailbox file) and "MSEMS"
+ * (a mailbox on a MAPI over HTTP server); one is made unconfigured by CreateMsgService and gets
+ * its file by ConfigureMsgService with PR_PST_PATH (the file's absolute path, for the first two)
+ * or its server with PR_PROFILE_UNRESOLVED_SERVER (https://host[:port] or a host name) and
+ * PR_PROFILE_UNRESOLVED_NAME (the user's address; the password is taken from the environment
+ * variable OPENMAPI_PASSWORD at logon, or from the profile when `openmapi profile create
+ * --password-stdin` kept it), and optionally PR_DISPLAY_NAME; until then a logon on its profile
+ * fails with MAPI_E_UNCONFIGURED. Local profiles have no passwords:
  * ChangeProfilePassword answers MAPI_E_NO_SUPPORT, and passwords given are not checked.
  * Changes are written to the file at once (replaced whole, mode 0600). Not thread-safe. */
 HRESULT STDAPICALLTYPE MAPIAdminProfiles(ULONG ulFlags, LPPROFADMIN* lppProfAdmin);

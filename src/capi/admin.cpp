@@ -22,14 +22,28 @@ constexpr PropTag kServiceName{0x3D09, PropType::String};
 constexpr PropTag kDefaultProfile{0x3D04, PropType::Boolean};
 constexpr PropTag kResourceFlags{0x3009, PropType::Integer32};
 constexpr PropTag kPstPath{0x6700, PropType::String};
+constexpr PropTag kUnresolvedName{0x6607, PropType::String8};    // PR_PROFILE_UNRESOLVED_NAME (emsmdb)
+constexpr PropTag kUnresolvedServer{0x6608, PropType::String8};  // PR_PROFILE_UNRESOLVED_SERVER
 
-// The MAPI service names of the two kinds of service.
-std::string service_name(const std::string& kind) { return kind == "pst" ? "MSUPST MS" : "OPENMAPI_MAILBOX"; }
+// The MAPI service names of the three kinds of service: a PST file, a mailbox file, a mailbox on
+// a MAPI over HTTP server (Exchange's service name, as programs that make Exchange profiles use).
+std::string service_name(const std::string& kind) {
+  return kind == "pst" ? "MSUPST MS" : kind == "remote" ? "MSEMS" : "OPENMAPI_MAILBOX";
+}
 std::string kind_of_service(const std::string& name) {
   if (name == "MSUPST MS" || name == "MSPST MS") return "pst";
   if (name == "OPENMAPI_MAILBOX") return "mailbox";
+  if (name == "MSEMS") return "remote";
   throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no message service '" + name.substr(0, 80) +
-                                               "' (there are MSUPST MS, MSPST MS and OPENMAPI_MAILBOX)");
+                                               "' (there are MSUPST MS, MSPST MS, OPENMAPI_MAILBOX and MSEMS)");
+}
+// PR_PROFILE_UNRESOLVED_SERVER as the remote provider's URL: https://host[:port], or a bare host
+// name (with an optional port), which means https.
+std::string server_url(const std::string& text) {
+  if (text.rfind("https://", 0) == 0) return text;
+  if (text.empty() || text.find("://") != std::string::npos || text.find_first_of("/ \t") != std::string::npos)
+    throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "PR_PROFILE_UNRESOLVED_SERVER is a host name or an https:// URL");
+  return "https://" + text;
 }
 
 std::string hex_of(const std::array<uint8_t, 16>& b) {
@@ -73,7 +87,8 @@ class ServiceAdminObject final : public ComObject<ServiceAdminObject, IMsgServic
         if (p.services.size() >= 64) throw_error(ErrorCode::MAPI_E_NOT_ENOUGH_RESOURCES, "a profile holds at most 64 services");
         mapi::MessageService s;
         s.kind = kind;
-        s.display_name = display ? text_arg(display, flags) : (kind == "pst" ? "Personal Folders" : "Mailbox");
+        s.display_name = display ? text_arg(display, flags)
+                                 : (kind == "pst" ? "Personal Folders" : kind == "remote" ? "Microsoft Exchange" : "Mailbox");
         std::random_device rd;
         std::array<uint8_t, 16> uid{};
         for (auto& b : uid) b = uint8_t(rd());
@@ -101,9 +116,11 @@ class ServiceAdminObject final : public ComObject<ServiceAdminObject, IMsgServic
       return S_OK;
     });
   }
-  // PR_PST_PATH: the store file (absolute; it must open as the service's kind); PR_DISPLAY_NAME.
-  // MAPI_E_UNCONFIGURED without PR_PST_PATH for a service that has no file yet; dialogs
-  // (SERVICE_UI_ALWAYS) are not shown.
+  // PR_PST_PATH: the store file (absolute; it must open as the service's kind); for MSEMS
+  // PR_PROFILE_UNRESOLVED_SERVER (the server: https://host[:port] or a host name) and
+  // PR_PROFILE_UNRESOLVED_NAME (the user's SMTP address; the password comes from
+  // OPENMAPI_PASSWORD at logon); PR_DISPLAY_NAME. MAPI_E_UNCONFIGURED while a service lacks what
+  // it needs; dialogs (SERVICE_UI_ALWAYS) are not shown.
   HRESULT STDMETHODCALLTYPE ConfigureMsgService(LPMAPIUID uid, ULONG_PTR, ULONG flags, ULONG count, LPSPropValue props) override {
     return guarded(err_, [&] {
       need(uid);
@@ -113,7 +130,12 @@ class ServiceAdminObject final : public ComObject<ServiceAdminObject, IMsgServic
         if (s.uid_hex.empty()) s.uid_hex = hex_of(s.uid());  // keep the UID the caller knows
         for (const PropValue& v : values) {
           const auto* text = v.get_if<std::string>();
-          if (v.tag().id() == kPstPath.id() && text) {
+          if (s.kind == "remote" && v.tag().id() == kUnresolvedServer.id() && text) {
+            s.path = server_url(*text);
+          } else if (s.kind == "remote" && v.tag().id() == kUnresolvedName.id() && text) {
+            if (text->empty() || text->size() > 320) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "PR_PROFILE_UNRESOLVED_NAME is the user's address");
+            s.name = *text;
+          } else if (s.kind != "remote" && v.tag().id() == kPstPath.id() && text) {
             if (text->empty() || (*text)[0] != '/')
               throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "PR_PST_PATH must be an absolute path");
             if (!fs::is_regular_file(*text)) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no file '" + text->substr(0, 200) + "'");
@@ -126,6 +148,8 @@ class ServiceAdminObject final : public ComObject<ServiceAdminObject, IMsgServic
             s.display_name = *text;
           }
         }
+        if (s.kind == "remote" && (s.path.empty() || s.name.empty()))
+          throw_error(ErrorCode::MAPI_E_UNCONFIGURED, "the service needs PR_PROFILE_UNRESOLVED_SERVER and PR_PROFILE_UNRESOLVED_NAME");
         if (s.path.empty()) throw_error(ErrorCode::MAPI_E_UNCONFIGURED, "the service needs PR_PST_PATH, the path of its file");
       });
       (void)flags;

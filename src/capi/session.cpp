@@ -205,6 +205,10 @@ class SessionObject final : public ComObject<SessionObject, IMAPISession, IID_IM
       auto l = s_->open_msg_store(i);
       const Guid g = l->mailbox().mailbox_guid();
       if (id == Bytes(g.bytes.begin(), g.bytes.end())) return l;
+      // The plain store entry ID of the message store table (mapi/session.cpp): no flags, the UID.
+      if (id.size() == 20 && std::all_of(id.begin(), id.begin() + 4, [](uint8_t b) { return b == 0; }) &&
+          std::equal(g.bytes.begin(), g.bytes.end(), id.begin() + 4))
+        return l;
       const PropertyBag p = l->mailbox().store_properties();
       if (const PropValue* e = p.find(PropTag(0x0FFB, PropType::Binary)); e && e->get<Bytes>() == id) return l;  // PidTagStoreEntryId
     }
@@ -301,7 +305,9 @@ HRESULT STDAPICALLTYPE MAPILogonEx(ULONG_PTR, LPTSTR profile_name, LPTSTR passwo
     return S_OK;
   } catch (const openmapi::MapiError& e) {
     const ErrorCode c = e.code();
-    if (c == ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY || c == ErrorCode::MAPI_E_CORRUPT_DATA || c == ErrorCode::MAPI_E_UNCONFIGURED)
+    // A server that cannot be reached (or forgot the session) is not a refused logon.
+    if (c == ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY || c == ErrorCode::MAPI_E_CORRUPT_DATA || c == ErrorCode::MAPI_E_UNCONFIGURED ||
+        c == ErrorCode::MAPI_E_NETWORK_ERROR || c == ErrorCode::MAPI_E_END_OF_SESSION)
       return HRESULT(c);
     return HRESULT(ErrorCode::MAPI_E_LOGON_FAILED);
   } catch (const std::bad_alloc&) {

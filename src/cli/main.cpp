@@ -713,12 +713,18 @@ int main(int argc, char** argv) {
   profile->require_subcommand(1);
   std::string prof_name, prof_mailbox, prof_pst;
   std::vector<std::string> prof_psts;
-  auto* pcreate = profile->add_subcommand("create", "Create a profile with a mailbox and/or PST files (the first is the default store)");
+  auto* pcreate = profile->add_subcommand("create", "Create a profile with a mailbox, a server mailbox and/or PST files (the first is the default store)");
   pcreate->add_option("name", prof_name, "Profile name")->required();
   pcreate->add_option("--mailbox", prof_mailbox, "A mailbox of the data directory");
+  cli::RemoteServiceOptions prof_remote;
+  pcreate->add_option("--server", prof_remote.url, "A MAPI over HTTP server (https://host[:port]) holding the mailbox of --user");
+  pcreate->add_option("--user", prof_remote.user, "The user (SMTP address) to log on to --server as");
+  pcreate->add_flag("--password-stdin", prof_remote.password_stdin,
+                    "Read the password from standard input and keep it in the profile (else OPENMAPI_PASSWORD at every logon)");
+  pcreate->add_option("--ca-file", prof_remote.ca_file, "PEM file of the CA of the server's certificate (default: the system's CAs)");
   pcreate->add_option("--pst", prof_psts, "A PST or OST file (repeatable)")->allow_extra_args(false);
   pcreate->add_option("--display-name", display, "Display name of the first store");
-  pcreate->callback([&] { action = [&] { cli::profile_create(o.dir(), prof_name, prof_mailbox, prof_psts, display); }; });
+  pcreate->callback([&] { action = [&] { cli::profile_create(o.dir(), prof_name, prof_mailbox, prof_remote, prof_psts, display); }; });
   auto* pls2 = profile->add_subcommand("ls", "List profiles");
   pls2->add_flag("--json", as_json, "JSON output");
   pls2->callback([&] { action = [&] { cli::profile_ls(as_json); }; });

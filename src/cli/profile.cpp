@@ -1,11 +1,13 @@
 #include "cli/profile.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/common.h"
 #include "core/bytes.h"
+#include "mapi/remote.h"
 #include "mapi/session.h"
 #include "store/pst/pst_mailbox.h"
 
@@ -19,14 +21,37 @@ mapi::ProfileStore profiles() { return mapi::ProfileStore(mapi::ProfileStore::de
 }  // namespace
 
 void profile_create(const std::string& data_dir, const std::string& name, const std::string& mailbox,
-                    const std::vector<std::string>& psts, const std::string& display_name) {
+                    const RemoteServiceOptions& remote, const std::vector<std::string>& psts, const std::string& display_name) {
   mapi::check_profile_name(name);
-  if (mailbox.empty() && psts.empty()) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "give --mailbox NAME and/or --pst FILE");
+  if (mailbox.empty() && psts.empty() && remote.url.empty())
+    throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "give --mailbox NAME, --server URL --user ADDRESS and/or --pst FILE");
+  if (remote.url.empty() != remote.user.empty()) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "--server and --user go together");
   mapi::Profile p{name, {}};
   if (!mailbox.empty()) {
     auto mb = open_mailbox(data_dir, mailbox);  // must exist and open
     std::string shown = mb->store_properties().get_string(tags::PidTagDisplayName).value_or(mailbox);
     p.services.push_back({"mailbox", mailbox, fs::absolute(mailbox_path(data_dir, mailbox)).lexically_normal().string(), shown});
+  }
+  if (!remote.url.empty()) {
+    mapi::RemoteOptions o;
+    o.url = remote.url;
+    o.user = remote.user;
+    if (!remote.ca_file.empty()) {
+      if (!fs::is_regular_file(remote.ca_file)) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no CA file '" + remote.ca_file + "'");
+      o.ca_file = fs::absolute(remote.ca_file).lexically_normal().string();
+    }
+    if (remote.password_stdin) {
+      std::getline(std::cin, o.password);
+      if (!o.password.empty() && o.password.back() == '\r') o.password.pop_back();
+    } else if (const char* env = std::getenv("OPENMAPI_PASSWORD")) {
+      o.password = env;
+    }
+    auto mb = mapi::open_remote_mailbox(o);  // the server must accept the logon
+    std::string shown = mb->store_properties().get_string(tags::PidTagDisplayName).value_or(remote.user);
+    mapi::MessageService svc{"remote", remote.user, o.url, shown};
+    if (remote.password_stdin) svc.password = o.password;
+    svc.ca_file = o.ca_file;
+    p.services.push_back(svc);
   }
   for (const auto& file : psts) {
     if (!fs::is_regular_file(file)) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no PST file '" + file + "'");

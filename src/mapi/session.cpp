@@ -69,7 +69,15 @@ std::unique_ptr<store::Table> Session::message_store_table() {
                                                                                  : svc.display_name));
     Guid g = stores_[i]->mailbox().mailbox_guid();
     m.props.set(PropValue::binary(tags::PidTagRecordKey, Bytes(g.bytes.begin(), g.bytes.end())));
-    if (const PropValue* e = p.find(tags::PidTagStoreEntryId)) m.props.set(PropValue::binary(tags::PidTagEntryId, e->get<Bytes>()));
+    // The store's own entry ID; a provider without one (a PST file) gets the plain form: four
+    // flag bytes and the store's provider UID, which Session::store_of_entry reads as well.
+    if (const PropValue* e = p.find(tags::PidTagStoreEntryId)) {
+      m.props.set(PropValue::binary(tags::PidTagEntryId, e->get<Bytes>()));
+    } else {
+      Bytes eid(4, 0);
+      eid.insert(eid.end(), g.bytes.begin(), g.bytes.end());
+      m.props.set(PropValue::binary(tags::PidTagEntryId, eid));
+    }
     m.props.set(PropValue::boolean(tags::PidTagDefaultStore, i == 0));
     m.props.set(PropValue::string(tags::PidTagProviderDisplay, svc.kind));
     m.props.set(PropValue::i32(tags::PidTagObjectType, 1));  // MAPI_STORE

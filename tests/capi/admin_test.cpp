@@ -71,7 +71,7 @@ TEST_F(ProfAdmin, ProfilesAndServicesMadeThroughMapiAreTheCommandLinesProfiles) 
   LPSERVICEADMIN services_admin = nullptr;
   ASSERT_EQ(admin->AdminServices((LPTSTR) "second", nullptr, 0, 0, &services_admin), S_OK);
   ASSERT_EQ(services_admin->CreateMsgService((LPTSTR) "OPENMAPI_MAILBOX", (LPTSTR) "Alice again", 0, 0), S_OK);
-  EXPECT_EQ(services_admin->CreateMsgService((LPTSTR) "MSEMS", nullptr, 0, 0), MAPI_E_NOT_FOUND);
+  EXPECT_EQ(services_admin->CreateMsgService((LPTSTR) "MSFAX XP", nullptr, 0, 0), MAPI_E_NOT_FOUND);
   std::vector<MAPIUID> uids = services(services_admin);
   ASSERT_EQ(uids.size(), 1u);
   EXPECT_EQ(MAPILogonEx(0, (LPTSTR) "second", nullptr, MAPI_EXTENDED | MAPI_NEW_SESSION, &s), MAPI_E_UNCONFIGURED);

@@ -123,11 +123,24 @@ class PstMailbox final : public Mailbox {
     return w.take();
   }
 
+  // Both the PST's own form (entry_id) and the folder and message entry IDs of MS-OXCDATA
+  // 2.2.4 that the object model's callers (the C ABI) make for any store, with the NID as the
+  // global counter.
   std::pair<bool, uint64_t> resolve_entry_id(const Bytes& e) override {
-    if (e.size() != 24 || !std::equal(guid_.bytes.begin(), guid_.bytes.end(), e.begin() + 4))
-      throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "not an entry ID of this PST");
-    BinaryReader r(ByteView(e.data() + 20, 4));
-    const uint32_t nid = r.u32();
+    uint64_t id = 0;
+    if (e.size() == 46 || e.size() == 70) {
+      auto [is_folder, gc] = Mailbox::resolve_entry_id(e);
+      if (gc > 0xFFFFFFFFu) throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no object " + std::to_string(gc) + " in this PST");
+      id = gc;
+      if (is_folder != (id == f_.root_folder() || parent_.count(uint32_t(id)) != 0))
+        throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no " + std::string(is_folder ? "folder " : "message ") + std::to_string(id) + " in this PST");
+    } else {
+      if (e.size() != 24 || !std::equal(guid_.bytes.begin(), guid_.bytes.end(), e.begin() + 4))
+        throw_error(ErrorCode::MAPI_E_INVALID_ENTRYID, "not an entry ID of this PST");
+      BinaryReader r(ByteView(e.data() + 20, 4));
+      id = r.u32();
+    }
+    const uint32_t nid = uint32_t(id);
     if (message_folder_.count(nid)) return {false, nid};
     if (nid == f_.root_folder() || parent_.count(nid)) return {true, nid};
     throw_error(ErrorCode::MAPI_E_NOT_FOUND, "no object " + std::to_string(nid) + " in this PST");
