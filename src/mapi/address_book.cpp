@@ -61,10 +61,18 @@ std::vector<AddressBook::Container> AddressBook::containers() {
       out.push_back(std::move(c));
     }
   }
+  for (const auto& d : directories_) {
+    Container c;
+    c.name = d->name();
+    c.entry_id = d->entry_id();
+    c.directory = d;
+    out.push_back(std::move(c));
+  }
   return out;
 }
 
 std::vector<AddressEntry> AddressBook::entries(const Container& c) {
+  if (c.directory) return c.directory->entries();
   store::Mailbox& mb = stores_.at(c.store)->mailbox();
   std::vector<PropTag> cols{tags::PidTagDisplayName};
   std::vector<std::pair<size_t, size_t>> slots;  // column of the address, of its display name (0: none)
@@ -103,6 +111,7 @@ std::vector<AddressEntry> AddressBook::entries(const Container& c) {
 }
 
 std::vector<AddressBook::DistList> AddressBook::dist_lists(const Container& c) {
+  if (c.directory) return {};  // a server's groups are not read yet
   store::Mailbox& mb = stores_.at(c.store)->mailbox();
   std::vector<DistList> out;
   auto members = named_tag(mb, "PidLidDistributionListOneOffMembers");
@@ -135,7 +144,16 @@ AddressEntry AddressBook::resolve_name(const std::string& text) {
   const std::string want = ascii_lower(text);
   if (want.empty()) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "nothing to resolve");
   std::vector<AddressEntry> all;
+  std::optional<AddressEntry> from_directory;
   for (const auto& c : containers()) {
+    if (c.directory) {
+      if (from_directory) continue;
+      if (auto e = c.directory->resolve(text)) {
+        from_directory = e;
+        all.push_back(*e);
+      }
+      continue;
+    }
     auto e = entries(c);
     all.insert(all.end(), e.begin(), e.end());
   }
@@ -161,6 +179,7 @@ AddressEntry AddressBook::resolve_name(const std::string& text) {
         return false;
       }))
     return *e;
+  if (from_directory) return *from_directory;  // resolved by the server's rules (a local part, a DN ...)
   if (looks_like_address(text)) {
     AddressEntry e;
     e.display_name = text;

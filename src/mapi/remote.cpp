@@ -12,6 +12,7 @@
 #include "core/sortorder.h"
 #include "core/unicode.h"
 #include "mapi/remote_client.h"
+#include "server/nspi.h"
 #include "server/recipient_row.h"
 #include "store/objects.h"
 #include "server/rops.h"
@@ -1631,5 +1632,150 @@ std::shared_ptr<store::Mailbox> open_remote_mailbox(const RemoteOptions& options
   s->logon = b.handle(l);
   return std::make_shared<RemoteMailbox>(std::move(s));
 }
+
+namespace {
+
+// ---- the Global Address List through NSPI -----------------------------------------------
+class RemoteDirectory final : public Directory {
+ public:
+  explicit RemoteDirectory(const RemoteOptions& o) : options_(o) {}
+  ~RemoteDirectory() override {
+    if (client_) client_->nspi_unbind();
+  }
+
+  std::string name() override { return "Global Address List"; }
+  // MS-OXNSPI 2.2.9.3: the permanent entry ID of the GAL container (DN "/").
+  Bytes entry_id() override { return server::nspi::permanent_entry_id(0x100 /* DT_CONTAINER */, "/"); }
+
+  // QueryRows from the beginning of the GAL, 100 rows a request, following the returned STAT.
+  std::vector<AddressEntry> entries() override {
+    std::lock_guard lk(mutex_);
+    bind();
+    server::nspi::Stat stat;
+    stat.code_page = 65001;
+    std::vector<AddressEntry> out;
+    while (out.size() < kMaxDirectoryEntries) {
+      BinaryWriter w;
+      w.u32(0);  // Flags
+      w.u8(0xFF);
+      server::nspi::write_stat(w, stat);
+      w.u32(0);    // ExplicitTableCount
+      w.u32(100);  // RowCount
+      w.u8(0xFF);
+      write_columns(w);
+      w.u32(0);  // AuxiliaryBufferSize
+      const Bytes body = client_->nspi("QueryRows", w.data());
+      BinaryReader r(body);
+      if (!r.u8()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an NSPI QueryRows response without its STAT");
+      stat = server::nspi::read_stat(r);
+      const size_t got = read_rows(r, out);
+      if (got == 0 || stat.current_rec == server::nspi::MID_END_OF_TABLE) break;
+    }
+    return out;
+  }
+
+  // ResolveNames: the server's ambiguous name resolution (MS-OXNSPI 3.1.4.7).
+  std::optional<AddressEntry> resolve(const std::string& text) override {
+    std::lock_guard lk(mutex_);
+    bind();
+    BinaryWriter w;
+    w.u32(0);  // Reserved
+    w.u8(0xFF);
+    server::nspi::Stat stat;
+    stat.code_page = 65001;
+    server::nspi::write_stat(w, stat);
+    w.u8(0xFF);
+    write_columns(w);
+    w.u8(0xFF);  // HasNames
+    w.u32(1);
+    w.utf16z(text);
+    w.u32(0);  // AuxiliaryBufferSize
+    const Bytes body = client_->nspi("ResolveNames", w.data());
+    BinaryReader r(body);
+    r.u32();  // CodePage
+    uint32_t result = server::nspi::MID_UNRESOLVED;
+    if (r.u8()) {  // HasMIds
+      const uint32_t n = r.u32();
+      if (n != 1) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an NSPI ResolveNames response with " + std::to_string(n) + " results for one name");
+      result = r.u32();
+    }
+    std::vector<AddressEntry> rows;
+    read_rows(r, rows);
+    if (result != server::nspi::MID_RESOLVED || rows.size() != 1) return std::nullopt;
+    return rows[0];
+  }
+
+ private:
+  // PidTagDisplayName, PidTagSmtpAddress, PidTagEmailAddress (the DN), in UTF-16.
+  static constexpr PropTag kColumns[3] = {PropTag(0x3001, PropType::String), PropTag(0x39FE, PropType::String),
+                                          PropTag(0x3003, PropType::String)};
+  static void write_columns(BinaryWriter& w) {
+    w.u32(3);
+    for (PropTag t : kColumns) w.u32(t.value);
+  }
+  void bind() {
+    if (client_) return;
+    auto c = std::make_unique<MapiHttpClient>(options_);
+    c->nspi_bind();
+    client_ = std::move(c);
+  }
+  // HasColumnsAndRows, Columns, RowCount, AddressBookPropertyRows (MS-OXCMAPIHTTP 2.2.1.2/3):
+  // the rows appended to `out` as SMTP entries; returns how many rows came.
+  size_t read_rows(BinaryReader& r, std::vector<AddressEntry>& out) {
+    if (!r.u8()) return 0;
+    const uint32_t ncols = r.u32();
+    if (size_t(ncols) * 4 > r.remaining() || ncols > 64) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an NSPI row set claims " + std::to_string(ncols) + " columns");
+    std::vector<PropTag> cols;
+    for (uint32_t i = 0; i < ncols; ++i) cols.push_back(PropTag(r.u32()));
+    const uint32_t nrows = r.u32();
+    if (nrows > r.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an NSPI row set claims " + std::to_string(nrows) + " rows");
+    for (uint32_t i = 0; i < nrows; ++i) {
+      const bool flagged = r.u8() != 0;
+      std::string display, smtp, dn;
+      for (PropTag col : cols) {
+        PropTag t = col;
+        if (t.type() == PropType::Unspecified) t = t.with_type(PropType(r.u16()));
+        if (flagged) {
+          const uint8_t f = r.u8();
+          if (f == 0x1) continue;  // no value
+          if (f == 0xA) {
+            r.u32();  // an error code for the value
+            continue;
+          }
+        }
+        if (t.type() == PropType::ErrorCode) {
+          r.u32();
+          continue;
+        }
+        const PropValue v = server::nspi::read_value(r, t);
+        const auto* text = v.get_if<std::string>();
+        if (!text) continue;
+        if (t.id() == 0x3001) display = *text;
+        else if (t.id() == 0x39FE) smtp = *text;
+        else if (t.id() == 0x3003) dn = *text;
+      }
+      if (smtp.empty()) continue;  // an entry without an Internet address cannot be written to
+      AddressEntry e;
+      e.display_name = display.empty() ? smtp : display;
+      e.email_address = smtp;
+      OneOffEntryId o;
+      o.display_name = e.display_name;
+      o.address_type = "SMTP";
+      o.email_address = smtp;
+      e.entry_id = o.serialize();
+      e.container = name();
+      out.push_back(std::move(e));
+    }
+    return nrows;
+  }
+
+  RemoteOptions options_;
+  std::mutex mutex_;
+  std::unique_ptr<MapiHttpClient> client_;
+};
+
+}  // namespace
+
+std::shared_ptr<Directory> open_remote_directory(const RemoteOptions& options) { return std::make_shared<RemoteDirectory>(options); }
 
 }  // namespace openmapi::mapi

@@ -30,6 +30,7 @@
 #include <memory>
 #include <string>
 
+#include "mapi/address_book.h"
 #include "store/store.h"
 
 namespace openmapi::mapi {
@@ -48,5 +49,12 @@ struct RemoteOptions {
 // Connects and logs on to the user's mailbox. MAPI_E_INVALID_PARAMETER for a URL that is not
 // https://host[:port]; MAPI_E_NETWORK_ERROR, MAPI_E_LOGON_FAILED as above.
 std::shared_ptr<store::Mailbox> open_remote_mailbox(const RemoteOptions& options);
+
+// The server's Global Address List through NSPI (MS-OXCMAPIHTTP 2.2.5 over a connection of its
+// own): QueryRows for the entries (at most kMaxDirectoryEntries), ResolveNames for ambiguous
+// name resolution. Nothing is sent until the first call (then Autodiscover and Bind); errors as
+// for open_remote_mailbox. Thread-safe (calls are serialised).
+inline constexpr size_t kMaxDirectoryEntries = 100000;
+std::shared_ptr<Directory> open_remote_directory(const RemoteOptions& options);
 
 }  // namespace openmapi::mapi

@@ -13,6 +13,7 @@
 #include "core/propvalue.h"
 #include "mapi/remote.h"
 #include "server/emsmdb.h"
+#include "server/nspi.h"
 #include "server/rops.h"
 
 namespace openmapi::mapi {
@@ -170,7 +171,7 @@ MapiHttpClient::~MapiHttpClient() = default;
 const std::string& MapiHttpClient::server() const { return c_->server; }
 
 MapiHttpClient::Reply MapiHttpClient::post(const std::string& path, const std::string& request_type, const std::string& content_type,
-                                           const std::string& body) {
+                                           const std::string& body, const std::string& cookie) {
   http::request<http::string_body> req{http::verb::post, path, 11};
   req.set(http::field::host, c_->url.host);
   req.set(http::field::authorization, c_->auth);
@@ -181,7 +182,7 @@ MapiHttpClient::Reply MapiHttpClient::post(const std::string& path, const std::s
     req.set("X-RequestId", "{6F1E3A44-0A0B-4C2D-9E8F-0123456789AB}:" + std::to_string(++request_id_));
     req.set("X-ClientInfo", "{6F1E3A44-0A0B-4C2D-9E8F-0123456789AC}:1");
     req.set("X-ClientApplication", "OpenMAPI/1.0");
-    if (!context_cookie_.empty()) req.set(http::field::cookie, context_cookie_);
+    if (!cookie.empty()) req.set(http::field::cookie, cookie);
   } else {
     req.set("X-MapiHttpCapability", "1");
   }
@@ -212,7 +213,8 @@ Bytes MapiHttpClient::mapi_body(const Reply& r, const char* what) {
   return Bytes(r.body.begin() + long(end) + 4, r.body.end());
 }
 
-void MapiHttpClient::connect() {
+void MapiHttpClient::discover() {
+  if (discovered_) return;
   // Autodiscover (MS-OXDSCLI 2.2.3 POX request): the LegacyDN and the EMSMDB URL.
   const std::string request =
       "<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover "
@@ -220,7 +222,7 @@ void MapiHttpClient::connect() {
       xml_text(c_->options.user) +
       "</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
       "</AcceptableResponseSchema></Request></Autodiscover>";
-  Reply ad = post("/autodiscover/autodiscover.xml", "", "text/xml", request);
+  Reply ad = post("/autodiscover/autodiscover.xml", "", "text/xml", request, "");
   if (ad.status != 200) throw_error(ErrorCode::MAPI_E_CALL_FAILED, "Autodiscover at " + c_->server + " answered HTTP " + std::to_string(ad.status));
   legacy_dn_ = element(ad.body, "LegacyDN");
   if (legacy_dn_.empty()) {
@@ -234,7 +236,17 @@ void MapiHttpClient::connect() {
     const size_t scheme = url.find("://");
     const size_t path = scheme == std::string::npos ? std::string::npos : url.find('/', scheme + 3);
     if (path != std::string::npos) emsmdb_path_ = url.substr(path);
+    const size_t book = ad.body.find("<AddressBook>", mapi);
+    url = book == std::string::npos ? "" : element(ad.body, "InternalUrl", book);
+    const size_t book_scheme = url.find("://");
+    const size_t book_path = book_scheme == std::string::npos ? std::string::npos : url.find('/', book_scheme + 3);
+    if (book_path != std::string::npos) nspi_path_ = url.substr(book_path);
   }
+  discovered_ = true;
+}
+
+void MapiHttpClient::connect() {
+  discover();
 
   // Connect (MS-OXCMAPIHTTP 2.2.4.1.1): UserDn, Flags, DefaultCodePage, LcidSort, LcidString, no auxiliary buffer.
   BinaryWriter w;
@@ -245,7 +257,7 @@ void MapiHttpClient::connect() {
   w.u32(0x409);
   w.u32(0);
   const Bytes& b = w.data();
-  Reply r = post(emsmdb_path_, "Connect", "application/mapi-http", std::string(b.begin(), b.end()));
+  Reply r = post(emsmdb_path_, "Connect", "application/mapi-http", std::string(b.begin(), b.end()), "");
   Bytes body = mapi_body(r, "Connect");
   BinaryReader in(body);
   const uint32_t status = in.u32(), error = in.u32();
@@ -272,7 +284,7 @@ Bytes MapiHttpClient::execute(const Bytes& rop_buffer) {
   w.u32(server::kMaxRopOutPerBuffer);
   w.u32(0);
   const Bytes& b = w.data();
-  Reply r = post(emsmdb_path_, "Execute", "application/mapi-http", std::string(b.begin(), b.end()));
+  Reply r = post(emsmdb_path_, "Execute", "application/mapi-http", std::string(b.begin(), b.end()), context_cookie_);
   Bytes body = mapi_body(r, "Execute");
   BinaryReader in(body);
   const uint32_t status = in.u32(), error = in.u32();
@@ -291,10 +303,52 @@ void MapiHttpClient::disconnect() noexcept {
   try {
     BinaryWriter w;
     w.u32(0);
-    post(emsmdb_path_, "Disconnect", "application/mapi-http", std::string(4, '\0'));
+    post(emsmdb_path_, "Disconnect", "application/mapi-http", std::string(4, '\0'), context_cookie_);
   } catch (...) {
   }
   context_cookie_.clear();
+}
+
+void MapiHttpClient::nspi_bind() {
+  discover();
+  // Bind (MS-OXCMAPIHTTP 2.2.5.1.1): Flags 0, a STAT (code page 65001: strings come as asked),
+  // no auxiliary buffer.
+  BinaryWriter w;
+  w.u32(0);
+  w.u8(0xFF);
+  server::nspi::Stat stat;
+  stat.code_page = 65001;
+  server::nspi::write_stat(w, stat);
+  w.u32(0);
+  const Bytes& b = w.data();
+  Reply r = post(nspi_path_, "Bind", "application/mapi-http", std::string(b.begin(), b.end()), "");
+  Bytes body = mapi_body(r, "NSPI Bind");
+  BinaryReader in(body);
+  const uint32_t status = in.u32(), error = in.u32();
+  if (status != 0) throw_error(ErrorCode::MAPI_E_CALL_FAILED, "NSPI Bind at " + c_->server + " failed with status " + std::to_string(status));
+  if (error != 0) throw_error(ErrorCode(error), "the address book of " + c_->server + " refused the Bind");
+  nspi_cookie_ = r.set_cookie.substr(0, r.set_cookie.find(';'));
+  if (nspi_cookie_.empty()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "NSPI Bind at " + c_->server + " gave no context cookie");
+}
+
+Bytes MapiHttpClient::nspi(const std::string& type, const Bytes& body) {
+  Reply r = post(nspi_path_, type, "application/mapi-http", std::string(body.begin(), body.end()), nspi_cookie_);
+  Bytes out = mapi_body(r, ("NSPI " + type).c_str());
+  BinaryReader in(out);
+  const uint32_t status = in.u32(), error = in.u32();
+  if (status != 0) throw_error(ErrorCode::MAPI_E_CALL_FAILED, "NSPI " + type + " failed with status " + std::to_string(status));
+  // ErrorsReturned (0x00040380) is a success with some values missing.
+  if (error != 0 && error != 0x00040380) throw_error(ErrorCode(error), "the address book of " + c_->server + " answered " + type + " with an error");
+  return Bytes(out.begin() + 8, out.end());  // what follows ErrorCode
+}
+
+void MapiHttpClient::nspi_unbind() noexcept {
+  if (nspi_cookie_.empty()) return;
+  try {
+    post(nspi_path_, "Unbind", "application/mapi-http", std::string(8, '\0'), nspi_cookie_);
+  } catch (...) {
+  }
+  nspi_cookie_.clear();
 }
 
 // ---- RopBatch ----------------------------------------------------------------------------

@@ -43,12 +43,22 @@ class MapiHttpClient {
   MapiHttpClient(const MapiHttpClient&) = delete;
   MapiHttpClient& operator=(const MapiHttpClient&) = delete;
 
+  // Autodiscover: the user's LegacyDN and the EMSMDB and NSPI URLs.
+  void discover();
   // Autodiscover, then Connect. Afterwards legacy_dn() and display_name() are the user's.
   void connect();
   // One Execute: a ROP input buffer (RopSize, ROPs, handle table) in, the ROP output buffer out.
   Bytes execute(const Bytes& rop_buffer);
   // Disconnect (best effort: errors are swallowed; the server expires the context anyway).
   void disconnect() noexcept;
+
+  // The address book endpoint (MS-OXCMAPIHTTP 2.2.5, after discover()): Bind gives the NSPI
+  // context cookie the other requests carry, Unbind ends it. nspi() posts one request of `type`
+  // and returns the body after StatusCode and ErrorCode; a failing ErrorCode throws as the MAPI
+  // error it is (ErrorsReturned, some values missing, is a success).
+  void nspi_bind();
+  Bytes nspi(const std::string& type, const Bytes& body);
+  void nspi_unbind() noexcept;
 
   const std::string& legacy_dn() const { return legacy_dn_; }
   const std::string& display_name() const { return display_name_; }
@@ -62,7 +72,8 @@ class MapiHttpClient {
     std::string set_cookie;
     std::string body;
   };
-  Reply post(const std::string& path, const std::string& request_type, const std::string& content_type, const std::string& body);
+  Reply post(const std::string& path, const std::string& request_type, const std::string& content_type, const std::string& body,
+             const std::string& cookie);
   // The binary part of a successful MAPI/HTTP reply (after the meta-tags), or the error it is.
   Bytes mapi_body(const Reply& r, const char* what);
 
@@ -70,6 +81,9 @@ class MapiHttpClient {
   std::string legacy_dn_, display_name_;
   std::string emsmdb_path_ = "/mapi/emsmdb/";
   std::string context_cookie_;  // "MapiContext=..."
+  std::string nspi_path_ = "/mapi/nspi/";
+  std::string nspi_cookie_;  // the NSPI context's cookie
+  bool discovered_ = false;
   uint64_t request_id_ = 0;
 };
 

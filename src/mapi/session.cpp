@@ -11,22 +11,26 @@ namespace openmapi::mapi {
 
 namespace {
 
+// What the remote provider needs of a "remote" service: the password from the profile or the
+// environment (none: MAPI_E_LOGON_FAILED).
+RemoteOptions remote_options(const Profile& profile, const MessageService& svc) {
+  RemoteOptions o;
+  o.url = svc.path;
+  o.user = svc.name;
+  o.password = svc.password;
+  if (o.password.empty())
+    if (const char* env = std::getenv("OPENMAPI_PASSWORD")) o.password = env;
+  if (o.password.empty())
+    throw_error(ErrorCode::MAPI_E_LOGON_FAILED, "the remote service of profile '" + profile.name + "' keeps no password (set OPENMAPI_PASSWORD)");
+  o.ca_file = svc.ca_file;
+  return o;
+}
+
 std::shared_ptr<store::Mailbox> open_service(const Profile& profile, const MessageService& svc) {
   if (svc.path.empty())
     throw_error(ErrorCode::MAPI_E_UNCONFIGURED, "the " + svc.kind + " service '" + svc.display_name + "' of profile '" + profile.name +
                                                     "' is not configured (no file)");
-  if (svc.kind == "remote") {
-    RemoteOptions o;
-    o.url = svc.path;
-    o.user = svc.name;
-    o.password = svc.password;
-    if (o.password.empty())
-      if (const char* env = std::getenv("OPENMAPI_PASSWORD")) o.password = env;
-    if (o.password.empty())
-      throw_error(ErrorCode::MAPI_E_LOGON_FAILED, "the remote service of profile '" + profile.name + "' keeps no password (set OPENMAPI_PASSWORD)");
-    o.ca_file = svc.ca_file;
-    return open_remote_mailbox(o);
-  }
+  if (svc.kind == "remote") return open_remote_mailbox(remote_options(profile, svc));
   if (!std::filesystem::exists(svc.path))
     throw_error(ErrorCode::MAPI_E_NOT_FOUND, "the " + svc.kind + " '" + svc.name + "' of profile '" + profile.name + "' is gone (" +
                                                  svc.path + ")");
@@ -115,7 +119,13 @@ std::shared_ptr<store::Logon> Session::store_of_entry(const Bytes& entry_id) {
 }
 
 AddressBook& Session::address_book() {
-  if (!ab_) ab_ = std::make_unique<AddressBook>(stores_);
+  if (!ab_) {
+    // A server the profile names brings its Global Address List (read through NSPI when asked).
+    std::vector<std::shared_ptr<Directory>> directories;
+    for (const auto& svc : profile_.services)
+      if (svc.kind == "remote") directories.push_back(open_remote_directory(remote_options(profile_, svc)));
+    ab_ = std::make_unique<AddressBook>(stores_, std::move(directories));
+  }
   return *ab_;
 }
 

@@ -87,6 +87,31 @@ TEST_F(CapiRemote, TheSameCProgramSeesTheSameMailboxLocallyInAPstAndOnTheServer)
   // The profile says what it is.
   const std::string shown = cli("profile show server");
   EXPECT_NE(shown.find(url_), std::string::npos) << shown;
+
+  // Its address book has the server's Global Address List: IAddrBook::ResolveName of the user's
+  // display name finds the server's user (NSPI ResolveNames), as an SMTP recipient.
+  LPMAPISESSION session = nullptr;
+  ASSERT_EQ(MAPILogonEx(0, (LPTSTR) "server", nullptr, MAPI_EXTENDED | MAPI_NEW_SESSION, &session), S_OK);
+  LPADRBOOK ab = nullptr;
+  ASSERT_EQ(session->OpenAddressBook(0, nullptr, 0, &ab), S_OK);
+  LPADRLIST list = nullptr;
+  ASSERT_EQ(MAPIAllocateBuffer(CbNewADRLIST(1), (LPVOID*)&list), S_OK);
+  list->cEntries = 1;
+  ASSERT_EQ(MAPIAllocateBuffer(sizeof(SPropValue), (LPVOID*)&list->aEntries[0].rgPropVals), S_OK);
+  list->aEntries[0].cValues = 1;
+  list->aEntries[0].rgPropVals[0].ulPropTag = PR_DISPLAY_NAME_A;
+  list->aEntries[0].rgPropVals[0].Value.lpszA = (LPSTR) "alice";
+  ASSERT_EQ(ab->ResolveName(0, 0, nullptr, list), S_OK);
+  LPSPropValue address = PpropFindProp(list->aEntries[0].rgPropVals, list->aEntries[0].cValues, PR_EMAIL_ADDRESS_A);
+  LPSPropValue name = PpropFindProp(list->aEntries[0].rgPropVals, list->aEntries[0].cValues, PR_DISPLAY_NAME_A);
+  ASSERT_NE(address, nullptr);
+  ASSERT_NE(name, nullptr);
+  EXPECT_STREQ(address->Value.lpszA, "alice@example.com");
+  EXPECT_STREQ(name->Value.lpszA, "Alice");
+  FreePadrlist(list);
+  ab->Release();
+  session->Logoff(0, 0, 0);
+  session->Release();
 }
 
 TEST_F(CapiRemote, AWrongPasswordOrAnUnreachableServerIsALogonError) {

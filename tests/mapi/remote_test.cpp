@@ -6,6 +6,7 @@
 #include "store/table_suite.h"
 
 #include "mapi/remote.h"
+#include "mapi/session.h"
 #include "server/serve_util.h"
 #include "server/users.h"
 #include "store/data_dir.h"
@@ -129,4 +130,44 @@ TEST(RemoteProvider, SeesTheServersMailbox) {
   other.props.set(PropValue::string(tags::PidTagMessageClass, "IPM.Note"));
   const MessageId id = local->save_message(local->special_folder(SpecialFolder::Inbox), other);
   EXPECT_EQ(remote->open_message(id)->get_prop(tags::PidTagSubject)->get<std::string>(), "filed on the server");
+}
+
+// A profile that names a server brings the server's Global Address List (NSPI) into the
+// session's address book: its users are entries, and the server's name resolution resolves them.
+TEST(RemoteProvider, TheAddressBookHasTheServersGlobalAddressList) {
+  RemoteServer& s = remote_server();
+  ASSERT_TRUE(s.up) << s.why;
+  const std::string user = s.add_user();
+  const std::string other = "carol.gal@example.com";
+  server::UserDirectory(s.data.string()).add(other, "Carol Directory", "pw");
+  mapi::MessageService svc{"remote", user, s.url(), "Server"};
+  svc.password = "secret";
+  svc.ca_file = s.ca();
+  auto session = mapi::Session::logon_as_owner(mapi::Profile{"gal", {svc}});
+  auto& ab = session->address_book();
+  std::optional<mapi::AddressBook::Container> gal;
+  for (auto& c : ab.containers())
+    if (c.directory) gal = c;
+  ASSERT_TRUE(gal);
+  EXPECT_EQ(gal->name, "Global Address List");
+  const auto entries = ab.entries(*gal);
+  // Every user the server's directory holds, by SMTP address (the GAL is the server's users).
+  const auto users = server::UserDirectory(s.data.string()).list();
+  EXPECT_EQ(entries.size(), users.size());
+  bool found = false;
+  for (const auto& e : entries)
+    if (e.email_address == other) {
+      found = true;
+      EXPECT_EQ(e.display_name, "Carol Directory");
+      EXPECT_EQ(e.address_type, "SMTP");
+      EXPECT_EQ(OneOffEntryId::parse(e.entry_id).email_address, other);
+    }
+  EXPECT_TRUE(found);
+  // A word of the display name, and the local part of the address (the server's ANR rule).
+  EXPECT_EQ(ab.resolve_name("Directory").email_address, other);
+  EXPECT_EQ(ab.resolve_name("carol.gal").email_address, other);
+  EXPECT_EQ(ab.resolve_name("carol.gal").container, "Global Address List");
+  // Nobody: an address becomes a one-off, a name is not found.
+  EXPECT_EQ(ab.resolve_name("x@elsewhere.org").container, "");
+  EXPECT_EQ(code_of([&] { ab.resolve_name("Nobody Atall"); }), ErrorCode::MAPI_E_NOT_FOUND);
 }
