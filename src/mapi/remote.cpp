@@ -1719,40 +1719,18 @@ class RemoteDirectory final : public Directory {
     c->nspi_bind();
     client_ = std::move(c);
   }
-  // HasColumnsAndRows, Columns, RowCount, AddressBookPropertyRows (MS-OXCMAPIHTTP 2.2.1.2/3):
-  // the rows appended to `out` as SMTP entries; returns how many rows came.
+  // The rows of an NSPI response (read_address_book_rows) appended to `out` as SMTP entries;
+  // returns how many rows came.
   size_t read_rows(BinaryReader& r, std::vector<AddressEntry>& out) {
-    if (!r.u8()) return 0;
-    const uint32_t ncols = r.u32();
-    if (size_t(ncols) * 4 > r.remaining() || ncols > 64) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an NSPI row set claims " + std::to_string(ncols) + " columns");
     std::vector<PropTag> cols;
-    for (uint32_t i = 0; i < ncols; ++i) cols.push_back(PropTag(r.u32()));
-    const uint32_t nrows = r.u32();
-    if (nrows > r.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an NSPI row set claims " + std::to_string(nrows) + " rows");
-    for (uint32_t i = 0; i < nrows; ++i) {
-      const bool flagged = r.u8() != 0;
-      std::string display, smtp, dn;
-      for (PropTag col : cols) {
-        PropTag t = col;
-        if (t.type() == PropType::Unspecified) t = t.with_type(PropType(r.u16()));
-        if (flagged) {
-          const uint8_t f = r.u8();
-          if (f == 0x1) continue;  // no value
-          if (f == 0xA) {
-            r.u32();  // an error code for the value
-            continue;
-          }
-        }
-        if (t.type() == PropType::ErrorCode) {
-          r.u32();
-          continue;
-        }
-        const PropValue v = server::nspi::read_value(r, t);
-        const auto* text = v.get_if<std::string>();
+    const auto rows = read_address_book_rows(r, &cols);
+    for (const auto& row : rows) {
+      std::string display, smtp;
+      for (size_t i = 0; i < cols.size(); ++i) {
+        const auto* text = row[i].get_if<std::string>();
         if (!text) continue;
-        if (t.id() == 0x3001) display = *text;
-        else if (t.id() == 0x39FE) smtp = *text;
-        else if (t.id() == 0x3003) dn = *text;
+        if (cols[i].id() == 0x3001) display = *text;
+        else if (cols[i].id() == 0x39FE) smtp = *text;
       }
       if (smtp.empty()) continue;  // an entry without an Internet address cannot be written to
       AddressEntry e;
@@ -1766,7 +1744,7 @@ class RemoteDirectory final : public Directory {
       e.container = name();
       out.push_back(std::move(e));
     }
-    return nrows;
+    return rows.size();
   }
 
   RemoteOptions options_;

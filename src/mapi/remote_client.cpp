@@ -387,7 +387,7 @@ void RopBatch::send(size_t from, size_t to, std::optional<MapiError>& first_erro
   buffer.u16(uint16_t(2 + rops.size()));
   buffer.bytes(rops.data());
   for (uint32_t h : slots_) buffer.u32(h);
-  const Bytes out = client_.execute(buffer.data());
+  const Bytes out = execute_(buffer.data());
   BinaryReader r(out);
   const uint16_t rop_size = r.u16();
   if (rop_size < 2 || rop_size > out.size()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an Execute response with RopSize " + std::to_string(rop_size));
@@ -461,7 +461,7 @@ void RopBatch::run() {
     buffer.bytes(release.data());
     for (uint32_t h : slots_) buffer.u32(h);
     try {
-      client_.execute(buffer.data());
+      execute_(buffer.data());
     } catch (const MapiError&) {
     }
   }
@@ -492,6 +492,46 @@ std::vector<PropValue> read_property_row(BinaryReader& r, const std::vector<Prop
     row.push_back(server::read_rop_value(r, t));
   }
   return row;
+}
+
+std::vector<std::vector<PropValue>> read_address_book_rows(BinaryReader& r, std::vector<PropTag>* columns_out) {
+  std::vector<std::vector<PropValue>> rows;
+  if (!r.u8()) return rows;  // HasColumnsAndRows
+  const uint32_t ncols = r.u32();
+  if (ncols > 64 || size_t(ncols) * 4 > r.remaining())
+    throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an NSPI row set claims " + std::to_string(ncols) + " columns");
+  std::vector<PropTag> cols;
+  for (uint32_t i = 0; i < ncols; ++i) cols.push_back(PropTag(r.u32()));
+  const uint32_t nrows = r.u32();
+  if (nrows > r.remaining()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an NSPI row set claims " + std::to_string(nrows) + " rows");
+  for (uint32_t i = 0; i < nrows; ++i) {
+    const bool flagged = r.u8() != 0;
+    std::vector<PropValue> row;
+    for (PropTag col : cols) {
+      PropTag t = col;
+      if (t.type() == PropType::Unspecified) t = t.with_type(PropType(r.u16()));  // AddressBookTypedPropertyValue
+      if (flagged) {
+        const uint8_t f = r.u8();
+        if (f == 0x1) {  // no value
+          row.push_back(PropValue::error(t.id(), ErrorCode::MAPI_E_NOT_FOUND));
+          continue;
+        }
+        if (f == 0xA) {  // the value is an error code
+          row.push_back(PropValue::error(t.id(), ErrorCode(r.u32())));
+          continue;
+        }
+        if (f != 0x0) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an NSPI value flag " + std::to_string(f));
+      }
+      if (t.type() == PropType::ErrorCode) {
+        row.push_back(PropValue::error(t.id(), ErrorCode(r.u32())));
+        continue;
+      }
+      row.push_back(server::nspi::read_value(r, t));
+    }
+    rows.push_back(std::move(row));
+  }
+  if (columns_out) *columns_out = cols;
+  return rows;
 }
 
 }  // namespace openmapi::mapi

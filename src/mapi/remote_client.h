@@ -92,7 +92,11 @@ using Slot = uint8_t;
 
 class RopBatch {
  public:
-  explicit RopBatch(MapiHttpClient& client) : client_(client) {}
+  // Sends through `client`; or through `execute` (a ROP input buffer in, the output buffer out:
+  // what the fuzz target and tests put in place of a server).
+  using Transport = std::function<Bytes(const Bytes&)>;
+  explicit RopBatch(MapiHttpClient& client) : execute_([&client](const Bytes& b) { return client.execute(b); }) {}
+  explicit RopBatch(Transport execute) : execute_(std::move(execute)) {}
   ~RopBatch();
 
   // A slot for an object whose server handle is known (the logon, a table kept open).
@@ -128,7 +132,7 @@ class RopBatch {
     bool silent = false;
   };
   void send(size_t from, size_t to, std::optional<MapiError>& first_error, size_t& resend_from);
-  MapiHttpClient& client_;
+  Transport execute_;
   std::vector<uint32_t> slots_;
   std::vector<bool> fresh_, kept_;
   std::vector<Rop> rops_;
@@ -137,5 +141,11 @@ class RopBatch {
 // The MS-OXCDATA 2.8 PropertyRow of `columns` (StandardPropertyRow or FlaggedPropertyRow, typed
 // values for PtypUnspecified columns): a value per column, PtypErrorCode for the missing.
 std::vector<PropValue> read_property_row(BinaryReader& r, const std::vector<PropTag>& columns);
+
+// The HasColumnsAndRows part of NSPI responses (MS-OXCMAPIHTTP 2.2.1.2, 2.2.1.3): nothing when
+// the flag is 0; else the columns (in `columns` when given) and each AddressBookPropertyRow as
+// its values, PtypErrorCode for those the server flags as missing. At most 64 columns;
+// MAPI_E_CORRUPT_DATA for counts larger than what follows.
+std::vector<std::vector<PropValue>> read_address_book_rows(BinaryReader& r, std::vector<PropTag>* columns = nullptr);
 
 }  // namespace openmapi::mapi
