@@ -1,12 +1,18 @@
 // The remote provider (mapi/remote.h): store::Mailbox over ROPs.
 #include "mapi/remote.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "core/entryid.h"
+#include "core/filetime.h"
 #include "core/namedprop.h"
 #include "core/restriction.h"
 #include "core/sortorder.h"
@@ -14,10 +20,19 @@
 #include "mapi/remote_client.h"
 #include "server/nspi.h"
 #include "server/recipient_row.h"
+#include "store/notify.h"
 #include "store/objects.h"
 #include "server/rops.h"
 
 namespace openmapi::mapi {
+
+using store::Change;
+using store::ChangeKind;
+
+namespace {
+std::string feed_key_of(const RemoteOptions& o);
+std::unique_ptr<store::Mailbox> open_remote_reader(const RemoteOptions& options);
+}  // namespace
 
 using store::FolderId;
 using store::MessageId;
@@ -105,6 +120,121 @@ struct RemoteState {
   std::map<uint16_t, PropertyName> id_names;
   // The large values load_message(id, false) left out, by (message, attachment or -1).
   std::map<std::pair<MessageId, int64_t>, std::vector<std::pair<PropTag, uint64_t>>> large;
+
+  // ---- the notifications of a reader (open_remote_reader): the server's RopNotify turned into
+  // journal rows, numbered here in the order they came (the ChangeFeed of this mailbox reads them).
+  static constexpr size_t kJournalKept = 100000;
+  std::mutex journal_mutex;  // guards what follows (taken inside `mutex`, never around it)
+  std::deque<Change> journal;
+  int64_t last_change = 0;
+  std::map<MessageId, int32_t> new_mail_flags;  // NewMail comes before ObjectCreated: its message flags
+  bool more_pending = false;                    // a RopPending came: an Execute has more to tell
+  std::string feed_key;
+
+  void append(Change c) {
+    c.change_number = ++last_change;
+    c.time = to_filetime(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+    journal.push_back(c);
+    if (journal.size() > kJournalKept) journal.pop_front();
+  }
+  // RopNotify and RopPending responses (MS-OXCROPS 2.2.14.2, 2.2.14.3) as journal rows; a
+  // notification it cannot read ends the reading (the rest of the tail is dropped).
+  void on_notify(ByteView tail) {
+    size_t added = 0;
+    {
+      std::lock_guard lk(journal_mutex);
+      BinaryReader r(tail);
+      try {
+        while (!r.at_end()) {
+          const uint8_t id = r.u8();
+          if (id == 0x6E) {  // RopPending: SessionIndex
+            r.u16();
+            more_pending = true;
+            continue;
+          }
+          if (id != 0x2A) break;
+          r.u32();  // NotificationHandle: one registration, for the whole store
+          r.u8();   // LogonId
+          if (auto c = read_notification(r)) {
+            append(*c);
+            ++added;
+          }
+        }
+      } catch (const MapiError& e) {
+        spdlog::warn("a notification from {} could not be read: {}", client.server(), e.describe());
+      }
+    }
+    if (added && !feed_key.empty()) store::ChangeFeed::committed(feed_key);
+  }
+  // NotificationData (MS-OXCROPS 2.2.14.2.1.1) as the journal row whose events (events_of) are
+  // the one notified; nullopt for NewMail (its flags wait for the ObjectCreated that follows).
+  std::optional<Change> read_notification(BinaryReader& r) {
+    const uint16_t flags = r.u16();
+    const uint16_t type = flags & 0x0FFF;
+    const bool m = flags & 0x8000, total = flags & 0x1000, unread = flags & 0x2000, search = flags & 0x4000;
+    // Table events carry rows in the table's columns, extended ones a payload of their own:
+    // neither is registered for, so neither can be read here.
+    if (type == store::fnev::TableModified || (type & 0x0400) || type == 0)
+      throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a notification of type " + std::to_string(type) + " nobody asked for");
+    using namespace store::fnev;
+    const bool cdmc = type == ObjectCreated || type == ObjectDeleted || type == ObjectMoved || type == ObjectCopied;
+    Change c;
+    c.is_folder = !m;
+    const uint64_t folder = gc_of(r.u64());
+    const uint64_t message = m ? gc_of(r.u64()) : 0;
+    uint64_t parent = 0;
+    if (cdmc && (search || !m)) parent = gc_of(r.u64());
+    if (type == ObjectMoved || type == ObjectCopied) {
+      const uint64_t old_folder = gc_of(r.u64());
+      if (m) {
+        c.old_parent = old_folder;
+        c.old_id = gc_of(r.u64());
+      } else {
+        c.old_id = old_folder;
+        c.old_parent = gc_of(r.u64());
+      }
+    }
+    if (type == ObjectCreated || type == ObjectModified) {
+      const uint16_t n = r.u16();
+      if (n != 0xFFFF) r.skip(size_t(n) * 4);  // the changed tags
+    }
+    if (total) r.u32();
+    if (unread) r.u32();
+    int32_t new_mail = 0;
+    if (type == NewMail) {
+      new_mail = int32_t(r.u32());
+      const bool unicode = r.u8() != 0;
+      if (unicode) r.utf16z();
+      else r.str8z();
+    }
+    if (m) {
+      c.id = message;
+      c.parent = folder;
+    } else {
+      c.id = folder;
+      c.parent = parent;
+    }
+    switch (type) {
+      case NewMail:
+        new_mail_flags[MessageId(c.id)] = new_mail;
+        if (new_mail_flags.size() > 1000) new_mail_flags.erase(new_mail_flags.begin());
+        return std::nullopt;
+      case ObjectCreated: {
+        c.kind = ChangeKind::Created;
+        // With a NewMail before it, the flags it told; else flags that raise no NewMail.
+        auto it = new_mail_flags.find(MessageId(c.id));
+        c.message_flags = it != new_mail_flags.end() ? it->second : msgflag::Unsent;
+        if (it != new_mail_flags.end()) new_mail_flags.erase(it);
+        return c;
+      }
+      case ObjectDeleted: c.kind = ChangeKind::HardDeleted; return c;
+      case ObjectModified: c.kind = ChangeKind::Modified; return c;
+      case ObjectMoved: c.kind = ChangeKind::Moved; return c;
+      case ObjectCopied: c.kind = ChangeKind::Copied; return c;
+      case SearchComplete: c.kind = ChangeKind::SearchComplete; return c;
+      default: throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "a notification of type " + std::to_string(type));
+    }
+  }
 
   void release(uint32_t handle) noexcept {
     if (handle == 0xFFFFFFFF) return;
@@ -1490,6 +1620,25 @@ class RemoteMailbox : public store::Mailbox {
   std::unique_ptr<Batch> begin_batch() override {
     throw_error(ErrorCode::MAPI_E_NO_SUPPORT, "a mailbox on a server takes no batches: each call is its own");
   }
+  // One feed per server mailbox in this process, fed by a reader connection that has the server
+  // notify it of every change of the store (open_remote_reader).
+  std::shared_ptr<store::ChangeFeed> change_feed() override {
+    const RemoteOptions o = s_->options;
+    return store::ChangeFeed::get(feed_key_of(o), [o] { return open_remote_reader(o); });
+  }
+  std::vector<Change> changes_since(int64_t after, std::optional<FolderId> folder, size_t limit) override {
+    std::lock_guard lk(s_->journal_mutex);
+    std::vector<Change> out;
+    auto it = std::upper_bound(s_->journal.begin(), s_->journal.end(), after,
+                               [](int64_t n, const Change& c) { return n < c.change_number; });
+    for (; it != s_->journal.end() && out.size() < limit; ++it)
+      if (!folder || it->parent == *folder || (it->old_parent && *it->old_parent == *folder)) out.push_back(*it);
+    return out;
+  }
+  int64_t last_change_number() override {
+    std::lock_guard lk(s_->journal_mutex);
+    return s_->last_change;
+  }
   std::unique_ptr<store::Table> hierarchy_table(FolderId id, uint32_t flags) override { return table(id, false, flags); }
   std::unique_ptr<store::Table> contents_table(FolderId id, uint32_t flags) override { return table(id, true, flags); }
   std::vector<std::string> check_integrity() override {
@@ -1595,7 +1744,94 @@ class RemoteMailbox : public store::Mailbox {
 
 }  // namespace
 
-std::shared_ptr<store::Mailbox> open_remote_mailbox(const RemoteOptions& options) {
+namespace {
+
+std::shared_ptr<RemoteState> logon_state(const RemoteOptions& options);
+
+std::string feed_key_of(const RemoteOptions& o) { return "remote:" + o.url + "#" + ascii_lower(o.user); }
+
+// The reader of a ChangeFeed: a connection of its own whose logon registered for every
+// notification of the store (RopRegisterNotification, WantWholeStore), and a thread that waits
+// for them (NotificationWait on a second connection) and fetches them (an Execute without ROPs:
+// RopNotify responses come after the ROPs' answers, MS-OXCNOTIF 3.1.5.2).
+class RemoteReader final : public RemoteMailbox {
+ public:
+  explicit RemoteReader(std::shared_ptr<RemoteState> s) : RemoteMailbox(s), st_(std::move(s)) {
+    st_->feed_key = feed_key_of(st_->options);
+    st_->client.on_notify = [st = st_.get()](ByteView tail) { st->on_notify(tail); };
+    {
+      std::lock_guard lk(st_->mutex);
+      RopBatch b(st_->client);
+      const Slot l = b.known(st_->logon), n = b.fresh();
+      // NotificationTypes: every object event and SearchComplete (the low byte of fnev).
+      b.add(W(0x29).u8(l).u8(n).u8(uint8_t(store::fnev::All & 0xFE)).u8(0).u8(1).take());
+      b.keep(n);
+      b.run();
+    }
+    thread_ = std::thread([this] { listen(); });
+  }
+  ~RemoteReader() override {
+    stop_ = true;
+    st_->client.interrupt_wait();
+    if (thread_.joinable()) thread_.join();
+    st_->client.on_notify = nullptr;
+  }
+
+ private:
+  void listen() {
+    int failures = 0;
+    while (!stop_) {
+      bool pending = false;
+      try {
+        pending = st_->client.notification_wait();
+        failures = 0;
+      } catch (const MapiError& e) {
+        if (stop_) return;
+        // A server that went away: try again, less often the longer it stays away.
+        spdlog::debug("waiting for notifications from {}: {}", st_->client.server(), e.describe());
+        for (int i = 0; i < std::min(10, ++failures) * 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      if (!pending || stop_) continue;
+      try {
+        std::lock_guard lk(st_->mutex);
+        // RopPending says more wait: fetch again (bounded; the next wait comes back at once otherwise).
+        for (int round = 0; round < 64 && !stop_; ++round) {
+          {
+            std::lock_guard jl(st_->journal_mutex);
+            st_->more_pending = false;
+          }
+          BinaryWriter buffer;
+          buffer.u16(2);  // RopSize: no ROPs
+          buffer.u32(st_->logon);
+          const Bytes out = st_->client.execute(buffer.data());
+          BinaryReader r(out);
+          const uint16_t rop_size = r.u16();
+          if (rop_size < 2 || rop_size > out.size()) throw_error(ErrorCode::MAPI_E_CORRUPT_DATA, "an Execute response with RopSize " + std::to_string(rop_size));
+          st_->on_notify(ByteView(out).subspan(2, rop_size - 2));
+          std::lock_guard jl(st_->journal_mutex);
+          if (!st_->more_pending) break;
+        }
+      } catch (const MapiError& e) {
+        spdlog::warn("fetching notifications from {}: {}", st_->client.server(), e.describe());
+      }
+    }
+  }
+
+  std::shared_ptr<RemoteState> st_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+std::unique_ptr<store::Mailbox> open_remote_reader(const RemoteOptions& options) { return std::make_unique<RemoteReader>(logon_state(options)); }
+
+}  // namespace
+
+std::shared_ptr<store::Mailbox> open_remote_mailbox(const RemoteOptions& options) { return std::make_shared<RemoteMailbox>(logon_state(options)); }
+
+namespace {
+// Connect and RopLogon: the state of one connection to the user's mailbox.
+std::shared_ptr<RemoteState> logon_state(const RemoteOptions& options) {
   auto s = std::make_shared<RemoteState>(options);
   std::lock_guard lk(s->mutex);
   s->client.connect();
@@ -1630,8 +1866,9 @@ std::shared_ptr<store::Mailbox> open_remote_mailbox(const RemoteOptions& options
     throw;
   }
   s->logon = b.handle(l);
-  return std::make_shared<RemoteMailbox>(std::move(s));
+  return s;
 }
+}  // namespace
 
 namespace {
 

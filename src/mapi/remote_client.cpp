@@ -1,6 +1,7 @@
 #include "mapi/remote_client.h"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -152,7 +153,7 @@ struct MapiHttpClient::Connection {
       stream.reset();
       const bool stale = ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
                          ec == asio::ssl::error::stream_truncated;
-      if (attempt == 0 && stale) continue;
+      if (attempt == 0 && stale && !(stop && stop->load())) continue;
       throw_error(ErrorCode::MAPI_E_NETWORK_ERROR, "the connection to " + server + " failed: " + ec.message());
     }
   }
@@ -160,6 +161,7 @@ struct MapiHttpClient::Connection {
   RemoteOptions options;
   Url url;
   std::string server, auth;
+  const std::atomic<bool>* stop = nullptr;  // set: a broken connection is not opened again
   asio::io_context io;
   ssl::context tls;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> stream;
@@ -172,6 +174,12 @@ const std::string& MapiHttpClient::server() const { return c_->server; }
 
 MapiHttpClient::Reply MapiHttpClient::post(const std::string& path, const std::string& request_type, const std::string& content_type,
                                            const std::string& body, const std::string& cookie) {
+  return post_on(*c_, path, request_type, content_type, body, cookie);
+}
+
+MapiHttpClient::Reply MapiHttpClient::post_on(Connection& conn, const std::string& path, const std::string& request_type,
+                                              const std::string& content_type, const std::string& body, const std::string& cookie) {
+  Connection* c_ = &conn;  // the connection this request goes on
   http::request<http::string_body> req{http::verb::post, path, 11};
   req.set(http::field::host, c_->url.host);
   req.set(http::field::authorization, c_->auth);
@@ -309,6 +317,34 @@ void MapiHttpClient::disconnect() noexcept {
   context_cookie_.clear();
 }
 
+bool MapiHttpClient::notification_wait() {
+  if (!wait_) {
+    wait_ = std::make_unique<Connection>(c_->options);
+    wait_->stop = &wait_interrupted_;
+  }
+  if (!wait_->stream) wait_->open();
+  // The server holds a wait about 25 s at most, within the request timeout.
+  wait_fd_ = int(beast::get_lowest_layer(*wait_->stream).socket().native_handle());
+  struct Clear {
+    std::atomic<int>& fd;
+    ~Clear() { fd = -1; }
+  } clear{wait_fd_};
+  if (wait_interrupted_) throw_error(ErrorCode::MAPI_E_NETWORK_ERROR, "the notification wait was ended");
+  // MS-OXCMAPIHTTP 2.2.4.4.1: Flags (reserved), no auxiliary buffer.
+  Reply r = post_on(*wait_, emsmdb_path_, "NotificationWait", "application/mapi-http", std::string(8, '\0'), context_cookie_);
+  Bytes body = mapi_body(r, "NotificationWait");
+  BinaryReader in(body);
+  const uint32_t status = in.u32(), error = in.u32();
+  if (status != 0 || error != 0) throw_error(ErrorCode::MAPI_E_CALL_FAILED, "NotificationWait failed with status " + std::to_string(status));
+  return (in.u32() & 0x1) != 0;  // EventPending
+}
+
+void MapiHttpClient::interrupt_wait() noexcept {
+  wait_interrupted_ = true;
+  const int fd = wait_fd_.load();
+  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+}
+
 void MapiHttpClient::nspi_bind() {
   discover();
   // Bind (MS-OXCMAPIHTTP 2.2.5.1.1): Flags 0, a STAT (code page 65001: strings come as asked),
@@ -424,6 +460,8 @@ void RopBatch::send(size_t from, size_t to, std::optional<MapiError>& first_erro
                                                 }() + " failed");
     }
   }
+  // What follows the answers: the session's notifications.
+  if (notify_ && !responses.at_end()) notify_(responses.bytes(responses.remaining()));
 }
 
 void RopBatch::run() {

@@ -21,6 +21,7 @@
 // the batch's other responses were read.
 // Thread safety: none; one thread at a time per client (the provider serialises its calls).
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -52,6 +53,16 @@ class MapiHttpClient {
   // Disconnect (best effort: errors are swallowed; the server expires the context anyway).
   void disconnect() noexcept;
 
+  // NotificationWait (MS-OXCMAPIHTTP 2.2.4.4) on a second connection of the same session, so
+  // that Execute requests go on meanwhile: blocks until the server has notifications for the
+  // session (true) or its wait ended without (false). interrupt_wait(), from another thread,
+  // ends a wait in progress (it throws MAPI_E_NETWORK_ERROR then).
+  bool notification_wait();
+  void interrupt_wait() noexcept;
+  // Called with what an Execute response carries after the responses of its ROPs (RopNotify and
+  // RopPending, MS-OXCROPS 2.2.14), by RopBatch and poll(); empty: those bytes are ignored.
+  std::function<void(ByteView)> on_notify;
+
   // The address book endpoint (MS-OXCMAPIHTTP 2.2.5, after discover()): Bind gives the NSPI
   // context cookie the other requests carry, Unbind ends it. nspi() posts one request of `type`
   // and returns the body after StatusCode and ErrorCode; a failing ErrorCode throws as the MAPI
@@ -77,7 +88,13 @@ class MapiHttpClient {
   // The binary part of a successful MAPI/HTTP reply (after the meta-tags), or the error it is.
   Bytes mapi_body(const Reply& r, const char* what);
 
+  Reply post_on(Connection& c, const std::string& path, const std::string& request_type, const std::string& content_type,
+                const std::string& body, const std::string& cookie);
+
   std::unique_ptr<Connection> c_;
+  std::unique_ptr<Connection> wait_;  // NotificationWait's connection (made on first use)
+  std::atomic<int> wait_fd_{-1};      // its socket while a wait is in progress
+  std::atomic<bool> wait_interrupted_{false};
   std::string legacy_dn_, display_name_;
   std::string emsmdb_path_ = "/mapi/emsmdb/";
   std::string context_cookie_;  // "MapiContext=..."
@@ -95,7 +112,8 @@ class RopBatch {
   // Sends through `client`; or through `execute` (a ROP input buffer in, the output buffer out:
   // what the fuzz target and tests put in place of a server).
   using Transport = std::function<Bytes(const Bytes&)>;
-  explicit RopBatch(MapiHttpClient& client) : execute_([&client](const Bytes& b) { return client.execute(b); }) {}
+  explicit RopBatch(MapiHttpClient& client)
+      : execute_([&client](const Bytes& b) { return client.execute(b); }), notify_(client.on_notify) {}
   explicit RopBatch(Transport execute) : execute_(std::move(execute)) {}
   ~RopBatch();
 
@@ -133,6 +151,7 @@ class RopBatch {
   };
   void send(size_t from, size_t to, std::optional<MapiError>& first_error, size_t& resend_from);
   Transport execute_;
+  std::function<void(ByteView)> notify_;
   std::vector<uint32_t> slots_;
   std::vector<bool> fresh_, kept_;
   std::vector<Rop> rops_;

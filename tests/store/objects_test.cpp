@@ -183,3 +183,4 @@ std::shared_ptr<Mailbox> objects_mailbox(const std::string& provider, TempDir& d
 
 INSTANTIATE_TEST_SUITE_P(Local, Objects, ::testing::Values(std::string("sqlite")), [](const auto& info) { return info.param; });
 INSTANTIATE_TEST_SUITE_P(Local, LiveObjects, ::testing::Values(std::string("sqlite")), [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Local, LiveTables, ::testing::Values(std::string("sqlite")), [](const auto& info) { return info.param; });
