@@ -13,10 +13,14 @@
 // (SetColumns, Restrict, SortTable, QueryRows, SeekRow*, bookmarks, FindRow, Expand/CollapseRow,
 // collapse states), named properties, receive folders, search criteria, submission.
 //
-// Differences from a local store (docs/REMOTE.md lists them): no change journal and no
-// notifications yet (advise gives connections that never fire: the server's NotificationWait is
-// not followed), batches are not transactions (MAPI_E_NO_SUPPORT), undelete and quotas are the
-// server administrator's (MAPI_E_NO_SUPPORT / MAPI_E_NO_ACCESS); recipient rows carry the
+// Notifications: the first advise opens a reader connection (one per server mailbox and process)
+// that registers for the store's object events and follows them with NotificationWait; they
+// feed the mailbox's ChangeFeed (store/notify.h) as journal rows numbered in arrival order.
+//
+// Differences from a local store (docs/REMOTE.md lists them): table notifications are not
+// registered (an advised table's sink is not called); the journal is what the reader received,
+// not the server's; batches are not transactions (MAPI_E_NO_SUPPORT), undelete and quotas are
+// the server administrator's (MAPI_E_NO_SUPPORT / MAPI_E_NO_ACCESS); recipient rows carry the
 // standard recipient properties and the server's recipient columns only; the ids that
 // copy/move return are found by looking at the destination folder before and after.
 //
@@ -24,7 +28,8 @@
 // streams opened through it keep the connection alive. Destroying the mailbox sends Disconnect.
 // Errors: see mapi/remote_client.h (MAPI_E_NETWORK_ERROR, MAPI_E_LOGON_FAILED,
 // MAPI_E_END_OF_SESSION ...), and the ReturnValues of the ROPs as the MAPI errors they are.
-// Thread safety: one thread at a time (as every Mailbox); calls are serialised by a mutex.
+// Thread safety: one thread at a time (as every Mailbox); calls are serialised by a mutex (the
+// reader's thread takes it too, to fetch notifications).
 #pragma once
 #include <chrono>
 #include <memory>
