@@ -1285,16 +1285,23 @@ class RemoteMailbox : public store::Mailbox {
     const auto parent = parent_folder(id);
     if (!parent) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the root folder cannot be moved");
     std::lock_guard lk(s_->mutex);
-    const uint32_t src = s_->open_folder(*parent);
+    folder_to_folder(*parent, new_parent, [&](Slot from, Slot to) {
+      W req(0x35);
+      req.u8(from).u8(to).u8(0).u8(1).u64(wire(id));
+      req.w.utf16z("");
+      return req.take();
+    });
+  }
+  // RopMoveFolder / RopCopyFolder: one ROP from the folder `from` (the parent) to `to`.
+  template <class MakeRop>
+  void folder_to_folder(FolderId from, FolderId to, MakeRop make) {
+    const uint32_t src = s_->open_folder(from);
     RemoteState::Held hs(s_.get(), src);
-    const uint32_t dst = s_->open_folder(new_parent);
+    const uint32_t dst = s_->open_folder(to);
     RemoteState::Held hd(s_.get(), dst);
     RopBatch b(s_->client);
     const Slot ss = b.known(src), ds = b.known(dst);
-    W req(0x35);
-    req.u8(ss).u8(ds).u8(0).u8(1).u64(wire(id));
-    req.w.utf16z("");
-    b.add(req.take(), partial, 1);
+    b.add(make(ss, ds), partial, 1);
     b.run();
   }
   // RopCopyFolder: the server copies in one step. Its response names no folder, so the copy is
@@ -1304,19 +1311,12 @@ class RemoteMailbox : public store::Mailbox {
     if (!parent) throw_error(ErrorCode::MAPI_E_NO_ACCESS, "the root folder cannot be copied");
     const std::string name = new_name.empty() ? folder_properties(id).get_string(tags::PidTagDisplayName).value_or("") : new_name;
     std::lock_guard lk(s_->mutex);
-    {
-      const uint32_t src = s_->open_folder(*parent);
-      RemoteState::Held hs(s_.get(), src);
-      const uint32_t dst = s_->open_folder(dest);
-      RemoteState::Held hd(s_.get(), dst);
-      RopBatch b(s_->client);
-      const Slot ss = b.known(src), ds = b.known(dst);
+    folder_to_folder(*parent, dest, [&](Slot from, Slot to) {
       W req(0x36);
-      req.u8(ss).u8(ds).u8(0).u8(recursive ? 1 : 0).u8(1).u64(wire(id));
+      req.u8(from).u8(to).u8(0).u8(recursive ? 1 : 0).u8(1).u64(wire(id));
       req.w.utf16z(name);
-      b.add(req.take(), partial, 1);
-      b.run();
-    }
+      return req.take();
+    });
     for (auto& row : s_->table_rows(dest, false, 0, {tags::PidTagFolderId, tags::PidTagDisplayName}))
       if (row[1].type() == PropType::String && fold_case(row[1].get<std::string>()) == fold_case(name) && row[0].type() == PropType::Integer64)
         return gc_of(uint64_t(row[0].get<int64_t>()));

@@ -239,16 +239,16 @@ void MapiHttpClient::discover() {
   }
   const size_t mapi = ad.body.find("Type=\"mapiHttp\"");
   if (mapi != std::string::npos) {
-    const size_t store = ad.body.find("<MailStore>", mapi);
-    std::string url = store == std::string::npos ? "" : element(ad.body, "InternalUrl", store);
-    const size_t scheme = url.find("://");
-    const size_t path = scheme == std::string::npos ? std::string::npos : url.find('/', scheme + 3);
-    if (path != std::string::npos) emsmdb_path_ = url.substr(path);
-    const size_t book = ad.body.find("<AddressBook>", mapi);
-    url = book == std::string::npos ? "" : element(ad.body, "InternalUrl", book);
-    const size_t book_scheme = url.find("://");
-    const size_t book_path = book_scheme == std::string::npos ? std::string::npos : url.find('/', book_scheme + 3);
-    if (book_path != std::string::npos) nspi_path_ = url.substr(book_path);
+    // The path of the InternalUrl of the mapiHttp protocol's <MailStore> or <AddressBook>.
+    auto path_of = [&](const char* section, std::string& out) {
+      const size_t at = ad.body.find(section, mapi);
+      const std::string url = at == std::string::npos ? "" : element(ad.body, "InternalUrl", at);
+      const size_t scheme = url.find("://");
+      const size_t path = scheme == std::string::npos ? std::string::npos : url.find('/', scheme + 3);
+      if (path != std::string::npos) out = url.substr(path);
+    };
+    path_of("<MailStore>", emsmdb_path_);
+    path_of("<AddressBook>", nspi_path_);
   }
   discovered_ = true;
 }
