@@ -21,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -205,6 +206,7 @@ int main(int argc, char** argv) {
   }
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
-  fs::remove_all(dir);
+  if (std::getenv("REMOTE_BENCH_KEEP")) std::fprintf(stderr, "kept %s (the server's log: serve.log)\n", dir.c_str());
+  else fs::remove_all(dir);
   return status;
 }

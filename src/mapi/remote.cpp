@@ -236,14 +236,12 @@ struct RemoteState {
     }
   }
 
+  // RopRelease, with the next batch (MapiHttpClient::pending_releases).
   void release(uint32_t handle) noexcept {
     if (handle == 0xFFFFFFFF) return;
     try {
-      RopBatch b(client);
-      const Slot s = b.known(handle);
-      b.add_silent(W(0x01).u8(s).take());
-      b.run();
-    } catch (...) {
+      client.pending_releases.push_back(handle);
+    } catch (...) {  // no memory: the server drops the object with the session
     }
   }
   // Releases a handle of a batch when it goes out of scope.
@@ -332,33 +330,41 @@ struct RemoteState {
     return out;
   }
   // The folder holding message `id`: a restricted contents table (normal, then FAI) per folder.
+  // The folder holding message `id`: a restricted contents table (normal and associated) per
+  // folder, 60 folders an Execute; a folder that cannot be opened is passed over.
   FolderId find_message_folder(MessageId id) {
     const Bytes r = serialize_restriction(Restriction{Restriction::Property{RelOp::Eq, tags::PidTagMid, PropValue::i64(tags::PidTagMid, int64_t(wire(id)))}});
-    for (FolderId f : all_folders()) {
-      uint32_t counts[2] = {0, 0};
+    const std::vector<FolderId> folders = all_folders();
+    for (size_t at = 0; at < folders.size(); at += 60) {
+      const size_t n = std::min<size_t>(60, folders.size() - at);
+      std::vector<uint32_t> counts(n, 0);
       RopBatch b(client);
-      const Slot l = b.known(logon), fs = b.fresh();
-      b.add(W(0x02).u8(l).u8(fs).u64(wire(f)).u8(0).take(), [](BinaryReader& rd, uint32_t rv) {
-        if (rv == 0) rd.skip(2);
-        return rv == 0;
-      });
-      for (int assoc = 0; assoc < 2; ++assoc) {
-        const Slot t = b.fresh();
-        b.add(W(0x05).u8(fs).u8(t).u8(uint8_t(0x10 | (assoc ? 0x02 : 0))).take(), [](BinaryReader& rd, uint32_t rv) {
-          if (rv == 0) rd.u32();
-          return rv == 0;
-        });
-        b.add(W(0x12).u8(t).u8(0).tags({tags::PidTagMid}).take(), [](BinaryReader& rd, uint32_t rv) { return rv == 0 && (rd.u8(), true); });
-        b.add(W(0x14).u8(t).u8(0).sized(r).take(), [](BinaryReader& rd, uint32_t rv) { return rv == 0 && (rd.u8(), true); });
-        b.add(W(0x17).u8(t).take(), [&counts, assoc](BinaryReader& rd, uint32_t rv) {
-          if (rv != 0) return false;
-          rd.u32();
-          counts[assoc] = rd.u32();
+      const Slot l = b.known(logon);
+      for (size_t i = 0; i < n; ++i) {
+        const Slot fs = b.fresh();
+        b.add(W(0x02).u8(l).u8(fs).u64(wire(folders[at + i])).u8(0).take(), [](BinaryReader& rd, uint32_t rv) {
+          if (rv == 0) rd.skip(2);
           return true;
         });
+        for (int assoc = 0; assoc < 2; ++assoc) {
+          const Slot t = b.fresh();
+          b.add(W(0x05).u8(fs).u8(t).u8(uint8_t(0x10 | (assoc ? 0x02 : 0))).take(), [](BinaryReader& rd, uint32_t rv) {
+            if (rv == 0) rd.u32();
+            return true;
+          });
+          b.add(W(0x12).u8(t).u8(0).tags({tags::PidTagMid}).take(), [](BinaryReader& rd, uint32_t rv) { return rv != 0 || (rd.u8(), true); });
+          b.add(W(0x14).u8(t).u8(0).sized(r).take(), [](BinaryReader& rd, uint32_t rv) { return rv != 0 || (rd.u8(), true); });
+          b.add(W(0x17).u8(t).take(), [&counts, i](BinaryReader& rd, uint32_t rv) {
+            if (rv != 0) return true;
+            rd.u32();
+            counts[i] += rd.u32();
+            return true;
+          });
+        }
       }
-      b.run();
-      if (counts[0] || counts[1]) return f;
+      b.run();  // every parser accepts failures: they only leave a count at 0
+      for (size_t i = 0; i < n; ++i)
+        if (counts[i]) return folders[at + i];
     }
     throw_error(ErrorCode::MAPI_E_NOT_FOUND, "message " + std::to_string(id) + " is not in this mailbox");
   }
@@ -446,34 +452,47 @@ struct RemoteState {
   // Every property of the object `h`: GetPropertiesList and GetPropertiesAll, the values too
   // large for the latter read through streams (or, without `large_values`, listed in `large`
   // with their sizes).
-  PropertyBag read_props(uint32_t h, std::vector<std::pair<PropTag, uint64_t>>* large_out, bool large_values) {
+  // What GetPropertiesList and GetPropertiesAll (values up to kInlineLimit) answered.
+  struct PropsRead {
     std::vector<PropTag> list;
     PropertyBag bag;
-    std::vector<uint16_t> too_big;
-    RopBatch b(client);
-    const Slot s = b.known(h);
-    b.add(W(0x09).u8(s).take(), [&](BinaryReader& r, uint32_t rv) {
+    std::vector<uint16_t> too_big;  // ids whose values were over the limit
+  };
+  void add_read_props(RopBatch& b, Slot s, PropsRead& out) {
+    b.add(W(0x09).u8(s).take(), [&out](BinaryReader& r, uint32_t rv) {
       if (rv != 0) return false;
       const uint16_t n = r.u16();
-      for (uint16_t i = 0; i < n; ++i) list.push_back(PropTag(r.u32()));
+      for (uint16_t i = 0; i < n; ++i) out.list.push_back(PropTag(r.u32()));
       return true;
     });
-    b.add(W(0x08).u8(s).u16(kInlineLimit).u16(1).take(), [&](BinaryReader& r, uint32_t rv) {
+    b.add(W(0x08).u8(s).u16(kInlineLimit).u16(1).take(), [&out](BinaryReader& r, uint32_t rv) {
       if (rv != 0) return false;
       const uint16_t n = r.u16();
       for (uint16_t i = 0; i < n; ++i) {
         const PropTag t(r.u32());
         if (t.type() == PropType::ErrorCode) {
           const uint32_t code = r.u32();
-          if (ErrorCode(code) == ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY) too_big.push_back(t.id());
+          if (ErrorCode(code) == ErrorCode::MAPI_E_NOT_ENOUGH_MEMORY) out.too_big.push_back(t.id());
           continue;
         }
-        bag.set(server::read_rop_value(r, t));
+        out.bag.set(server::read_rop_value(r, t));
       }
       return true;
     });
+  }
+  // Every property of `h`: large values through streams (or, for binaries unless
+  // `large_values`, only their sizes into `large_out`).
+  PropertyBag read_props(uint32_t h, std::vector<std::pair<PropTag, uint64_t>>* large_out, bool large_values) {
+    PropsRead pr;
+    RopBatch b(client);
+    add_read_props(b, b.known(h), pr);
     b.run();
-    for (uint16_t id : too_big) {
+    return finish_read_props(h, pr, large_out, large_values);
+  }
+  PropertyBag finish_read_props(uint32_t h, PropsRead& pr, std::vector<std::pair<PropTag, uint64_t>>* large_out, bool large_values) {
+    const std::vector<PropTag>& list = pr.list;
+    PropertyBag& bag = pr.bag;
+    for (uint16_t id : pr.too_big) {
       auto it = std::find_if(list.begin(), list.end(), [&](PropTag t) { return t.id() == id; });
       if (it == list.end()) continue;
       const PropTag t = *it;
@@ -496,7 +515,7 @@ struct RemoteState {
         one.run();
       }
     }
-    return bag;
+    return std::move(bag);
   }
   static std::string utf16le_text(const Bytes& b) {
     std::u16string w;
@@ -646,48 +665,56 @@ struct RemoteState {
   }
 
   // ---- recipients and attachments ----------------------------------------------------------
+  // ReadRecipients from row `from`: the rows into `out`; `done` when no row follows.
+  void add_read_recipients(RopBatch& b, Slot s, uint32_t from, std::vector<PropertyBag>& out, bool& done) {
+    b.add(W(0x0F).u8(s).u32(from).u16(0).take(), [&out, &done](BinaryReader& r, uint32_t rv) {
+      if (rv == uint32_t(ErrorCode::MAPI_E_NOT_FOUND)) return done = true;
+      if (rv != 0) return false;
+      const uint8_t n = r.u8();
+      for (uint8_t i = 0; i < n; ++i) {
+        const uint32_t row_id = r.u32();
+        const uint8_t type = r.u8();
+        r.u16();  // CodePageId
+        r.u16();  // Reserved
+        const uint16_t size = r.u16();
+        BinaryReader row(r.bytes(size));
+        PropertyBag bag = server::read_recipient_row(row, server::default_recipient_columns());
+        bag.set(PropValue::i32(tags::PidTagRecipientType, type));
+        bag.set(PropValue::i32(tags::PidTagRowid, int32_t(row_id)));
+        out.push_back(std::move(bag));
+      }
+      if (n == 0) done = true;
+      return true;
+    });
+  }
+  // The recipients after those in `out` (already read), until `count` or the last.
+  void finish_read_recipients(uint32_t h, uint16_t count, std::vector<PropertyBag>& out, bool done) {
+    while (!done && out.size() < count) {
+      const size_t before = out.size();
+      const uint32_t from = out.empty() ? 0 : uint32_t(*out.back().get_i32(tags::PidTagRowid)) + 1;
+      RopBatch b(client);
+      add_read_recipients(b, b.known(h), from, out, done);
+      b.run();
+      if (out.size() == before) break;
+    }
+  }
   std::vector<PropertyBag> read_recipients(uint32_t h, uint16_t count) {
     std::vector<PropertyBag> out;
-    uint32_t next = 0;
-    while (out.size() < count) {
-      RopBatch b(client);
-      const Slot s = b.known(h);
-      bool none = false;
-      b.add(W(0x0F).u8(s).u32(next).u16(0).take(), [&](BinaryReader& r, uint32_t rv) {
-        if (rv == uint32_t(ErrorCode::MAPI_E_NOT_FOUND)) return none = true;
-        if (rv != 0) return false;
-        const uint8_t n = r.u8();
-        for (uint8_t i = 0; i < n; ++i) {
-          const uint32_t row_id = r.u32();
-          const uint8_t type = r.u8();
-          r.u16();  // CodePageId
-          r.u16();  // Reserved
-          const uint16_t size = r.u16();
-          BinaryReader row(r.bytes(size));
-          PropertyBag bag = server::read_recipient_row(row, server::default_recipient_columns());
-          bag.set(PropValue::i32(tags::PidTagRecipientType, type));
-          bag.set(PropValue::i32(tags::PidTagRowid, int32_t(row_id)));
-          out.push_back(std::move(bag));
-          next = row_id + 1;
-        }
-        if (n == 0) none = true;
-        return true;
-      });
-      b.run();
-      if (none) break;
-    }
+    finish_read_recipients(h, count, out, count == 0);
     return out;
   }
-  std::vector<uint32_t> attachment_numbers(uint32_t h) {
-    std::vector<uint32_t> nums;
-    RopBatch b(client);
-    const Slot s = b.known(h);
-    b.add(W(0x52).u8(s).take(), [&](BinaryReader& r, uint32_t rv) {
+  void add_attachment_numbers(RopBatch& b, Slot s, std::vector<uint32_t>& nums) {
+    b.add(W(0x52).u8(s).take(), [&nums](BinaryReader& r, uint32_t rv) {
       if (rv != 0) return false;
       const uint16_t n = r.u16();
       for (uint16_t i = 0; i < n; ++i) nums.push_back(r.u32());
       return true;
     });
+  }
+  std::vector<uint32_t> attachment_numbers(uint32_t h) {
+    std::vector<uint32_t> nums;
+    RopBatch b(client);
+    add_attachment_numbers(b, b.known(h), nums);
     b.run();
     return nums;
   }
@@ -720,11 +747,23 @@ struct RemoteState {
   // A whole message (or embedded message) open as `h`.
   openmapi::Message read_message(uint32_t h, uint16_t recipient_count, std::optional<MessageId> id, bool large_values) {
     openmapi::Message m;
+    // Properties, the first recipients and the attachment numbers in one Execute.
+    PropsRead pr;
+    bool recipients_done = recipient_count == 0;
+    std::vector<uint32_t> nums;
+    {
+      RopBatch b(client);
+      const Slot s = b.known(h);
+      add_read_props(b, s, pr);
+      if (!recipients_done) add_read_recipients(b, s, 0, m.recipients, recipients_done);
+      add_attachment_numbers(b, s, nums);
+      b.run();
+    }
     std::vector<std::pair<PropTag, uint64_t>> big;
-    m.props = read_props(h, id ? &big : nullptr, large_values || !id);
+    m.props = finish_read_props(h, pr, id ? &big : nullptr, large_values || !id);
     if (id) large[{*id, -1}] = big;
-    m.recipients = read_recipients(h, recipient_count);
-    for (uint32_t num : attachment_numbers(h)) {
+    finish_read_recipients(h, recipient_count, m.recipients, recipients_done);
+    for (uint32_t num : nums) {
       const uint32_t a = open_attach(h, num, false);
       Held ha(this, a);
       Attachment att;

@@ -465,6 +465,20 @@ void RopBatch::send(size_t from, size_t to, std::optional<MapiError>& first_erro
 }
 
 void RopBatch::run() {
+  // The releases waiting on the client go first (their objects are no longer used by anyone).
+  if (client_ && !client_->pending_releases.empty()) {
+    auto& pending = client_->pending_releases;
+    const size_t n = std::min<size_t>({pending.size(), 64, 255 - slots_.size()});
+    std::vector<Rop> releases;
+    for (size_t i = 0; i < n; ++i) {
+      Rop r;
+      r.request = Bytes{0x01, 0x00, known(pending[i])};
+      r.silent = true;
+      releases.push_back(std::move(r));
+    }
+    pending.erase(pending.begin(), pending.begin() + long(n));
+    rops_.insert(rops_.begin(), std::make_move_iterator(releases.begin()), std::make_move_iterator(releases.end()));
+  }
   std::optional<MapiError> first_error;
   try {
     size_t at = 0;
@@ -482,16 +496,21 @@ void RopBatch::run() {
     throw;
   }
   rops_.clear();
-  // Objects opened for the batch only are released (the ROPs that failed opened none).
+  // Objects opened for the batch only are released (the ROPs that failed opened none): with the
+  // client's next batch, or at once without a client.
   BinaryWriter release;
   bool any = false;
   for (size_t i = 0; i < slots_.size(); ++i)
     if (fresh_[i] && !kept_[i] && slots_[i] != 0xFFFFFFFF) {
+      fresh_[i] = false;
+      if (client_) {
+        client_->pending_releases.push_back(slots_[i]);
+        continue;
+      }
       release.u8(0x01);
       release.u8(0);
       release.u8(uint8_t(i));
       any = true;
-      fresh_[i] = false;
     }
   if (any) {
     BinaryWriter buffer;

@@ -62,6 +62,9 @@ class MapiHttpClient {
   // Called with what an Execute response carries after the responses of its ROPs (RopNotify and
   // RopPending, MS-OXCROPS 2.2.14), by RopBatch and poll(); empty: those bytes are ignored.
   std::function<void(ByteView)> on_notify;
+  // Server handles to release: RopRelease has no response, so the releases ride along with the
+  // next RopBatch instead of costing a round trip each (at most 64 a batch).
+  std::vector<uint32_t> pending_releases;
 
   // The address book endpoint (MS-OXCMAPIHTTP 2.2.5, after discover()): Bind gives the NSPI
   // context cookie the other requests carry, Unbind ends it. nspi() posts one request of `type`
@@ -113,7 +116,7 @@ class RopBatch {
   // what the fuzz target and tests put in place of a server).
   using Transport = std::function<Bytes(const Bytes&)>;
   explicit RopBatch(MapiHttpClient& client)
-      : execute_([&client](const Bytes& b) { return client.execute(b); }), notify_(client.on_notify) {}
+      : client_(&client), execute_([&client](const Bytes& b) { return client.execute(b); }), notify_(client.on_notify) {}
   explicit RopBatch(Transport execute) : execute_(std::move(execute)) {}
   ~RopBatch();
 
@@ -150,6 +153,7 @@ class RopBatch {
     bool silent = false;
   };
   void send(size_t from, size_t to, std::optional<MapiError>& first_error, size_t& resend_from);
+  MapiHttpClient* client_ = nullptr;  // for its pending releases
   Transport execute_;
   std::function<void(ByteView)> notify_;
   std::vector<uint32_t> slots_;
