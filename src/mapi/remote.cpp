@@ -22,6 +22,7 @@
 #include "server/recipient_row.h"
 #include "store/notify.h"
 #include "store/objects.h"
+#include "store/sort_check.h"
 #include "server/rops.h"
 
 namespace openmapi::mapi {
@@ -931,22 +932,29 @@ class RemoteTable : public store::Table {
     std::lock_guard lk(s_->mutex);
     s_->release(h_);
   }
+  // SetColumns, Restrict and SortTable go with the table's next request (as Outlook sends them
+  // with the QueryRows that follows): a view costs one round trip, not four. A server's refusal
+  // of one of them is thrown by that next call.
   void set_columns(std::vector<PropTag> columns) override {
     if (columns.empty()) throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "SetColumns needs a column");
-    run([&](RopBatch& b, Slot t) { b.add(W(0x12).u8(t).u8(0).tags(columns).take(), status); });
+    deferred_.push_back([columns](RopBatch& b, Slot t) { b.add(W(0x12).u8(t).u8(0).tags(columns).take(), status); });
     columns_ = std::move(columns);
   }
   const std::vector<PropTag>& columns() const override { return columns_; }
   void restrict(std::optional<Restriction> r) override {
     const Bytes data = r ? serialize_restriction(*r) : Bytes{};
-    run([&](RopBatch& b, Slot t) { b.add(W(0x14).u8(t).u8(0).sized(data).take(), status); });
+    deferred_.push_back([data](RopBatch& b, Slot t) { b.add(W(0x14).u8(t).u8(0).sized(data).take(), status); });
   }
   void sort(const SortOrderSet& set) override {
-    run([&](RopBatch& b, Slot t) {
-      W req(0x13);
-      req.u8(t).u8(0).u16(uint16_t(set.orders.size())).u16(uint16_t(set.categories)).u16(uint16_t(set.expanded));
-      for (const auto& o : set.orders) req.u32(o.tag.value).u8(uint8_t(o.direction));
-      b.add(req.take(), status);
+    store::check_sort_order(set);  // what a server would refuse, refused now
+    W req(0x13);
+    req.u8(0).u8(0).u16(uint16_t(set.orders.size())).u16(uint16_t(set.categories)).u16(uint16_t(set.expanded));
+    for (const auto& o : set.orders) req.u32(o.tag.value).u8(uint8_t(o.direction));
+    Bytes rop = req.take();  // the handle index (byte 2) is set when it goes
+    deferred_.push_back([rop](RopBatch& b, Slot t) {
+      Bytes r = rop;
+      r[2] = t;
+      b.add(std::move(r), status);
     });
   }
   std::vector<store::Row> query_rows(uint32_t count, bool forward) override {
@@ -958,6 +966,7 @@ class RemoteTable : public store::Table {
       uint8_t origin = 0;
       RopBatch b(s_->client);
       const Slot t = b.known(h_);
+      flush(b, t);
       b.add(W(0x15).u8(t).u8(0).u8(forward ? 1 : 0).u16(want).take(), [&](BinaryReader& r, uint32_t rv) {
         if (rv != 0) return false;
         origin = r.u8();
@@ -1108,8 +1117,15 @@ class RemoteTable : public store::Table {
   void run(const std::function<void(RopBatch&, Slot)>& fill) {
     std::lock_guard lk(s_->mutex);
     RopBatch b(s_->client);
-    fill(b, b.known(h_));
+    const Slot t = b.known(h_);
+    flush(b, t);
+    fill(b, t);
     b.run();
+  }
+  // The deferred SetColumns, Restrict and SortTable, in the order they were made, first.
+  void flush(RopBatch& b, Slot t) {
+    for (const auto& d : deferred_) d(b, t);
+    deferred_.clear();
   }
   // Rows with PidTagMid of a folder's contents table tell where those messages are.
   void note(const std::vector<store::Row>& rows) {
@@ -1124,6 +1140,7 @@ class RemoteTable : public store::Table {
   uint32_t h_;
   std::optional<FolderId> folder_;
   std::vector<PropTag> columns_;
+  std::vector<std::function<void(RopBatch&, Slot)>> deferred_;
 };
 
 // A stream read from the server in pieces; the objects behind it stay open until it goes.

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "store/sort_check.h"
 
 namespace openmapi::store {
 namespace {
@@ -181,12 +182,16 @@ void ViewTable::restrict(std::optional<Restriction> r) {
   view_changed_ = true;
 }
 
-void ViewTable::sort(const SortOrderSet& s) {
+void check_sort_order(const SortOrderSet& s) {
   if (s.categories > s.orders.size() || s.expanded > s.categories)
     throw_error(ErrorCode::MAPI_E_INVALID_PARAMETER, "sort order set has more categories than sort columns");
   for (const auto& o : s.orders)
     if (is_multi_valued(o.tag.type()))
       throw_error(ErrorCode::MAPI_E_TOO_COMPLEX, "sorting on multi-valued property " + o.tag.hex() + " is not supported");
+}
+
+void ViewTable::sort(const SortOrderSet& s) {
+  check_sort_order(s);
   sort_ = s;
   built_ = false;
   cursor_ = 0;
