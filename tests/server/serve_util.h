@@ -3,6 +3,7 @@
 #pragma once
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,6 +72,8 @@ class ServerProcess {
     pid_ = fork();
     if (pid_ < 0) return why = "fork failed", false;
     if (pid_ == 0) {
+      // A test binary that dies (a crash, an abort) takes its server with it.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
       std::vector<std::string> argv = {OPENMAPI_BIN, "--data-dir", data.string(), "serve"};
       argv.insert(argv.end(), args.begin(), args.end());
       std::vector<char*> cargv;
