@@ -37,6 +37,7 @@
 
 #include "core/bytes.h"
 #include "server/frontend.h"
+#include "serve_child.h"
 #include "server/users.h"
 #include "store/data_dir.h"
 #include "store/store.h"
@@ -55,12 +56,7 @@ namespace {
 const char* kUser = "bench@example.com";
 const char* kPassword = "bench password";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using openmapi::bench::slurp;
 
 // The server process's CPU seconds (utime + stime) and resident KiB.
 double cpu_seconds(pid_t pid) {
@@ -305,26 +301,11 @@ int main(int argc, char** argv) {
   // The defaults (2 io threads, log level info: one line per request), the log to a file.
   std::ofstream(dir / "serve.conf") << "threads = 2\nlog_file = " << (dir / "serve.log").string() << "\n";
 
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* err = freopen((dir / "err").c_str(), "w", stderr);
-    (void)err;
-    execl(server_bin.c_str(), server_bin.c_str(), "--data-dir", dir.c_str(), "serve", "--config", (dir / "serve.conf").c_str(), "--listen",
-          "https=127.0.0.1:0", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::string port;
-  for (int i = 0; i < 600 && port.empty(); ++i) {
-    std::smatch m;
-    const std::string err = slurp(dir / "err") + slurp(dir / "serve.log");
-    static const std::regex re("listening on https://127\\.0\\.0\\.1:([0-9]+)");
-    if (std::regex_search(err, m, re)) port = m[1];
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const openmapi::bench::ServeChild server = openmapi::bench::start_serve(server_bin, dir);
+  const pid_t pid = server.pid;
+  const std::string port = server.port;
   if (port.empty()) {
     std::fprintf(stderr, "the server did not start: %s\n", slurp(dir / "err").c_str());
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
     fs::remove_all(dir);
     return 1;
   }

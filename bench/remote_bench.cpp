@@ -34,6 +34,7 @@
 
 #include "core/sortorder.h"
 #include "mapi/remote.h"
+#include "serve_child.h"
 #include "server/users.h"
 #include "store/data_dir.h"
 #include "store/notify.h"
@@ -46,13 +47,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct Figures {
   double first_view = 0, opens = 0, saves = 0;
@@ -128,25 +122,12 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < opens; ++i) to_open.push_back(ids[i % ids.size()]);
 
   std::ofstream(dir / "serve.conf") << "log_file = " << (dir / "serve.log").string() << "\nrelay = none\n";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* err = freopen((dir / "err").c_str(), "w", stderr);
-    (void)err;
-    execl(OPENMAPI_BIN, OPENMAPI_BIN, "--data-dir", dir.c_str(), "serve", "--config", (dir / "serve.conf").c_str(), "--listen",
-          "https=127.0.0.1:0", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::string port;
-  for (int i = 0; i < 600 && port.empty(); ++i) {
-    std::smatch m;
-    const std::string err = slurp(dir / "err") + slurp(dir / "serve.log");
-    static const std::regex re("listening on https://127\\.0\\.0\\.1:([0-9]+)");
-    if (std::regex_search(err, m, re)) port = m[1];
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const bench::ServeChild server = bench::start_serve(OPENMAPI_BIN, dir);
+  const pid_t pid = server.pid;
+  const std::string port = server.port;
   int status = 1;
   if (port.empty()) {
-    std::fprintf(stderr, "the server did not start: %s\n", slurp(dir / "err").c_str());
+    std::fprintf(stderr, "the server did not start: %s\n", bench::slurp(dir / "err").c_str());
   } else {
     try {
       mapi::RemoteOptions o;
@@ -204,8 +185,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "remote_bench: %s\n", e.describe().c_str());
     }
   }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  if (!port.empty()) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+  }
   if (std::getenv("REMOTE_BENCH_KEEP")) std::fprintf(stderr, "kept %s (the server's log: serve.log)\n", dir.c_str());
   else fs::remove_all(dir);
   return status;
